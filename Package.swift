@@ -1,0 +1,82 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// mrsh: a MapReduce shell. See docs/ARCHITECTURE.md for the module map.
+let package = Package(
+    name: "mrsh",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "mrsh", targets: ["mrsh"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // C helpers the hot paths need and Swift cannot see (memmem, POSIX regex, prctl).
+        .target(name: "CMrshShims"),
+        // libedit (Debian: libedit-dev), wrapped by a shim header of fixed-arity functions.
+        .systemLibrary(
+            name: "CLibEdit",
+            pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]
+        ),
+        // Lexer, parser, AST and diagnostics of the mrsh language.
+        .target(name: "MrshLanguage"),
+        // The serializable task graph shared by planner, engine and wire protocol.
+        .target(name: "MrshPlan"),
+        // AST -> task graph, and `explain`.
+        .target(name: "MrshPlanner", dependencies: ["MrshLanguage", "MrshPlan"]),
+        // The MapReduce engine: records, operators, map and reduce tasks, shuffle storage, coordinator.
+        .target(
+            name: "MrshEngine",
+            dependencies: [
+                "MrshPlan", "CMrshShims",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Frames, messages and the token handshake of the wire protocol.
+        .target(
+            name: "MrshWire",
+            dependencies: [
+                "MrshPlan",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Coordinator, worker and shuffle servers over TCP (SwiftNIO).
+        .target(
+            name: "MrshCluster",
+            dependencies: [
+                "MrshEngine", "MrshWire", "MrshPlan", "CMrshShims",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The session core shared by the REPL, scripts and one-shot mode; the REPL on libedit.
+        .target(
+            name: "MrshShell",
+            dependencies: [
+                "MrshLanguage", "MrshPlanner", "MrshPlan", "MrshEngine", "MrshCluster", "CLibEdit",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "mrsh",
+            dependencies: [
+                "MrshShell", "MrshCluster", "MrshEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "MrshLanguageTests", dependencies: ["MrshLanguage"], resources: [.copy("Golden")]),
+        .testTarget(name: "MrshPlannerTests", dependencies: ["MrshPlanner", "MrshLanguage", "MrshPlan"], resources: [.copy("Golden")]),
+        .testTarget(name: "MrshEngineTests", dependencies: ["MrshEngine", "MrshPlan"]),
+        .testTarget(name: "MrshWireTests", dependencies: ["MrshWire", "MrshCluster"]),
+        .testTarget(name: "MrshEndToEndTests", dependencies: ["mrsh"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

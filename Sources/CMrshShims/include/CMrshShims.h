@@ -1,0 +1,12 @@
+#ifndef MRSH_SHIMS_H
+#define MRSH_SHIMS_H
+#include <stddef.h>
+
+/// memmem(3), which Swift's Glibc module does not expose.
+const void *mrsh_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
+/// Ask the kernel to send SIGKILL to this process when its parent dies (Linux prctl PR_SET_PDEATHSIG).
+/// Returns 0 on success, -1 where unsupported.
+int mrsh_set_parent_death_signal(void);
+
+#endif

@@ -1,0 +1,43 @@
+/// A record-wise operator. Consecutive record-wise operators are fused into one map (or post-reduce) pass.
+///
+/// Records are byte strings without a newline. Fields are separated by TAB; the key of a record is its
+/// first field and the value is everything after the first TAB (empty when there is none).
+public enum RecordOp: Codable, Sendable, Equatable, Hashable {
+    /// Keep records that match (or, negated, do not match) the pattern.
+    case grep(TextPattern, negated: Bool)
+    /// Emit every word of the record as a record of its own. A word is a maximal run of Unicode scalars
+    /// whose general category is a letter (L*); invalid UTF-8 separates words.
+    case words
+    /// ASCII and Unicode lower-casing of the whole record.
+    case lower
+    /// Upper-casing of the whole record.
+    case upper
+    /// Strip leading and trailing white space.
+    case trim
+    /// Split the record into fields; fields are then joined by TAB.
+    case split(FieldSeparator)
+    /// Keep the listed fields (1-based) in the listed order, joined by TAB. A missing field is empty.
+    case pick([Int])
+    /// Emit every match of the regex (its first capture group when it has one) as a record.
+    case extract(TextPattern)
+    /// Append TAB and the name of the input file the record came from.
+    case tagFile
+}
+
+/// What `grep`, `extract` and `split` look for.
+public enum TextPattern: Codable, Sendable, Equatable, Hashable {
+    /// Bytes found anywhere in the record (memmem).
+    case literal(String)
+    /// POSIX extended regular expression, compiled once per task.
+    case regex(String, caseInsensitive: Bool)
+}
+
+/// How `split` cuts a record into fields.
+public enum FieldSeparator: Codable, Sendable, Equatable, Hashable {
+    /// Runs of spaces and tabs; leading and trailing white space is ignored (like awk).
+    case whitespace
+    /// Every occurrence of the literal string separates two fields.
+    case literal(String)
+    /// Every match of the regex separates two fields.
+    case regex(String)
+}

@@ -1,0 +1,64 @@
+/// How a reduce combines the values of one key. Numeric aggregates read the value as a decimal number.
+public enum Aggregate: String, Codable, Sendable, Equatable, Hashable, CaseIterable {
+    /// Number of records per key (values ignored).
+    case count
+    /// Sum of the values. Integers stay integers; any decimal value makes the result decimal.
+    case sum
+    case min
+    case max
+    /// Arithmetic mean, printed as a decimal.
+    case avg
+    /// All values of the key, in the order of the shuffle (sorted), joined by ",".
+    case collect
+    /// The sorted distinct values of the key, joined by ",".
+    case distinct
+
+    /// Whether map-side partial aggregation (the paper's combiner) is valid for this aggregate.
+    public var hasCombiner: Bool {
+        switch self {
+        case .count, .sum, .min, .max, .avg, .distinct: return true
+        case .collect: return false
+        }
+    }
+}
+
+/// Which part of a record orders it.
+public enum SortField: String, Codable, Sendable, Equatable, Hashable {
+    /// The key (first field), compared as bytes.
+    case key
+    /// The value, compared as numbers when both are numbers and as bytes otherwise; ties by key.
+    case value
+    /// The whole record, compared as bytes.
+    case record
+}
+
+/// A total order of records.
+public struct SortOrder: Codable, Sendable, Equatable, Hashable {
+    public var field: SortField
+    public var descending: Bool
+    public init(field: SortField, descending: Bool = false) {
+        self.field = field
+        self.descending = descending
+    }
+    public static let byKey = SortOrder(field: .key)
+}
+
+/// The shuffle between the map and the reduce side of one job.
+public enum Shuffle: Codable, Sendable, Equatable, Hashable {
+    /// Group by key with hash partitioning; reduce each key's values with the aggregate.
+    /// Reduce output is `key TAB result`, each part sorted by key.
+    case aggregate(Aggregate)
+    /// Total order across parts with range partitioning from a sample of the input.
+    /// With a limit, every map and reduce task keeps only the first `limit` records.
+    case sort(SortOrder, limit: Int?)
+    /// Whole records deduplicated (hash partitioning on the whole record); each part sorted.
+    case distinct
+    /// The number of records through a single reducer; its one output record is the bare number.
+    case count
+
+    /// Whether the parts are a total order when concatenated in part order.
+    public var isRangePartitioned: Bool {
+        if case .sort = self { return true }
+        return false
+    }
+}

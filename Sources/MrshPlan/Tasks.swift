@@ -1,0 +1,179 @@
+/// Task descriptions and results: the plain, serializable messages between coordinator and workers.
+/// The in-process engine passes them as values; the cluster sends them over TCP unchanged.
+
+/// Identifies one job of one plan run on a coordinator.
+public struct JobID: Codable, Sendable, Hashable, CustomStringConvertible {
+    /// Unique per coordinator process run (for example a random 64-bit id in hex plus a counter).
+    public var run: String
+    /// Index of the job in its plan.
+    public var index: Int
+    public init(run: String, index: Int) {
+        self.run = run
+        self.index = index
+    }
+    public var description: String { "\(run)-j\(index)" }
+}
+
+/// A piece of input for one map task.
+public enum InputSplit: Codable, Sendable, Hashable {
+    /// Bytes `offset ..< offset + length` of a file every worker can read under `path`.
+    /// A split that starts inside a line skips to the next line start; the line that starts inside the
+    /// split is read to its end, even past the split's end.
+    case file(path: String, offset: Int64, length: Int64)
+    /// A whole blob (an earlier job's part, or a chunk of the client's standard input) held by a worker
+    /// or the coordinator and read through the `ShuffleFetcher`.
+    case blob(BlobLocation)
+}
+
+/// Where a blob of bytes lives: which host serves it and its id there.
+/// Map outputs, reduce parts and standard-input chunks are all blobs.
+public struct BlobLocation: Codable, Sendable, Hashable {
+    /// The worker (or "coordinator") holding the blob; in-process runs use "local".
+    public var holder: String
+    /// `host:port` of the holder's shuffle server; empty for in-process runs.
+    public var address: String
+    /// The blob's id on its holder (a relative path under the holder's scratch directory).
+    public var id: String
+    public init(holder: String, address: String, id: String) {
+        self.holder = holder
+        self.address = address
+        self.id = id
+    }
+}
+
+/// How map output is cut into reduce partitions.
+public enum Partitioner: Codable, Sendable, Hashable {
+    /// A fixed hash (FNV-1a 64) of the partition key's bytes, modulo the number of partitions.
+    case hash(partitions: Int)
+    /// `boundaries.count + 1` partitions: record r goes to the first i with r < boundaries[i] in the
+    /// shuffle's sort order, else to the last. Boundaries are sampled partition-key bytes.
+    case range(boundaries: [[UInt8]])
+
+    public var partitionCount: Int {
+        switch self {
+        case .hash(let partitions): return partitions
+        case .range(let boundaries): return boundaries.count + 1
+        }
+    }
+}
+
+/// One map task attempt.
+public struct MapTaskSpec: Codable, Sendable, Hashable {
+    public var job: JobID
+    public var spec: JobSpec
+    /// Index of the task within its job.
+    public var task: Int
+    /// Attempt number; every attempt writes under its own name.
+    public var attempt: Int
+    public var splits: [InputSplit]
+    /// nil for a map-only job.
+    public var partitioner: Partitioner?
+    /// Bytes of map output buffered in memory before a sorted run is spilled to disk.
+    public var memoryBudget: Int
+    public init(
+        job: JobID, spec: JobSpec, task: Int, attempt: Int, splits: [InputSplit], partitioner: Partitioner?,
+        memoryBudget: Int
+    ) {
+        self.job = job
+        self.spec = spec
+        self.task = task
+        self.attempt = attempt
+        self.splits = splits
+        self.partitioner = partitioner
+        self.memoryBudget = memoryBudget
+    }
+}
+
+/// Record and byte counts of one task attempt (or, summed, of a job).
+public struct Counters: Codable, Sendable, Hashable {
+    public var recordsIn: Int64 = 0
+    public var bytesIn: Int64 = 0
+    public var recordsOut: Int64 = 0
+    public var bytesOut: Int64 = 0
+    /// Bytes spilled to local disk as sorted runs.
+    public var spilledBytes: Int64 = 0
+    /// Records skipped as bad (for example a value `reduce sum` cannot read).
+    public var skippedRecords: Int64 = 0
+    public init() {}
+    public mutating func add(_ other: Counters) {
+        recordsIn += other.recordsIn
+        bytesIn += other.bytesIn
+        recordsOut += other.recordsOut
+        bytesOut += other.bytesOut
+        spilledBytes += other.spilledBytes
+        skippedRecords += other.skippedRecords
+    }
+}
+
+/// What a finished map task attempt reports.
+public struct MapTaskResult: Codable, Sendable, Hashable {
+    public var task: Int
+    public var attempt: Int
+    /// The map output: for a shuffled job one blob with all partitions (see `partitionSizes`);
+    /// for a map-only job the task's output records as newline-terminated lines.
+    public var output: BlobLocation
+    /// Bytes of each partition in `output` (empty for a map-only job).
+    public var partitionSizes: [Int64]
+    public var counters: Counters
+    public init(task: Int, attempt: Int, output: BlobLocation, partitionSizes: [Int64], counters: Counters) {
+        self.task = task
+        self.attempt = attempt
+        self.output = output
+        self.partitionSizes = partitionSizes
+        self.counters = counters
+    }
+}
+
+/// Where a reduce task writes its part.
+public enum PartDestination: Codable, Sendable, Hashable {
+    /// Write `path` (a temporary name inside the output directory, unique to the attempt); the
+    /// coordinator renames it to `part-NNNNN` at commit.
+    case file(path: String)
+    /// Keep the part as a blob on the reducer's host (intermediate data, or results streamed to the client).
+    case blob
+}
+
+/// One reduce task attempt.
+public struct ReduceTaskSpec: Codable, Sendable, Hashable {
+    public var job: JobID
+    public var spec: JobSpec
+    /// The partition this task reduces.
+    public var partition: Int
+    public var attempt: Int
+    /// The output of every map task of the job, in map task order.
+    public var mapOutputs: [BlobLocation]
+    public var destination: PartDestination
+    public var memoryBudget: Int
+    public init(
+        job: JobID, spec: JobSpec, partition: Int, attempt: Int, mapOutputs: [BlobLocation],
+        destination: PartDestination, memoryBudget: Int
+    ) {
+        self.job = job
+        self.spec = spec
+        self.partition = partition
+        self.attempt = attempt
+        self.mapOutputs = mapOutputs
+        self.destination = destination
+        self.memoryBudget = memoryBudget
+    }
+}
+
+/// What a finished reduce task attempt reports.
+public struct ReduceTaskResult: Codable, Sendable, Hashable {
+    public var partition: Int
+    public var attempt: Int
+    /// The part as newline-terminated `key TAB value` lines: a file path for `.file`, a blob for `.blob`.
+    public var output: PartOutput
+    public var counters: Counters
+    public init(partition: Int, attempt: Int, output: PartOutput, counters: Counters) {
+        self.partition = partition
+        self.attempt = attempt
+        self.output = output
+        self.counters = counters
+    }
+}
+
+public enum PartOutput: Codable, Sendable, Hashable {
+    case file(path: String)
+    case blob(BlobLocation)
+}
