@@ -1,0 +1,2 @@
+import MrshEngine
+import MrshWire

@@ -1,0 +1,2 @@
+import MrshLanguage
+import MrshPlan
