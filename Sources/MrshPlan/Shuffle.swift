@@ -55,6 +55,9 @@ public enum Shuffle: Codable, Sendable, Equatable, Hashable {
     case distinct
     /// The number of records through a single reducer; its one output record is the bare number.
     case count
+    /// Input order kept: a single reducer concatenates the map outputs in map task order, keeping the first
+    /// `limit` records (`take N` before any shuffle, followed by more stages). Map tasks keep `limit` each.
+    case gather(limit: Int?)
 
     /// Whether the parts are a total order when concatenated in part order.
     public var isRangePartitioned: Bool {
