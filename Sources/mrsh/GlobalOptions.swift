@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+
+/// Options shared by every way of running jobs (`-e`, `run`, the shell).
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "Worker processes of the embedded engine (default: the number of cores).")
+    var workers: Int?
+
+    @Option(name: .long, help: "Reduce tasks per shuffle (default: twice the workers).")
+    var reducers: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Input split size, e.g. 32M or 1G.", valueName: "size"))
+    var splitSize: ByteSize?
+
+    @Option(name: .long, help: ArgumentHelp("Memory budget of one task before it spills sorted runs, e.g. 64M.", valueName: "size"))
+    var memory: ByteSize?
+
+    @Option(name: .long, help: ArgumentHelp("Submit to the coordinator at HOST:PORT instead of the embedded engine (or MRSH_CLUSTER).", valueName: "host:port"))
+    var cluster: String?
+
+    @Option(name: .long, help: ArgumentHelp("File holding the cluster's token (or MRSH_TOKEN).", valueName: "file"))
+    var tokenFile: String?
+
+    @Flag(name: .long, help: "Run tasks on threads of this process instead of worker processes (debugging).")
+    var inProcess = false
+
+    @Flag(name: .long, help: "Trace tasks through the engine on standard error (or MRSH_VERBOSE=1).")
+    var verbose = false
+
+    @Flag(name: .long, help: "Print no job summary on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
+        if let reducers, reducers < 1 { throw ValidationError("--reducers must be at least 1") }
+        if let splitSize, splitSize.bytes < 1 { throw ValidationError("--split-size must be positive") }
+        if let memory, memory.bytes < 64 * 1024 { throw ValidationError("--memory must be at least 64K") }
+    }
+
+    var isVerbose: Bool { verbose || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true }
+}
+
+/// A byte count written as `123`, `64K`, `32M` or `1G` (powers of 1024).
+struct ByteSize: ExpressibleByArgument, Sendable {
+    var bytes: Int
+
+    init?(argument: String) {
+        var digits = Substring(argument)
+        var multiplier = 1
+        switch digits.last.map({ Character($0.uppercased()) }) {
+        case "K": multiplier = 1 << 10
+        case "M": multiplier = 1 << 20
+        case "G": multiplier = 1 << 30
+        default: break
+        }
+        if multiplier != 1 { digits = digits.dropLast() }
+        if digits.last.map({ $0 == "i" || $0 == "B" || $0 == "b" }) == true { return nil }
+        guard let value = Int(digits), value >= 0 else { return nil }
+        let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
+        guard !overflow else { return nil }
+        bytes = product
+    }
+}
