@@ -118,6 +118,11 @@ import Testing
         #expect(diagnostics.map(\.message) == ["unknown operator 'mapp'", "count must be 0 or more, found -1"])
     }
 
+    @Test func aFailedLetStillDefinesItsName() {
+        let diagnostics = TestSupport.diagnostics("let x = read a | mapp\nx | count")
+        #expect(diagnostics.map(\.message) == ["unknown operator 'mapp'"])
+    }
+
     @Test func semanticErrors() {
         let cases: [(String, String)] = [
             ("read x | read y", "'read' must be the first stage"),
