@@ -10,7 +10,7 @@ public protocol ClusterPlanRunner: Sendable {
     func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
         fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
-    ) async throws -> JobReport
+    ) async throws -> RunReport
 
     /// Resolves a blob of the coordinator's own store (holder "local" or "coordinator") for its shuffle server.
     func resolve(_ request: FetchRequest) async throws -> LocalBytes

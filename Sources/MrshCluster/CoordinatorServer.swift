@@ -78,6 +78,11 @@ public final class CoordinatorServer: Sendable {
             timeout: options.heartbeat.timeout)
     }
 
+    /// Returns when the listening socket closes (after `stop()`).
+    public func waitUntilClosed() async throws {
+        try await control.channel.closeFuture.get()
+    }
+
     /// Stops listening; connected workers see their connection close and exit or reconnect.
     public func stop() async {
         await control.stop()
@@ -214,7 +219,7 @@ public final class CoordinatorServer: Sendable {
         let fetcher = makeFetcher()
         let pool = self.pool
         let waitTimeout = options.workerWaitTimeout
-        let job = Task { () throws -> JobReport in
+        let job = Task { () throws -> RunReport in
             try await pool.waitFor(1, timeout: waitTimeout)
             let executors = await pool.executors
             let before = Dictionary(executors.map { ($0.name, $0.completedTasks) }, uniquingKeysWith: { a, _ in a })

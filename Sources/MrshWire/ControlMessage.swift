@@ -34,7 +34,7 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case started(run: String)
     case progress(ProgressReport)
     /// Coordinator -> client: the job succeeded; output data blocks (if any) came before it.
-    case finished(JobReport)
+    case finished(RunReport)
     /// Coordinator -> client: the job failed or was cancelled.
     case failed(JobFailure)
 
@@ -135,7 +135,7 @@ public struct ProgressReport: Codable, Sendable, Hashable {
 }
 
 /// The end of a successful job.
-public struct JobReport: Codable, Sendable, Hashable {
+public struct RunReport: Codable, Sendable, Hashable {
     /// The one-line summary the client prints on standard error.
     public var summary: String
     public var elapsed: Double
