@@ -65,9 +65,11 @@ public final class CoordinatorServer: Sendable {
         await pool.waitFor(count)
     }
 
-    /// The registered workers (names and completed task counts).
-    public func workers() async -> [(name: String, slots: Int, completed: Int)] {
-        await pool.executors.map { ($0.name, $0.slots, $0.completedTasks) }
+    /// The registered workers.
+    public func workers() async -> [WorkerStatus] {
+        await pool.executors.map {
+            WorkerStatus(name: $0.name, slots: $0.slots, shuffleAddress: $0.shuffleAddress, completedTasks: $0.completedTasks)
+        }
     }
 
     /// A fetcher for the coordinator's own use (reading parts that stream back to clients).
@@ -248,6 +250,14 @@ public final class CoordinatorServer: Sendable {
         }
     }
 
+}
+
+/// One registered worker, as `:workers` shows it.
+public struct WorkerStatus: Sendable, Hashable {
+    public var name: String
+    public var slots: Int
+    public var shuffleAddress: String
+    public var completedTasks: Int
 }
 
 /// A cluster failure with a user-facing message.
