@@ -1,9 +1,19 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MrshShell
 
 // One place decides every exit status: 0 success, 2 usage or script error, 1 a job that failed.
 signal(SIGPIPE, SIG_IGN)
+
+// Logs go to standard error: warnings by default, every task's trace with --verbose or MRSH_VERBOSE=1.
+let verbose = CommandLine.arguments.contains("--verbose")
+    || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = verbose ? .debug : .warning
+    return handler
+}
 do {
     // Dispatch by type: calling `run()` on an existential picks ParsableCommand's synchronous default.
     switch try MrshCommand.parseAsRoot() {

@@ -90,6 +90,14 @@ struct CommandLineTests {
         #expect(result.stdout.isEmpty)
     }
 
+    @Test("a bad regex is a script error pointing at its stage, not a task failure")
+    func badRegex() throws {
+        let result = try MrshProcess.run(["-e", "grep /a[/ | count"], input: Data("a\n".utf8))
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("<command line>:1:1"))
+        #expect(result.stderr.contains("^^^^^^^^^"))
+    }
+
     @Test("a job that fails at run time exits 1 with a message naming the cause")
     func runtimeError() throws {
         let dir = try TemporaryDirectory()
