@@ -16,6 +16,10 @@ import Testing
             == ["ann", "Bob"])
     }
 
+    @Test func groupThatDidNotTakePartIsEmpty() throws {
+        #expect(try runOps([.extract(.regex("x(a)|y", caseInsensitive: false))], "xa y") == ["a", ""])
+    }
+
     @Test func anchorsOnlyAtRecordStart() throws {
         #expect(try runOps([.extract(.regex("^a", caseInsensitive: false))], "aaa") == ["a"])
         #expect(try runOps([.extract(.regex("a$", caseInsensitive: false))], "aaa") == ["a"])

@@ -58,10 +58,12 @@ final class PosixRegex {
     }
 
     /// Runs the matcher on `bytes[from...]`; true when it matched (positions then in `slots`).
+    /// glibc offsets are 32-bit: a record longer than 2 GiB is only searched in its first 2 GiB.
     @inline(__always)
     private func exec(_ bytes: UnsafeRawBufferPointer, from: Int) -> Bool {
-        slots[0].rm_so = regoff_t(from)
-        slots[0].rm_eo = regoff_t(bytes.count)
+        let limit = Int(regoff_t.max)
+        slots[0].rm_so = regoff_t(Swift.min(from, limit))
+        slots[0].rm_eo = regoff_t(Swift.min(bytes.count, limit))
         let nmatch = wantsPositions ? 2 : 0
         return regexec(compiled, cString(bytes), nmatch, slots, REG_STARTEND) == 0
     }
