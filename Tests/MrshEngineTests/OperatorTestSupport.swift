@@ -24,18 +24,7 @@ func runOps(_ ops: [RecordOp], _ record: String, file: String = "input.txt") thr
     try runOps(ops, Array(record.utf8), file: file).map { String(decoding: $0, as: UTF8.self) }
 }
 
-/// A small deterministic generator (SplitMix64) so random tests are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+// SeededGenerator (SplitMix64) lives in TestSupport.swift.
 
 /// Pieces random records are built from: ASCII, accents, Greek, CJK, emoji, digits, blanks, CR, NUL
 /// and invalid UTF-8 (lone continuation bytes, truncated sequences, 0xFF, an overlong form, a surrogate).
