@@ -4,9 +4,24 @@ import MrshShell
 
 // One place decides every exit status: 0 success, 2 usage or script error, 1 a job that failed.
 signal(SIGPIPE, SIG_IGN)
+// `worker` and `coordinator` share option names with the root command (`--token-file`), which the root would
+// claim: parse them as commands of their own.
+let subcommandArguments = Array(CommandLine.arguments.dropFirst())
+let standalone: (any ParsableCommand.Type)? =
+    switch subcommandArguments.first {
+    case "worker": WorkerCommand.self
+    case "coordinator": CoordinatorCommand.self
+    default: nil
+    }
 do {
+    let parsed: any ParsableCommand
+    if let standalone {
+        parsed = try standalone.parse(Array(subcommandArguments.dropFirst()))
+    } else {
+        parsed = try MrshCommand.parseAsRoot()
+    }
     // Dispatch by type: calling `run()` on an existential picks ParsableCommand's synchronous default.
-    switch try MrshCommand.parseAsRoot() {
+    switch parsed {
     case let command as MrshCommand: try await command.run()
     case let command as RunCommand: try await command.run()
     case let command as CoordinatorCommand: try await command.run()
@@ -15,8 +30,8 @@ do {
     }
     exit(0)
 } catch {
-    let code = MrshCommand.exitCode(for: error)
-    let message = MrshCommand.fullMessage(for: error)
+    let code = (standalone ?? MrshCommand.self).exitCode(for: error)
+    let message = (standalone ?? MrshCommand.self).fullMessage(for: error)
     if code == .success {
         if !message.isEmpty { StandardOutput.write(message + "\n") }
         exit(0)
