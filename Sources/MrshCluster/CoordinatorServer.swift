@@ -261,9 +261,11 @@ public final class CoordinatorServer: Sendable {
 extension CoordinatorServer {
     /// Runs a plan of this process (the embedded cluster's session) as the next job of the queue, over the
     /// registered workers, with the engine runner; output goes straight to `output`. Cancelling the calling
-    /// task cancels the job on every worker. Throws `EngineError` (or `ClusterError` without workers).
+    /// task cancels the job on every worker. Relative paths stay relative: the workers must share this
+    /// process's working directory (as the embedded cluster's do). Throws `EngineError` (or `ClusterError`
+    /// without workers).
     public func runLocal(
-        _ plan: JobPlan, standardInput: Int32?, workingDirectory: String, settings: JobSettings?,
+        _ plan: JobPlan, standardInput: Int32?, settings: JobSettings?,
         output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         guard let engine = runner as? EnginePlanRunner else {
@@ -278,7 +280,7 @@ extension CoordinatorServer {
         activity.reset()
         do {
             let summary = try await engine.runPlan(
-                plan, run: run, standardInput: standardInput, workingDirectory: workingDirectory, settings: settings,
+                plan, run: run, standardInput: standardInput, workingDirectory: nil, settings: settings,
                 executors: executors, fetcher: makeFetcher(), output: output, progress: progress)
             for e in executors { e.send(.endRun(run: run)) }
             var report = RunReport(summary)

@@ -28,14 +28,16 @@ public struct EnginePlanRunner: ClusterPlanRunner {
         return RunReport(summary)
     }
 
-    /// Runs `plan` under the run id `run`; relative paths of the plan are taken relative to
-    /// `workingDirectory` (the client's). Throws `EngineError` with the paths as the user wrote them.
+    /// Runs `plan` under the run id `run`. With a `workingDirectory` (the client's, for a remote client),
+    /// relative paths of the plan are made absolute against it, so workers anywhere read and write the same
+    /// files (`tag file` then shows absolute names); nil keeps them relative (the embedded cluster, whose
+    /// workers share the client's working directory). Throws `EngineError` with the paths as the user wrote them.
     public func runPlan(
-        _ plan: JobPlan, run: String, standardInput: Int32?, workingDirectory: String, settings: JobSettings?,
+        _ plan: JobPlan, run: String, standardInput: Int32?, workingDirectory: String?, settings: JobSettings?,
         executors: [any TaskExecutor], fetcher: any BlobFetcher, output: some RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
-        let paths = PlanPaths(plan, workingDirectory: workingDirectory)
+        let paths = PlanPaths(plan, workingDirectory: workingDirectory ?? "")
         let slots = executors.reduce(0) { $0 + $1.slots }
         let options = EngineOptions(
             workers: max(1, slots), reducers: settings?.reducers, splitSize: settings?.splitSize ?? 32 << 20,

@@ -37,8 +37,7 @@ final class EmbeddedClusterRunner: JobRunner {
         }
         do {
             return try await cluster.coordinator.runLocal(
-                plan, standardInput: standardInput, workingDirectory: FileManager.default.currentDirectoryPath,
-                settings: settings, output: output, progress: progress)
+                plan, standardInput: standardInput, settings: settings, output: output, progress: progress)
         } catch EngineError.cancelled {
             throw CancellationError()
         } catch let error as ClusterError {
