@@ -1,35 +1,52 @@
 import Glibc
+import MrshEngine
 import MrshPlan
 import MrshWire
 import NIOCore
 
 /// Submits plans to a coordinator (`mrsh --cluster HOST:PORT`): one connection per job; standard input is
 /// shipped as checksummed blocks; progress and output stream back. Cancelling the calling task (Ctrl-C)
-/// sends `cancel`, and the coordinator cancels the job on every worker.
+/// sends `cancel` and waits (a few seconds at most) for the coordinator to cancel the job on every worker
+/// and close the connection.
 public struct ClusterClient: Sendable {
     public let address: HostPort
     let token: AuthToken
     let group: any EventLoopGroup
+    /// Seconds to wait for the coordinator's answer to `cancel`.
+    let cancelGrace: Double
 
-    public init(address: HostPort, token: AuthToken, group: any EventLoopGroup) {
+    public init(address: HostPort, token: AuthToken, group: any EventLoopGroup, cancelGrace: Double = 5) {
         self.address = address
         self.token = token
         self.group = group
+        self.cancelGrace = cancelGrace
     }
 
     /// Runs `plan` on the cluster. Output blocks (newline-terminated records, in order) go to `output`.
-    /// Throws `ClusterJobError` when the job fails, `CancellationError` when cancelled.
+    /// Throws `ClusterJobError` when the job fails, `CancellationError` when cancelled, `ClusterError` when the
+    /// coordinator cannot be reached.
     public func run(
-        _ plan: JobPlan, standardInput: Int32?, workingDirectory: String,
-        output: @escaping @Sendable (ByteBuffer) throws -> Void,
+        _ plan: JobPlan, standardInput: Int32?, workingDirectory: String, settings: JobSettings? = nil,
+        output: (ByteBuffer) throws -> Void,
         progress: @escaping @Sendable (ProgressReport) -> Void
     ) async throws -> RunReport {
-        let connection = try await FrameClient.connect(to: address, group: group, token: token, role: .client)
+        let connection: FrameConnection
+        do {
+            connection = try await FrameClient.connect(to: address, group: group, token: token, role: .client)
+        } catch WireError.authenticationFailed {
+            throw ClusterError("the coordinator at \(address) refused the token (authentication failed)")
+        } catch {
+            throw ClusterError("cannot reach the coordinator at \(address): \(error)")
+        }
         defer { Task { await connection.close() } }
         try await connection.send(
-            .submit(JobSubmission(plan: plan, hasStandardInput: standardInput != nil, workingDirectory: workingDirectory)))
+            .submit(
+                JobSubmission(
+                    plan: plan, hasStandardInput: standardInput != nil, workingDirectory: workingDirectory,
+                    settings: settings)))
         if let fd = standardInput { try await ship(fd, to: connection) }
-        return try await withTaskCancellationHandler {
+        let grace = cancelGrace
+        let report: RunReport? = try await withTaskCancellationHandler {
             for try await frame in connection.inbound {
                 if frame.kind == .data {
                     try output(try DataBlock.verifiedBytes(of: frame))
@@ -38,15 +55,47 @@ public struct ClusterClient: Sendable {
                 switch try ControlMessage(frame: frame) {
                 case .progress(let report): progress(report)
                 case .finished(let report): return report
-                case .failed(let failure): throw ClusterJobError(failure: failure)
+                case .failed(let failure):
+                    if failure.cancelled { throw CancellationError() }
+                    throw ClusterJobError(failure: failure)
                 case .queued, .started: continue
                 default: throw WireError.badMessage("unexpected message from the coordinator")
                 }
             }
-            if Task.isCancelled { throw CancellationError() }
-            throw ClusterError("lost the connection to the coordinator at \(address)")
+            return nil
         } onCancel: {
             connection.sendSoon(.cancel)
+            // The coordinator answers `failed` and closes; do not wait for it forever.
+            let channel = connection.channel
+            channel.eventLoop.scheduleTask(in: .milliseconds(Int64(grace * 1000))) { channel.close(promise: nil) }
+        }
+        if let report { return report }
+        if Task.isCancelled {
+            // The stream ended because this task was cancelled: wait for the coordinator to finish the
+            // cancellation (it closes the connection), so that its files are gone when we return.
+            try? await connection.channel.closeFuture.get()
+            throw CancellationError()
+        }
+        throw ClusterError("lost the connection to the coordinator at \(address)")
+    }
+
+    /// `run` for a session: output to a record sink, engine progress, the engine's summary. Failures are
+    /// `EngineError` (`invalid` for a plan the coordinator refused before anything ran), cancellation is
+    /// `CancellationError`.
+    public func runPlan(
+        _ plan: JobPlan, standardInput: Int32?, workingDirectory: String, settings: JobSettings?,
+        output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void
+    ) async throws -> JobSummary {
+        do {
+            let report = try await run(
+                plan, standardInput: standardInput, workingDirectory: workingDirectory, settings: settings,
+                output: { block in try block.withUnsafeReadableBytes { try output.write($0) } },
+                progress: { progress(JobProgress($0)) })
+            return JobSummary(report)
+        } catch let error as ClusterJobError {
+            throw error.failure.refused ? EngineError.invalid(error.failure.message) : EngineError.failed(error.failure.message)
+        } catch let error as ClusterError {
+            throw EngineError.failed(error.message)
         }
     }
 

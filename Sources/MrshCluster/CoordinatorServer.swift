@@ -18,6 +18,7 @@ public final class CoordinatorServer: Sendable {
     let pool = WorkerPool()
     let queue = JobQueue()
     let runPrefix: String
+    let activity = WorkerActivity()
     private let control: FrameServer
     private let shuffle: ShuffleServer
     private let runCounter = RunCounter()
@@ -112,7 +113,8 @@ public final class CoordinatorServer: Sendable {
         let name = await pool.uniqueName(info.id)
         let executor = RemoteExecutor(
             name: name, slots: max(1, info.slots), shuffleAddress: info.shuffleAddress, connection: connection,
-            coordinatorBlobs: BlobRewriter(holder: "coordinator", address: shuffle.address.description))
+            coordinatorBlobs: BlobRewriter(holder: "coordinator", address: shuffle.address.description),
+            activity: activity)
         do {
             try await connection.send(
                 .welcome(
@@ -221,15 +223,18 @@ public final class CoordinatorServer: Sendable {
         let fetcher = makeFetcher()
         let pool = self.pool
         let waitTimeout = options.workerWaitTimeout
+        let activity = self.activity
         let job = Task { () throws -> RunReport in
             try await pool.waitFor(1, timeout: waitTimeout)
             let executors = await pool.executors
             let before = Dictionary(executors.map { ($0.name, $0.completedTasks) }, uniquingKeysWith: { a, _ in a })
+            activity.reset()
             var report = try await runner.run(
                 submission, run: run, standardInput: stdinFD, executors: executors, fetcher: fetcher, output: output,
                 progress: { connection.sendSoon(.progress($0)) })
             try output.flush()
             for e in executors { report.tasksPerWorker[e.name] = e.completedTasks - (before[e.name] ?? 0) }
+            report.parallelMapWorkers = activity.peak
             return report
         }
         cancelled.onSet { job.cancel() }
@@ -239,17 +244,62 @@ public final class CoordinatorServer: Sendable {
         case .success(let report):
             for e in executors { e.send(.endRun(run: run)) }
             try await connection.send(.finished(report))
-            logger.info("run \(run) finished: \(report.summary)")
+            logger.info("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")
         case .failure(let error):
             for e in executors { e.send(.cancelRun(run: run)) }
-            let wasCancelled = error is CancellationError || cancelled.isSet
-            let message = wasCancelled ? "job cancelled" : "\(error)"
+            let engineError = error as? EngineError
+            let wasCancelled = error is CancellationError || cancelled.isSet || engineError == .cancelled
+            let message = wasCancelled ? "job cancelled" : (engineError?.message ?? "\(error)")
+            let refused = error is any RefusalError || engineError?.isValidation == true
             logger.info("run \(run) failed: \(message)")
-            try? await connection.send(
-                .failed(JobFailure(message: message, refused: error is any RefusalError, cancelled: wasCancelled)))
+            try? await connection.send(.failed(JobFailure(message: message, refused: refused, cancelled: wasCancelled)))
         }
     }
 
+}
+
+extension CoordinatorServer {
+    /// Runs a plan of this process (the embedded cluster's session) as the next job of the queue, over the
+    /// registered workers, with the engine runner; output goes straight to `output`. Cancelling the calling
+    /// task cancels the job on every worker. Relative paths stay relative: the workers must share this
+    /// process's working directory (as the embedded cluster's do). Throws `EngineError` (or `ClusterError`
+    /// without workers).
+    public func runLocal(
+        _ plan: JobPlan, standardInput: Int32?, settings: JobSettings?,
+        output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void
+    ) async throws -> JobSummary {
+        guard let engine = runner as? EnginePlanRunner else {
+            throw ClusterError("this coordinator does not run the engine")
+        }
+        await queue.acquire { _ in }
+        defer { Task { await queue.release() } }
+        let run = "\(runPrefix)-\(await runCounter.next())"
+        try await pool.waitFor(1, timeout: options.workerWaitTimeout)
+        let executors = await pool.executors
+        let before = Dictionary(executors.map { ($0.name, $0.completedTasks) }, uniquingKeysWith: { a, _ in a })
+        activity.reset()
+        do {
+            let summary = try await engine.runPlan(
+                plan, run: run, standardInput: standardInput, workingDirectory: nil, settings: settings,
+                executors: executors, fetcher: makeFetcher(), output: output, progress: progress)
+            for e in executors { e.send(.endRun(run: run)) }
+            var report = RunReport(summary)
+            for e in executors { report.tasksPerWorker[e.name] = e.completedTasks - (before[e.name] ?? 0) }
+            report.parallelMapWorkers = activity.peak
+            logger.debug("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")
+            return summary
+        } catch {
+            for e in await pool.executors { e.send(.cancelRun(run: run)) }
+            throw error
+        }
+    }
+
+    /// "tasks per worker: w0=3, w1=2; map tasks in flight on 2 workers at once".
+    public static func describeWork(_ report: RunReport) -> String {
+        let perWorker = report.tasksPerWorker.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return "tasks per worker: \(perWorker.joined(separator: ", ")); "
+            + "map tasks in flight on \(report.parallelMapWorkers) workers at once"
+    }
 }
 
 /// One registered worker, as `:workers` shows it.

@@ -16,7 +16,7 @@ public final class EmbeddedCluster: Sendable {
 
     /// Starts everything and waits (at most `timeout` seconds) until every worker registered.
     public static func start(
-        workers: Int, slotsPerWorker: Int = 1, runner: any ClusterPlanRunner, group: any EventLoopGroup,
+        workers: Int, slotsPerWorker: Int = 1, runner: (any ClusterPlanRunner)? = nil, group: any EventLoopGroup,
         logger: Logger, executable: String? = nil, heartbeat: HeartbeatSettings = HeartbeatSettings(),
         timeout: Double = 30
     ) async throws -> EmbeddedCluster {
@@ -30,6 +30,7 @@ public final class EmbeddedCluster: Sendable {
         else { throw SystemError(call: "create", path: tokenFile, errno: errno) }
         let scratch = directory + "/coordinator"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let runner = try runner ?? EnginePlanRunner(scratch: scratch, logger: logger)
         let coordinator = try await CoordinatorServer.start(
             options: CoordinatorOptions(
                 listen: HostPort(host: "127.0.0.1", port: 0), token: AuthToken(token), scratch: scratch,
@@ -45,6 +46,9 @@ public final class EmbeddedCluster: Sendable {
                 "--slots", "\(slotsPerWorker)", "--scratch", directory + "/worker-\(i)",
                 "--id", "w\(i)", "--embedded-parent", "\(getpid())",
             ]
+            // Workers print nothing on standard output and read nothing from standard input.
+            p.standardInput = FileHandle.nullDevice
+            p.standardOutput = FileHandle.nullDevice
             do {
                 try p.run()
             } catch {
@@ -88,7 +92,7 @@ public final class EmbeddedCluster: Sendable {
     public func shutdown() async {
         await coordinator.stop()
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(3)
+        let deadline = clock.now + .seconds(2)
         while processes.contains(where: \.isRunning) && clock.now < deadline {
             try? await Task.sleep(for: .milliseconds(10))
         }

@@ -1,57 +1,53 @@
-import Glibc
+import Foundation
 import MrshEngine
 import MrshPlan
 import MrshWire
 
-/// The worker side of the engine: runs tasks with the engine's runners over this worker's scratch store.
+/// The worker side of the engine: runs tasks with the engine's `MapTaskRunner` / `ReduceTaskRunner` over this
+/// worker's own `BlobStore` (its scratch directory), and serves that store's blobs to the shuffle server.
 ///
-/// Until MrshEngine's `MapTaskRunner`/`ReduceTaskRunner` are merged, tasks fail with a clear message and only
-/// whole blobs (files under the scratch directory) can be served.
+/// Blobs are reported with the engine's in-process holder ("local", no address); `WorkerNode` relabels them
+/// with the worker's id and shuffle address before they leave the process.
 public struct EngineTaskHandler: WorkerTaskHandler {
-    public let scratch: String
+    public let store: BlobStore
+    public let badRecords: BadRecordPolicy
 
-    public init(scratch: String) {
-        self.scratch = scratch
+    /// Uses (and creates) `scratch` as the worker's blob store.
+    public init(scratch: String, badRecords: BadRecordPolicy = .fail) throws {
+        store = try BlobStore(root: scratch)
+        self.badRecords = badRecords
     }
 
     public func runMap(_ task: MapTaskSpec, fetcher: any BlobFetcher) async throws -> MapTaskResult {
-        throw ClusterError("this build has no task runners (the engine is not merged yet)")
+        try await MapTaskRunner.run(task, store: store, fetcher: fetcher, badRecords: badRecords)
     }
 
     public func runReduce(_ task: ReduceTaskSpec, fetcher: any BlobFetcher) async throws -> ReduceTaskResult {
-        throw ClusterError("this build has no task runners (the engine is not merged yet)")
+        try await ReduceTaskRunner.run(task, store: store, fetcher: fetcher)
     }
 
     public func resolve(_ request: FetchRequest) async throws -> LocalBytes {
-        guard !request.blobID.contains(".."), request.partition == nil else {
+        try EngineTaskHandler.resolve(request, in: store)
+    }
+
+    /// Deletes the run's blobs and the store's temporary files (fetched copies, spills). Runs are one at a
+    /// time per coordinator, and the worker handles `endRun`/`cancelRun` before the next run's tasks.
+    public func removeRun(_ run: String) async {
+        guard EngineTaskHandler.isSafeComponent(run) else { return }
+        store.removeRun(run)
+        try? FileManager.default.removeItem(atPath: store.root + "/tmp")
+    }
+
+    /// A blob (or partition of a map-output blob) of `store`, refusing ids that leave the store.
+    static func resolve(_ request: FetchRequest, in store: BlobStore) throws -> LocalBytes {
+        let parts = request.blobID.split(separator: "/", omittingEmptySubsequences: false)
+        guard !parts.isEmpty, parts.allSatisfy({ isSafeComponent(String($0)) }) else {
             throw ClusterError("no such blob '\(request.blobID)'")
         }
-        let path = scratch + "/" + request.blobID
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw SystemError(call: "stat", path: path, errno: errno) }
-        return LocalBytes(path: path, range: 0..<Int64(info.st_size), isTemporaryCopy: false)
+        return try LocalBlobFetcher(store: store).resolve(request.blobID, partition: request.partition)
     }
 
-    public func removeRun(_ run: String) async {}
-}
-
-/// The coordinator side of the engine: runs plans with the engine's job coordinator over remote executors.
-/// Until MrshEngine's `Engine` is merged, every plan fails with a clear message.
-public struct EnginePlanRunner: ClusterPlanRunner {
-    public let scratch: String
-
-    public init(scratch: String) {
-        self.scratch = scratch
-    }
-
-    public func run(
-        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
-        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
-    ) async throws -> RunReport {
-        throw ClusterError("this build has no job coordinator (the engine is not merged yet)")
-    }
-
-    public func resolve(_ request: FetchRequest) async throws -> LocalBytes {
-        try await EngineTaskHandler(scratch: scratch).resolve(request)
+    static func isSafeComponent(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 }

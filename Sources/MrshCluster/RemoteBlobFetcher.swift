@@ -70,7 +70,10 @@ public struct RemoteBlobFetcher: BlobFetcher {
         let connection = try await FrameClient.connect(to: address, group: group, token: token, role: .fetcher, timeout: timeout)
         defer { Task { await connection.close() } }
         connection.startHeartbeats(HeartbeatSettings(interval: timeout, timeout: timeout))
-        let path = scratch + "/fetch-\(UInt64.random(in: 0...UInt64.max))"
+        // `scratch` is a directory, or (as the engine passes it) a fresh temporary path to use as a prefix.
+        var info = stat()
+        let isDirectory = stat(scratch, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        let path = scratch + (isDirectory ? "/" : "-") + "fetch-\(UInt64.random(in: 0...UInt64.max))"
         let fd = try SystemError.retrying("open", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         var ok = false
         defer {

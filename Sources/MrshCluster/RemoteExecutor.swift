@@ -14,6 +14,8 @@ public final class RemoteExecutor: TaskExecutor {
     /// Rewrites blobs of the coordinator's own store (holder "local") so the worker fetches them from the
     /// coordinator's shuffle server.
     let coordinatorBlobs: BlobRewriter
+    /// Records map tasks in flight (for the per-run parallelism figure).
+    let activity: WorkerActivity?
 
     private struct State {
         var nextRequest: UInt64 = 1
@@ -23,7 +25,11 @@ public final class RemoteExecutor: TaskExecutor {
     }
     private let state = Mutex(State())
 
-    init(name: String, slots: Int, shuffleAddress: String, connection: FrameConnection, coordinatorBlobs: BlobRewriter) {
+    init(
+        name: String, slots: Int, shuffleAddress: String, connection: FrameConnection, coordinatorBlobs: BlobRewriter,
+        activity: WorkerActivity? = nil
+    ) {
+        self.activity = activity
         self.name = name
         self.slots = slots
         self.shuffleAddress = shuffleAddress
@@ -41,6 +47,8 @@ public final class RemoteExecutor: TaskExecutor {
             if case .blob(let location) = split { return .blob(coordinatorBlobs.published(location)) }
             return split
         }
+        activity?.started(name)
+        defer { activity?.ended(name) }
         switch try await call(.map(task)) {
         case .map(let result): return result
         case .failed(let failure): throw RemoteTaskError(worker: name, failure: failure)

@@ -20,6 +20,21 @@ public struct JobProgress: Sendable, Equatable {
     public var bytesRead: Int64
     /// Seconds since the plan started.
     public var elapsed: Double
+
+    public init(
+        job: Int, jobCount: Int, phase: Phase, mapsDone: Int, mapsTotal: Int, reducesDone: Int, reducesTotal: Int,
+        bytesRead: Int64, elapsed: Double
+    ) {
+        self.job = job
+        self.jobCount = jobCount
+        self.phase = phase
+        self.mapsDone = mapsDone
+        self.mapsTotal = mapsTotal
+        self.reducesDone = reducesDone
+        self.reducesTotal = reducesTotal
+        self.bytesRead = bytesRead
+        self.elapsed = elapsed
+    }
 }
 
 /// What one job of a plan did.
@@ -32,6 +47,16 @@ public struct JobReport: Sendable, Equatable {
     public var map: Counters
     public var reduce: Counters
     public var elapsed: Double
+
+    public init(job: Int, mapTasks: Int, reduceTasks: Int, retries: Int, map: Counters, reduce: Counters, elapsed: Double) {
+        self.job = job
+        self.mapTasks = mapTasks
+        self.reduceTasks = reduceTasks
+        self.retries = retries
+        self.map = map
+        self.reduce = reduce
+        self.elapsed = elapsed
+    }
 }
 
 /// What a whole plan did: per-job counters, time, parts written.
@@ -42,6 +67,13 @@ public struct JobSummary: Sendable, Equatable, CustomStringConvertible {
     public var partsWritten: Int
     /// Records delivered to the sink.
     public var recordsOutput: Int64
+
+    public init(jobs: [JobReport], elapsed: Double, partsWritten: Int, recordsOutput: Int64) {
+        self.jobs = jobs
+        self.elapsed = elapsed
+        self.partsWritten = partsWritten
+        self.recordsOutput = recordsOutput
+    }
 
     /// One line for standard error.
     public var description: String {

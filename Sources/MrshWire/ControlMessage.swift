@@ -106,30 +106,73 @@ public struct JobSubmission: Codable, Sendable, Hashable {
     public var hasStandardInput: Bool
     /// The client's working directory: relative paths of the plan are resolved against it.
     public var workingDirectory: String
-    public init(plan: JobPlan, hasStandardInput: Bool, workingDirectory: String) {
+    /// The client's engine settings; nil: the coordinator's defaults.
+    public var settings: JobSettings?
+    public init(plan: JobPlan, hasStandardInput: Bool, workingDirectory: String, settings: JobSettings? = nil) {
         self.plan = plan
         self.hasStandardInput = hasStandardInput
         self.workingDirectory = workingDirectory
+        self.settings = settings
     }
 }
 
-/// Progress of a running job, as the coordinator reports it to the client.
+/// Engine settings a client chooses for its job (`--reducers`, `--split-size`, `--memory`).
+public struct JobSettings: Codable, Sendable, Hashable {
+    /// Reduce tasks of a shuffle the plan does not fix; nil: twice the registered task slots.
+    public var reducers: Int?
+    public var splitSize: Int64?
+    public var memoryBudget: Int?
+    public init(reducers: Int? = nil, splitSize: Int64? = nil, memoryBudget: Int? = nil) {
+        self.reducers = reducers
+        self.splitSize = splitSize
+        self.memoryBudget = memoryBudget
+    }
+}
+
+/// Progress of a running job, as the coordinator reports it to the client (the engine's `JobProgress`).
 public struct ProgressReport: Codable, Sendable, Hashable {
     public var job: Int
     public var jobs: Int
-    /// "map" or "reduce".
+    /// "map", "reduce" or "output".
     public var phase: String
-    public var tasksDone: Int
-    public var tasksTotal: Int
+    public var mapsDone: Int
+    public var mapsTotal: Int
+    public var reducesDone: Int
+    public var reducesTotal: Int
     public var bytesRead: Int64
     public var elapsed: Double
-    public init(job: Int, jobs: Int, phase: String, tasksDone: Int, tasksTotal: Int, bytesRead: Int64, elapsed: Double) {
+    public init(
+        job: Int, jobs: Int, phase: String, mapsDone: Int, mapsTotal: Int, reducesDone: Int, reducesTotal: Int,
+        bytesRead: Int64, elapsed: Double
+    ) {
         self.job = job
         self.jobs = jobs
         self.phase = phase
-        self.tasksDone = tasksDone
-        self.tasksTotal = tasksTotal
+        self.mapsDone = mapsDone
+        self.mapsTotal = mapsTotal
+        self.reducesDone = reducesDone
+        self.reducesTotal = reducesTotal
         self.bytesRead = bytesRead
+        self.elapsed = elapsed
+    }
+}
+
+/// What one job of a run did (the engine's `JobReport`).
+public struct JobCounters: Codable, Sendable, Hashable {
+    public var job: Int
+    public var mapTasks: Int
+    public var reduceTasks: Int
+    public var retries: Int
+    public var map: Counters
+    public var reduce: Counters
+    public var elapsed: Double
+    public init(job: Int, mapTasks: Int, reduceTasks: Int, retries: Int, map: Counters, reduce: Counters, elapsed: Double) {
+        self.job = job
+        self.mapTasks = mapTasks
+        self.reduceTasks = reduceTasks
+        self.retries = retries
+        self.map = map
+        self.reduce = reduce
         self.elapsed = elapsed
     }
 }
@@ -141,10 +184,22 @@ public struct RunReport: Codable, Sendable, Hashable {
     public var elapsed: Double
     /// Task attempts each worker completed (worker id -> count).
     public var tasksPerWorker: [String: Int]
-    public init(summary: String, elapsed: Double, tasksPerWorker: [String: Int]) {
+    /// Per-job counters, `part-NNNNN` files written and records streamed (the engine's `JobSummary`).
+    public var jobs: [JobCounters]
+    public var partsWritten: Int
+    public var recordsOutput: Int64
+    /// The most workers that had map tasks in flight at the same time.
+    public var parallelMapWorkers: Int = 0
+    public init(
+        summary: String, elapsed: Double, tasksPerWorker: [String: Int], jobs: [JobCounters] = [], partsWritten: Int = 0,
+        recordsOutput: Int64 = 0
+    ) {
         self.summary = summary
         self.elapsed = elapsed
         self.tasksPerWorker = tasksPerWorker
+        self.jobs = jobs
+        self.partsWritten = partsWritten
+        self.recordsOutput = recordsOutput
     }
 }
 

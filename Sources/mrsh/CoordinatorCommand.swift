@@ -48,7 +48,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
             options: CoordinatorOptions(
                 listen: address, token: token, scratch: directory,
                 heartbeat: HeartbeatSettings(interval: heartbeatInterval, timeout: heartbeatTimeout)),
-            runner: EnginePlanRunner(scratch: directory), group: group, logger: Logger(label: "mrsh.coordinator"))
+            runner: try EnginePlanRunner(scratch: directory), group: group, logger: Logger(label: "mrsh.coordinator"))
         StandardErrorText.write("mrsh coordinator: listening on \(server.address)\n")
         try await server.waitUntilClosed()
     }

@@ -1,30 +1,47 @@
 import Foundation
+import Logging
+import MrshCluster
 import MrshEngine
 import MrshPlan
 import MrshShell
+import MrshWire
+import NIOPosix
 
 /// Wires the CLI's options to a job runner, a console and a session: the only place that decides
-/// between the embedded engine and a remote cluster.
+/// between the embedded cluster (default), threads of this process (`--in-process`) and a remote
+/// coordinator (`--cluster`).
 struct Launcher {
     var options: GlobalOptions
 
-    /// Runs a script or a one-shot statement; returns the exit status.
+    /// Runs a script or a one-shot statement; returns the exit status. SIGINT while it runs cancels the
+    /// running job (on every worker) and ends the script with "job cancelled".
     func runScript(_ source: String, sourceName: String, scriptFromStandardInput: Bool = false) async -> Int32 {
         let console = StandardConsole(liveProgress: isatty(2) == 1 && !options.quiet)
-        guard let runner = await makeRunner(console: console) else { return 1 }
-        defer { runner.shutdown() }
-        let session = Session(runner: runner.jobs, options: sessionOptions, console: console)
-        let output = FileDescriptorSink()
+        let runner: RunnerHandle
+        do {
+            runner = try makeRunner(console: console)
+        } catch {
+            console.error(error.message)
+            return error.status
+        }
+        let sessionOptions = self.sessionOptions
         // A pipeline without `read` reads standard input, unless the script itself came from there.
         let standardInput: Int32? = scriptFromStandardInput ? nil : 0
-        var status = await session.execute(source, sourceName: sourceName, output: output, standardInput: standardInput)
-        do {
-            try output.flush()
-        } catch {
-            console.error("\(error)")
-            status = .runtimeError
+        let work = Task { () -> Int32 in
+            let session = Session(runner: runner.jobs, options: sessionOptions, console: console)
+            let output = FileDescriptorSink()
+            var status = await session.execute(source, sourceName: sourceName, output: output, standardInput: standardInput)
+            do {
+                try output.flush()
+            } catch {
+                console.error("\(error)")
+                status = .runtimeError
+            }
+            return status.rawValue
         }
-        return status.rawValue
+        let status = await InterruptCancellation.cancelling(work)
+        await runner.shutdown()
+        return status
     }
 
     /// The interactive shell on a terminal; a script read from standard input otherwise.
@@ -46,22 +63,69 @@ struct Launcher {
         )
     }
 
-    /// The embedded engine (tasks on threads of this process for now).
-    func makeRunner(console: StandardConsole) async -> RunnerHandle? {
-        do {
-            let engine = try Engine(options: engineOptions)
-            return RunnerHandle(jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() })
-        } catch {
-            console.error("cannot start the engine: \(error)")
-            return nil
+    /// What the client asks of a cluster's engine.
+    var jobSettings: JobSettings {
+        JobSettings(
+            reducers: options.reducers ?? engineOptions.reducers, splitSize: options.splitSize.map { Int64($0.bytes) },
+            memoryBudget: options.memory?.bytes)
+    }
+
+    /// `--cluster` / MRSH_CLUSTER: a remote coordinator; `--in-process`: threads of this process; else the
+    /// embedded cluster (`--workers` worker processes, started in the background while the script is parsed).
+    func makeRunner(console: StandardConsole) throws(LaunchError) -> RunnerHandle {
+        let environment = ProcessInfo.processInfo.environment
+        if let cluster = options.cluster ?? environment["MRSH_CLUSTER"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            return try makeRemoteRunner(cluster, environment: environment)
         }
+        if options.inProcess {
+            do {
+                let engine = try Engine(options: engineOptions)
+                return RunnerHandle(jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() })
+            } catch {
+                throw LaunchError(status: 1, message: "cannot start the engine: \(error)")
+            }
+        }
+        var logger = Logger(label: "mrsh.coordinator")
+        logger.logLevel = options.isVerbose ? .debug : .error
+        let runner = EmbeddedClusterRunner(
+            workers: options.workers ?? EngineOptions.cores, settings: jobSettings, logger: logger)
+        return RunnerHandle(jobs: runner, shutdown: { await runner.shutdown() })
+    }
+
+    private func makeRemoteRunner(_ cluster: String, environment: [String: String]) throws(LaunchError) -> RunnerHandle {
+        guard let address = HostPort(cluster) else {
+            throw LaunchError(status: 2, message: "--cluster expects HOST:PORT, got '\(cluster)'")
+        }
+        let token: AuthToken
+        if let file = options.tokenFile {
+            do {
+                token = try AuthToken(contentsOfFile: file)
+            } catch {
+                throw LaunchError(status: 2, message: error.message)
+            }
+        } else if let text = environment["MRSH_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
+            token = AuthToken(text)
+        } else {
+            throw LaunchError(
+                status: 2, message: "--cluster needs the cluster's token: --token-file FILE, or the token itself in MRSH_TOKEN")
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let runner = RemoteClusterRunner(
+            client: ClusterClient(address: address, token: token, group: group), settings: jobSettings)
+        return RunnerHandle(jobs: runner, shutdown: { try? await group.shutdownGracefully() })
     }
 }
 
+/// Why no runner could be made, with the exit status (2: usage, 1: run time).
+struct LaunchError: Error {
+    var status: Int32
+    var message: String
+}
+
 /// A job runner and how to stop it.
-struct RunnerHandle {
+struct RunnerHandle: Sendable {
     var jobs: any JobRunner
-    var shutdown: () -> Void
+    var shutdown: @Sendable () async -> Void
 }
 
 /// The in-process engine as a session's job runner.

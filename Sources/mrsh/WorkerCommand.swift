@@ -47,6 +47,8 @@ struct WorkerCommand: AsyncParsableCommand {
             // Die with the embedding process, even when it is SIGKILLed.
             _ = mrsh_set_parent_death_signal()
             if getppid() != parent { throw ExitCode(1) }
+            // Ctrl-C reaches the whole foreground process group: the embedding client cancels the job itself.
+            signal(SIGINT, SIG_IGN)
         }
         guard let address = HostPort(join) else {
             StandardErrorText.write("mrsh worker: error: --join expects HOST:PORT, got '\(join)'\n")
@@ -62,12 +64,19 @@ struct WorkerCommand: AsyncParsableCommand {
         let scratchDirectory = scratch ?? (NSTemporaryDirectory() + "mrsh-worker-\(getpid())")
         try? FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
-        let logger = Logger(label: "mrsh.worker")
+        var logger = Logger(label: "mrsh.worker")
+        if embeddedParent != nil { logger.logLevel = .error }
         let options = WorkerOptions(
             coordinator: address, token: token, slots: slots ?? ProcessInfo.processInfo.activeProcessorCount,
             scratch: scratchDirectory, listenHost: listen,
             id: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
-        let handler = EngineTaskHandler(scratch: scratchDirectory)
+        let handler: EngineTaskHandler
+        do {
+            handler = try EngineTaskHandler(scratch: scratchDirectory)
+        } catch {
+            StandardErrorText.write("mrsh worker: error: cannot use scratch directory '\(scratchDirectory)': \(error)\n")
+            throw ExitCode(1)
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let clock = ContinuousClock()
         var lostSince: ContinuousClock.Instant?
@@ -76,8 +85,8 @@ struct WorkerCommand: AsyncParsableCommand {
             do {
                 let end = try await WorkerNode.run(options: options, handler: handler, group: group, logger: logger)
                 registeredOnce = true
-                if case .connectionLost(let why) = end { logger.warning("coordinator connection lost: \(why)") }
                 if embeddedParent != nil { break }
+                if case .connectionLost(let why) = end { logger.warning("coordinator connection lost: \(why)") }
                 lostSince = clock.now
             } catch WireError.authenticationFailed {
                 StandardErrorText.write("mrsh worker: error: the coordinator at \(address) refused the token (authentication failed)\n")

@@ -14,9 +14,25 @@ LoggingSystem.bootstrap { label in
     handler.logLevel = verbose ? .debug : .warning
     return handler
 }
+
+// `worker` and `coordinator` share option names with the root command (`--token-file`), which the root would
+// claim: parse them as commands of their own.
+let subcommandArguments = Array(CommandLine.arguments.dropFirst())
+let standalone: (any ParsableCommand.Type)? =
+    switch subcommandArguments.first {
+    case "worker": WorkerCommand.self
+    case "coordinator": CoordinatorCommand.self
+    default: nil
+    }
 do {
+    let parsed: any ParsableCommand
+    if let standalone {
+        parsed = try standalone.parse(Array(subcommandArguments.dropFirst()))
+    } else {
+        parsed = try MrshCommand.parseAsRoot()
+    }
     // Dispatch by type: calling `run()` on an existential picks ParsableCommand's synchronous default.
-    switch try MrshCommand.parseAsRoot() {
+    switch parsed {
     case let command as MrshCommand: try await command.run()
     case let command as RunCommand: try await command.run()
     case let command as CoordinatorCommand: try await command.run()
@@ -25,8 +41,8 @@ do {
     }
     exit(0)
 } catch {
-    let code = MrshCommand.exitCode(for: error)
-    let message = MrshCommand.fullMessage(for: error)
+    let code = (standalone ?? MrshCommand.self).exitCode(for: error)
+    let message = (standalone ?? MrshCommand.self).fullMessage(for: error)
     if code == .success {
         if !message.isEmpty { StandardOutput.write(message + "\n") }
         exit(0)

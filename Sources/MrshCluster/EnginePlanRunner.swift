@@ -1,0 +1,60 @@
+import Logging
+import MrshEngine
+import MrshPlan
+import MrshWire
+
+/// The coordinator side of the engine: runs plans with the engine's `JobCoordinator` over the registered
+/// workers' `RemoteExecutor`s. The coordinator's own blobs (standard-input chunks, fetched copies) live in a
+/// `BlobStore` under its scratch directory and are served by its shuffle server under holder "local"
+/// (which `RemoteExecutor` relabels "coordinator" with the shuffle server's address).
+public struct EnginePlanRunner: ClusterPlanRunner {
+    public let store: BlobStore
+    let logger: Logger
+
+    /// Keeps the coordinator's blobs under `scratch/store`.
+    public init(scratch: String, logger: Logger = Logger(label: "mrsh.coordinator")) throws {
+        store = try BlobStore(root: scratch + "/store")
+        self.logger = logger
+    }
+
+    public func run(
+        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
+        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
+    ) async throws -> RunReport {
+        let summary = try await runPlan(
+            submission.plan, run: run, standardInput: standardInput, workingDirectory: submission.workingDirectory,
+            settings: submission.settings, executors: executors, fetcher: fetcher, output: output,
+            progress: { progress(ProgressReport($0)) })
+        return RunReport(summary)
+    }
+
+    /// Runs `plan` under the run id `run`. With a `workingDirectory` (the client's, for a remote client),
+    /// relative paths of the plan are made absolute against it, so workers anywhere read and write the same
+    /// files (`tag file` then shows absolute names); nil keeps them relative (the embedded cluster, whose
+    /// workers share the client's working directory). Throws `EngineError` with the paths as the user wrote them.
+    public func runPlan(
+        _ plan: JobPlan, run: String, standardInput: Int32?, workingDirectory: String?, settings: JobSettings?,
+        executors: [any TaskExecutor], fetcher: any BlobFetcher, output: some RecordSink,
+        progress: @escaping @Sendable (JobProgress) -> Void
+    ) async throws -> JobSummary {
+        let paths = PlanPaths(plan, workingDirectory: workingDirectory ?? "")
+        let slots = executors.reduce(0) { $0 + $1.slots }
+        let options = EngineOptions(
+            workers: max(1, slots), reducers: settings?.reducers, splitSize: settings?.splitSize ?? 32 << 20,
+            memoryBudget: settings?.memoryBudget ?? 64 << 20, scratchDirectory: store.root)
+        let coordinator = JobCoordinator(
+            options: options, executors: executors, fetcher: fetcher, store: store, logger: logger)
+        do {
+            return try await coordinator.run(
+                paths.plan, run: run, standardInput: standardInput, output: output, progress: progress)
+        } catch let error as EngineError {
+            throw paths.restoring(error)
+        }
+    }
+
+    public func resolve(_ request: FetchRequest) async throws -> LocalBytes {
+        try EngineTaskHandler.resolve(request, in: store)
+    }
+}
+
+extension ClientOutput: RecordSink {}

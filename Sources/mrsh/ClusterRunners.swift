@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+import Logging
+import MrshCluster
+import MrshEngine
+import MrshPlan
+import MrshShell
+import MrshWire
+import NIOPosix
+
+/// The embedded cluster as a session's job runner: a coordinator in this process on 127.0.0.1 and
+/// `workers` worker processes of this binary. Start-up begins at once, in the background, and the first job
+/// waits for it; the processes are kept for the whole session.
+final class EmbeddedClusterRunner: JobRunner {
+    private let startup: Task<EmbeddedCluster, any Error>
+    private let group: MultiThreadedEventLoopGroup
+    private let settings: JobSettings
+
+    init(workers: Int, settings: JobSettings, logger: Logger) {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.group = group
+        self.settings = settings
+        startup = Task {
+            try await EmbeddedCluster.start(workers: workers, group: group, logger: logger)
+        }
+    }
+
+    func run(
+        _ plan: JobPlan, standardInput: Int32?, output: any RecordSink,
+        progress: @escaping @Sendable (JobProgress) -> Void
+    ) async throws -> JobSummary {
+        let cluster: EmbeddedCluster
+        do {
+            cluster = try await startup.value
+        } catch {
+            throw EngineError.failed("cannot start the worker processes: \(error)")
+        }
+        do {
+            return try await cluster.coordinator.runLocal(
+                plan, standardInput: standardInput, settings: settings, output: output, progress: progress)
+        } catch EngineError.cancelled {
+            throw CancellationError()
+        } catch let error as ClusterError {
+            throw EngineError.failed(error.message)
+        }
+    }
+
+    /// Stops the coordinator and the worker processes and removes their files.
+    func shutdown() async {
+        if let cluster = try? await startup.value { await cluster.shutdown() }
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// A remote coordinator (`--cluster HOST:PORT`) as a session's job runner.
+final class RemoteClusterRunner: JobRunner {
+    let client: ClusterClient
+    let settings: JobSettings
+
+    init(client: ClusterClient, settings: JobSettings) {
+        self.client = client
+        self.settings = settings
+    }
+
+    func run(
+        _ plan: JobPlan, standardInput: Int32?, output: any RecordSink,
+        progress: @escaping @Sendable (JobProgress) -> Void
+    ) async throws -> JobSummary {
+        try await client.runPlan(
+            plan, standardInput: standardInput, workingDirectory: FileManager.default.currentDirectoryPath,
+            settings: settings, output: output, progress: progress)
+    }
+}
+
+/// Turns SIGINT into cancellation of a task while it runs; a second SIGINT ends the process at once.
+enum InterruptCancellation {
+    static func cancelling<T: Sendable>(_ task: Task<T, Never>) async -> T {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        let count = Counter()
+        source.setEventHandler {
+            if count.increment() > 1 {
+                signal(SIGINT, SIG_DFL)
+                raise(SIGINT)
+            }
+            task.cancel()
+        }
+        source.resume()
+        let value = await task.value
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+        return value
+    }
+
+    private final class Counter: Sendable {
+        private let value = Mutex(0)
+        func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    }
+}
