@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "MrshEngineTests", dependencies: ["MrshEngine", "MrshPlan"]),
         .testTarget(name: "MrshWireTests", dependencies: ["MrshWire", "MrshCluster"]),
         .testTarget(name: "MrshEndToEndTests", dependencies: ["mrsh"]),
+        .testTarget(name: "MrshShellTests", dependencies: ["MrshShell", "mrsh"]),
     ],
     swiftLanguageModes: [.v6]
 )
