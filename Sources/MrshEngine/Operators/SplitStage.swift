@@ -1,0 +1,77 @@
+import MrshPlan
+
+/// `split`: cuts the record into fields and joins them with TAB.
+///
+/// - whitespace: fields are runs of bytes other than space and TAB; leading and trailing blanks are
+///   ignored (like awk).
+/// - literal: every occurrence of the separator separates two fields (empty fields are kept).
+/// - regex: every non-empty match separates two fields; empty matches are ignored (they would
+///   otherwise split between every byte).
+final class SplitStage: RecordStage {
+    private enum Mode {
+        case whitespace
+        case separator(TextMatcher)
+    }
+
+    private let mode: Mode
+    private let out = ScratchBuffer()
+
+    init(_ separator: FieldSeparator) throws {
+        switch separator {
+        case .whitespace:
+            mode = .whitespace
+        case .literal(let text):
+            guard !text.isEmpty else { throw OperatorError("split: the separator must not be empty") }
+            mode = .separator(.literal(LiteralSearch(text)))
+        case .regex(let text):
+            mode = .separator(try TextMatcher(regex: text, caseInsensitive: false, positions: true, context: "split"))
+        }
+    }
+
+    func process(
+        _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
+        next: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        out.removeAll()
+        switch mode {
+        case .whitespace:
+            splitOnBlanks(record)
+        case .separator(let matcher):
+            split(record, on: matcher)
+        }
+        try next(out.bytes)
+    }
+
+    private func splitOnBlanks(_ record: UnsafeRawBufferPointer) {
+        let n = record.count
+        var i = 0
+        var first = true
+        while true {
+            while i < n && (record[i] == 0x20 || record[i] == 0x09) { i += 1 }
+            if i == n { return }
+            let start = i
+            while i < n && record[i] != 0x20 && record[i] != 0x09 { i += 1 }
+            if !first { out.append(0x09) }
+            first = false
+            out.append(UnsafeRawBufferPointer(rebasing: record[start..<i]))
+        }
+    }
+
+    private func split(_ record: UnsafeRawBufferPointer, on matcher: TextMatcher) {
+        let n = record.count
+        var fieldStart = 0
+        var from = 0
+        while from <= n, let match = matcher.firstMatch(in: record, from: from) {
+            let whole = match.whole
+            if whole.isEmpty {
+                from = whole.lowerBound + 1
+                continue
+            }
+            out.append(UnsafeRawBufferPointer(rebasing: record[fieldStart..<whole.lowerBound]))
+            out.append(0x09)
+            fieldStart = whole.upperBound
+            from = whole.upperBound
+        }
+        out.append(UnsafeRawBufferPointer(rebasing: record[fieldStart..<n]))
+    }
+}

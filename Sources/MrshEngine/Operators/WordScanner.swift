@@ -1,0 +1,120 @@
+/// Finds the words of a record: maximal runs of letters (Unicode general category L*), with invalid
+/// UTF-8 bytes acting as separators. This is the word-count hot path.
+///
+/// The scan goes 64 bytes at a time. A block of pure ASCII is classified branch-free with 64-bit SWAR
+/// arithmetic into a 64-bit "letter" mask; word starts and ends are then the mask's 0->1 and 1->0 edges,
+/// visited with trailing-zero counts. A block that contains a non-ASCII byte is scanned scalar by scalar
+/// (hand-decoded UTF-8, BMP letters from `LetterTable`). The final partial block is copied into a
+/// zero-padded 64-byte local (zero is not a letter), so short records take the fast path too.
+/// Words are emitted as slices of the input: nothing is copied or allocated.
+enum WordScanner {
+    /// Calls `body` with every word of `bytes`, in order.
+    @inline(__always)
+    static func forEachWord(
+        in bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        guard let raw = bytes.baseAddress else { return }
+        let n = bytes.count
+        var wordStart = -1
+        var p = 0
+        while p < n {
+            let remaining = n - p
+            var classified: (letters: UInt64, ascii: Bool)
+            if remaining >= 64 {
+                classified = asciiLetterMask(raw + p)
+            } else {
+                var padded = SIMD64<UInt8>(repeating: 0)
+                withUnsafeMutableBytes(of: &padded) { dst in
+                    // `dst` is a 64-byte local, so its base address exists; remaining < 64.
+                    dst.baseAddress.unsafelyUnwrapped.copyMemory(from: raw + p, byteCount: remaining)
+                }
+                classified = withUnsafeBytes(of: &padded) { src in
+                    asciiLetterMask(src.baseAddress.unsafelyUnwrapped)
+                }
+            }
+            if classified.ascii {
+                let mask = classified.letters
+                let previous: UInt64 = wordStart >= 0 ? 1 : 0
+                let shifted = mask << 1 | previous
+                var starts = mask & ~shifted
+                var ends = ~mask & shifted
+                while true {
+                    if wordStart >= 0 {
+                        if ends == 0 { break }
+                        let end = p + ends.trailingZeroBitCount
+                        ends &= ends &- 1
+                        try body(UnsafeRawBufferPointer(start: raw + wordStart, count: end - wordStart))
+                        wordStart = -1
+                    } else {
+                        if starts == 0 { break }
+                        wordStart = p + starts.trailingZeroBitCount
+                        starts &= starts &- 1
+                    }
+                }
+                p += Swift.min(64, remaining)
+            } else {
+                p = try scanScalars(raw, from: p, to: Swift.min(p + 64, n), count: n, wordStart: &wordStart, body)
+            }
+        }
+        if wordStart >= 0 {
+            try body(UnsafeRawBufferPointer(start: raw + wordStart, count: n - wordStart))
+        }
+    }
+
+    /// Scalar-by-scalar scan of `from ..< to` (it may run up to 3 bytes past `to` to finish a scalar).
+    /// Returns where the next block starts.
+    @inline(never)
+    private static func scanScalars(
+        _ raw: UnsafeRawPointer, from: Int, to stop: Int, count n: Int, wordStart: inout Int,
+        _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows -> Int {
+        let base = raw.assumingMemoryBound(to: UInt8.self)
+        var p = from
+        while p < stop {
+            let b = base[p]
+            var length = 1
+            let isLetter: Bool
+            if b < 0x80 {
+                isLetter = (b | 0x20) &- 0x61 < 26
+            } else {
+                let decoded = UTF8Scalar.decode(base, p, n)
+                if decoded.length == 0 {
+                    isLetter = false
+                } else {
+                    length = decoded.length
+                    isLetter = LetterTable.isLetter(decoded.value)
+                }
+            }
+            if isLetter {
+                if wordStart < 0 { wordStart = p }
+            } else if wordStart >= 0 {
+                try body(UnsafeRawBufferPointer(start: raw + wordStart, count: p - wordStart))
+                wordStart = -1
+            }
+            p += length
+        }
+        return p
+    }
+
+    /// Bit j of `letters` is set when byte j of the 64 bytes at `p` is an ASCII letter; `ascii` is
+    /// false when any of the 64 bytes is >= 0x80 (the mask is then meaningless).
+    @inline(__always)
+    static func asciiLetterMask(_ p: UnsafeRawPointer) -> (letters: UInt64, ascii: Bool) {
+        var letters: UInt64 = 0
+        var high: UInt64 = 0
+        for k in 0..<8 {
+            let w = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))
+            high |= w
+            // For bytes < 0x80, adding (0x80 - c) sets the byte's top bit iff byte >= c, with no carry
+            // into the next byte. `| 0x20` folds A-Z onto a-z (and nothing else onto a-z).
+            let folded = w | 0x2020_2020_2020_2020
+            let atLeastA = folded &+ 0x1F1F_1F1F_1F1F_1F1F
+            let pastZ = folded &+ 0x0505_0505_0505_0505
+            let top = atLeastA & ~pastZ & 0x8080_8080_8080_8080
+            // Gather the 8 top bits into one byte: the products' bits never collide (no carries).
+            let packed = ((top >> 7) &* 0x0102_0408_1020_4080) >> 56
+            letters |= packed << UInt64(8 * k)
+        }
+        return (letters, high & 0x8080_8080_8080_8080 == 0)
+    }
+}

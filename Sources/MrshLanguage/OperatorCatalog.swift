@@ -1,0 +1,151 @@
+/// One entry of the operator catalog: everything the shell shows or completes about a name.
+public struct OperatorInfo: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        /// A pipeline stage (`map`, `reduce`, ...).
+        case stage
+        /// A statement keyword (`let`, `explain`).
+        case statement
+        /// Reserved for a future version; the parser rejects it as not yet supported.
+        case reserved
+    }
+
+    public let name: String
+    public let kind: Kind
+    /// The syntax, e.g. `reduce count|sum|min|max|avg|collect|distinct`.
+    public let usage: String
+    /// One line for `:help` listings.
+    public let summary: String
+    /// A few lines for `:help NAME`.
+    public let details: String
+    /// A complete statement using it (parsed by the tests, so it stays valid).
+    public let example: String
+    /// Words that may follow it, for tab completion.
+    public let keywords: [String]
+
+    /// `usage`, `summary`, `details` and the example, for `:help NAME`.
+    public var helpText: String {
+        "\(usage)\n  \(summary)\n\n\(details)\n\nExample:\n  \(example)"
+    }
+}
+
+/// The one table of every name of the language. It drives `:help`, tab completion and "did you mean",
+/// so they cannot disagree.
+public enum OperatorCatalog {
+    public static let entries: [OperatorInfo] = [
+        OperatorInfo(
+            name: "read", kind: .stage, usage: "read PATH [PATH ...]",
+            summary: "Read the lines of every matching file, in file name order.",
+            details: """
+                PATH is a glob (logs/*.txt, /var/log/*), a "quoted string" or a plain name.
+                Only the first stage may read; a pipeline without read reads standard input.
+                """,
+            example: #"read "logs/*.txt" | count"#, keywords: []),
+        OperatorInfo(
+            name: "grep", kind: .stage, usage: #"grep [not] "TEXT"|/REGEX/[i]"#,
+            summary: "Keep the records that contain TEXT or match REGEX (with not: that do not).",
+            details: """
+                A "string" matches literally; a /regex/ is a POSIX extended regex, /regex/i ignores case.
+                """,
+            example: "read logs/* | grep not /debug/i | count", keywords: ["not"]),
+        OperatorInfo(
+            name: "map", kind: .stage, usage: "map " + MapFunction.allCases.map(\.rawValue).joined(separator: "|"),
+            summary: "Transform each record: split into words, change case, or trim spaces.",
+            details: """
+                words: one record per word (a run of letters). lower, upper: change case.
+                trim: remove leading and trailing white space.
+                """,
+            example: "read book.txt | map words | map lower | reduce count", keywords: MapFunction.allCases.map(\.rawValue)),
+        OperatorInfo(
+            name: "split", kind: .stage, usage: #"split ["SEP"|/REGEX/]"#,
+            summary: "Split each record into fields, on whitespace or on SEP.",
+            details: """
+                Fields are joined by TAB; the first field is the key, the rest the value (for reduce, sort).
+                Without SEP, runs of spaces and tabs separate fields, like awk.
+                """,
+            example: #"read data.csv | split "," | pick 2, 1"#, keywords: []),
+        OperatorInfo(
+            name: "pick", kind: .stage, usage: "pick N [, N ...]",
+            summary: "Keep the given fields (1-based), in the given order.",
+            details: "Field numbers start at 1. Commas between them are optional.",
+            example: "read access.log | split | pick 1 7 | reduce count", keywords: []),
+        OperatorInfo(
+            name: "extract", kind: .stage, usage: "extract /REGEX/[i]",
+            summary: "Emit every match of REGEX in each record (its first group, if it has one).",
+            details: "Records without a match produce nothing.",
+            example: "read logs/* | extract /user=([a-z]+)/ | reduce count", keywords: []),
+        OperatorInfo(
+            name: "tag", kind: .stage, usage: "tag file",
+            summary: "Append the name of the record's input file as a field.",
+            details: "Useful to count per file: tag file, then pick the file field as key.",
+            example: "read logs/* | tag file | split | pick 2 | reduce count", keywords: ["file"]),
+        OperatorInfo(
+            name: "reduce", kind: .stage,
+            usage: "reduce " + ReduceFunction.allCases.map(\.rawValue).joined(separator: "|"),
+            summary: "Group records by key (first field) and combine each group's values.",
+            details: """
+                count: records per key. sum, min, max, avg: of the numeric values. collect: all values.
+                distinct: the distinct values. Fields are TAB-separated; the key is the first field.
+                """,
+            example: "read logs/* | map words | reduce count", keywords: ReduceFunction.allCases.map(\.rawValue)),
+        OperatorInfo(
+            name: "sort", kind: .stage, usage: "sort [by " + SortKey.allCases.map(\.rawValue).joined(separator: "|") + "] [asc|desc]",
+            summary: "Sort records, by key (default), value or whole record, ascending (default) or descending.",
+            details: "The key is the first field, the value everything after it.",
+            example: "read logs/* | map words | reduce count | sort by value desc | take 10",
+            keywords: ["by"] + SortKey.allCases.map(\.rawValue) + ["asc", "desc"]),
+        OperatorInfo(
+            name: "take", kind: .stage, usage: "take N",
+            summary: "Keep the first N records (N >= 0).",
+            details: "After a sort: the top N.",
+            example: "read logs/* | take 5", keywords: []),
+        OperatorInfo(
+            name: "distinct", kind: .stage, usage: "distinct",
+            summary: "Keep one copy of each distinct record.",
+            details: "The output order is unspecified; sort it if it matters.",
+            example: "read logs/* | distinct | count", keywords: []),
+        OperatorInfo(
+            name: "count", kind: .stage, usage: "count",
+            summary: "Emit the number of records.",
+            details: "For counts per key, use reduce count.",
+            example: "read logs/* | count", keywords: []),
+        OperatorInfo(
+            name: "write", kind: .stage, usage: "write PATH [overwrite]",
+            summary: "Write the records to the directory PATH (one file per reduce partition).",
+            details: "Only the last stage may write. An existing PATH is an error unless overwrite is given.",
+            example: "read logs/* | map words | reduce count | write out/ overwrite", keywords: ["overwrite"]),
+        OperatorInfo(
+            name: "let", kind: .statement, usage: "let NAME = PIPELINE",
+            summary: "Name a pipeline; later pipelines may start with NAME.",
+            details: "NAME is not run until a pipeline that starts with it is. It may not be an operator name.",
+            example: "let words = read book.txt | map words; words | reduce count", keywords: []),
+        OperatorInfo(
+            name: "explain", kind: .statement, usage: "explain PIPELINE",
+            summary: "Show the task graph of PIPELINE without running it.",
+            details: "Shows the map and reduce phases, the shuffle and the number of tasks.",
+            example: "explain read logs/* | map words | reduce count", keywords: []),
+        OperatorInfo(
+            name: "join", kind: .reserved, usage: "join (reserved)",
+            summary: "Reserved for joining two pipelines; not yet supported.",
+            details: "The name is reserved so that scripts using it as a binding do not break later.",
+            example: "", keywords: []),
+        OperatorInfo(
+            name: "stream", kind: .reserved, usage: #"stream "COMMAND" (reserved)"#,
+            summary: "Reserved for piping records through an external command; not yet supported.",
+            details: "The name is reserved so that scripts using it as a binding do not break later.",
+            example: "", keywords: []),
+    ]
+
+    /// The entry named `name`, if any.
+    public static func info(_ name: String) -> OperatorInfo? {
+        entries.first { $0.name == name }
+    }
+
+    /// Names of every pipeline stage operator, in catalog order.
+    public static var stageNames: [String] { entries.filter { $0.kind == .stage }.map(\.name) }
+
+    /// Names of every entry: stages, statements and reserved words. None of them can name a binding.
+    public static var reservedNames: Set<String> { Set(entries.map(\.name)) }
+
+    /// Completion candidates for the word after `name` (an operator's argument keywords).
+    public static func keywords(after name: String) -> [String] { info(name)?.keywords ?? [] }
+}

@@ -1,0 +1,263 @@
+extension Parser {
+    /// stage = read | grep | map | split | pick | extract | tag | reduce | sort | take | distinct | count
+    ///       | write | BINDING (first stage only)
+    mutating func parseStage(isFirst: Bool) throws(Diagnostic) -> Stage {
+        let token = try peek()
+        guard case .identifier(let name) = token.kind else {
+            throw expected("an operator", found: token)
+        }
+        let start = token.range.start
+        let op: Operator
+        switch name {
+        case "read":
+            guard isFirst else {
+                throw Diagnostic(
+                    "'read' must be the first stage", range: token.range,
+                    help: "a pipeline reads once, at its start; list every input there: read a.txt b.txt")
+            }
+            advance()
+            op = try parseRead()
+        case "grep": advance(); op = try parseGrep()
+        case "map": advance(); op = try parseMap()
+        case "split": advance(); op = try parseSplit()
+        case "pick": advance(); op = try parsePick()
+        case "extract": advance(); op = try parseExtract()
+        case "tag": advance(); op = try parseTag()
+        case "reduce": advance(); op = try parseReduce()
+        case "sort": advance(); op = try parseSort()
+        case "take": advance(); op = .take(try parseInteger(after: "take", minimum: 0))
+        case "distinct": advance(); op = .distinct
+        case "count": advance(); op = .count
+        case "write": advance(); op = try parseWrite()
+        case "join", "stream":
+            throw Diagnostic(
+                "'\(name)' is not yet supported", range: token.range,
+                note: "'\(name)' is reserved for a future version of mrsh")
+        case "let", "explain":
+            throw Diagnostic(
+                "'\(name)' can only start a statement", range: token.range,
+                help: "start a new line or use ';' to begin a new statement")
+        default:
+            op = try parseBinding(name, token: token, isFirst: isFirst)
+            advance()
+        }
+        return Stage(op: op, range: SourceRange(start: start, end: previousEnd))
+    }
+
+    /// A `let` name as the first stage; otherwise an unknown word, with the best explanation we have.
+    func parseBinding(_ name: String, token: Token, isFirst: Bool) throws(Diagnostic) -> Operator {
+        if bindings.contains(name) {
+            guard isFirst else {
+                throw Diagnostic(
+                    "binding '\(name)' can only start a pipeline", range: token.range,
+                    help: "a binding stands for a whole pipeline; put it first: \(name) | ...")
+            }
+            return .binding(name: name)
+        }
+        if isFirst, let line = definitionLines[name] {
+            let note =
+                currentLetName == name
+                ? "a binding cannot refer to itself"
+                : "'\(name)' is defined on line \(line); define a binding before using it"
+            throw Diagnostic("binding '\(name)' is used before it is defined", range: token.range, note: note)
+        }
+        let operators = OperatorCatalog.stageNames + (isFirst ? ["let", "explain"] : [])
+        let known = isFirst ? bindings.sorted() : []
+        if let suggestion = Suggestion.nearest(to: name, among: operators + known) {
+            let what = operators.contains(suggestion) ? "operator" : "binding"
+            throw Diagnostic("unknown \(what) '\(name)'", range: token.range, help: "did you mean '\(suggestion)'?")
+        }
+        let list = OperatorCatalog.stageNames.joined(separator: ", ")
+        if isFirst {
+            throw Diagnostic(
+                "unknown binding '\(name)'", range: token.range,
+                help: "define it first with 'let \(name) = ...', or start with an operator: \(list)")
+        }
+        throw Diagnostic("unknown operator '\(name)'", range: token.range, help: "operators are: \(list)")
+    }
+
+    /// read = "read" path { path }
+    mutating func parseRead() throws(Diagnostic) -> Operator {
+        var paths: [String] = []
+        var seen: Set<String> = []
+        while true {
+            let token = try peek()
+            guard let path = try pathValue(token, isFirst: paths.isEmpty, after: "read") else { break }
+            guard seen.insert(path).inserted else {
+                throw Diagnostic(
+                    "path '\(path)' is read twice", range: token.range, help: "remove the second '\(path)'")
+            }
+            paths.append(path)
+            advance()
+        }
+        return .read(paths: paths)
+    }
+
+    /// grep = "grep" [ "not" ] pattern
+    mutating func parseGrep() throws(Diagnostic) -> Operator {
+        var negated = false
+        var context = "'grep'"
+        while case .identifier("not") = try peek().kind {
+            if negated {
+                throw Diagnostic(
+                    "duplicate 'not' in grep", range: tokens[index].range, help: "write 'not' once")
+            }
+            negated = true
+            context = "'grep not'"
+            advance()
+        }
+        let pattern = try parsePattern(after: context, operatorName: "grep")
+        return .grep(pattern, negated: negated)
+    }
+
+    /// map = "map" ( "words" | "lower" | "upper" | "trim" )
+    mutating func parseMap() throws(Diagnostic) -> Operator {
+        let names = MapFunction.allCases.map(\.rawValue)
+        let (name, token) = try parseKeyword(after: "'map'", what: "a map function", choices: names)
+        guard let function = MapFunction(rawValue: name) else {
+            throw unknownChoice("map function", name, token: token, choices: names)
+        }
+        return .map(function)
+    }
+
+    /// split = "split" [ STRING | REGEX ]
+    mutating func parseSplit() throws(Diagnostic) -> Operator {
+        let token = try peek()
+        switch token.kind {
+        case .string, .regex:
+            let pattern = try parsePattern(after: "'split'", operatorName: "split")
+            if pattern == .literal("") {
+                throw Diagnostic(
+                    "empty separator", range: token.range,
+                    help: "give a non-empty separator, or none to split on white space: split")
+            }
+            return .split(pattern)
+        case .pipe, .newline, .semicolon, .endOfInput:
+            return .split(nil)
+        default:
+            throw expected(
+                "a separator after 'split': a \"string\" or a /regex/, or nothing for white space",
+                found: token)
+        }
+    }
+
+    /// pick = "pick" INTEGER { [ "," ] INTEGER }
+    mutating func parsePick() throws(Diagnostic) -> Operator {
+        var fields = [try parseInteger(after: "pick", minimum: 1)]
+        var seen: Set<Int> = [fields[0]]
+        while true {
+            let token = try peek()
+            if token.kind == .comma {
+                advance()
+            } else if case .integer = token.kind {
+            } else {
+                break
+            }
+            let fieldToken = tokens[index]
+            let field = try parseInteger(after: token.kind == .comma ? "','" : "pick", minimum: 1)
+            guard seen.insert(field).inserted else {
+                throw Diagnostic(
+                    "field \(field) is picked twice", range: fieldToken.range, help: "remove the second \(field)")
+            }
+            fields.append(field)
+        }
+        return .pick(fields)
+    }
+
+    /// extract = "extract" REGEX
+    mutating func parseExtract() throws(Diagnostic) -> Operator {
+        let token = try peek()
+        guard case .regex = token.kind else {
+            var help = "write a regex between slashes, with a group for the part to keep: extract /id=([0-9]+)/"
+            if case .string(let text) = token.kind { help = "write it as a regex: extract /\(text)/" }
+            throw expected("a /regex/ after 'extract'", found: token, help: help)
+        }
+        return .extract(try parsePattern(after: "'extract'", operatorName: "extract"))
+    }
+
+    /// tag = "tag" "file"
+    mutating func parseTag() throws(Diagnostic) -> Operator {
+        let (name, token) = try parseKeyword(after: "'tag'", what: "'file'", choices: ["file"])
+        guard name == "file" else { throw unknownChoice("tag", name, token: token, choices: ["file"]) }
+        return .tagFile
+    }
+
+    /// reduce = "reduce" ( "count" | "sum" | "min" | "max" | "avg" | "collect" | "distinct" )
+    mutating func parseReduce() throws(Diagnostic) -> Operator {
+        let names = ReduceFunction.allCases.map(\.rawValue)
+        let (name, token) = try parseKeyword(after: "'reduce'", what: "a reduce function", choices: names)
+        guard let function = ReduceFunction(rawValue: name) else {
+            throw unknownChoice("reduce function", name, token: token, choices: names)
+        }
+        return .reduce(function)
+    }
+
+    /// sort = "sort" { "by" sort_key | "asc" | "desc" }, each at most once.
+    mutating func parseSort() throws(Diagnostic) -> Operator {
+        var key: SortKey?
+        var descending: Bool?
+        let options = ["by", "asc", "desc"]
+        while case .identifier(let word) = try peek().kind {
+            let token = tokens[index]
+            switch word {
+            case "by":
+                if key != nil { throw Diagnostic("duplicate 'by' in sort", range: token.range, help: "sort by one key") }
+                advance()
+                let keys = SortKey.allCases.map(\.rawValue)
+                let (name, keyToken) = try parseKeyword(after: "'sort by'", what: "a sort key", choices: keys)
+                guard let parsed = SortKey(rawValue: name) else {
+                    throw unknownChoice("sort key", name, token: keyToken, choices: keys)
+                }
+                key = parsed
+            case "asc", "desc":
+                if descending != nil {
+                    throw Diagnostic(
+                        "sort order given twice", range: token.range, help: "write either 'asc' or 'desc', once")
+                }
+                descending = word == "desc"
+                advance()
+            default:
+                if let sortKey = SortKey(rawValue: word) {
+                    throw Diagnostic(
+                        "expected 'by' before '\(word)'", range: token.range, help: "write: sort by \(sortKey.rawValue)")
+                }
+                if OperatorCatalog.info(word) == nil, let suggestion = Suggestion.nearest(to: word, among: options) {
+                    throw Diagnostic(
+                        "unknown sort option '\(word)'", range: token.range, help: "did you mean '\(suggestion)'?")
+                }
+                return .sort(by: key ?? .key, descending: descending ?? false)
+            }
+        }
+        return .sort(by: key ?? .key, descending: descending ?? false)
+    }
+
+    /// write = "write" path [ "overwrite" ]
+    mutating func parseWrite() throws(Diagnostic) -> Operator {
+        let token = try peek()
+        if case .identifier("overwrite") = token.kind {
+            throw Diagnostic(
+                "expected a path before 'overwrite'", range: token.range, help: "write: write out/ overwrite")
+        }
+        guard let path = try pathValue(token, isFirst: true, after: "write") else {
+            throw expected("a path after 'write'", found: token)  // unreachable: pathValue throws first
+        }
+        advance()
+        var overwrite = false
+        while case .identifier(let word) = try peek().kind {
+            let wordToken = tokens[index]
+            if word == "overwrite" {
+                if overwrite {
+                    throw Diagnostic("duplicate 'overwrite'", range: wordToken.range, help: "write 'overwrite' once")
+                }
+                overwrite = true
+                advance()
+            } else if Suggestion.nearest(to: word, among: ["overwrite"]) != nil {
+                throw Diagnostic(
+                    "unknown write option '\(word)'", range: wordToken.range, help: "did you mean 'overwrite'?")
+            } else {
+                break
+            }
+        }
+        return .write(path: path, overwrite: overwrite)
+    }
+}
