@@ -1,6 +1,107 @@
-// Fixed-arity wrappers around libedit's variadic el_set/el_get/history, which Swift cannot call.
+// Fixed-arity wrappers around libedit's variadic el_set/el_get/history, which Swift cannot call,
+// and accessors for the C globals (stdin, stdout, stderr) that Swift 6 rejects as not concurrency-safe.
 #ifndef MRSH_CLIBEDIT_SHIM_H
 #define MRSH_CLIBEDIT_SHIM_H
 #include <stdio.h>
 #include <histedit.h>
+
+/// The prompt callback type of EL_PROMPT.
+typedef char *(*mrsh_el_prompt_fn)(EditLine *);
+/// The type of a function added with EL_ADDFN: returns a CC_* code.
+typedef unsigned char (*mrsh_el_command_fn)(EditLine *, int);
+
+/// el_init on the process's standard input, output and error.
+static inline EditLine *mrsh_el_init(const char *program) {
+    return el_init(program, stdin, stdout, stderr);
+}
+
+static inline int mrsh_el_set_prompt(EditLine *el, mrsh_el_prompt_fn fn) {
+    return el_set(el, EL_PROMPT, fn);
+}
+
+static inline int mrsh_el_set_editor(EditLine *el, const char *mode) {
+    return el_set(el, EL_EDITOR, mode);
+}
+
+static inline int mrsh_el_set_signal(EditLine *el, int on) {
+    return el_set(el, EL_SIGNAL, on);
+}
+
+static inline int mrsh_el_set_history(EditLine *el, History *h) {
+    return el_set(el, EL_HIST, history, h);
+}
+
+static inline int mrsh_el_set_clientdata(EditLine *el, void *data) {
+    return el_set(el, EL_CLIENTDATA, data);
+}
+
+static inline void *mrsh_el_get_clientdata(EditLine *el) {
+    void *data = NULL;
+    if (el_get(el, EL_CLIENTDATA, &data) != 0) return NULL;
+    return data;
+}
+
+static inline int mrsh_el_addfn(EditLine *el, const char *name, const char *help, mrsh_el_command_fn fn) {
+    return el_set(el, EL_ADDFN, name, help, fn);
+}
+
+/// Binds one key sequence (e.g. "^I") to a named function (`bind KEY NAME`).
+static inline int mrsh_el_bind(EditLine *el, const char *key, const char *name) {
+    return el_set(el, EL_BIND, key, name, (const char *)NULL);
+}
+
+/// Reads ~/.editrc (or $EDITRC) if present, like other libedit programs.
+static inline int mrsh_el_source_default(EditLine *el) {
+    return el_source(el, NULL);
+}
+
+/// The line being edited: its text from `buffer` to `lastchar`, the cursor at `cursor`.
+static inline const char *mrsh_el_line(EditLine *el, int *cursor_offset, int *length) {
+    const LineInfo *li = el_line(el);
+    *cursor_offset = (int)(li->cursor - li->buffer);
+    *length = (int)(li->lastchar - li->buffer);
+    return li->buffer;
+}
+
+static inline History *mrsh_history_init(void) { return history_init(); }
+
+static inline int mrsh_history_setsize(History *h, int size) {
+    HistEvent ev;
+    return history(h, &ev, H_SETSIZE, size);
+}
+
+static inline int mrsh_history_setunique(History *h, int on) {
+    HistEvent ev;
+    return history(h, &ev, H_SETUNIQUE, on);
+}
+
+static inline int mrsh_history_enter(History *h, const char *entry) {
+    HistEvent ev;
+    return history(h, &ev, H_ENTER, entry);
+}
+
+/// Loads a history file; returns the number of entries read, or -1.
+static inline int mrsh_history_load(History *h, const char *path) {
+    HistEvent ev;
+    return history(h, &ev, H_LOAD, path);
+}
+
+/// Saves to a history file; returns the number of entries written, or -1.
+static inline int mrsh_history_save(History *h, const char *path) {
+    HistEvent ev;
+    return history(h, &ev, H_SAVE, path);
+}
+
+static inline int mrsh_history_clear(History *h) {
+    HistEvent ev;
+    return history(h, &ev, H_CLEAR);
+}
+
+/// Moves to the oldest (`H_LAST`) or next newer (`H_PREV`) entry and returns its text, or NULL at the end.
+static inline const char *mrsh_history_step(History *h, int op) {
+    HistEvent ev;
+    if (history(h, &ev, op) != 0) return NULL;
+    return ev.str;
+}
+
 #endif
