@@ -104,4 +104,29 @@ static inline const char *mrsh_history_step(History *h, int op) {
     return ev.str;
 }
 
+// Pseudo-terminal and spawn helpers for the shell's terminal tests. Glibc declares these only under
+// _XOPEN_SOURCE/_GNU_SOURCE, which Swift's Glibc module does not define.
+#include <spawn.h>
+#include <stdlib.h>
+extern int posix_openpt(int flags);
+extern int grantpt(int fd);
+extern int unlockpt(int fd);
+extern int ptsname_r(int fd, char *buf, size_t buflen);
+extern int posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *actions, const char *path);
+
+/// Opens a pseudo-terminal master, unlocked, and writes its slave's path into `path`; -1 on failure.
+static inline int mrsh_open_pty(int flags, char *path, size_t size) {
+    int fd = posix_openpt(flags);
+    if (fd < 0) return -1;
+    if (grantpt(fd) != 0 || unlockpt(fd) != 0 || ptsname_r(fd, path, size) != 0) return -1;
+    return fd;
+}
+
+static inline int mrsh_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np(actions, path);
+}
+
+/// POSIX_SPAWN_SETSID (glibc 2.26 and later).
+static inline short mrsh_spawn_setsid_flag(void) { return 0x80; }
+
 #endif

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import CLibEdit
 import Foundation
 
 /// A child process on a pseudo-terminal, for tests that type keys and read the screen.
@@ -23,10 +24,9 @@ final class PseudoTerminal {
     private var mark = 0
 
     init(executable: String, arguments: [String], environment: [String: String], directory: String, columns: UInt16 = 120) throws {
-        let fd = posix_openpt(O_RDWR | O_NOCTTY)
-        guard fd >= 0, grantpt(fd) == 0, unlockpt(fd) == 0, let name = ptsname(fd) else {
-            throw POSIXError(.init(rawValue: errno) ?? .EIO)
-        }
+        var name = [CChar](repeating: 0, count: 128)
+        let fd = mrsh_open_pty(O_RDWR | O_NOCTTY, &name, name.count)
+        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         let slavePath = String(cString: name)
         var size = winsize(ws_row: 40, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(fd, UInt(TIOCSWINSZ), &size)
@@ -39,11 +39,11 @@ final class PseudoTerminal {
         posix_spawn_file_actions_adddup2(&actions, 0, 1)
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
         posix_spawn_file_actions_addclose(&actions, fd)
-        posix_spawn_file_actions_addchdir_np(&actions, directory)
+        mrsh_spawn_file_actions_addchdir(&actions, directory)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        let setsid: Int16 = 0x80  // POSIX_SPAWN_SETSID (glibc >= 2.26), not exported to Swift
+        let setsid = mrsh_spawn_setsid_flag()
         var defaults = sigset_t()
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGINT)
