@@ -50,6 +50,12 @@ static inline int mrsh_el_bind(EditLine *el, const char *key, const char *name) 
     return el_set(el, EL_BIND, key, name, (const char *)NULL);
 }
 
+/// Turns the terminal's signal characters off while editing (`stty -isig` in edit mode), so that
+/// Ctrl-C reaches the editor as a key instead of as SIGINT to whichever thread the kernel picks.
+static inline int mrsh_el_edit_mode_without_signals(EditLine *el) {
+    return el_set(el, EL_SETTY, "-d", "-isig", (const char *)NULL);
+}
+
 /// Reads ~/.editrc (or $EDITRC) if present, like other libedit programs.
 static inline int mrsh_el_source_default(EditLine *el) {
     return el_source(el, NULL);

@@ -25,6 +25,8 @@ final class LineEditor {
     var completer: Completer
     /// Where candidate lists are printed.
     private let output: TerminalWriter
+    /// Set by the Ctrl-C key during `el_gets`.
+    private var interrupted = false
 
     init(program: String, history: LineHistory, completer: Completer, output: TerminalWriter) {
         InterruptMonitor.shared.install()
@@ -48,6 +50,14 @@ final class LineEditor {
             return editor.completeAtCursor()
         }
         _ = mrsh_el_bind(el, "^I", "mrsh-complete")
+        _ = mrsh_el_edit_mode_without_signals(el)
+        _ = mrsh_el_addfn(el, "mrsh-interrupt", "Abandon the line") { el, _ in
+            guard let el, let editor = LineEditor.from(el) else { return UInt8(CC_ERROR) }
+            editor.interrupted = true
+            editor.output.write("^C\n")
+            return UInt8(CC_NEWLINE)
+        }
+        _ = mrsh_el_bind(el, "^C", "mrsh-interrupt")
         _ = mrsh_el_source_default(el)
     }
 
@@ -66,14 +76,12 @@ final class LineEditor {
         free(promptBuffer)
         promptBuffer = strdup(prompt) ?? UnsafeMutablePointer.allocate(capacity: 1)
         var count: Int32 = 0
-        let (text, error) = InterruptMonitor.shared.whileReading { () -> (String?, Int32) in
-            let p = el_gets(editLine, &count)
-            let e = errno
-            return (p.map { String(cString: $0) }, e)
-        }
+        interrupted = false
+        let text = el_gets(editLine, &count).map { String(cString: $0) }
+        if interrupted { return .interrupted }
         guard let text else {
-            if count < 0 && error == EINTR { return .interrupted }
-            return .endOfInput
+            // -1 with EINTR: a signal that libedit did not handle; treat it like Ctrl-C.
+            return count < 0 && errno == EINTR ? .interrupted : .endOfInput
         }
         var line = Substring(text)
         if line.last == "\n" { line = line.dropLast() }

@@ -62,7 +62,6 @@ final class Repl {
             switch input {
             case .interrupted:
                 buffer = ""
-                out.write("\n")
                 continue
             case .endOfInput:
                 if interactive {
