@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The records of one statement as shown on a terminal: the first `limit` rows kept, the rest counted.
 ///
 /// Records are `field<TAB>field...` lines. Rendering aligns columns by display width, right-aligns
@@ -14,9 +18,15 @@ public struct ResultTable: Sendable {
 
     /// Adds complete or partial records (a partial last line waits for the next call or `finish`).
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress else { return }
         var start = 0
-        let newline = UInt8(ascii: "\n")
-        for i in 0..<bytes.count where bytes[i] == newline {
+        while start < bytes.count, let found = memchr(base + start, Int32(UInt8(ascii: "\n")), bytes.count - start) {
+            let i = base.distance(to: UnsafeRawPointer(found))
+            defer { start = i + 1 }
+            if rows.count >= limit && pending.isEmpty {
+                totalRows += 1  // past the limit: only count
+                continue
+            }
             if pending.isEmpty {
                 addRow(UnsafeRawBufferPointer(rebasing: bytes[start..<i]))
             } else {
@@ -25,7 +35,6 @@ public struct ResultTable: Sendable {
                 pending.removeAll(keepingCapacity: true)
                 line.withUnsafeBytes { addRow($0) }
             }
-            start = i + 1
         }
         if start < bytes.count { pending.append(contentsOf: bytes[start...]) }
     }

@@ -103,7 +103,7 @@ final class PseudoTerminal {
                 return String(visible[..<range.upperBound])
             }
             let remaining = deadline.timeIntervalSinceNow
-            if remaining <= 0 { throw Timeout(waitingFor: text, screen: visible) }
+            if remaining <= 0 { throw Timeout(waitingFor: text, screen: Self.strip(transcript)) }
             var poller = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
             let ready = poll(&poller, 1, Int32(min(remaining, 0.5) * 1000))
             if ready > 0 {

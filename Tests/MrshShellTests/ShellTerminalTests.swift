@@ -101,6 +101,7 @@ struct ShellTerminalTests {
         shell.send("this line is abandoned\u{03}")
         try shell.expect("mrsh> ")
         shell.send("read \"big.txt\" | map words | reduce count\r")
+        try shell.expect("reduce count\n")  // the statement's echo
         try shell.expect("map ")  // the progress line
         shell.send("\u{03}")
         try shell.expect("cancelled")
