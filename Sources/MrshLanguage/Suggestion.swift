@@ -2,16 +2,19 @@
 public enum Suggestion {
     /// The candidate nearest to `word`, if it is close enough to be a likely typo: an edit distance
     /// (insertions, deletions, substitutions, adjacent transpositions) of 1 for words of up to 3
-    /// characters, 2 for longer ones. Ties go to the earlier candidate. O(candidates × |word|²).
+    /// characters, 2 for longer ones. Ties go to a candidate with the same first letter, then to the
+    /// earlier candidate. O(candidates × |word|²).
     public static func nearest(to word: String, among candidates: some Sequence<String>) -> String? {
         let target = Array(word.lowercased().utf8)
         guard !target.isEmpty, target.count <= 64 else { return nil }
         let limit = target.count <= 3 ? 1 : 2
-        var best: (name: String, distance: Int)?
+        var best: (name: String, score: Int)?
         for candidate in candidates where candidate != word {
-            let distance = editDistance(target, Array(candidate.lowercased().utf8))
-            if distance <= limit, distance < (best?.distance ?? Int.max) {
-                best = (candidate, distance)
+            let bytes = Array(candidate.lowercased().utf8)
+            let distance = editDistance(target, bytes)
+            let score = distance * 2 + (bytes.first == target.first ? 0 : 1)
+            if distance <= limit, score < (best?.score ?? Int.max) {
+                best = (candidate, score)
             }
         }
         return best?.name
