@@ -1,6 +1,6 @@
 /// The one-line progress of a running job: `job 1/2 · map 12/40 · reduce 0/4 · 12.3 MB · 1.2 s`.
 enum ProgressLine {
-    static func render(_ p: JobProgress) -> String {
+    static func render(_ p: ShellProgress) -> String {
         var parts: [String] = []
         if p.jobs > 1 { parts.append("job \(p.job)/\(p.jobs)") }
         parts.append("map \(p.mapsDone)/\(p.maps)")

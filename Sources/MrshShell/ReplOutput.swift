@@ -73,7 +73,7 @@ final class ReplOutput: ShellOutput {
         }
     }
 
-    func progress(_ p: JobProgress) {
+    func progress(_ p: ShellProgress) {
         guard presentation.progress else { return }
         state.withLock { s in
             let now = DispatchTime.now().uptimeNanoseconds

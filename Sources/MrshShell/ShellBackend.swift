@@ -1,3 +1,5 @@
+import MrshEngine
+
 /// What the REPL needs from the session core (the lead's `Session` conforms to it).
 ///
 /// The REPL owns prompts, history, completion and how results look; the backend parses and runs
@@ -21,7 +23,7 @@ public protocol ShellBackend: AnyObject, Sendable {
     func setOption(_ name: String, to value: String) async -> ShellOptionError?
 
     /// The cluster's workers for `:workers` (the embedded engine's local executors when not on a cluster).
-    func workers() async -> [WorkerStatus]
+    func workers() async -> [ShellWorker]
 }
 
 /// How a statement ended.
@@ -46,13 +48,13 @@ public protocol ShellOutput: Sendable {
     /// A rendered error (with carets for script errors), shown on standard error.
     func diagnostic(_ text: String)
     /// How far the running job is; the REPL shows it as a live line on a terminal.
-    func progress(_ progress: JobProgress)
+    func progress(_ progress: ShellProgress)
     /// One line after a job: time, tasks, bytes (shown dimmed on standard error unless quiet).
     func summary(_ text: String)
 }
 
-/// A snapshot of a running plan's progress.
-public struct JobProgress: Sendable, Hashable {
+/// A snapshot of a running plan's progress (see `init(_:)` from the engine's `JobProgress`).
+public struct ShellProgress: Sendable, Hashable {
     /// 1-based index of the running job and how many jobs the plan has.
     public var job: Int
     public var jobs: Int
@@ -101,9 +103,9 @@ public struct ShellOptionError: Error, Sendable, Hashable {
 }
 
 /// One row of `:workers`.
-public struct WorkerStatus: Sendable, Hashable {
+public struct ShellWorker: Sendable, Hashable {
     public var name: String
-    /// e.g. `idle`, `busy`, `lost`.
+    /// e.g. `idle`, `busy`, `lost`, `local`.
     public var state: String
     /// Task attempts running now.
     public var running: Int
@@ -118,5 +120,14 @@ public struct WorkerStatus: Sendable, Hashable {
         self.running = running
         self.completed = completed
         self.detail = detail
+    }
+}
+
+extension ShellProgress {
+    /// The engine's progress (whose job index is 0-based) as the shell shows it.
+    public init(_ p: JobProgress) {
+        self.init(
+            job: p.job + 1, jobs: p.jobCount, mapsDone: p.mapsDone, maps: p.mapsTotal, reducesDone: p.reducesDone,
+            reduces: p.reducesTotal, bytesRead: p.bytesRead, elapsed: p.elapsed)
     }
 }

@@ -43,5 +43,5 @@ final class FakeBackend: ShellBackend {
         return nil
     }
 
-    func workers() async -> [WorkerStatus] { [WorkerStatus(name: "local-0", state: "idle", running: 0, completed: 3)] }
+    func workers() async -> [ShellWorker] { [ShellWorker(name: "local-0", state: "idle", running: 0, completed: 3)] }
 }
