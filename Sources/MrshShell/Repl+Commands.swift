@@ -60,6 +60,7 @@ extension Repl {
         let sampleSize = 5
         var presentation = presentation(limit: sampleSize)
         presentation.table = true
+        presentation.quiet = true
         let capture = ReplOutput(presentation, out: out, err: err)
         let status = await runCancellable("\(name) | take \(sampleSize)", sourceName: sourceName, output: capture)
         switch status {
@@ -71,7 +72,7 @@ extension Repl {
             capture.finish(cancelled: true)
             return .failed(code)
         case .success:
-            capture.finish(cancelled: true)  // prints only the summary: the sample is shown below
+            capture.finish(cancelled: true)  // shows nothing: the sample is shown below
         }
         var table = capture.table
         table.finish()

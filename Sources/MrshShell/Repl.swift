@@ -151,14 +151,13 @@ final class Repl {
         return status
     }
 
-    /// Runs `source` in a task that Ctrl-C cancels (in interactive mode).
+    /// Runs `source` on the backend; in interactive mode Ctrl-C fires its cancellation.
     func runCancellable(_ source: String, sourceName: String, output: any ShellOutput) async -> ShellStatus {
-        let backend = self.backend
-        let task = Task { await backend.execute(source, sourceName: sourceName, output: output) }
-        if interactive { InterruptMonitor.shared.onInterrupt { task.cancel() } }
-        let status = await task.value
+        let cancellation = StatementCancellation()
+        if interactive { InterruptMonitor.shared.onInterrupt { cancellation.cancel() } }
+        let status = await backend.execute(source, sourceName: sourceName, output: output, cancellation: cancellation)
         if interactive { InterruptMonitor.shared.onInterrupt(nil) }
-        return status
+        return cancellation.isCancelled ? .cancelled : status
     }
 
     func presentation(limit: Int? = nil) -> ReplOutput.Presentation {

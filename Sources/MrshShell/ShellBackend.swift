@@ -3,15 +3,17 @@ import MrshEngine
 /// What the REPL needs from the session core (the lead's `Session` conforms to it).
 ///
 /// The REPL owns prompts, history, completion and how results look; the backend parses and runs
-/// statements (`let`, `explain`, pipelines) and keeps `let` bindings. Every call may suspend, so an
-/// actor or a locked class can conform.
-public protocol ShellBackend: AnyObject, Sendable {
+/// statements (`let`, `explain`, pipelines) and keeps `let` bindings. The REPL calls it from one task
+/// at a time, so a backend need not be `Sendable` (`SessionShellBackend` wraps the session core).
+public protocol ShellBackend: AnyObject {
     /// Parses and runs `source` (one or more statements), stopping at the first failing statement.
     ///
     /// Records, messages, progress and diagnostics (with carets, naming `sourceName`) go to `output`.
-    /// The call returns `.cancelled` promptly once its task is cancelled, after cancelling the job on
-    /// every worker.
-    func execute(_ source: String, sourceName: String, output: any ShellOutput) async -> ShellStatus
+    /// When `cancellation` fires (Ctrl-C), the backend cancels the running job on every worker and
+    /// returns `.cancelled` promptly.
+    func execute(
+        _ source: String, sourceName: String, output: any ShellOutput, cancellation: StatementCancellation
+    ) async -> ShellStatus
 
     /// The names bound with `let` so far, for completion and `:describe`.
     func bindingNames() async -> [String]

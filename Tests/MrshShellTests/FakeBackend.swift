@@ -14,7 +14,9 @@ final class FakeBackend: ShellBackend {
 
     var executed: [String] { state.withLock { $0.executed } }
 
-    func execute(_ source: String, sourceName: String, output: any ShellOutput) async -> ShellStatus {
+    func execute(
+        _ source: String, sourceName: String, output: any ShellOutput, cancellation: StatementCancellation
+    ) async -> ShellStatus {
         state.withLock { $0.executed.append(source) }
         if source.hasPrefix("let ") {
             let name = String(source.dropFirst(4).prefix(while: { $0 != " " }))
