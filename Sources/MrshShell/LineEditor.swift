@@ -28,15 +28,16 @@ final class LineEditor {
     /// Set by the Ctrl-C key during `el_gets`.
     private var interrupted = false
 
-    init(program: String, history: LineHistory, completer: Completer, output: TerminalWriter) {
+    /// Fails when libedit cannot start (out of memory, or no usable terminal); the shell then reads
+    /// plain lines.
+    init?(program: String, history: LineHistory, completer: Completer, output: TerminalWriter) {
+        guard let el = mrsh_el_init(program) else { return nil }
         InterruptMonitor.shared.install()
-        // el_init fails only when out of memory or without a usable standard input.
-        guard let el = mrsh_el_init(program) else { fatalError("libedit: el_init failed") }
         editLine = el
         self.history = history
         self.completer = completer
         self.output = output
-        promptBuffer = strdup("") ?? UnsafeMutablePointer.allocate(capacity: 1)
+        promptBuffer = Self.cString("")
         _ = mrsh_el_set_clientdata(el, Unmanaged.passUnretained(self).toOpaque())
         _ = mrsh_el_set_editor(el, "emacs")
         _ = mrsh_el_set_signal(el, 1)
@@ -66,6 +67,13 @@ final class LineEditor {
         free(promptBuffer)
     }
 
+    /// A C copy of `text`, released with `free`.
+    private static func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
+        // strdup fails only when malloc does, which the shell cannot survive anyway.
+        guard let copy = strdup(text) else { fatalError("mrsh: out of memory") }
+        return copy
+    }
+
     private static func from(_ el: OpaquePointer) -> LineEditor? {
         guard let data = mrsh_el_get_clientdata(el) else { return nil }
         return Unmanaged<LineEditor>.fromOpaque(data).takeUnretainedValue()
@@ -74,7 +82,7 @@ final class LineEditor {
     /// Shows `prompt` and reads one line.
     func readLine(prompt: String) -> Input {
         free(promptBuffer)
-        promptBuffer = strdup(prompt) ?? UnsafeMutablePointer.allocate(capacity: 1)
+        promptBuffer = Self.cString(prompt)
         var count: Int32 = 0
         interrupted = false
         let text = el_gets(editLine, &count).map { String(cString: $0) }

@@ -10,8 +10,8 @@ final class LineHistory {
 
     /// - Parameter path: the history file, or nil to keep history in memory only.
     init(path: String?, size: Int = 1000) {
-        // history_init only fails when out of memory.
-        guard let h = mrsh_history_init() else { fatalError("libedit: history_init failed (out of memory)") }
+        // history_init returns NULL only when malloc fails, which the shell cannot survive anyway.
+        guard let h = mrsh_history_init() else { fatalError("mrsh: out of memory (libedit history_init)") }
         handle = h
         self.path = path
         _ = mrsh_history_setsize(h, Int32(size))
