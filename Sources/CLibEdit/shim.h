@@ -56,6 +56,12 @@ static inline int mrsh_el_edit_mode_without_signals(EditLine *el) {
     return el_set(el, EL_SETTY, "-d", "-isig", (const char *)NULL);
 }
 
+/// Puts the terminal in edit (raw) mode now. el_gets leaves it in cooked mode when input is already
+/// waiting (typeahead), where Ctrl-C would be a signal and keys would wait for Enter.
+static inline int mrsh_el_prepare_terminal(EditLine *el) {
+    return el_set(el, EL_PREP_TERM, 1);
+}
+
 /// Reads ~/.editrc (or $EDITRC) if present, like other libedit programs.
 static inline int mrsh_el_source_default(EditLine *el) {
     return el_source(el, NULL);

@@ -85,6 +85,7 @@ final class LineEditor {
         promptBuffer = Self.cString(prompt)
         var count: Int32 = 0
         interrupted = false
+        _ = mrsh_el_prepare_terminal(editLine)
         let text = el_gets(editLine, &count).map { String(cString: $0) }
         if interrupted { return .interrupted }
         guard let text else {
