@@ -36,6 +36,13 @@ public struct BlobStore: Sendable {
         return directory + "/" + hint + "-" + BlobStore.uniqueSuffix()
     }
 
+    /// A fresh, empty temporary directory inside the store (for fetched copies); the caller removes it.
+    public func temporaryDirectory(_ hint: String) throws -> String {
+        let path = try temporaryPath(hint)
+        try FileIO.makeDirectories(path)
+        return path
+    }
+
     /// Creates the directories of blob `id` and returns a temporary path to write it under.
     public func beginBlob(_ id: String) throws -> String {
         let final = path(of: id)

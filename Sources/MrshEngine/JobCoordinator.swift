@@ -325,7 +325,8 @@ public struct JobCoordinator: Sendable {
     /// Copies a map-only job's outputs into the directory as parts, then commits.
     private func copyIntoDirectory(_ parts: [PartRef], _ directory: OutputDirectory) async throws -> [PartRef] {
         var temporaries: [String] = []
-        let scratch = try store.temporaryPath("fetch")
+        let scratch = try store.temporaryDirectory("fetch")
+        defer { FileIO.removeTree(scratch) }
         for (index, part) in parts.enumerated() {
             guard case .blob(let location, _) = part else { continue }
             let bytes = try await fetcher.fetch(location, partition: nil, scratch: scratch)
@@ -354,7 +355,8 @@ public struct JobCoordinator: Sendable {
     private func streamOutput(_ spec: JobSpec, parts: [PartRef], limit: Int?, output: some RecordSink) async throws
         -> Int64
     {
-        let scratch = try store.temporaryPath("fetch")
+        let scratch = try store.temporaryDirectory("fetch")
+        defer { FileIO.removeTree(scratch) }
         var local: [LocalBytes] = []
         defer { for bytes in local where bytes.isTemporaryCopy { FileIO.unlinkQuietly(bytes.path) } }
         for part in parts {
@@ -379,7 +381,6 @@ public struct JobCoordinator: Sendable {
     /// Removes the run's blobs from the local store and asks releasing executors to do the same.
     private func cleanUp(_ run: String) async {
         store.removeRun(run)
-        FileIO.removeTree(store.root + "/tmp")
         for executor in executors {
             if let releasing = executor as? any BlobReleasing { await releasing.releaseRun(run) }
         }

@@ -11,7 +11,8 @@ public enum MapTaskRunner {
         _ spec: MapTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: String = "local",
         address: String = "", badRecords: BadRecordPolicy = .fail
     ) async throws -> MapTaskResult {
-        let scratch = try store.temporaryPath("fetch")
+        let scratch = try store.temporaryDirectory("fetch")
+        defer { FileIO.removeTree(scratch) }
         let inputs = try await TaskInput.resolve(spec.splits, fetcher: fetcher, scratch: scratch)
         defer { TaskInput.removeCopies(inputs) }
         let id = BlobStore.mapOutputID(job: spec.job, task: spec.task, attempt: spec.attempt)
@@ -41,9 +42,7 @@ public enum MapTaskRunner {
             let collector = MapCollector(
                 layout: layout, partitioner: partitioner, memoryBudget: spec.memoryBudget, store: store,
                 badRecords: badRecords, cancel: cancel)
-            var emitted: Int64 = 0
             try forEachRecord(inputs, &pipeline, &counters, &remaining, cancel) { record in
-                emitted += 1
                 try collector.add(record)
             }
             let (sizes, entries) = try collector.finish(into: temporary)
@@ -53,7 +52,6 @@ public enum MapTaskRunner {
             counters.bytesOut = sizes.reduce(0, +)
             counters.spilledBytes = collector.spilledBytes
             counters.skippedRecords = collector.skippedRecords
-            _ = emitted
             return (sizes, counters)
         }
 

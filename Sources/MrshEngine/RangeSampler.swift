@@ -14,7 +14,8 @@ enum RangeSampler {
         guard !splits.isEmpty else { return [] }
         let picks = min(32, splits.count)
         let chosen = (0..<picks).map { splits[$0 * splits.count / picks] }
-        let scratch = try store.temporaryPath("sample")
+        let scratch = try store.temporaryDirectory("sample")
+        defer { FileIO.removeTree(scratch) }
         let inputs = try await TaskInput.resolve(chosen, fetcher: fetcher, scratch: scratch)
         defer { TaskInput.removeCopies(inputs) }
         let perSplit = max(1, sampleSize / picks)

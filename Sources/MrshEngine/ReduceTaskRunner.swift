@@ -11,7 +11,8 @@ public enum ReduceTaskRunner {
         _ spec: ReduceTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: String = "local",
         address: String = ""
     ) async throws -> ReduceTaskResult {
-        let scratch = try store.temporaryPath("fetch")
+        let scratch = try store.temporaryDirectory("fetch")
+        defer { FileIO.removeTree(scratch) }
         var fetched: [LocalBytes] = []
         defer { for bytes in fetched where bytes.isTemporaryCopy { FileIO.unlinkQuietly(bytes.path) } }
         for mapOutput in spec.mapOutputs {

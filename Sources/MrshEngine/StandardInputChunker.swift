@@ -53,20 +53,28 @@ enum StandardInputChunker {
             try cancel?.check()
             let n = try sys("read", "standard input") { read(descriptor, base, bufferSize) }
             if n == 0 { break }
-            if size + Int64(n) < chunkSize {
-                try append(0, n)
-                continue
-            }
-            var last = n - 1
-            while last >= 0 && base.load(fromByteOffset: last, as: UInt8.self) != 0x0A { last -= 1 }
-            if last >= 0 {
-                let cut = last + 1
-                try append(0, cut)
+            var position = 0
+            while position < n {
+                let room = Int(max(1, chunkSize - size))
+                if n - position < room {
+                    try append(position, n - position)
+                    break
+                }
+                // Cut after the last line end within the room; else after the first one past it.
+                var cut = position + room - 1
+                while cut >= position && base.load(fromByteOffset: cut, as: UInt8.self) != 0x0A { cut -= 1 }
+                if cut < position {
+                    cut = position + room
+                    while cut < n && base.load(fromByteOffset: cut, as: UInt8.self) != 0x0A { cut += 1 }
+                    if cut == n {
+                        try append(position, n - position)
+                        break
+                    }
+                }
+                try append(position, cut + 1 - position)
                 try close()
                 try open()
-                try append(cut, n - cut)
-            } else {
-                try append(0, n)
+                position = cut + 1
             }
         }
         try close()
