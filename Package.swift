@@ -88,6 +88,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MrshEndToEndTests", dependencies: ["mrsh"]),
+        .testTarget(name: "MrshShellTests", dependencies: ["MrshShell", "mrsh"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,60 @@
+@preconcurrency import CLibEdit
+import Foundation
+
+/// libedit's history: entries (a multi-line statement is one entry, its lines joined by newlines),
+/// loaded from and saved to a file in libedit's own format (first line `_HiStOrY_V2_`).
+final class LineHistory {
+    /// libedit's `History *`.
+    let handle: OpaquePointer
+    let path: String?
+
+    /// - Parameter path: the history file, or nil to keep history in memory only.
+    init(path: String?, size: Int = 1000) {
+        // history_init returns NULL only when malloc fails, which the shell cannot survive anyway.
+        guard let h = mrsh_history_init() else { fatalError("mrsh: out of memory (libedit history_init)") }
+        handle = h
+        self.path = path
+        _ = mrsh_history_setsize(h, Int32(size))
+        _ = mrsh_history_setunique(h, 1)
+    }
+
+    deinit { history_end(handle) }
+
+    /// The default file: `$MRSH_HISTORY`, else `~/.mrsh_history`.
+    static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let path = environment["MRSH_HISTORY"], !path.isEmpty { return path }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.mrsh_history"
+    }
+
+    /// Loads the file if it exists; a missing or unreadable file leaves history empty.
+    func load() {
+        guard let path, FileManager.default.fileExists(atPath: path) else { return }
+        _ = mrsh_history_load(handle, path)
+    }
+
+    /// Saves to the file; returns false when it cannot be written.
+    @discardableResult
+    func save() -> Bool {
+        guard let path else { return true }
+        return mrsh_history_save(handle, path) >= 0
+    }
+
+    /// Adds a statement (trailing newlines dropped; empty statements are not kept).
+    func add(_ entry: String) {
+        var text = Substring(entry)
+        while text.last == "\n" || text.last == "\r" { text = text.dropLast() }
+        guard !text.allSatisfy(\.isWhitespace) else { return }
+        _ = mrsh_history_enter(handle, String(text))
+    }
+
+    /// Every entry, oldest first.
+    var entries: [String] {
+        var result: [String] = []
+        var next = mrsh_history_step(handle, H_LAST)
+        while let cString = next {
+            result.append(String(cString: cString))
+            next = mrsh_history_step(handle, H_PREV)
+        }
+        return result
+    }
+}

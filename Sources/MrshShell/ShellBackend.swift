@@ -1,0 +1,135 @@
+import MrshEngine
+
+/// What the REPL needs from the session core (the lead's `Session` conforms to it).
+///
+/// The REPL owns prompts, history, completion and how results look; the backend parses and runs
+/// statements (`let`, `explain`, pipelines) and keeps `let` bindings. The REPL calls it from one task
+/// at a time, so a backend need not be `Sendable` (`SessionShellBackend` wraps the session core).
+public protocol ShellBackend: AnyObject {
+    /// Parses and runs `source` (one or more statements), stopping at the first failing statement.
+    ///
+    /// Records, messages, progress and diagnostics (with carets, naming `sourceName`) go to `output`.
+    /// When `cancellation` fires (Ctrl-C), the backend cancels the running job on every worker and
+    /// returns `.cancelled` promptly.
+    func execute(
+        _ source: String, sourceName: String, output: any ShellOutput, cancellation: StatementCancellation
+    ) async -> ShellStatus
+
+    /// The names bound with `let` so far, for completion and `:describe`.
+    func bindingNames() async -> [String]
+
+    /// The engine options `:set` lists and changes (reducers, split-size, memory, backup-tasks).
+    func options() async -> [ShellOption]
+
+    /// Changes one option; `value` is as typed. Returns a message for the user when the name or value is wrong.
+    func setOption(_ name: String, to value: String) async -> ShellOptionError?
+
+    /// The cluster's workers for `:workers` (the embedded engine's local executors when not on a cluster).
+    func workers() async -> [ShellWorker]
+}
+
+/// How a statement ended.
+public enum ShellStatus: Sendable, Hashable {
+    case success
+    /// The statement failed; the diagnostic went to the output. `exitStatus` is what a script ends with
+    /// (for example 2 for a script error, 1 for a runtime error).
+    case failed(exitStatus: Int32)
+    /// Ctrl-C: the job was cancelled.
+    case cancelled
+}
+
+/// Where a statement's results go. Called from any thread; conformers synchronize.
+public protocol ShellOutput: Sendable {
+    /// One or more complete records, each `field<TAB>field...` ended by `\n`.
+    func records(_ bytes: UnsafeRawBufferPointer)
+    /// The statement's records are complete (called once per pipeline that prints records, even when
+    /// there were none, so the shell can say `0 rows`; not called for `let`, `explain` or `write`).
+    func endOfRecords()
+    /// Text for the user on standard output (the plan of `explain`, `bound NAME`), ended by `\n` if multi-line.
+    func message(_ text: String)
+    /// A rendered error (with carets for script errors), shown on standard error.
+    func diagnostic(_ text: String)
+    /// How far the running job is; the REPL shows it as a live line on a terminal.
+    func progress(_ progress: ShellProgress)
+    /// One line after a job: time, tasks, bytes (shown dimmed on standard error unless quiet).
+    func summary(_ text: String)
+}
+
+/// A snapshot of a running plan's progress (see `init(_:)` from the engine's `JobProgress`).
+public struct ShellProgress: Sendable, Hashable {
+    /// 1-based index of the running job and how many jobs the plan has.
+    public var job: Int
+    public var jobs: Int
+    public var mapsDone: Int
+    public var maps: Int
+    public var reducesDone: Int
+    public var reduces: Int
+    /// Input bytes read so far by the running job.
+    public var bytesRead: Int64
+    /// Seconds since the statement started.
+    public var elapsed: Double
+
+    public init(
+        job: Int, jobs: Int, mapsDone: Int, maps: Int, reducesDone: Int, reduces: Int,
+        bytesRead: Int64, elapsed: Double
+    ) {
+        self.job = job
+        self.jobs = jobs
+        self.mapsDone = mapsDone
+        self.maps = maps
+        self.reducesDone = reducesDone
+        self.reduces = reduces
+        self.bytesRead = bytesRead
+        self.elapsed = elapsed
+    }
+}
+
+/// One option of `:set`.
+public struct ShellOption: Sendable, Hashable {
+    public var name: String
+    /// The current value as the user would type it (`4`, `32M`, `on`), or `default (4)`.
+    public var value: String
+    public var summary: String
+
+    public init(name: String, value: String, summary: String) {
+        self.name = name
+        self.value = value
+        self.summary = summary
+    }
+}
+
+/// Why `:set NAME VALUE` was refused, for the user.
+public struct ShellOptionError: Error, Sendable, Hashable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// One row of `:workers`.
+public struct ShellWorker: Sendable, Hashable {
+    public var name: String
+    /// e.g. `idle`, `busy`, `lost`, `local`.
+    public var state: String
+    /// Task attempts running now.
+    public var running: Int
+    /// Task attempts finished since the worker joined.
+    public var completed: Int
+    /// Optional detail, e.g. `map 3 of job 1`, the host, the slots.
+    public var detail: String
+
+    public init(name: String, state: String, running: Int, completed: Int, detail: String = "") {
+        self.name = name
+        self.state = state
+        self.running = running
+        self.completed = completed
+        self.detail = detail
+    }
+}
+
+extension ShellProgress {
+    /// The engine's progress (whose job index is 0-based) as the shell shows it.
+    public init(_ p: JobProgress) {
+        self.init(
+            job: p.job + 1, jobs: p.jobCount, mapsDone: p.mapsDone, maps: p.mapsTotal, reducesDone: p.reducesDone,
+            reduces: p.reducesTotal, bytesRead: p.bytesRead, elapsed: p.elapsed)
+    }
+}

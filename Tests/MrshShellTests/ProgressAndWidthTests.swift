@@ -1,0 +1,26 @@
+import Testing
+@testable import MrshShell
+
+@Suite struct ProgressAndWidthTests {
+    @Test func progressLine() {
+        let single = ShellProgress(job: 1, jobs: 1, mapsDone: 12, maps: 40, reducesDone: 0, reduces: 4, bytesRead: 12_900_000, elapsed: 1.25)
+        #expect(ProgressLine.render(single) == "map 12/40 · reduce 0/4 · 12.3 MB · 1.3 s")
+        let mapOnly = ShellProgress(job: 2, jobs: 3, mapsDone: 1, maps: 2, reducesDone: 0, reduces: 0, bytesRead: 0, elapsed: 75)
+        #expect(ProgressLine.render(mapOnly) == "job 2/3 · map 1/2 · 1 min 15 s")
+    }
+
+    @Test func displayWidths() {
+        #expect(DisplayWidth.of("abc") == 3)
+        #expect(DisplayWidth.of("日本語") == 6)
+        #expect(DisplayWidth.of("e\u{301}") == 1)  // e + combining acute
+        #expect(DisplayWidth.of("🙂") == 2)
+        #expect(DisplayWidth.truncate("abcdefgh", to: 5) == "abcd…")
+        #expect(DisplayWidth.truncate("日本語", to: 4) == "日…")
+        #expect(DisplayWidth.truncate("abc", to: 5) == "abc")
+    }
+
+    @Test func candidateListInColumns() {
+        let text = CandidateList.render(["avg", "collect", "count", "distinct", "max", "min", "sum"], width: 40)
+        #expect(text == "avg       count     max       sum\ncollect   distinct  min\n")
+    }
+}
