@@ -76,6 +76,15 @@ let package = Package(
         .testTarget(name: "MrshPlannerTests", dependencies: ["MrshPlanner", "MrshLanguage", "MrshPlan"], resources: [.copy("Golden")]),
         .testTarget(name: "MrshEngineTests", dependencies: ["MrshEngine", "MrshPlan"]),
         .testTarget(name: "MrshWireTests", dependencies: ["MrshWire", "MrshCluster"]),
+        .testTarget(
+            name: "MrshClusterTests",
+            dependencies: [
+                "MrshCluster", "MrshWire", "MrshEngine", "MrshPlan",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "MrshEndToEndTests", dependencies: ["mrsh"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,2 +1,0 @@
-import MrshEngine
-import MrshWire

@@ -1,0 +1,20 @@
+import MrshEngine
+import MrshPlan
+import MrshWire
+
+/// What a coordinator runs plans with: the engine's job coordinator over remote executors
+/// (`EnginePlanRunner`), or a fake in tests.
+public protocol ClusterPlanRunner: Sendable {
+    /// Runs one submitted plan. `standardInput` is a readable file descriptor of the client's standard input
+    /// (spooled on the coordinator) when the plan reads it. Output records go to `output`.
+    func run(
+        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
+        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
+    ) async throws -> RunReport
+
+    /// Resolves a blob of the coordinator's own store (holder "local" or "coordinator") for its shuffle server.
+    func resolve(_ request: FetchRequest) async throws -> LocalBytes
+}
+
+/// Failures of a run that were decided before anything ran (the client exits with 2 for those).
+public protocol RefusalError: Error {}

@@ -1,0 +1,282 @@
+import Foundation
+import Glibc
+import Logging
+import MrshEngine
+import MrshPlan
+import MrshWire
+import NIOCore
+import NIOPosix
+
+/// The coordinator: accepts workers (each becomes a `RemoteExecutor`) and clients (each submits plans that
+/// run one at a time through the `ClusterPlanRunner` over the registered workers), and serves its own blobs
+/// (spooled standard input) through a shuffle server.
+public final class CoordinatorServer: Sendable {
+    public let options: CoordinatorOptions
+    let group: any EventLoopGroup
+    let logger: Logger
+    let runner: any ClusterPlanRunner
+    let pool = WorkerPool()
+    let queue = JobQueue()
+    let runPrefix: String
+    private let control: FrameServer
+    private let shuffle: ShuffleServer
+    private let runCounter = RunCounter()
+
+    /// The address workers and clients connect to (with the real port).
+    public var address: HostPort { control.address }
+    public var shuffleAddress: HostPort { shuffle.address }
+
+    public static func start(
+        options: CoordinatorOptions, runner: any ClusterPlanRunner, group: any EventLoopGroup, logger: Logger
+    ) async throws -> CoordinatorServer {
+        let shuffle = try await ShuffleServer.start(
+            host: options.listen.host, group: group, token: options.token, logger: logger,
+            resolver: { try await runner.resolve($0) })
+        let box = ServerBox()
+        let control = try await FrameServer.start(
+            host: options.listen.host, port: options.listen.port, group: group, token: options.token,
+            roles: [.worker, .client], logger: logger
+        ) { connection in
+            guard let server = await box.server else { return await connection.close() }
+            await server.handle(connection)
+        }
+        let server = CoordinatorServer(
+            options: options, group: group, logger: logger, runner: runner, control: control, shuffle: shuffle)
+        await box.set(server)
+        logger.info("coordinator listening on \(control.address), shuffle server on \(shuffle.address)")
+        return server
+    }
+
+    private init(
+        options: CoordinatorOptions, group: any EventLoopGroup, logger: Logger, runner: any ClusterPlanRunner,
+        control: FrameServer, shuffle: ShuffleServer
+    ) {
+        self.options = options
+        self.group = group
+        self.logger = logger
+        self.runner = runner
+        self.control = control
+        self.shuffle = shuffle
+        runPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+
+    /// Waits until at least `count` workers are registered.
+    public func waitForWorkers(_ count: Int) async {
+        await pool.waitFor(count)
+    }
+
+    /// The registered workers.
+    public func workers() async -> [WorkerStatus] {
+        await pool.executors.map {
+            WorkerStatus(name: $0.name, slots: $0.slots, shuffleAddress: $0.shuffleAddress, completedTasks: $0.completedTasks)
+        }
+    }
+
+    /// A fetcher for the coordinator's own use (reading parts that stream back to clients).
+    public func makeFetcher() -> RemoteBlobFetcher {
+        RemoteBlobFetcher(
+            group: group, token: options.token, localHolders: ["local", "coordinator"],
+            localResolver: { [runner] in try await runner.resolve($0) }, coordinatorAddress: nil,
+            timeout: options.heartbeat.timeout)
+    }
+
+    /// Returns when the listening socket closes (after `stop()`).
+    public func waitUntilClosed() async throws {
+        try await control.channel.closeFuture.get()
+    }
+
+    /// Stops listening; connected workers see their connection close and exit or reconnect.
+    public func stop() async {
+        await control.stop()
+        await shuffle.stop()
+        for executor in await pool.executors { await executor.connection.close() }
+    }
+
+    func handle(_ connection: FrameConnection) async {
+        switch connection.role {
+        case .worker: await serveWorker(connection)
+        case .client: await serveClient(connection)
+        case .fetcher: await connection.close()
+        }
+    }
+
+    // MARK: Workers
+
+    private func serveWorker(_ connection: FrameConnection) async {
+        var iterator = connection.inbound.makeAsyncIterator()
+        guard let first = try? await iterator.next(), case .register(let info)? = try? ControlMessage(frame: first)
+        else {
+            await connection.fail("protocol error: a worker must register first")
+            return
+        }
+        let name = await pool.uniqueName(info.id)
+        let executor = RemoteExecutor(
+            name: name, slots: max(1, info.slots), shuffleAddress: info.shuffleAddress, connection: connection,
+            coordinatorBlobs: BlobRewriter(holder: "coordinator", address: shuffle.address.description))
+        do {
+            try await connection.send(
+                .welcome(
+                    WorkerWelcome(
+                        workerID: name, heartbeatInterval: options.heartbeat.interval,
+                        heartbeatTimeout: options.heartbeat.timeout,
+                        coordinatorShuffleAddress: shuffle.address.description)))
+        } catch {
+            return
+        }
+        connection.startHeartbeats(options.heartbeat)
+        await pool.add(executor)
+        logger.info("worker \(name) registered: \(info.slots) slots, shuffle \(info.shuffleAddress), pid \(info.pid)")
+        var reason = "connection closed"
+        do {
+            while let frame = try await iterator.next() {
+                switch try ControlMessage(frame: frame) {
+                case .taskDone(let request, let outcome): executor.complete(request, outcome)
+                default: logger.warning("worker \(name) sent an unexpected message")
+                }
+            }
+        } catch {
+            reason = "\(error)"
+        }
+        executor.lost(reason)
+        await pool.remove(name)
+        await connection.close()
+        logger.warning("worker \(name) lost: \(reason)")
+    }
+
+    // MARK: Clients
+
+    /// One client connection carries one job: `submit` (+ standard input), then progress, output and the end.
+    private func serveClient(_ connection: FrameConnection) async {
+        connection.startHeartbeats(options.heartbeat)
+        var iterator = connection.inbound.makeAsyncIterator()
+        do {
+            guard let frame = try await iterator.next() else { return }
+            guard case .submit(let submission) = try ControlMessage(frame: frame) else {
+                await connection.fail("protocol error: expected a job submission")
+                return
+            }
+            let run = "\(runPrefix)-\(await runCounter.next())"
+            var stdinPath: String?
+            if submission.hasStandardInput {
+                let path = options.scratch + "/stdin-\(run)"
+                stdinPath = path
+                try await spool(from: &iterator, to: path)
+            }
+            defer { if let stdinPath { unlink(stdinPath) } }
+            try await runJob(submission, run: run, stdinPath: stdinPath, connection: connection, iterator: iterator)
+        } catch {
+            logger.info("client \(connection.remoteAddress) closed: \(error)")
+        }
+        await connection.close()
+    }
+
+    /// Writes the client's standard-input data blocks to `path` until `inputEnd`.
+    private func spool(from iterator: inout AsyncThrowingStream<Frame, any Error>.AsyncIterator, to path: String) async throws {
+        let fd = try SystemError.retrying("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        defer { close(fd) }
+        while let frame = try await iterator.next() {
+            if frame.kind == .data {
+                let bytes = try DataBlock.verifiedBytes(of: frame)
+                try bytes.withUnsafeReadableBytes { raw in
+                    var done = 0
+                    while done < raw.count {
+                        // Safe: raw is non-empty here.
+                        done += try SystemError.retrying("write", path) { write(fd, raw.baseAddress! + done, raw.count - done) }
+                    }
+                }
+                continue
+            }
+            guard case .inputEnd = try ControlMessage(frame: frame) else {
+                throw WireError.badMessage("expected standard input blocks or inputEnd")
+            }
+            return
+        }
+        throw WireError.connectionClosed
+    }
+
+    /// Runs one job for a client. A `cancel` from the client or its connection dropping cancels the job.
+    private func runJob(
+        _ submission: JobSubmission, run: String, stdinPath: String?, connection: FrameConnection,
+        iterator: sending AsyncThrowingStream<Frame, any Error>.AsyncIterator
+    ) async throws {
+        // Watch the client from the start, also while queued.
+        let cancelled = CancelFlag()
+        let watcher = Task {
+            var iterator = iterator
+            while let frame = try? await iterator.next() {
+                if case .cancel? = try? ControlMessage(frame: frame) { break }
+            }
+            if !Task.isCancelled { cancelled.set() }
+        }
+        defer { watcher.cancel() }
+        await queue.acquire { position in connection.sendSoon(.queued(position: position)) }
+        defer { Task { await queue.release() } }
+        if cancelled.isSet { throw CancellationError() }
+        try await connection.send(.started(run: run))
+
+        let stdinFD: Int32? = stdinPath.map { open($0, O_RDONLY | O_CLOEXEC) }
+        defer { if let stdinFD, stdinFD >= 0 { close(stdinFD) } }
+        let output = ClientOutput(channel: connection.channel)
+        let runner = self.runner
+        let fetcher = makeFetcher()
+        let pool = self.pool
+        let waitTimeout = options.workerWaitTimeout
+        let job = Task { () throws -> RunReport in
+            try await pool.waitFor(1, timeout: waitTimeout)
+            let executors = await pool.executors
+            let before = Dictionary(executors.map { ($0.name, $0.completedTasks) }, uniquingKeysWith: { a, _ in a })
+            var report = try await runner.run(
+                submission, run: run, standardInput: stdinFD, executors: executors, fetcher: fetcher, output: output,
+                progress: { connection.sendSoon(.progress($0)) })
+            try output.flush()
+            for e in executors { report.tasksPerWorker[e.name] = e.completedTasks - (before[e.name] ?? 0) }
+            return report
+        }
+        cancelled.onSet { job.cancel() }
+        let result = await job.result
+        let executors = await pool.executors
+        switch result {
+        case .success(let report):
+            for e in executors { e.send(.endRun(run: run)) }
+            try await connection.send(.finished(report))
+            logger.info("run \(run) finished: \(report.summary)")
+        case .failure(let error):
+            for e in executors { e.send(.cancelRun(run: run)) }
+            let wasCancelled = error is CancellationError || cancelled.isSet
+            let message = wasCancelled ? "job cancelled" : "\(error)"
+            logger.info("run \(run) failed: \(message)")
+            try? await connection.send(
+                .failed(JobFailure(message: message, refused: error is any RefusalError, cancelled: wasCancelled)))
+        }
+    }
+
+}
+
+/// One registered worker, as `:workers` shows it.
+public struct WorkerStatus: Sendable, Hashable {
+    public var name: String
+    public var slots: Int
+    public var shuffleAddress: String
+    public var completedTasks: Int
+}
+
+/// A cluster failure with a user-facing message.
+public struct ClusterError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Hands the server to the connection callback that is created before it.
+actor ServerBox {
+    var server: CoordinatorServer?
+    func set(_ server: CoordinatorServer) { self.server = server }
+}
+
+actor RunCounter {
+    private var value = 0
+    func next() -> Int {
+        value += 1
+        return value
+    }
+}

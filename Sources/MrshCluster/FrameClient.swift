@@ -1,0 +1,53 @@
+import MrshWire
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Opens authenticated connections to a frame server.
+public enum FrameClient {
+    /// Connects to `address`, proves the token in `role` and returns the connection. Throws
+    /// `WireError.authenticationFailed` when the server refuses the token, or the connection error.
+    public static func connect(
+        to address: HostPort, group: any EventLoopGroup, token: AuthToken, role: PeerRole, timeout: Double = 10
+    ) async throws -> FrameConnection {
+        let box = Mutex<AsyncThrowingStream<Frame, any Error>?>(nil)
+        let channel = try await ClientBootstrap(group: group)
+            .connectTimeout(.milliseconds(Int64(timeout * 1000)))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let stream = try FrameConnection.installHandlers(on: channel)
+                    box.withLock { $0 = stream }
+                }
+            }
+            .connect(host: address.host, port: address.port).get()
+        guard let stream = box.withLock({ $0 }) else {
+            try? await channel.close().get()
+            throw WireError.connectionClosed
+        }
+        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        var handshake = ClientHandshake(token: token, role: role)
+        do {
+            for try await frame in stream {
+                switch handshake.receive(frame) {
+                case .send(let reply):
+                    try await channel.writeAndFlush(reply).get()
+                case .established:
+                    deadline.cancel()
+                    return FrameConnection(channel: channel, inbound: stream, role: role)
+                case .fail(let error):
+                    try? await channel.close().get()
+                    throw error
+                }
+            }
+        } catch {
+            try? await channel.close().get()
+            throw error
+        }
+        try? await channel.close().get()
+        throw WireError.connectionClosed
+    }
+}

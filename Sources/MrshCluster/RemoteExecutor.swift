@@ -1,0 +1,128 @@
+import MrshEngine
+import MrshPlan
+import MrshWire
+import Synchronization
+
+/// A `TaskExecutor` for one registered worker: sends task specs over the worker's connection and awaits the
+/// matching `taskDone`. When the connection is lost every in-flight call fails with `ExecutorLostError`
+/// (the engine retries those tasks elsewhere); later calls fail at once.
+public final class RemoteExecutor: TaskExecutor {
+    public let name: String
+    public let slots: Int
+    public let shuffleAddress: String
+    let connection: FrameConnection
+    /// Rewrites blobs of the coordinator's own store (holder "local") so the worker fetches them from the
+    /// coordinator's shuffle server.
+    let coordinatorBlobs: BlobRewriter
+
+    private struct State {
+        var nextRequest: UInt64 = 1
+        var pending: [UInt64: CheckedContinuation<TaskOutcome, any Error>] = [:]
+        var lost: String?
+        var completed = 0
+    }
+    private let state = Mutex(State())
+
+    init(name: String, slots: Int, shuffleAddress: String, connection: FrameConnection, coordinatorBlobs: BlobRewriter) {
+        self.name = name
+        self.slots = slots
+        self.shuffleAddress = shuffleAddress
+        self.connection = connection
+        self.coordinatorBlobs = coordinatorBlobs
+    }
+
+    /// Task attempts this worker completed successfully since it registered.
+    public var completedTasks: Int { state.withLock { $0.completed } }
+    public var isLost: Bool { state.withLock { $0.lost != nil } }
+
+    public func runMap(_ task: MapTaskSpec) async throws -> MapTaskResult {
+        var task = task
+        task.splits = task.splits.map { split in
+            if case .blob(let location) = split { return .blob(coordinatorBlobs.published(location)) }
+            return split
+        }
+        switch try await call(.map(task)) {
+        case .map(let result): return result
+        case .failed(let failure): throw RemoteTaskError(worker: name, failure: failure)
+        case .reduce: throw WireError.badMessage("a reduce result answered a map task")
+        }
+    }
+
+    public func runReduce(_ task: ReduceTaskSpec) async throws -> ReduceTaskResult {
+        var task = task
+        task.mapOutputs = task.mapOutputs.map { coordinatorBlobs.published($0) }
+        switch try await call(.reduce(task)) {
+        case .reduce(let result): return result
+        case .failed(let failure): throw RemoteTaskError(worker: name, failure: failure)
+        case .map: throw WireError.badMessage("a map result answered a reduce task")
+        }
+    }
+
+    private func call(_ request: TaskRequest) async throws -> TaskOutcome {
+        let id = state.withLock { s in
+            defer { s.nextRequest += 1 }
+            return s.nextRequest
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TaskOutcome, any Error>) in
+                let lost: String? = state.withLock { s in
+                    if let reason = s.lost { return reason }
+                    s.pending[id] = continuation
+                    return nil
+                }
+                if let lost {
+                    continuation.resume(throwing: ExecutorLostError(executor: name, reason: lost))
+                } else if Task.isCancelled {
+                    cancel(id)
+                } else {
+                    connection.sendSoon(.runTask(request: id, request))
+                }
+            }
+        } onCancel: {
+            cancel(id)
+        }
+    }
+
+    private func cancel(_ id: UInt64) {
+        guard let continuation = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
+        connection.sendSoon(.cancelTask(request: id))
+        continuation.resume(throwing: CancellationError())
+    }
+
+    /// A `taskDone` arrived on the connection.
+    func complete(_ request: UInt64, _ outcome: TaskOutcome) {
+        let continuation = state.withLock { s in
+            if case .failed = outcome {} else { s.completed += 1 }
+            return s.pending.removeValue(forKey: request)
+        }
+        continuation?.resume(returning: outcome)
+    }
+
+    /// The connection is gone: fail every in-flight task.
+    func lost(_ reason: String) {
+        let pending = state.withLock { s in
+            s.lost = s.lost ?? reason
+            defer { s.pending.removeAll() }
+            return Array(s.pending.values)
+        }
+        for c in pending { c.resume(throwing: ExecutorLostError(executor: name, reason: reason)) }
+    }
+
+    func send(_ message: ControlMessage) {
+        connection.sendSoon(message)
+    }
+}
+
+/// The worker running a task attempt was lost (connection closed or heartbeats stopped): retry elsewhere.
+public struct ExecutorLostError: Error, Sendable, CustomStringConvertible {
+    public var executor: String
+    public var reason: String
+    public var description: String { "worker \(executor) lost: \(reason)" }
+}
+
+/// A task attempt failed on a worker.
+public struct RemoteTaskError: Error, Sendable, CustomStringConvertible {
+    public var worker: String
+    public var failure: TaskFailure
+    public var description: String { failure.message }
+}

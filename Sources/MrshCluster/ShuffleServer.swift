@@ -1,0 +1,93 @@
+import Glibc
+import Logging
+import MrshEngine
+import MrshWire
+import NIOCore
+import NIOPosix
+
+/// Serves the blobs of this host (map outputs, parts, standard-input chunks) to fetchers.
+///
+/// A fetcher connects (role `fetcher`), sends `fetch` requests one at a time; each is answered with the
+/// requested bytes as checksummed data blocks and `fetchEnd`, or with an error frame and a close.
+public final class ShuffleServer: Sendable {
+    /// Turns a fetch request into bytes of a local file (the engine's local blob resolution).
+    public typealias Resolver = @Sendable (FetchRequest) async throws -> LocalBytes
+
+    /// Test hooks (issue 4 builds its chaos tests on them).
+    public struct Hooks: Sendable {
+        /// Flip one bit in the first data block of every fetch after its checksum was computed.
+        public var corruptFirstBlock = false
+        public init(corruptFirstBlock: Bool = false) { self.corruptFirstBlock = corruptFirstBlock }
+    }
+
+    private let server: FrameServer
+    public var address: HostPort { server.address }
+
+    public static func start(
+        host: String, port: Int = 0, group: any EventLoopGroup, token: AuthToken, hooks: Hooks = Hooks(),
+        logger: Logger, resolver: @escaping Resolver
+    ) async throws -> ShuffleServer {
+        let server = try await FrameServer.start(
+            host: host, port: port, group: group, token: token, roles: [.fetcher], logger: logger
+        ) { connection in
+            await serve(connection, resolver: resolver, hooks: hooks, logger: logger)
+        }
+        return ShuffleServer(server: server)
+    }
+
+    private init(server: FrameServer) {
+        self.server = server
+    }
+
+    public func stop() async {
+        await server.stop()
+    }
+
+    private static func serve(_ connection: FrameConnection, resolver: Resolver, hooks: Hooks, logger: Logger) async {
+        do {
+            for try await frame in connection.inbound {
+                guard case .fetch(let request) = try ControlMessage(frame: frame) else {
+                    await connection.fail("protocol error: a shuffle server only answers fetch requests")
+                    return
+                }
+                let bytes: LocalBytes
+                do {
+                    bytes = try await resolver(request)
+                } catch {
+                    await connection.fail("cannot serve blob '\(request.blobID)': \(error)")
+                    return
+                }
+                let sent = try await stream(bytes, to: connection, hooks: hooks)
+                try await connection.send(.fetchEnd(bytes: sent))
+            }
+        } catch {
+            logger.debug("shuffle connection \(connection.remoteAddress) ended: \(error)")
+            await connection.fail("\(error)")
+        }
+    }
+
+    /// Sends `bytes` as data blocks; each send waits for the previous block to be written.
+    private static func stream(_ bytes: LocalBytes, to connection: FrameConnection, hooks: Hooks) async throws -> Int64 {
+        let fd = try SystemError.retrying("open", bytes.path) { open(bytes.path, O_RDONLY | O_CLOEXEC) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: WireLimits.blockSize)
+        var offset = bytes.range.lowerBound
+        var first = true
+        while offset < bytes.range.upperBound {
+            let want = Int(min(Int64(buffer.count), bytes.range.upperBound - offset))
+            let got = try buffer.withUnsafeMutableBytes { raw in
+                try SystemError.retrying("pread", bytes.path) { pread(fd, raw.baseAddress, want, off_t(offset)) }
+            }
+            if got == 0 { throw SystemError(call: "pread (file shorter than expected)", path: bytes.path, errno: EIO) }
+            var frame = buffer.withUnsafeBytes { DataBlock.frame(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
+            if first && hooks.corruptFirstBlock {
+                let at = frame.payload.readerIndex + 4
+                if let b = frame.payload.getInteger(at: at, as: UInt8.self) { frame.payload.setInteger(b ^ 1, at: at) }
+            }
+            first = false
+            try await connection.send(frame)
+            offset += Int64(got)
+        }
+        return offset - bytes.range.lowerBound
+    }
+}

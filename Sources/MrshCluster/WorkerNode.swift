@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+import MrshEngine
+import MrshPlan
+import MrshWire
+import NIOCore
+import Synchronization
+
+/// One session of a worker with its coordinator: shuffle server up, connect, authenticate, register, then
+/// run every task the coordinator sends until the connection ends.
+public enum WorkerNode {
+    /// Why a session ended normally.
+    public enum End: Sendable, Equatable {
+        /// The coordinator closed the connection or went silent; the caller may reconnect.
+        case connectionLost(String)
+    }
+
+    /// Runs one session. Throws when the coordinator cannot be reached or refuses the token
+    /// (`WireError.authenticationFailed`), before registration.
+    public static func run(
+        options: WorkerOptions, handler: any WorkerTaskHandler, group: any EventLoopGroup, logger: Logger,
+        onRegistered: @Sendable (String) -> Void = { _ in }
+    ) async throws -> End {
+        let shuffle = try await ShuffleServer.start(
+            host: options.listenHost, group: group, token: options.token, hooks: options.shuffleHooks,
+            logger: logger, resolver: { try await handler.resolve($0) })
+        defer { Task { await shuffle.stop() } }
+        let connection = try await FrameClient.connect(
+            to: options.coordinator, group: group, token: options.token, role: .worker, timeout: options.connectTimeout)
+        defer { Task { await connection.close() } }
+
+        var advertised = options.listenHost
+        if advertised == "0.0.0.0" || advertised == "::" {
+            advertised = connection.channel.localAddress?.ipAddress ?? "127.0.0.1"
+        }
+        let shuffleAddress = HostPort(host: advertised, port: shuffle.address.port).description
+        try await connection.send(
+            .register(WorkerInfo(id: options.id, slots: options.slots, shuffleAddress: shuffleAddress, pid: getpid())))
+
+        var iterator = connection.inbound.makeAsyncIterator()
+        guard let first = try await iterator.next() else { return .connectionLost("closed before welcome") }
+        guard case .welcome(let welcome) = try ControlMessage(frame: first) else {
+            throw WireError.badMessage("expected welcome")
+        }
+        logger.info("registered as \(welcome.workerID) with \(options.coordinator), shuffle server \(shuffleAddress)")
+        onRegistered(welcome.workerID)
+        connection.startHeartbeats(HeartbeatSettings(interval: welcome.heartbeatInterval, timeout: welcome.heartbeatTimeout))
+        let fetcher = RemoteBlobFetcher(
+            group: group, token: options.token, localHolders: [welcome.workerID],
+            localResolver: { try await handler.resolve($0) },
+            coordinatorAddress: HostPort(welcome.coordinatorShuffleAddress), timeout: welcome.heartbeatTimeout)
+        let identity = BlobRewriter(holder: welcome.workerID, address: shuffleAddress)
+        let running = RunningTasks()
+        defer { running.cancelAll() }
+
+        do {
+            while let frame = try await iterator.next() {
+                let message = try ControlMessage(frame: frame)
+                switch message {
+                case .runTask(let request, let task):
+                    let run: String
+                    switch task {
+                    case .map(let spec): run = spec.job.run
+                    case .reduce(let spec): run = spec.job.run
+                    }
+                    let work = Task {
+                        let outcome = await execute(task, handler: handler, fetcher: fetcher, identity: identity)
+                        running.remove(request)
+                        if !Task.isCancelled { connection.sendSoon(.taskDone(request: request, outcome)) }
+                    }
+                    running.add(request, run: run, task: work)
+                case .cancelTask(let request):
+                    running.cancel(request)
+                case .cancelRun(let run):
+                    await running.cancelRun(run)
+                    await handler.removeRun(run)
+                case .endRun(let run):
+                    await handler.removeRun(run)
+                default:
+                    logger.warning("ignoring unexpected message from the coordinator")
+                }
+            }
+            return .connectionLost("the coordinator closed the connection")
+        } catch {
+            return .connectionLost("\(error)")
+        }
+    }
+
+    static func execute(
+        _ task: TaskRequest, handler: any WorkerTaskHandler, fetcher: any BlobFetcher, identity: BlobRewriter
+    ) async -> TaskOutcome {
+        do {
+            switch task {
+            case .map(let spec):
+                var result = try await handler.runMap(spec, fetcher: fetcher)
+                result.output = identity.published(result.output)
+                return .map(result)
+            case .reduce(let spec):
+                var result = try await handler.runReduce(spec, fetcher: fetcher)
+                if case .blob(let location) = result.output { result.output = .blob(identity.published(location)) }
+                return .reduce(result)
+            }
+        } catch let error as BlobFetchError {
+            return .failed(TaskFailure(message: error.description, unreachableBlob: error.blob))
+        } catch {
+            return .failed(TaskFailure(message: "\(error)"))
+        }
+    }
+}
+
+/// Renames the engine's in-process blob holder ("local") to this worker's id and shuffle address.
+struct BlobRewriter: Sendable {
+    let holder: String
+    let address: String
+    func published(_ blob: BlobLocation) -> BlobLocation {
+        guard blob.holder == "local" || blob.address.isEmpty else { return blob }
+        return BlobLocation(holder: holder, address: address, id: blob.id)
+    }
+}
+
+/// The task attempts a worker is running, by request number, for cancellation.
+final class RunningTasks: Sendable {
+    private struct Entry {
+        var run: String
+        var task: Task<Void, Never>
+    }
+    private let entries = Mutex<[UInt64: Entry]>([:])
+
+    func add(_ request: UInt64, run: String, task: Task<Void, Never>) {
+        entries.withLock { $0[request] = Entry(run: run, task: task) }
+    }
+
+    func remove(_ request: UInt64) {
+        _ = entries.withLock { $0.removeValue(forKey: request) }
+    }
+
+    func cancel(_ request: UInt64) {
+        entries.withLock { $0.removeValue(forKey: request) }?.task.cancel()
+    }
+
+    /// Cancels the run's tasks and waits for them to stop (so their files can be removed after).
+    func cancelRun(_ run: String) async {
+        let tasks = entries.withLock { all in
+            let matching = all.filter { $0.value.run == run }
+            for key in matching.keys { all.removeValue(forKey: key) }
+            return matching.values.map(\.task)
+        }
+        for t in tasks { t.cancel() }
+        for t in tasks { await t.value }
+    }
+
+    func cancelAll() {
+        let tasks = entries.withLock { all in
+            defer { all.removeAll() }
+            return all.values.map(\.task)
+        }
+        for t in tasks { t.cancel() }
+    }
+}

@@ -1,0 +1,30 @@
+import MrshWire
+
+/// Settings of one worker process (`mrsh worker`).
+public struct WorkerOptions: Sendable {
+    public var coordinator: HostPort
+    public var token: AuthToken
+    public var slots: Int
+    /// Directory for this worker's blobs and fetched copies.
+    public var scratch: String
+    /// Interface the shuffle server listens on; "0.0.0.0" advertises the address used to reach the coordinator.
+    public var listenHost: String
+    /// Proposed worker id (the coordinator makes it unique).
+    public var id: String
+    public var connectTimeout: Double
+    public var shuffleHooks: ShuffleServer.Hooks
+
+    public init(
+        coordinator: HostPort, token: AuthToken, slots: Int, scratch: String, listenHost: String = "127.0.0.1",
+        id: String, connectTimeout: Double = 10, shuffleHooks: ShuffleServer.Hooks = ShuffleServer.Hooks()
+    ) {
+        self.coordinator = coordinator
+        self.token = token
+        self.slots = slots
+        self.scratch = scratch
+        self.listenHost = listenHost
+        self.id = id
+        self.connectTimeout = connectTimeout
+        self.shuffleHooks = shuffleHooks
+    }
+}

@@ -1,0 +1,47 @@
+/// The workers registered with a coordinator, and waiting for them.
+actor WorkerPool {
+    private var workers: [String: RemoteExecutor] = [:]
+    private var order: [String] = []
+    private var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    private var counter = 0
+
+    /// Makes `proposed` unique among the workers seen so far.
+    func uniqueName(_ proposed: String) -> String {
+        counter += 1
+        return workers[proposed] == nil && !order.contains(proposed) ? proposed : "\(proposed)-\(counter)"
+    }
+
+    func add(_ executor: RemoteExecutor) {
+        workers[executor.name] = executor
+        order.append(executor.name)
+        let ready = waiters.filter { $0.count <= workers.count }
+        waiters.removeAll { $0.count <= workers.count }
+        for w in ready { w.continuation.resume() }
+    }
+
+    func remove(_ name: String) {
+        workers.removeValue(forKey: name)
+        order.removeAll { $0 == name }
+    }
+
+    /// Live workers in registration order.
+    var executors: [RemoteExecutor] { order.compactMap { workers[$0] }.filter { !$0.isLost } }
+
+    var count: Int { executors.count }
+
+    /// Returns once at least `count` workers are registered.
+    func waitFor(_ count: Int) async {
+        if workers.count >= count { return }
+        await withCheckedContinuation { waiters.append((count, $0)) }
+    }
+
+    /// Like `waitFor(_:)`, but gives up after `timeout` seconds (checking registrations every 20 ms).
+    func waitFor(_ count: Int, timeout: Double) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
+        while workers.count < count {
+            if clock.now >= deadline { throw ClusterError("no worker registered within \(Int(timeout)) s") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}

@@ -1,0 +1,172 @@
+import MrshPlan
+
+/// Every control message of the protocol, one JSON object per `.control` frame.
+/// Who sends what, and when, is in docs/PROTOCOL.md.
+public enum ControlMessage: Codable, Sendable, Equatable {
+    // Worker <-> coordinator.
+    /// Worker -> coordinator, first message after the handshake.
+    case register(WorkerInfo)
+    /// Coordinator -> worker: registration accepted.
+    case welcome(WorkerWelcome)
+    /// Coordinator -> worker: run one task attempt; answered by `taskDone` with the same request number.
+    case runTask(request: UInt64, TaskRequest)
+    /// Worker -> coordinator: a task attempt ended.
+    case taskDone(request: UInt64, TaskOutcome)
+    /// Coordinator -> worker: stop one task attempt (its result is no longer wanted); no answer.
+    case cancelTask(request: UInt64)
+    /// Coordinator -> worker: stop the run's running tasks and delete every file the run left on the worker.
+    case cancelRun(run: String)
+    /// Coordinator -> worker: the run is over (success or failure); delete its blobs.
+    case endRun(run: String)
+    /// Both ways on worker and client connections, every heartbeat interval.
+    case heartbeat
+
+    // Client <-> coordinator.
+    /// Client -> coordinator: run a plan. With standard input, its bytes follow as data blocks, closed by
+    /// `inputEnd`.
+    case submit(JobSubmission)
+    case inputEnd
+    /// Client -> coordinator: cancel the submitted job.
+    case cancel
+    /// Coordinator -> client: the job waits behind `position` others.
+    case queued(position: Int)
+    /// Coordinator -> client: the job started under this run id.
+    case started(run: String)
+    case progress(ProgressReport)
+    /// Coordinator -> client: the job succeeded; output data blocks (if any) came before it.
+    case finished(RunReport)
+    /// Coordinator -> client: the job failed or was cancelled.
+    case failed(JobFailure)
+
+    // Shuffle server.
+    /// Fetcher -> shuffle server: send a blob (or one partition of a map-output blob) as data blocks.
+    case fetch(FetchRequest)
+    /// Shuffle server -> fetcher: all `bytes` were sent.
+    case fetchEnd(bytes: Int64)
+}
+
+/// What a worker tells the coordinator when it registers.
+public struct WorkerInfo: Codable, Sendable, Hashable {
+    /// Proposed id (host name and pid); the coordinator may make it unique.
+    public var id: String
+    public var slots: Int
+    /// `host:port` of the worker's shuffle server.
+    public var shuffleAddress: String
+    public var pid: Int32
+    public init(id: String, slots: Int, shuffleAddress: String, pid: Int32) {
+        self.id = id
+        self.slots = slots
+        self.shuffleAddress = shuffleAddress
+        self.pid = pid
+    }
+}
+
+/// The coordinator's answer to `register`.
+public struct WorkerWelcome: Codable, Sendable, Hashable {
+    /// The id under which the worker's blobs are known (`BlobLocation.holder`).
+    public var workerID: String
+    /// Seconds between heartbeats, and of silence after which the peer is considered lost.
+    public var heartbeatInterval: Double
+    public var heartbeatTimeout: Double
+    /// `host:port` of the coordinator's shuffle server (standard-input chunks, holder "coordinator").
+    public var coordinatorShuffleAddress: String
+    public init(workerID: String, heartbeatInterval: Double, heartbeatTimeout: Double, coordinatorShuffleAddress: String) {
+        self.workerID = workerID
+        self.heartbeatInterval = heartbeatInterval
+        self.heartbeatTimeout = heartbeatTimeout
+        self.coordinatorShuffleAddress = coordinatorShuffleAddress
+    }
+}
+
+public enum TaskRequest: Codable, Sendable, Hashable {
+    case map(MapTaskSpec)
+    case reduce(ReduceTaskSpec)
+}
+
+public enum TaskOutcome: Codable, Sendable, Hashable {
+    case map(MapTaskResult)
+    case reduce(ReduceTaskResult)
+    case failed(TaskFailure)
+}
+
+/// Why a task attempt failed on a worker.
+public struct TaskFailure: Codable, Sendable, Hashable {
+    public var message: String
+    /// Set when the failure was fetching this blob (its holder may be gone: re-run the task that made it).
+    public var unreachableBlob: BlobLocation?
+    public init(message: String, unreachableBlob: BlobLocation? = nil) {
+        self.message = message
+        self.unreachableBlob = unreachableBlob
+    }
+}
+
+public struct JobSubmission: Codable, Sendable, Hashable {
+    public var plan: JobPlan
+    /// Whether data blocks of the client's standard input follow.
+    public var hasStandardInput: Bool
+    /// The client's working directory: relative paths of the plan are resolved against it.
+    public var workingDirectory: String
+    public init(plan: JobPlan, hasStandardInput: Bool, workingDirectory: String) {
+        self.plan = plan
+        self.hasStandardInput = hasStandardInput
+        self.workingDirectory = workingDirectory
+    }
+}
+
+/// Progress of a running job, as the coordinator reports it to the client.
+public struct ProgressReport: Codable, Sendable, Hashable {
+    public var job: Int
+    public var jobs: Int
+    /// "map" or "reduce".
+    public var phase: String
+    public var tasksDone: Int
+    public var tasksTotal: Int
+    public var bytesRead: Int64
+    public var elapsed: Double
+    public init(job: Int, jobs: Int, phase: String, tasksDone: Int, tasksTotal: Int, bytesRead: Int64, elapsed: Double) {
+        self.job = job
+        self.jobs = jobs
+        self.phase = phase
+        self.tasksDone = tasksDone
+        self.tasksTotal = tasksTotal
+        self.bytesRead = bytesRead
+        self.elapsed = elapsed
+    }
+}
+
+/// The end of a successful job.
+public struct RunReport: Codable, Sendable, Hashable {
+    /// The one-line summary the client prints on standard error.
+    public var summary: String
+    public var elapsed: Double
+    /// Task attempts each worker completed (worker id -> count).
+    public var tasksPerWorker: [String: Int]
+    public init(summary: String, elapsed: Double, tasksPerWorker: [String: Int]) {
+        self.summary = summary
+        self.elapsed = elapsed
+        self.tasksPerWorker = tasksPerWorker
+    }
+}
+
+public struct JobFailure: Codable, Sendable, Hashable {
+    public var message: String
+    /// True when nothing ran (the plan was refused: a glob matched nothing, the output exists, ...).
+    public var refused: Bool
+    public var cancelled: Bool
+    public init(message: String, refused: Bool = false, cancelled: Bool = false) {
+        self.message = message
+        self.refused = refused
+        self.cancelled = cancelled
+    }
+}
+
+public struct FetchRequest: Codable, Sendable, Hashable {
+    /// The blob's id on the holder (`BlobLocation.id`).
+    public var blobID: String
+    /// One partition of a map-output blob, or nil for the whole blob.
+    public var partition: Int?
+    public init(blobID: String, partition: Int?) {
+        self.blobID = blobID
+        self.partition = partition
+    }
+}

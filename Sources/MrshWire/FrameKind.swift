@@ -1,0 +1,15 @@
+/// What a frame's payload is. Unknown kinds are a protocol error.
+public enum FrameKind: UInt8, Sendable, CaseIterable {
+    /// Server -> connecting side: the handshake nonce (32 random bytes).
+    case challenge = 1
+    /// Connecting side -> server: 1 byte role, then HMAC-SHA256(token, nonce || role) (32 bytes).
+    case response = 2
+    /// Server -> connecting side: the handshake succeeded (empty payload).
+    case accepted = 3
+    /// A control message: one JSON-encoded `ControlMessage`.
+    case control = 4
+    /// A block of bulk data: 4-byte big-endian CRC32C of the bytes, then the bytes.
+    case data = 5
+    /// A UTF-8 error message; the sender closes the connection after it.
+    case error = 6
+}

@@ -1,0 +1,44 @@
+/// Everything that can go wrong on a connection, with a message fit for a user.
+public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A frame declared a payload larger than the limit (the connection is closed unread).
+    case frameTooLarge(declared: UInt64)
+    /// A frame declared a length too small to hold version and kind.
+    case frameTooShort(declared: UInt64)
+    case unsupportedVersion(UInt8)
+    case unknownKind(UInt8)
+    /// A frame that is well formed but not what the protocol expects at this point.
+    case unexpectedFrame(expected: String, got: FrameKind)
+    /// A control message that cannot be decoded.
+    case badMessage(String)
+    /// A data block whose checksum does not match its bytes.
+    case checksumMismatch(expected: UInt32, actual: UInt32)
+    /// The peer's answer to the challenge does not prove the token.
+    case authenticationFailed
+    /// The peer sent an error frame.
+    case remote(String)
+    /// The connection closed before the exchange finished.
+    case connectionClosed
+    /// The peer did not answer in time.
+    case timeout(String)
+
+    public var description: String {
+        switch self {
+        case .frameTooLarge(let n):
+            return "protocol error: frame of \(n) bytes exceeds the limit of \(WireLimits.maxPayload) bytes"
+        case .frameTooShort(let n): return "protocol error: frame length \(n) is too short"
+        case .unsupportedVersion(let v):
+            return "protocol error: unsupported protocol version \(v) (this side speaks \(WireLimits.protocolVersion))"
+        case .unknownKind(let k): return "protocol error: unknown frame kind \(k)"
+        case .unexpectedFrame(let expected, let got): return "protocol error: expected \(expected), got a \(got) frame"
+        case .badMessage(let why): return "protocol error: bad control message: \(why)"
+        case .checksumMismatch(let e, let a):
+            return "data block checksum mismatch (expected \(hex(e)), computed \(hex(a)))"
+        case .authenticationFailed: return "authentication failed"
+        case .remote(let message): return message
+        case .connectionClosed: return "connection closed"
+        case .timeout(let what): return "timed out waiting for \(what)"
+        }
+    }
+
+    private func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }
+}

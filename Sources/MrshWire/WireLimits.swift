@@ -1,0 +1,14 @@
+/// Fixed numbers of the wire protocol (see docs/PROTOCOL.md).
+public enum WireLimits {
+    /// The protocol version carried by every frame. A frame with another version closes the connection.
+    public static let protocolVersion: UInt8 = 1
+    /// Largest payload a frame may carry (16 MiB). A larger declared length is a protocol error that closes
+    /// the connection before any buffer for it is allocated.
+    public static let maxPayload = 16 * 1024 * 1024
+    /// Bytes before the payload: 4-byte big-endian length, 1-byte version, 1-byte kind.
+    public static let headerSize = 6
+    /// Payload bytes of one bulk-data block (the sender's choice; receivers accept up to `maxPayload`).
+    public static let blockSize = 1024 * 1024
+    /// Bytes of the handshake nonce.
+    public static let nonceSize = 32
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MrshCluster
+import MrshWire
+import NIOPosix
+
+/// `mrsh coordinator --listen HOST:PORT --token-file FILE`: a long-lived coordinator.
+struct CoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Run a coordinator that workers join and clients submit jobs to.",
+        discussion: "Logs to standard error. Jobs run one at a time; later submissions wait in order."
+    )
+
+    @Option(name: .long, help: ArgumentHelp("Address to listen on (loopback by default).", valueName: "host:port"))
+    var listen: String = "127.0.0.1:7070"
+
+    @Option(name: .long, help: ArgumentHelp("File holding the cluster's token.", valueName: "file"))
+    var tokenFile: String
+
+    @Option(name: .long, help: ArgumentHelp("Directory for spooled standard input.", valueName: "dir"))
+    var scratch: String?
+
+    @Option(name: .long, help: "Seconds between heartbeats.")
+    var heartbeatInterval: Double = 1
+
+    @Option(name: .long, help: "Seconds of silence after which a worker is lost.")
+    var heartbeatTimeout: Double = 10
+
+    func run() async throws {
+        guard let address = HostPort(listen) else {
+            StandardErrorText.write("mrsh coordinator: error: --listen expects HOST:PORT, got '\(listen)'\n")
+            throw ExitCode(2)
+        }
+        let token: AuthToken
+        do {
+            token = try AuthToken(contentsOfFile: tokenFile)
+        } catch {
+            StandardErrorText.write("mrsh coordinator: error: \(error)\n")
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let directory = scratch ?? (NSTemporaryDirectory() + "mrsh-coordinator-\(getpid())")
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let server = try await CoordinatorServer.start(
+            options: CoordinatorOptions(
+                listen: address, token: token, scratch: directory,
+                heartbeat: HeartbeatSettings(interval: heartbeatInterval, timeout: heartbeatTimeout)),
+            runner: EnginePlanRunner(scratch: directory), group: group, logger: Logger(label: "mrsh.coordinator"))
+        StandardErrorText.write("mrsh coordinator: listening on \(server.address)\n")
+        try await server.waitUntilClosed()
+    }
+}

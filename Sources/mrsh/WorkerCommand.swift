@@ -1,0 +1,104 @@
+import ArgumentParser
+import CMrshShims
+import Foundation
+import Logging
+import MrshCluster
+import MrshWire
+import NIOPosix
+
+/// `mrsh worker --join HOST:PORT --token-file FILE`: a worker process of a cluster.
+struct WorkerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Join a coordinator and run its tasks.",
+        discussion: """
+            Connects to the coordinator, proves the token, registers its task slots and the address of its
+            shuffle server, and runs tasks until the coordinator goes away (it retries for a few seconds, then
+            exits). A wrong token exits with status 1.
+            """
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The coordinator's address.", valueName: "host:port"))
+    var join: String
+
+    @Option(name: .long, help: ArgumentHelp("File holding the cluster's token.", valueName: "file"))
+    var tokenFile: String
+
+    @Option(name: .long, help: "Tasks run at the same time (default: the number of cores).")
+    var slots: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Directory for map output and fetched data (default: a new one under $TMPDIR).", valueName: "dir"))
+    var scratch: String?
+
+    @Option(name: .long, help: ArgumentHelp("Interface of the shuffle server (0.0.0.0: all).", valueName: "host"))
+    var listen: String = "127.0.0.1"
+
+    @Option(name: .long, help: "Worker id proposed to the coordinator (default: host name and pid).")
+    var id: String?
+
+    @Option(name: .long, help: "Seconds to keep retrying when the coordinator connection is lost.")
+    var retry: Double = 5
+
+    @Option(name: .long, help: .hidden)
+    var embeddedParent: Int32?
+
+    func run() async throws {
+        if let parent = embeddedParent {
+            // Die with the embedding process, even when it is SIGKILLed.
+            _ = mrsh_set_parent_death_signal()
+            if getppid() != parent { throw ExitCode(1) }
+        }
+        guard let address = HostPort(join) else {
+            StandardErrorText.write("mrsh worker: error: --join expects HOST:PORT, got '\(join)'\n")
+            throw ExitCode(2)
+        }
+        let token: AuthToken
+        do {
+            token = try AuthToken(contentsOfFile: tokenFile)
+        } catch {
+            StandardErrorText.write("mrsh worker: error: \(error)\n")
+            throw ExitCode(2)
+        }
+        let scratchDirectory = scratch ?? (NSTemporaryDirectory() + "mrsh-worker-\(getpid())")
+        try? FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
+        defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
+        let logger = Logger(label: "mrsh.worker")
+        let options = WorkerOptions(
+            coordinator: address, token: token, slots: slots ?? ProcessInfo.processInfo.activeProcessorCount,
+            scratch: scratchDirectory, listenHost: listen,
+            id: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
+        let handler = EngineTaskHandler(scratch: scratchDirectory)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let clock = ContinuousClock()
+        var lostSince: ContinuousClock.Instant?
+        var registeredOnce = false
+        while true {
+            do {
+                let end = try await WorkerNode.run(options: options, handler: handler, group: group, logger: logger)
+                registeredOnce = true
+                if case .connectionLost(let why) = end { logger.warning("coordinator connection lost: \(why)") }
+                if embeddedParent != nil { break }
+                lostSince = clock.now
+            } catch WireError.authenticationFailed {
+                StandardErrorText.write("mrsh worker: error: the coordinator at \(address) refused the token (authentication failed)\n")
+                throw ExitCode(1)
+            } catch {
+                if embeddedParent != nil && registeredOnce { break }
+                let since = lostSince ?? clock.now
+                lostSince = since
+                if clock.now - since > .milliseconds(Int64(retry * 1000)) {
+                    StandardErrorText.write("mrsh worker: error: cannot reach the coordinator at \(address): \(error)\n")
+                    throw ExitCode(1)
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+    }
+}
+
+/// Unbuffered writes to standard error.
+enum StandardErrorText {
+    static func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
