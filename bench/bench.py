@@ -169,18 +169,35 @@ def ensure_data(data, root, kinds, size, jobs):
         d = os.path.join(root, kind)
         sample = os.path.join(root, kind + "-10m")
         have = dir_bytes(d) if os.path.isdir(d) else 0
-        if have == 0 or not files_of(sample):
+        if have == 0:
             file_size = {"text": 2 * MiB, "log": 64 * MiB, "sort": 64 * MiB}[kind]
-            args = [root, "--only", kind, "--%s-size" % kind, str(size),
-                    "--%s-file-size" % kind, str(min(file_size, size)), "--jobs", str(jobs)]
-            if have:  # the set is there, only the sample is missing: generate it beside (text: links)
-                print("%s holds data but %s is missing: generating the samples" % (d, sample), flush=True)
-            run_gen(gen + args)
+            run_gen(gen + [root, "--only", kind, "--%s-size" % kind, str(size),
+                           "--%s-file-size" % kind, str(min(file_size, size)), "--jobs", str(jobs)])
             have = dir_bytes(d)
+        elif not files_of(sample):
+            make_sample(gen, root, kind, jobs)
         # gen_data writes whole records, so a set may be a little short of its nominal size
         if not (0.99 * size <= have <= size):
             sys.exit("bench: %s holds %d bytes, expected about %d (--size %s): remove it or use another "
                      "DATA_DIR" % (d, have, size, size_label(size)))
+
+
+def make_sample(gen, root, kind, jobs):
+    """The 10 MiB sample beside an existing set, as gen_data.py makes it (text: links to the first files)."""
+    sample = os.path.join(root, kind + "-10m")
+    print("== %s exists without its sample: making %s" % (os.path.join(root, kind), sample), flush=True)
+    os.makedirs(sample, exist_ok=True)
+    if kind == "text":
+        for f in files_of(os.path.join(root, "text"))[:5]:
+            os.link(f, os.path.join(sample, os.path.basename(f)))
+        return
+    tmp = os.path.join(root, "_sample-" + kind)
+    clean(tmp)
+    run_gen(gen + [tmp, "--only", kind, "--%s-size" % kind, "10MiB", "--%s-file-size" % kind, "10MiB",
+                   "--no-samples", "--jobs", str(jobs)])
+    for f in files_of(os.path.join(tmp, kind)):
+        os.rename(f, os.path.join(sample, os.path.basename(f)))
+    clean(tmp)
 
 
 def run_gen(cmd):
