@@ -475,7 +475,8 @@ def main():
                     help="comma list of wc, grep (= grep-count,grep-out), grep-count, grep-out, sort, oneshot")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per row (the median is reported)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs before them")
-    ap.add_argument("--workers", type=int, default=2, help="mrsh --workers")
+    ap.add_argument("--workers", default="2",
+                    help="mrsh --workers; a comma list (1,2,4) gives one mrsh row per count, named mrsh-wN")
     ap.add_argument("--mrsh", default="", help="the mrsh binary to time (default: build it in release mode)")
     ap.add_argument("--mrsh-args", default="", help="extra mrsh options, e.g. '--memory 256M'")
     ap.add_argument("--no-build", action="store_true", help="use .build/release/mrsh as it is")
@@ -500,7 +501,11 @@ def main():
         if t not in TASK_GROUPS:
             ap.error("unknown task %r (wc, grep, grep-count, grep-out, sort, oneshot)" % t)
         tasks += [g for g in TASK_GROUPS[t] if g not in tasks]
-    if a.runs < 1 or a.warmup < 0 or a.workers < 1:
+    try:
+        workers = [int(w) for w in a.workers.split(",") if w]
+    except ValueError:
+        ap.error("--workers takes a number or a comma list of numbers")
+    if a.runs < 1 or a.warmup < 0 or not workers or min(workers) < 1:
         ap.error("--runs and --workers must be at least 1, --warmup at least 0")
     only = set(filter(None, a.tools.split(",")))
     skip = set(filter(None, a.skip_tools.split(",")))
@@ -554,12 +559,16 @@ def main():
         for name, cmd, fmt, req in TOOLS[t]:
             if (only and name not in only) or name in skip or not available(req, mrsh):
                 continue
-            out.append((name, cmd, fmt))
+            if name == "mrsh" and len(workers) > 1:
+                out += [("mrsh-w%d" % w, cmd, fmt) for w in workers]
+            else:
+                out.append((name, cmd, fmt))
         return out
 
     def command(t, name, cmd, idir, out):
-        if name == "mrsh":
-            return mrsh_cmd(cmd, idir, out, mrsh, a.workers, a.mrsh_args + " " if a.mrsh_args else "")
+        if name.startswith("mrsh"):
+            w = int(name[len("mrsh-w"):]) if name.startswith("mrsh-w") else workers[0]
+            return mrsh_cmd(cmd, idir, out, mrsh, w, a.mrsh_args + " " if a.mrsh_args else "")
         return cmd.format(**{"in": shlex.quote(idir), "out": shlex.quote(out)}, **fmtargs)
 
     for t in tasks:
