@@ -67,8 +67,10 @@ let package = Package(
         .executableTarget(
             name: "mrsh",
             dependencies: [
-                "MrshShell", "MrshCluster", "MrshEngine",
+                "MrshShell", "MrshCluster", "MrshEngine", "MrshWire", "MrshPlan", "CMrshShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -1,1 +1,203 @@
+import MrshEngine
+import MrshLanguage
+import MrshPlan
 import MrshPlanner
+
+/// How a batch of statements ended; it decides the process's exit status.
+public enum ExecutionStatus: Int32, Sendable {
+    case success = 0
+    /// A job failed while running.
+    case runtimeError = 1
+    /// The script is wrong (parse, plan or validation error): nothing of it ran.
+    case scriptError = 2
+
+    /// The more severe of two statuses.
+    func worst(_ other: ExecutionStatus) -> ExecutionStatus { rawValue >= other.rawValue ? self : other }
+}
+
+/// Options a session can change while it lives (`:set` in the shell).
+public struct SessionOptions: Sendable {
+    /// Reduce tasks per shuffle where the plan leaves the choice to the engine.
+    public var reducers: Int
+    /// Print a one-line job summary on standard error after each job.
+    public var showSummary: Bool
+    /// Use colour in diagnostics.
+    public var useColor: Bool
+    public init(reducers: Int, showSummary: Bool = true, useColor: Bool = false) {
+        self.reducers = reducers
+        self.showSummary = showSummary
+        self.useColor = useColor
+    }
+}
+
+/// The session core shared by the REPL, scripts and one-shot mode: parses statements, keeps `let` bindings,
+/// plans pipelines and runs them on a `JobRunner`. The modes differ only in where output goes, prompts and
+/// history, and whether an error ends them.
+public final class Session {
+    public var options: SessionOptions
+    public let runner: any JobRunner
+    private var planner = Planner()
+    private let console: any SessionConsole
+
+    public init(runner: any JobRunner, options: SessionOptions, console: any SessionConsole) {
+        self.runner = runner
+        self.options = options
+        self.console = console
+    }
+
+    /// Names bound with `let` so far, sorted.
+    public var bindingNames: [String] { planner.bindingNames }
+
+    /// Parses `source` and plans every statement before running any, so a script error means nothing ran.
+    /// Then runs the statements in order, stopping at the first that fails.
+    ///
+    /// - Parameters:
+    ///   - sourceName: shown in diagnostics (`job.mr`, `<command line>`, `<stdin>`).
+    ///   - output: where records of pipelines without `write` go.
+    ///   - standardInput: file descriptor read by pipelines without `read`, or nil when there is none.
+    public func execute(
+        _ source: String, sourceName: String, output: any RecordSink, standardInput: Int32?
+    ) async -> ExecutionStatus {
+        let steps: [Step]
+        switch prepare(source, sourceName: sourceName) {
+        case .success(let prepared): steps = prepared
+        case .failure: return .scriptError
+        }
+        for step in steps {
+            switch step {
+            case .bind(let name, let pipeline):
+                // Validated in `prepare`; binding again on the real planner cannot fail.
+                try? planner.bind(name, to: pipeline)
+            case .explain(let text):
+                console.explain(text)
+            case .run(let plan):
+                let status = await run(plan, output: output, standardInput: standardInput)
+                if status != .success { return status }
+            }
+        }
+        return .success
+    }
+
+    /// The `explain` text of one pipeline, or nil after reporting its error.
+    public func explain(_ source: String, sourceName: String) -> String? {
+        guard case .success(let script) = parse(source, sourceName: sourceName) else { return nil }
+        var scratch = planner
+        var text = ""
+        for statement in script.statements {
+            do throws(PlanError) {
+                switch statement {
+                case .bind(let name, _, let pipeline): try scratch.bind(name, to: pipeline)
+                case .explain(let pipeline), .run(let pipeline):
+                    text += Explain.render(try scratch.plan(pipeline), reducers: options.reducers)
+                }
+            } catch {
+                report(error, source: source, sourceName: sourceName)
+                return nil
+            }
+        }
+        return text
+    }
+
+    /// The plan of a binding followed by `take`, for `:describe`.
+    public func samplePlan(of name: String, records: Int) -> JobPlan? {
+        guard let stages = planner.bindings[name] else { return nil }
+        let end = stages.last?.range.end ?? SourceLocation(line: 1, column: 1, offset: 0)
+        let take = Stage(op: .take(records), range: SourceRange(start: end, end: end))
+        return try? planner.compile(stages + [take])
+    }
+
+    /// Runs one plan and reports its outcome.
+    public func run(_ plan: JobPlan, output: any RecordSink, standardInput: Int32?) async -> ExecutionStatus {
+        do {
+            let summary = try await runner.run(
+                plan, standardInput: standardInput, output: output, progress: { [console] in console.progress($0) })
+            console.finished(summary, show: options.showSummary)
+            return .success
+        } catch let error as EngineError {
+            console.error(error.message)
+            return error.isValidation ? .scriptError : .runtimeError
+        } catch is CancellationError {
+            console.error("job cancelled")
+            return .runtimeError
+        } catch {
+            console.error("\(error)")
+            return .runtimeError
+        }
+    }
+
+    // MARK: - Preparing statements
+
+    private enum Step {
+        case bind(String, Pipeline)
+        case explain(String)
+        case run(JobPlan)
+    }
+
+    private struct Reported: Error {}
+
+    private func parse(_ source: String, sourceName: String) -> Result<Script, Reported> {
+        switch parseScript(source, knownBindings: Set(planner.bindingNames)) {
+        case .success(let script):
+            return .success(script)
+        case .failure(let diagnostics):
+            console.diagnostic(diagnostics.render(source: source, fileName: sourceName, useColor: options.useColor))
+            return .failure(Reported())
+        }
+    }
+
+    /// Plans every statement on a copy of the planner, so a failing script leaves no binding behind.
+    private func prepare(_ source: String, sourceName: String) -> Result<[Step], Reported> {
+        let script: Script
+        switch parse(source, sourceName: sourceName) {
+        case .success(let parsed): script = parsed
+        case .failure(let reported): return .failure(reported)
+        }
+        var scratch = planner
+        var steps: [Step] = []
+        for statement in script.statements {
+            do throws(PlanError) {
+                switch statement {
+                case .bind(let name, _, let pipeline):
+                    try scratch.bind(name, to: pipeline)
+                    steps.append(.bind(name, pipeline))
+                case .explain(let pipeline):
+                    try Self.checkPatterns(pipeline)
+                    steps.append(.explain(Explain.render(try scratch.plan(pipeline), reducers: options.reducers)))
+                case .run(let pipeline):
+                    try Self.checkPatterns(pipeline)
+                    steps.append(.run(try scratch.plan(pipeline)))
+                }
+            } catch {
+                report(error, source: source, sourceName: sourceName)
+                return .failure(Reported())
+            }
+        }
+        return .success(steps)
+    }
+
+    /// Compiles every regex of the pipeline once, so a bad one is a script error pointing at its stage
+    /// rather than a task failure.
+    private static func checkPatterns(_ pipeline: Pipeline) throws(PlanError) {
+        for stage in pipeline.stages {
+            let op: RecordOp
+            switch stage.op {
+            case .grep(.regex(let source, let caseInsensitive), _), .extract(.regex(let source, let caseInsensitive)):
+                op = .grep(.regex(source, caseInsensitive: caseInsensitive), negated: false)
+            case .split(.regex(let source, _)?):
+                op = .split(.regex(source))
+            default:
+                continue
+            }
+            do {
+                _ = try RecordPipeline([op])
+            } catch {
+                throw PlanError(message: "\(error)", range: stage.range)
+            }
+        }
+    }
+
+    private func report(_ error: PlanError, source: String, sourceName: String) {
+        let diagnostic = Diagnostic(error.message, range: error.range, help: error.help)
+        console.diagnostic(diagnostic.render(source: source, fileName: sourceName, useColor: options.useColor))
+    }
+}

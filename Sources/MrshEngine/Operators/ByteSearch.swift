@@ -13,6 +13,10 @@ struct LiteralSearch {
         self.needle = Array(needle.utf8)
     }
 
+    init(bytes: [UInt8]) {
+        needle = bytes
+    }
+
     /// Start of the first occurrence at or after `from`, or nil. An empty needle matches at `from`.
     @inline(__always)
     func firstIndex(in bytes: UnsafeRawBufferPointer, from: Int) -> Int? {

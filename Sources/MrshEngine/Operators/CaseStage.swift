@@ -27,15 +27,24 @@ final class CaseStage: RecordStage {
         let src = raw.assumingMemoryBound(to: UInt8.self)
         let dst = out.reserve(n)
         var i = 0
-        // Fast path: whole 8-byte ASCII words.
+        // Fast path: whole 8-byte ASCII words, then the ASCII tail the same way through a local word.
         while i + 8 <= n {
             let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
             if w & 0x8080_8080_8080_8080 != 0 { break }
             dst.storeBytes(of: mapASCII(w), toByteOffset: i, as: UInt64.self)
             i += 8
         }
+        if i + 8 > n && i < n {
+            var w: UInt64 = 0
+            withUnsafeMutableBytes(of: &w) { $0.baseAddress.unsafelyUnwrapped.copyMemory(from: raw + i, byteCount: n - i) }
+            if w & 0x8080_8080_8080_8080 == 0 {
+                w = mapASCII(w)
+                withUnsafeBytes(of: &w) { (dst + i).copyMemory(from: $0.baseAddress.unsafelyUnwrapped, byteCount: n - i) }
+                i = n
+            }
+        }
         out.commit(i)
-        // The rest, byte by byte (and scalar by scalar once non-ASCII shows up).
+        // Slow path from the first non-ASCII byte on: scalar by scalar.
         while i < n {
             let b = src[i]
             if b < 0x80 {

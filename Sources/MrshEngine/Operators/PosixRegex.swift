@@ -18,6 +18,8 @@ final class PosixRegex {
     /// Number of parenthesized groups in the pattern.
     let groupCount: Int
     private let wantsPositions: Bool
+    /// Bytes every match contains (case-sensitive patterns only): records without them skip regexec.
+    private let prefilter: LiteralSearch?
 
     /// Compiles `pattern`. With `positions == false` the regex only answers "does it match" (REG_NOSUB,
     /// faster); `firstMatch` then must not be called.
@@ -37,6 +39,7 @@ final class PosixRegex {
         }
         groupCount = Int(compiled.pointee.re_nsub)
         wantsPositions = positions
+        prefilter = caseInsensitive ? nil : RequiredLiteral.of(pattern).map(LiteralSearch.init(bytes:))
         slots = UnsafeMutablePointer<regmatch_t>.allocate(capacity: 2)
         slots.initialize(repeating: regmatch_t(), count: 2)
         emptyString = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
@@ -58,10 +61,15 @@ final class PosixRegex {
     }
 
     /// Runs the matcher on `bytes[from...]`; true when it matched (positions then in `slots`).
+    /// glibc offsets are 32-bit: a record longer than 2 GiB is only searched in its first 2 GiB.
     @inline(__always)
     private func exec(_ bytes: UnsafeRawBufferPointer, from: Int) -> Bool {
-        slots[0].rm_so = regoff_t(from)
-        slots[0].rm_eo = regoff_t(bytes.count)
+        if let prefilter, prefilter.firstIndex(in: bytes, from: from) == nil {
+            return false
+        }
+        let limit = Int(regoff_t.max)
+        slots[0].rm_so = regoff_t(Swift.min(from, limit))
+        slots[0].rm_eo = regoff_t(Swift.min(bytes.count, limit))
         let nmatch = wantsPositions ? 2 : 0
         return regexec(compiled, cString(bytes), nmatch, slots, REG_STARTEND) == 0
     }

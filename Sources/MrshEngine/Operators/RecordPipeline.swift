@@ -17,7 +17,7 @@ public struct RecordPipeline {
     }
 
     /// True when the pipeline has no operators: every record comes out unchanged.
-    public var isIdentity: Bool { storage.stages.isEmpty }
+    public var isIdentity: Bool { storage.isEmpty }
 
     /// Feeds one record through the fused operators; calls `emit` for every output record.
     /// - Parameters:
@@ -31,55 +31,10 @@ public struct RecordPipeline {
         if !isKnownUniquelyReferenced(&storage) {
             storage = storage.recompiled()
         }
-        try storage.run(0, record, file, emit)
-    }
-}
-
-/// The compiled stages behind a `RecordPipeline`.
-final class PipelineStorage {
-    let ops: [RecordOp]
-    let stages: [any RecordStage]
-
-    init(_ ops: [RecordOp]) throws {
-        self.ops = ops
-        stages = try ops.map(Self.compile)
-    }
-
-    /// A fresh copy with its own scratch buffers (for a copied `RecordPipeline`).
-    func recompiled() -> PipelineStorage {
-        do {
-            return try PipelineStorage(ops)
-        } catch {
-            // These very ops compiled before and compiling is deterministic, so this cannot happen.
-            preconditionFailure("recompiling record operators failed: \(error)")
-        }
-    }
-
-    private static func compile(_ op: RecordOp) throws -> any RecordStage {
-        switch op {
-        case .grep(let pattern, let negated): return try GrepStage(pattern, negated: negated)
-        case .words: return WordsStage()
-        case .lower: return CaseStage(upper: false)
-        case .upper: return CaseStage(upper: true)
-        case .trim: return TrimStage()
-        case .split(let separator): return try SplitStage(separator)
-        case .pick(let fields): return try PickStage(fields)
-        case .extract(let pattern): return try ExtractStage(pattern)
-        case .tagFile: return TagFileStage()
-        }
-    }
-
-    /// Runs stage `index` and, through its continuation, every stage after it.
-    func run(
-        _ index: Int, _ record: UnsafeRawBufferPointer, _ file: UnsafeRawBufferPointer,
-        _ emit: (UnsafeRawBufferPointer) throws -> Void
-    ) rethrows {
-        if index == stages.count {
+        if storage.isEmpty {
             try emit(record)
-            return
-        }
-        try stages[index].process(record, file: file) { output in
-            try run(index + 1, output, file, emit)
+        } else {
+            try storage.run(0, record, file, emit)
         }
     }
 }

@@ -43,18 +43,26 @@ final class SplitStage: RecordStage {
     }
 
     private func splitOnBlanks(_ record: UnsafeRawBufferPointer) {
+        guard let raw = record.baseAddress else { return }
+        let bytes = raw.assumingMemoryBound(to: UInt8.self)
         let n = record.count
+        // Each field and its TAB fit in the record's length.
+        let dst = out.reserve(n)
+        var written = 0
         var i = 0
-        var first = true
         while true {
-            while i < n && (record[i] == 0x20 || record[i] == 0x09) { i += 1 }
-            if i == n { return }
+            while i < n && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }
+            if i == n { break }
             let start = i
-            while i < n && record[i] != 0x20 && record[i] != 0x09 { i += 1 }
-            if !first { out.append(0x09) }
-            first = false
-            out.append(UnsafeRawBufferPointer(rebasing: record[start..<i]))
+            while i < n && bytes[i] != 0x20 && bytes[i] != 0x09 { i += 1 }
+            if written > 0 {
+                dst.storeBytes(of: 0x09, toByteOffset: written, as: UInt8.self)
+                written += 1
+            }
+            (dst + written).copyMemory(from: raw + start, byteCount: i - start)
+            written += i - start
         }
+        out.commit(written)
     }
 
     private func split(_ record: UnsafeRawBufferPointer, on matcher: TextMatcher) {

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MrshPlan
+
+/// A host's scratch directory of blobs (map outputs, reduce parts kept for later jobs, standard-input
+/// chunks). A blob's id is its path relative to the root, named by run, job, task and attempt
+/// (`<run>/j<job>/map-<task>-a<attempt>`), so every attempt writes under its own name; blobs are written
+/// under a temporary name and renamed into place when complete.
+public struct BlobStore: Sendable {
+    public let root: String
+
+    /// Uses (and creates) `root`.
+    public init(root: String) throws {
+        self.root = root
+        try FileIO.makeDirectories(root)
+    }
+
+    /// The file of a blob id.
+    public func path(of id: String) -> String { root + "/" + id }
+
+    public static func mapOutputID(job: JobID, task: Int, attempt: Int) -> String {
+        "\(job.run)/j\(job.index)/map-\(task)-a\(attempt)"
+    }
+
+    public static func reduceOutputID(job: JobID, partition: Int, attempt: Int) -> String {
+        "\(job.run)/j\(job.index)/part-\(partition)-a\(attempt)"
+    }
+
+    /// A fresh temporary path inside the store, for spills and fetched copies (directory created).
+    public func temporaryPath(_ hint: String) throws -> String {
+        let directory = root + "/tmp"
+        try FileIO.makeDirectories(directory)
+        return directory + "/" + hint + "-" + BlobStore.uniqueSuffix()
+    }
+
+    /// A fresh, empty temporary directory inside the store (for fetched copies); the caller removes it.
+    public func temporaryDirectory(_ hint: String) throws -> String {
+        let path = try temporaryPath(hint)
+        try FileIO.makeDirectories(path)
+        return path
+    }
+
+    /// Creates the directories of blob `id` and returns a temporary path to write it under.
+    public func beginBlob(_ id: String) throws -> String {
+        let final = path(of: id)
+        try FileIO.makeDirectories(FileIO.parentDirectory(final))
+        return final + ".tmp-" + BlobStore.uniqueSuffix()
+    }
+
+    /// Renames a blob written at `temporaryPath` (from `beginBlob`) into place.
+    public func commitBlob(_ id: String, from temporaryPath: String) throws {
+        try FileIO.rename(temporaryPath, path(of: id))
+    }
+
+    /// Removes a blob (ignoring a missing one).
+    public func remove(_ id: String) {
+        FileIO.unlinkQuietly(path(of: id))
+    }
+
+    /// Removes every blob of a run.
+    public func removeRun(_ run: String) {
+        FileIO.removeTree(root + "/" + run)
+    }
+
+    /// Removes the whole store directory.
+    public func removeAll() {
+        FileIO.removeTree(root)
+    }
+
+    /// A location for a blob of this store, as a holder reports it.
+    public func location(_ id: String, holder: String = "local", address: String = "") -> BlobLocation {
+        BlobLocation(holder: holder, address: address, id: id)
+    }
+
+    static func uniqueSuffix() -> String {
+        String(UInt64.random(in: 0...UInt64.max), radix: 16)
+    }
+}

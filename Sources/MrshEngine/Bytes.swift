@@ -1,0 +1,44 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Byte-string helpers for the hot paths.
+public enum Bytes {
+    /// memcmp order, a shorter prefix first. Returns <0, 0, >0.
+    @inline(__always)
+    public static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0, let pa = a.baseAddress, let pb = b.baseAddress {
+            let c = memcmp(pa, pb, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
+    @inline(__always)
+    public static func equal(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        guard a.count == b.count else { return false }
+        if a.count == 0 { return true }
+        // count > 0, so both base addresses are non-nil.
+        return memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+    }
+
+    /// The key (bytes before the first TAB, or all) and the value (bytes after it, or empty).
+    @inline(__always)
+    public static func splitKey(_ record: UnsafeRawBufferPointer) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        guard let base = record.baseAddress, record.count > 0,
+            let tab = memchr(base, 0x09, record.count)
+        else {
+            return (record, UnsafeRawBufferPointer(start: record.baseAddress, count: 0))
+        }
+        let k = base.distance(to: UnsafeRawPointer(tab))
+        return (
+            UnsafeRawBufferPointer(start: base, count: k),
+            UnsafeRawBufferPointer(start: base + k + 1, count: record.count - k - 1)
+        )
+    }
+
+    static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
+}

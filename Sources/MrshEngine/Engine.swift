@@ -1,0 +1,69 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import MrshPlan
+import Synchronization
+
+/// The engine's entry point for a session: owns the executors, the fetcher and the scratch store, and
+/// runs plans with a `JobCoordinator`.
+///
+/// ```swift
+/// let engine = try Engine(options: EngineOptions())
+/// let sink = FileDescriptorSink()
+/// let summary = try await engine.run(plan, standardInput: 0, output: sink) { progress in ... }
+/// try sink.flush()
+/// engine.shutdown()
+/// ```
+public final class Engine: Sendable {
+    public let options: EngineOptions
+    public let store: BlobStore
+    public let executors: [any TaskExecutor]
+    public let fetcher: any BlobFetcher
+    private let ownsScratch: Bool
+    private let runCounter = Atomic<Int>(0)
+    private let processID: String
+    private let logger: Logger
+
+    /// `executors` nil: `options.workers` in-process executors of one slot each. `fetcher` nil: blobs of
+    /// this engine's store are read in place.
+    public init(
+        options: EngineOptions = EngineOptions(), executors: [any TaskExecutor]? = nil,
+        fetcher: (any BlobFetcher)? = nil, logger: Logger = Logger(label: "mrsh.engine")
+    ) throws {
+        self.options = options
+        let root = options.scratchDirectory ?? (EngineOptions.temporaryDirectory + "/mrsh-\(getpid())-" + BlobStore.uniqueSuffix())
+        self.ownsScratch = options.scratchDirectory == nil
+        let store = try BlobStore(root: root)
+        self.store = store
+        let fetcher = fetcher ?? LocalBlobFetcher(store: store, holders: ["local", options.coordinatorHolder])
+        self.fetcher = fetcher
+        self.executors =
+            executors
+            ?? (0..<options.workers).map {
+                LocalExecutor(name: "local-\($0)", store: store, fetcher: fetcher, badRecords: options.badRecords)
+            }
+        self.processID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+        self.logger = logger
+    }
+
+    /// Checks the plan (globs, output directories) and runs it; final records go to `output`, progress
+    /// reports to `progress`. Throws `EngineError` (see `isValidation`).
+    public func run(
+        _ plan: JobPlan, standardInput: Int32? = nil, output: some RecordSink,
+        progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
+    ) async throws -> JobSummary {
+        let number = runCounter.wrappingAdd(1, ordering: .relaxed).newValue
+        let run = "r\(processID)-\(number)"
+        let coordinator = JobCoordinator(
+            options: options, executors: executors, fetcher: fetcher, store: store, logger: logger)
+        return try await coordinator.run(plan, run: run, standardInput: standardInput, output: output, progress: progress)
+    }
+
+    /// Removes the scratch directory when the engine created it.
+    public func shutdown() {
+        if ownsScratch { store.removeAll() }
+    }
+}

@@ -1,0 +1,55 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Settings of an `Engine`.
+public struct EngineOptions: Sendable {
+    /// Local worker threads (task slots) when the engine runs tasks in-process.
+    public var workers: Int
+    /// Reduce tasks of a job whose spec does not fix them.
+    public var reducers: Int
+    /// Target bytes of input per map task.
+    public var splitSize: Int64
+    /// Bytes of map output a task buffers before spilling a sorted run (also bounds reduce buffers).
+    public var memoryBudget: Int
+    /// Where the engine keeps its blobs; nil: a fresh directory under `$TMPDIR` (or /tmp), removed by
+    /// `Engine.shutdown()`.
+    public var scratchDirectory: String?
+    /// Attempts of a task before its job fails.
+    public var maxAttempts: Int
+    /// Records the coordinator samples to choose range-partition boundaries.
+    public var sampleSize: Int
+    /// What tasks do with records they cannot process.
+    public var badRecords: BadRecordPolicy
+    /// Holder name and address of the blobs the coordinator itself creates (standard-input chunks).
+    public var coordinatorHolder: String
+    public var coordinatorAddress: String
+
+    public init(
+        workers: Int = EngineOptions.cores, reducers: Int? = nil, splitSize: Int64 = 32 << 20,
+        memoryBudget: Int = 64 << 20, scratchDirectory: String? = nil, maxAttempts: Int = 3, sampleSize: Int = 4000,
+        badRecords: BadRecordPolicy = .fail, coordinatorHolder: String = "local", coordinatorAddress: String = ""
+    ) {
+        self.workers = max(1, workers)
+        self.reducers = max(1, reducers ?? max(2, 2 * max(1, workers)))
+        self.splitSize = max(1, splitSize)
+        self.memoryBudget = max(4096, memoryBudget)
+        self.scratchDirectory = scratchDirectory
+        self.maxAttempts = max(1, maxAttempts)
+        self.sampleSize = max(1, sampleSize)
+        self.badRecords = badRecords
+        self.coordinatorHolder = coordinatorHolder
+        self.coordinatorAddress = coordinatorAddress
+    }
+
+    /// Online processors.
+    public static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// `$TMPDIR`, or /tmp.
+    public static var temporaryDirectory: String {
+        if let value = getenv("TMPDIR"), value.pointee != 0 { return String(cString: value) }
+        return "/tmp"
+    }
+}

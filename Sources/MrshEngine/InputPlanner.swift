@@ -1,0 +1,72 @@
+import MrshPlan
+
+/// Cuts a job's input into map tasks of about `splitSize` bytes: large files become several byte-range
+/// splits; small files are grouped, in name order, into one task until the group reaches `splitSize`, so
+/// thousands of small files make few tasks. Empty files are dropped.
+public enum InputPlanner {
+    /// A file and its size.
+    public struct SizedInput: Sendable, Equatable {
+        public var split: InputSplit
+        public var size: Int64
+        public init(split: InputSplit, size: Int64) {
+            self.split = split
+            self.size = size
+        }
+    }
+
+    /// Expands the patterns; throws `EngineError.noMatch` naming the first pattern that matches nothing.
+    public static func expand(_ patterns: [String]) throws -> [String] {
+        var files: [String] = []
+        var seen = Set<String>()
+        for pattern in patterns {
+            let matched = Glob.expand(pattern)
+            if matched.isEmpty { throw EngineError.noMatch(pattern: pattern) }
+            for file in matched where seen.insert(file).inserted { files.append(file) }
+        }
+        return files
+    }
+
+    /// Splits of files with their sizes.
+    public static func sizedFiles(_ files: [String]) throws -> [SizedInput] {
+        try files.map { file in
+            guard let size = FileIO.size(of: file) else {
+                throw EngineError.failed("cannot read '\(file)': it no longer exists")
+            }
+            return SizedInput(split: .file(path: file, offset: 0, length: size), size: size)
+        }
+    }
+
+    /// Groups inputs into tasks: a whole-file input larger than `splitSize` is cut into ranges of about
+    /// `splitSize` (each its own task); smaller inputs are packed together up to `splitSize`.
+    public static func tasks(_ inputs: [SizedInput], splitSize: Int64) -> [[InputSplit]] {
+        let limit = max(splitSize, 1)
+        var tasks: [[InputSplit]] = []
+        var group: [InputSplit] = []
+        var groupSize: Int64 = 0
+        func close() {
+            if !group.isEmpty { tasks.append(group) }
+            group = []
+            groupSize = 0
+        }
+        for input in inputs where input.size > 0 {
+            if case .file(let path, 0, _) = input.split, input.size > limit {
+                close()
+                let pieces = (input.size + limit - 1) / limit
+                let step = (input.size + pieces - 1) / pieces
+                var offset: Int64 = 0
+                while offset < input.size {
+                    let length = min(step, input.size - offset)
+                    tasks.append([.file(path: path, offset: offset, length: length)])
+                    offset += length
+                }
+                continue
+            }
+            if groupSize > 0 && groupSize + input.size > limit { close() }
+            group.append(input.split)
+            groupSize += input.size
+            if groupSize >= limit { close() }
+        }
+        close()
+        return tasks
+    }
+}

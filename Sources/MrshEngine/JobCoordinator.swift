@@ -1,0 +1,388 @@
+import Logging
+import MrshPlan
+
+/// Runs a whole `JobPlan` over a set of `TaskExecutor`s and a `BlobFetcher` (the master of the paper).
+///
+/// It validates the plan before anything runs, plans each job's map tasks, samples range boundaries
+/// for sorts, schedules map and then reduce tasks on the executors' slots with a `TaskBoard`
+/// (re-running a failed attempt elsewhere, up to `maxAttempts`), commits `write` directories
+/// atomically, streams the final records to the sink, and removes intermediate data at the end.
+/// It talks to workers only through the protocols, so executors may be threads or remote processes.
+public struct JobCoordinator: Sendable {
+    public let options: EngineOptions
+    public let executors: [any TaskExecutor]
+    public let fetcher: any BlobFetcher
+    /// The coordinator's own store: standard-input chunks and scratch files.
+    public let store: BlobStore
+    public let logger: Logger
+
+    public init(
+        options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
+        logger: Logger = Logger(label: "mrsh.engine")
+    ) {
+        self.options = options
+        self.executors = executors
+        self.fetcher = fetcher
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Checks the plan (globs, output directories), runs it, and streams the final records to `output`.
+    /// Throws `EngineError` (`isValidation` when nothing ran).
+    public func run(
+        _ plan: JobPlan, run: String, standardInput: Int32?, output: some RecordSink,
+        progress: @escaping @Sendable (JobProgress) -> Void
+    ) async throws -> JobSummary {
+        let started = ContinuousClock.now
+        let files = try validate(plan, standardInput: standardInput)
+        var context = RunContext(run: run, started: started, progress: progress, jobCount: plan.jobs.count)
+        do {
+            let summary = try await execute(plan, files: files, standardInput: standardInput, output: output, context: &context)
+            await cleanUp(run)
+            return summary
+        } catch {
+            await cleanUp(run)
+            if Task.isCancelled || error is CancellationError { throw EngineError.cancelled }
+            if let engineError = error as? EngineError { throw engineError }
+            throw EngineError.failed(EngineError.describe(error))
+        }
+    }
+
+    /// Mutable state of one plan run.
+    struct RunContext {
+        let run: String
+        let started: ContinuousClock.Instant
+        let progress: @Sendable (JobProgress) -> Void
+        let jobCount: Int
+        var reports: [JobReport] = []
+        var partsWritten = 0
+
+        var elapsed: Double {
+            let duration = ContinuousClock.now - started
+            return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+    }
+
+    // MARK: validation
+
+    /// Expands every job's globs (each must match) and checks output directories. Returns the files of
+    /// each job reading files, by job id.
+    func validate(_ plan: JobPlan, standardInput: Int32?) throws -> [Int: [String]] {
+        guard !plan.jobs.isEmpty else { throw EngineError.invalid("the plan has no jobs") }
+        var files: [Int: [String]] = [:]
+        var seen = Set<Int>()
+        for job in plan.jobs {
+            switch job.input {
+            case .files(let patterns):
+                files[job.id] = try InputPlanner.expand(patterns)
+            case .standardInput:
+                if standardInput == nil { throw EngineError.invalid("this plan reads standard input, which is not available") }
+            case .job(let earlier):
+                if !seen.contains(earlier) { throw EngineError.invalid("job \(job.id) reads job \(earlier), which does not run before it") }
+            }
+            if case .directory(let path, let overwrite) = job.output {
+                try OutputDirectory.validate(path: path, overwrite: overwrite)
+            }
+            seen.insert(job.id)
+        }
+        return files
+    }
+
+    // MARK: execution
+
+    private func execute(
+        _ plan: JobPlan, files: [Int: [String]], standardInput: Int32?, output: some RecordSink, context: inout RunContext
+    ) async throws -> JobSummary {
+        var chunks: [InputPlanner.SizedInput] = []
+        if let descriptor = standardInput, plan.jobs.contains(where: { $0.input == .standardInput }) {
+            let store = self.store
+            let options = self.options
+            let run = context.run
+            chunks = try await Offload.run { cancel in
+                try StandardInputChunker.chunk(
+                    descriptor: descriptor, store: store, run: run, chunkSize: options.splitSize,
+                    holder: options.coordinatorHolder, address: options.coordinatorAddress, cancel: cancel)
+            }
+        }
+        var parts: [Int: [PartRef]] = [:]
+        for (position, job) in plan.jobs.enumerated() {
+            let inputs: [InputPlanner.SizedInput]
+            switch job.input {
+            case .files: inputs = try InputPlanner.sizedFiles(files[job.id] ?? [])
+            case .standardInput: inputs = chunks
+            case .job(let earlier): inputs = (parts[earlier] ?? []).map { .init(split: $0.split, size: $0.size) }
+            }
+            parts[job.id] = try await runJob(job, position: position, inputs: inputs, context: &context)
+        }
+        var recordsOutput: Int64 = 0
+        if let last = plan.jobs.last, last.output == .standardOutput {
+            recordsOutput = try await streamOutput(last, parts: parts[last.id] ?? [], limit: plan.finalLimit, output: output)
+        }
+        return JobSummary(
+            jobs: context.reports, elapsed: context.elapsed, partsWritten: context.partsWritten, recordsOutput: recordsOutput)
+    }
+
+    /// Runs one job; returns its parts in part order.
+    private func runJob(
+        _ spec: JobSpec, position: Int, inputs: [InputPlanner.SizedInput], context: inout RunContext
+    ) async throws -> [PartRef] {
+        let jobStarted = context.elapsed
+        let jobID = JobID(run: context.run, index: spec.id)
+        let tasks = InputPlanner.tasks(inputs, splitSize: options.splitSize)
+        var partitioner: Partitioner?
+        var reducers = 0
+        if let shuffle = spec.shuffle {
+            switch shuffle {
+            case .count, .gather:
+                reducers = 1
+                partitioner = .hash(partitions: 1)
+            case .sort(let order, _):
+                let wanted = max(1, spec.reducers ?? options.reducers)
+                let boundaries = try await RangeSampler.boundaries(
+                    spec: spec, order: order, tasks: tasks, partitions: wanted, sampleSize: options.sampleSize,
+                    fetcher: fetcher, store: store)
+                partitioner = .range(boundaries: boundaries)
+                reducers = boundaries.count + 1
+            case .aggregate, .distinct:
+                reducers = max(1, spec.reducers ?? options.reducers)
+                partitioner = .hash(partitions: reducers)
+            }
+        }
+        logger.debug("job \(spec.id): \(tasks.count) map tasks, \(reducers) reduce tasks")
+        let chosenPartitioner = partitioner
+
+        var directory: OutputDirectory?
+        if case .directory(let path, let overwrite) = spec.output {
+            let created = OutputDirectory(path: path, overwrite: overwrite, run: context.run)
+            try created.begin()
+            directory = created
+        }
+        do {
+            var report = JobReport(
+                job: spec.id, mapTasks: tasks.count, reduceTasks: reducers, retries: 0, map: Counters(),
+                reduce: Counters(), elapsed: 0)
+            let memoryBudget = options.memoryBudget
+            let total = (maps: tasks.count, reduces: reducers)
+            var done = (maps: 0, reduces: 0)
+            let progress = context.progress
+            let jobCount = context.jobCount
+            let startedAt = context.started
+            func announce(_ phase: JobProgress.Phase, _ bytes: Int64) {
+                let elapsed = ContinuousClock.now - startedAt
+                progress(
+                    JobProgress(
+                        job: position, jobCount: jobCount, phase: phase, mapsDone: done.maps, mapsTotal: total.maps,
+                        reducesDone: done.reduces, reducesTotal: total.reduces, bytesRead: bytes,
+                        elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+            }
+
+            let (mapResults, mapRetries) = try await runPhase(
+                label: "map", job: spec.id, count: tasks.count,
+                location: { JobCoordinator.describeLocation(tasks[$0]) },
+                attempt: { executor, task, attempt in
+                    try await executor.runMap(
+                        MapTaskSpec(
+                            job: jobID, spec: spec, task: task, attempt: attempt, splits: tasks[task],
+                            partitioner: chosenPartitioner, memoryBudget: memoryBudget))
+                },
+                finished: { _, result in
+                    report.map.add(result.counters)
+                    done.maps += 1
+                    announce(.map, report.map.bytesIn)
+                })
+            report.retries += mapRetries
+
+            var parts: [PartRef]
+            if spec.shuffle == nil {
+                parts = mapResults.map { .blob($0.output, size: $0.counters.bytesOut) }
+                if let directory {
+                    parts = try await copyIntoDirectory(parts, directory)
+                    context.partsWritten += parts.count
+                }
+            } else {
+                let mapOutputs = mapResults.map(\.output)
+                let temporaryPart: @Sendable (Int, Int) -> PartDestination
+                if let directory {
+                    let paths = directory.temporaryDirectory
+                    let run = context.run
+                    temporaryPart = { partition, attempt in
+                        .file(path: paths + "/" + OutputDirectory.partName(partition) + "-a\(attempt)-" + run)
+                    }
+                } else {
+                    temporaryPart = { _, _ in .blob }
+                }
+                let (reduceResults, reduceRetries) = try await runPhase(
+                    label: "reduce", job: spec.id, count: reducers, location: { _ in nil },
+                    attempt: { executor, partition, attempt in
+                        try await executor.runReduce(
+                            ReduceTaskSpec(
+                                job: jobID, spec: spec, partition: partition, attempt: attempt, mapOutputs: mapOutputs,
+                                destination: temporaryPart(partition, attempt), memoryBudget: memoryBudget))
+                    },
+                    finished: { _, result in
+                        report.reduce.add(result.counters)
+                        done.reduces += 1
+                        announce(.reduce, report.map.bytesIn)
+                    })
+                report.retries += reduceRetries
+                parts = reduceResults.map { result in
+                    switch result.output {
+                    case .blob(let location): return .blob(location, size: result.counters.bytesOut)
+                    case .file(let path): return .file(path: path, size: result.counters.bytesOut)
+                    }
+                }
+                if let directory {
+                    let paths = parts.compactMap { part -> String? in
+                        if case .file(let path, _) = part { return path }
+                        return nil
+                    }
+                    try directory.commit(parts: paths)
+                    parts = parts.enumerated().map { index, part in
+                        .file(path: directory.path + "/" + OutputDirectory.partName(index), size: part.size)
+                    }
+                    context.partsWritten += parts.count
+                }
+            }
+            report.elapsed = context.elapsed - jobStarted
+            context.reports.append(report)
+            return parts
+        } catch {
+            directory?.abort()
+            throw error
+        }
+    }
+
+    /// Runs `count` tasks of one phase to completion over the executors.
+    private func runPhase<Output: Sendable>(
+        label: String, job: Int, count: Int, location: (Int) -> String?,
+        attempt: @escaping @Sendable (any TaskExecutor, Int, Int) async throws -> Output,
+        finished: (Int, Output) -> Void
+    ) async throws -> (results: [Output], retries: Int) {
+        guard count > 0 else { return ([], 0) }
+        var board = TaskBoard(taskCount: count, executorSlots: executors.map(\.slots), maxAttempts: options.maxAttempts)
+        var results = [Output?](repeating: nil, count: count)
+        var retries = 0
+        let executors = self.executors
+        let logger = self.logger
+        try await withThrowingTaskGroup(of: (TaskBoard.Assignment, Result<Output, any Error>).self) { group in
+            while !board.isComplete {
+                try Task.checkCancellation()
+                for assignment in board.schedule() {
+                    let executor = executors[assignment.executor]
+                    logger.debug(
+                        "start \(label)-\(assignment.task) of job \(job), attempt \(assignment.attempt), on \(executor.name)")
+                    group.addTask {
+                        do {
+                            return (assignment, .success(try await attempt(executor, assignment.task, assignment.attempt)))
+                        } catch {
+                            return (assignment, .failure(error))
+                        }
+                    }
+                }
+                guard let (assignment, outcome) = try await group.next() else {
+                    throw EngineError.failed("no executor can run the \(label) tasks of job \(job)")
+                }
+                let name = "\(label)-\(assignment.task)"
+                switch outcome {
+                case .success(let output):
+                    logger.debug("done \(name) of job \(job), attempt \(assignment.attempt)")
+                    if board.succeeded(assignment) {
+                        results[assignment.task] = output
+                        finished(assignment.task, output)
+                    }
+                case .failure(let error):
+                    if Task.isCancelled || error is CancellationError || (error as? EngineError) == .cancelled {
+                        throw EngineError.cancelled
+                    }
+                    let cause = EngineError.describe(error)
+                    logger.debug("failed \(name) of job \(job), attempt \(assignment.attempt): \(cause)")
+                    switch board.failed(assignment) {
+                    case .retry:
+                        retries += 1
+                    case .giveUp(let attempts):
+                        throw EngineError.taskFailed(
+                            task: name, job: job, attempts: attempts, location: location(assignment.task), cause: cause)
+                    case .ignore:
+                        break
+                    }
+                }
+            }
+        }
+        return (results.compactMap { $0 }, retries)
+    }
+
+    /// "logs/a.txt at offset 1048576" for a task's first split.
+    static func describeLocation(_ splits: [InputSplit]) -> String? {
+        guard let first = splits.first else { return nil }
+        switch first {
+        case .file(let path, let offset, _): return "\(path) at offset \(offset)"
+        case .blob(let location): return location.id.contains("/stdin/") ? "standard input" : "blob \(location.id)"
+        }
+    }
+
+    // MARK: output
+
+    /// Copies a map-only job's outputs into the directory as parts, then commits.
+    private func copyIntoDirectory(_ parts: [PartRef], _ directory: OutputDirectory) async throws -> [PartRef] {
+        var temporaries: [String] = []
+        let scratch = try store.temporaryDirectory("fetch")
+        defer { FileIO.removeTree(scratch) }
+        for (index, part) in parts.enumerated() {
+            guard case .blob(let location, _) = part else { continue }
+            let bytes = try await fetcher.fetch(location, partition: nil, scratch: scratch)
+            let target = directory.temporaryPart(index, attempt: 0)
+            try await Offload.run { cancel in
+                defer { if bytes.isTemporaryCopy { FileIO.unlinkQuietly(bytes.path) } }
+                let cursor = try LineCursor(path: bytes.path, range: bytes.range)
+                let output = LineOutput(try BufferedWriter(creating: target))
+                var lines = 0
+                while try cursor.next() {
+                    try output.writeLine(cursor.current)
+                    lines += 1
+                    if lines & 0xFFFF == 0 { try cancel.check() }
+                }
+                try output.close()
+            }
+            temporaries.append(target)
+        }
+        try directory.commit(parts: temporaries)
+        return parts.enumerated().map { index, part in
+            .file(path: directory.path + "/" + OutputDirectory.partName(index), size: part.size)
+        }
+    }
+
+    /// Streams the last job's parts to the sink; returns the records written.
+    private func streamOutput(_ spec: JobSpec, parts: [PartRef], limit: Int?, output: some RecordSink) async throws
+        -> Int64
+    {
+        let scratch = try store.temporaryDirectory("fetch")
+        defer { FileIO.removeTree(scratch) }
+        var local: [LocalBytes] = []
+        defer { for bytes in local where bytes.isTemporaryCopy { FileIO.unlinkQuietly(bytes.path) } }
+        for part in parts {
+            switch part {
+            case .blob(let location, _):
+                local.append(try await fetcher.fetch(location, partition: nil, scratch: scratch))
+            case .file(let path, let size):
+                local.append(LocalBytes(path: path, range: 0..<size, isTemporaryCopy: false))
+            }
+        }
+        let merge: OutputStreamer.Merge
+        switch spec.shuffle {
+        case .aggregate?: merge = local.count > 1 ? .byKey : .concatenate
+        case .distinct?: merge = local.count > 1 ? .byRecord : .concatenate
+        default: merge = .concatenate
+        }
+        var streamer = OutputStreamer(limit: limit)
+        try streamer.stream(local, merge: merge, into: output, cancel: { try Task.checkCancellation() })
+        return streamer.records
+    }
+
+    /// Removes the run's blobs from the local store and asks releasing executors to do the same.
+    private func cleanUp(_ run: String) async {
+        store.removeRun(run)
+        for executor in executors {
+            if let releasing = executor as? any BlobReleasing { await releasing.releaseRun(run) }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads the lines of a byte region of a file with `pread` into one reusable buffer.
+///
+/// Split semantics: a region that starts inside a line (the byte before `offset` is not `\n`) skips to the
+/// next line start; every line that starts inside `offset ..< offset + length` is read to its end, even
+/// past the region. So adjacent regions read every line of a file exactly once. A trailing `\r` is
+/// stripped; a last line without `\n` is still a line; bytes are passed through unchanged (no UTF-8 check).
+/// A line longer than the buffer grows the buffer.
+public struct LineReader: ~Copyable {
+    private let fd: Int32
+    private let path: String
+    private let ownsDescriptor: Bool
+    private var buffer: UnsafeMutableRawBufferPointer
+    private let regionStart: Int64
+    private let regionEnd: Int64
+    /// Bytes of the file consumed so far (lines and their terminators).
+    public private(set) var bytesRead: Int64 = 0
+
+    /// Opens `path` for the region `offset ..< offset + length`.
+    public init(path: String, offset: Int64, length: Int64, bufferSize: Int = 1 << 20) throws {
+        self.fd = try FileIO.openForReading(path)
+        self.path = path
+        self.ownsDescriptor = true
+        self.buffer = .allocate(byteCount: max(bufferSize, 16), alignment: 16)
+        self.regionStart = offset
+        self.regionEnd = offset + length
+    }
+
+    /// The buffer's start; allocated with at least 16 bytes, so `baseAddress` is never nil.
+    private var bufferBase: UnsafeMutableRawPointer { buffer.baseAddress! }
+
+    deinit {
+        buffer.deallocate()
+        if ownsDescriptor { FileIO.closeQuietly(fd) }
+    }
+
+    /// Calls `body` with every line (without terminator) until it returns false or the region ends.
+    /// The buffer passed to `body` is valid only during the call. `cancel` is polled at every read.
+    public mutating func forEachLine(
+        cancel: CancellationFlag? = nil, _ body: (UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        // File position of buffer[0], and the valid bytes buffer[0 ..< filled].
+        var bufferPosition: Int64
+        var filled = 0
+        var start = 0  // index in buffer of the current line start
+        var atEOF = false
+
+        if regionStart > 0 {
+            // Start one byte early: if it is '\n', the region begins exactly at a line start.
+            bufferPosition = regionStart - 1
+            var found = false
+            while !found {
+                try cancel?.check()
+                let n = try FileIO.read(fd, into: bufferBase, count: buffer.count, at: bufferPosition, path: path)
+                if n == 0 { return }
+                if let newline = memchr(bufferBase, 0x0A, n) {
+                    let index = bufferBase.distance(to: newline)
+                    filled = n
+                    start = index + 1
+                    found = true
+                } else {
+                    bufferPosition += Int64(n)
+                }
+            }
+        } else {
+            bufferPosition = 0
+        }
+        bytesRead = 0
+        while true {
+            // The line at `start` begins at file position bufferPosition + start.
+            if bufferPosition + Int64(start) >= regionEnd { return }
+            let base = bufferBase
+            if start < filled, let newline = memchr(base + start, 0x0A, filled - start) {
+                let end = base.distance(to: newline)
+                var lineEnd = end
+                if lineEnd > start && base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
+                bytesRead += Int64(end + 1 - start)
+                let keepGoing = try body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start))
+                if !keepGoing { return }
+                start = end + 1
+                continue
+            }
+            if atEOF {
+                if start < filled {
+                    var lineEnd = filled
+                    if base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
+                    bytesRead += Int64(filled - start)
+                    _ = try body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start))
+                }
+                return
+            }
+            // Need more bytes: move the partial line to the front (or grow when it fills the buffer).
+            try cancel?.check()
+            let partial = filled - start
+            if start > 0 {
+                if partial > 0 { memmove(base, base + start, partial) }
+                bufferPosition += Int64(start)
+                start = 0
+                filled = partial
+            } else if filled == buffer.count {
+                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+                bigger.copyMemory(from: UnsafeRawBufferPointer(start: base, count: filled))
+                buffer.deallocate()
+                buffer = bigger
+            }
+            let n = try FileIO.read(
+                fd, into: bufferBase + filled, count: buffer.count - filled,
+                at: bufferPosition + Int64(filled), path: path)
+            if n == 0 { atEOF = true } else { filled += n }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+import MrshPlan
+
+/// Runs one map task attempt on this host (worker side): reads the splits, applies the job's map
+/// operators, and writes the map output blob into `store` (lines for a map-only job; sorted, combined
+/// partitions with an index for a shuffled job, see `MapOutputFormat`).
+///
+/// Callable from any process given the spec, a local store and a fetcher: the cluster's workers use it.
+/// The work runs on a thread of its own (`Offload`); cancelling the calling task stops it.
+public enum MapTaskRunner {
+    public static func run(
+        _ spec: MapTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: String = "local",
+        address: String = "", badRecords: BadRecordPolicy = .fail
+    ) async throws -> MapTaskResult {
+        let scratch = try store.temporaryDirectory("fetch")
+        defer { FileIO.removeTree(scratch) }
+        let inputs = try await TaskInput.resolve(spec.splits, fetcher: fetcher, scratch: scratch)
+        defer { TaskInput.removeCopies(inputs) }
+        let id = BlobStore.mapOutputID(job: spec.job, task: spec.task, attempt: spec.attempt)
+        let (sizes, counters) = try await Offload.run { cancel in
+            try runBlocking(spec, inputs: inputs, store: store, id: id, badRecords: badRecords, cancel: cancel)
+        }
+        return MapTaskResult(
+            task: spec.task, attempt: spec.attempt, output: store.location(id, holder: holder, address: address),
+            partitionSizes: sizes, counters: counters)
+    }
+
+    /// The blocking part of `run`, on the current thread.
+    static func runBlocking(
+        _ spec: MapTaskSpec, inputs: [TaskInput], store: BlobStore, id: String, badRecords: BadRecordPolicy,
+        cancel: CancellationFlag?
+    ) throws -> ([Int64], Counters) {
+        var pipeline = try RecordPipeline(spec.spec.mapOps)
+        var counters = Counters()
+        var remaining = spec.spec.mapLimit ?? Int.max
+        let temporary = try store.beginBlob(id)
+        var committed = false
+        defer { if !committed { FileIO.unlinkQuietly(temporary) } }
+
+        if let shuffle = spec.spec.shuffle {
+            let layout = ShuffleLayout(shuffle)
+            let partitioner = RecordPartitioner(shuffle: shuffle, partitioner: spec.partitioner ?? .hash(partitions: 1))
+            let collector = MapCollector(
+                layout: layout, partitioner: partitioner, memoryBudget: spec.memoryBudget, store: store,
+                badRecords: badRecords, cancel: cancel)
+            try forEachRecord(inputs, &pipeline, &counters, &remaining, cancel) { record in
+                try collector.add(record)
+            }
+            let (sizes, entries) = try collector.finish(into: temporary)
+            try store.commitBlob(id, from: temporary)
+            committed = true
+            counters.recordsOut = entries
+            counters.bytesOut = sizes.reduce(0, +)
+            counters.spilledBytes = collector.spilledBytes
+            counters.skippedRecords = collector.skippedRecords
+            return (sizes, counters)
+        }
+
+        let output = LineOutput(try BufferedWriter(creating: temporary))
+        try forEachRecord(inputs, &pipeline, &counters, &remaining, cancel) { record in
+            try output.writeLine(record)
+        }
+        try output.close()
+        try store.commitBlob(id, from: temporary)
+        committed = true
+        counters.recordsOut = output.lines
+        counters.bytesOut = output.bytes
+        return ([], counters)
+    }
+
+    /// Reads every input line, runs it through the pipeline and hands each output record to `body`,
+    /// stopping after `remaining` output records.
+    private static func forEachRecord(
+        _ inputs: [TaskInput], _ pipeline: inout RecordPipeline, _ counters: inout Counters, _ remaining: inout Int,
+        _ cancel: CancellationFlag?, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        var recordsIn: Int64 = 0
+        for input in inputs {
+            if remaining <= 0 { break }
+            var reader = try LineReader(path: input.path, offset: input.offset, length: input.length)
+            let name = Array(input.name.utf8)
+            try name.withUnsafeBytes { file in
+                if pipeline.isIdentity {
+                    try reader.forEachLine(cancel: cancel) { line in
+                        recordsIn += 1
+                        try body(line)
+                        remaining -= 1
+                        return remaining > 0
+                    }
+                } else {
+                    try reader.forEachLine(cancel: cancel) { line in
+                        recordsIn += 1
+                        try pipeline.process(line, file: file) { record in
+                            if remaining > 0 {
+                                try body(record)
+                                remaining -= 1
+                            }
+                        }
+                        return remaining > 0
+                    }
+                }
+            }
+            counters.bytesIn += reader.bytesRead
+        }
+        counters.recordsIn = recordsIn
+    }
+}
+
+/// Newline-terminated records to a buffered file.
+final class LineOutput {
+    private var writer: BufferedWriter
+    private(set) var lines: Int64 = 0
+
+    init(_ writer: consuming BufferedWriter) {
+        self.writer = writer
+    }
+
+    @inline(__always)
+    func writeLine(_ record: UnsafeRawBufferPointer) throws {
+        try writer.write(record)
+        try writer.writeByte(0x0A)
+        lines += 1
+    }
+
+    var bytes: Int64 { writer.bytesWritten }
+
+    func close() throws { try writer.close() }
+}

@@ -1,0 +1,122 @@
+import MrshPlan
+
+/// The compiled stages behind a `RecordPipeline`.
+final class PipelineStorage {
+    let ops: [RecordOp]
+    /// Owns the stage objects.
+    private let owners: [any RecordStage]
+    /// The same stages, unretained and with their concrete types: `owners` keeps them alive as long as
+    /// `self` lives. Dispatching through this enum is static (the stage code can be inlined) and saves
+    /// an atomic retain and release per stage call, which matters on the per-word hot path.
+    private let stages: [StageRef]
+
+    init(_ ops: [RecordOp]) throws {
+        self.ops = ops
+        var owners: [any RecordStage] = []
+        var stages: [StageRef] = []
+        for op in ops {
+            let (owner, ref) = try Self.compile(op)
+            owners.append(owner)
+            stages.append(ref)
+        }
+        self.owners = owners
+        self.stages = stages
+    }
+
+    var isEmpty: Bool { stages.isEmpty }
+
+    /// A fresh copy with its own scratch buffers (for a copied `RecordPipeline`).
+    func recompiled() -> PipelineStorage {
+        do {
+            return try PipelineStorage(ops)
+        } catch {
+            // These very ops compiled before and compiling is deterministic, so this cannot happen.
+            preconditionFailure("recompiling record operators failed: \(error)")
+        }
+    }
+
+    private static func compile(_ op: RecordOp) throws -> (any RecordStage, StageRef) {
+        switch op {
+        case .grep(let pattern, let negated):
+            let stage = try GrepStage(pattern, negated: negated)
+            return (stage, .grep(.passUnretained(stage)))
+        case .words:
+            let stage = WordsStage()
+            return (stage, .words(.passUnretained(stage)))
+        case .lower, .upper:
+            let stage = CaseStage(upper: op == .upper)
+            return (stage, .changeCase(.passUnretained(stage)))
+        case .trim:
+            let stage = TrimStage()
+            return (stage, .trim(.passUnretained(stage)))
+        case .split(let separator):
+            let stage = try SplitStage(separator)
+            return (stage, .split(.passUnretained(stage)))
+        case .pick(let fields):
+            let stage = try PickStage(fields)
+            return (stage, .pick(.passUnretained(stage)))
+        case .extract(let pattern):
+            let stage = try ExtractStage(pattern)
+            return (stage, .extract(.passUnretained(stage)))
+        case .tagFile:
+            let stage = TagFileStage()
+            return (stage, .tagFile(.passUnretained(stage)))
+        }
+    }
+
+    /// Runs stage `index` and, through its continuation, every stage after it. The last stage hands
+    /// its outputs straight to `emit`.
+    @inline(__always)
+    func run(
+        _ index: Int, _ record: UnsafeRawBufferPointer, _ file: UnsafeRawBufferPointer,
+        _ emit: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        let stage = stages[index]
+        if index == stages.count - 1 {
+            try stage.process(record, file: file, next: emit)
+        } else {
+            try stage.process(record, file: file) { output in
+                try runRest(index + 1, output, file, emit)
+            }
+        }
+    }
+
+    /// `run` for the stages after the first (not inlined: it recurses).
+    @inline(never)
+    func runRest(
+        _ index: Int, _ record: UnsafeRawBufferPointer, _ file: UnsafeRawBufferPointer,
+        _ emit: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        try run(index, record, file, emit)
+    }
+}
+
+/// An unretained reference to a compiled stage, by concrete type. Only valid while the
+/// `PipelineStorage` that owns the stage lives.
+enum StageRef {
+    case grep(Unmanaged<GrepStage>)
+    case words(Unmanaged<WordsStage>)
+    case changeCase(Unmanaged<CaseStage>)
+    case trim(Unmanaged<TrimStage>)
+    case split(Unmanaged<SplitStage>)
+    case pick(Unmanaged<PickStage>)
+    case extract(Unmanaged<ExtractStage>)
+    case tagFile(Unmanaged<TagFileStage>)
+
+    @inline(__always)
+    func process(
+        _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
+        next: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        switch self {
+        case .grep(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .words(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .changeCase(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .trim(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .split(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .pick(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .extract(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .tagFile(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        }
+    }
+}

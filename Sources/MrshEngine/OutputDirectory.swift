@@ -1,0 +1,130 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The atomic commit of a job's `write DIR` output.
+///
+/// Reducers write `<work>/_temporary/<attempt-unique name>`; `commit` renames the winners to
+/// `<work>/part-NNNNN`, removes `_temporary` and writes an empty `_SUCCESS`. `<work>` is the directory
+/// itself, or with `overwrite` of an existing directory a hidden sibling that replaces it only on
+/// success (old renamed away, new renamed in, old deleted). `abort` removes everything the job created,
+/// including the directory when it did not exist before.
+final class OutputDirectory {
+    let path: String
+    let overwrite: Bool
+    private let run: String
+    private(set) var workDirectory: String
+    private var createdDirectories: [String] = []
+    private var isSibling = false
+    private var committedParts: [String] = []
+
+    /// Checks, before anything runs, that the directory can be written.
+    static func validate(path: String, overwrite: Bool) throws {
+        if FileIO.exists(path) {
+            guard FileIO.isDirectory(path) else {
+                throw EngineError.invalid("output '\(path)' exists and is not a directory")
+            }
+            let names = (try? FileIO.listDirectory(path)) ?? []
+            if !names.isEmpty && !overwrite { throw EngineError.outputExists(path: path) }
+            if access(path, W_OK) != 0 {
+                throw EngineError.outputNotCreatable(path: path, reason: "it is not writable")
+            }
+            if overwrite && access(FileIO.parentDirectory(path), W_OK) != 0 {
+                throw EngineError.outputNotCreatable(path: path, reason: "its parent is not writable")
+            }
+            return
+        }
+        var ancestor = FileIO.parentDirectory(path)
+        while !FileIO.exists(ancestor) {
+            let next = FileIO.parentDirectory(ancestor)
+            if next == ancestor { break }
+            ancestor = next
+        }
+        guard FileIO.isDirectory(ancestor) else {
+            throw EngineError.outputNotCreatable(path: path, reason: "'\(ancestor)' is not a directory")
+        }
+        guard access(ancestor, W_OK) == 0 else {
+            throw EngineError.outputNotCreatable(path: path, reason: "'\(ancestor)' is not writable")
+        }
+    }
+
+    init(path: String, overwrite: Bool, run: String) {
+        self.path = path
+        self.overwrite = overwrite
+        self.run = run
+        self.workDirectory = path
+    }
+
+    var temporaryDirectory: String { workDirectory + "/_temporary" }
+
+    /// Creates the work directory and `_temporary`.
+    func begin() throws {
+        let existingNonEmpty = FileIO.isDirectory(path) && !((try? FileIO.listDirectory(path)) ?? []).isEmpty
+        if overwrite && existingNonEmpty {
+            isSibling = true
+            workDirectory = siblingName("new")
+            createdDirectories = try FileIO.makeDirectories(workDirectory)
+        } else {
+            createdDirectories = try FileIO.makeDirectories(path)
+        }
+        try FileIO.makeDirectories(temporaryDirectory)
+    }
+
+    /// A reducer's attempt-unique file.
+    func temporaryPart(_ partition: Int, attempt: Int) -> String {
+        temporaryDirectory + "/" + OutputDirectory.partName(partition) + "-a\(attempt)-" + run
+    }
+
+    static func partName(_ index: Int) -> String {
+        let digits = String(index)
+        return "part-" + String(repeating: "0", count: max(0, 5 - digits.count)) + digits
+    }
+
+    /// Renames the winning attempts into place (in part order), writes `_SUCCESS`, and swaps in the
+    /// new directory for an overwrite.
+    func commit(parts: [String]) throws {
+        for (index, part) in parts.enumerated() {
+            let final = workDirectory + "/" + OutputDirectory.partName(index)
+            try FileIO.rename(part, final)
+            committedParts.append(final)
+        }
+        FileIO.removeTree(temporaryDirectory)
+        var success = try BufferedWriter(creating: workDirectory + "/_SUCCESS", bufferSize: 64)
+        try success.close()
+        if isSibling {
+            let old = siblingName("old")
+            try FileIO.rename(path, old)
+            do {
+                try FileIO.rename(workDirectory, path)
+            } catch {
+                try? FileIO.rename(old, path)
+                throw error
+            }
+            FileIO.removeTree(old)
+            isSibling = false
+            workDirectory = path
+        }
+    }
+
+    /// Removes everything the job created.
+    func abort() {
+        if isSibling {
+            FileIO.removeTree(workDirectory)
+            return
+        }
+        FileIO.removeTree(temporaryDirectory)
+        for part in committedParts { FileIO.unlinkQuietly(part) }
+        FileIO.unlinkQuietly(workDirectory + "/_SUCCESS")
+        if let outermost = createdDirectories.first { FileIO.removeTree(outermost) }
+    }
+
+    private func siblingName(_ kind: String) -> String {
+        let parent = FileIO.parentDirectory(path)
+        var name = Substring(path)
+        while name.count > 1 && name.hasSuffix("/") { name = name.dropLast() }
+        let base = name.split(separator: "/").last.map(String.init) ?? "output"
+        return (parent == "/" ? "" : parent) + "/." + base + ".mrsh-" + kind + "-" + run
+    }
+}

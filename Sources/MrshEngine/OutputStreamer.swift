@@ -1,0 +1,74 @@
+import MrshPlan
+
+/// Streams a plan's final parts to the client's sink, in chunks of whole lines: concatenated in part
+/// order, or, for hash-partitioned parts (each sorted by key), merged by key into one sorted stream;
+/// `limit` keeps the first records.
+struct OutputStreamer {
+    /// How parts are ordered among themselves.
+    enum Merge {
+        case concatenate
+        /// Merge by the key of each line (`.aggregate`).
+        case byKey
+        /// Merge by whole lines (`.distinct`).
+        case byRecord
+    }
+
+    private var chunk: [UInt8] = []
+    private var left: Int
+    private(set) var records: Int64 = 0
+    private static let chunkSize = 1 << 20
+
+    init(limit: Int?) {
+        left = limit ?? Int.max
+        chunk.reserveCapacity(OutputStreamer.chunkSize + 4096)
+    }
+
+    /// Streams `parts` (local byte ranges) into `sink`.
+    mutating func stream<Sink: RecordSink>(
+        _ parts: [LocalBytes], merge: Merge, into sink: Sink, cancel: () throws -> Void
+    ) throws {
+        let cursors = try parts.filter { !$0.range.isEmpty }.map { try LineCursor(path: $0.path, range: $0.range) }
+        switch merge {
+        case .concatenate:
+            for cursor in cursors {
+                while left > 0, try cursor.next() {
+                    try emit(cursor.current, into: sink)
+                    if records & 0xFFFF == 0 { try cancel() }
+                }
+            }
+        case .byKey, .byRecord:
+            var live: [LineCursor] = []
+            for cursor in cursors where try cursor.next() { live.append(cursor) }
+            while left > 0 && !live.isEmpty {
+                // Linear choice of the smallest: parts are few (R), lines many.
+                var best = 0
+                for i in 1..<live.count where OutputStreamer.compare(live[i].current, live[best].current, merge) < 0 {
+                    best = i
+                }
+                try emit(live[best].current, into: sink)
+                if try !live[best].next() { live.remove(at: best) }
+                if records & 0xFFFF == 0 { try cancel() }
+            }
+        }
+        try flush(into: sink)
+    }
+
+    private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, _ merge: Merge) -> Int {
+        merge == .byKey ? Bytes.compare(Bytes.splitKey(a).key, Bytes.splitKey(b).key) : Bytes.compare(a, b)
+    }
+
+    @inline(__always)
+    private mutating func emit<Sink: RecordSink>(_ line: UnsafeRawBufferPointer, into sink: Sink) throws {
+        chunk.append(contentsOf: line)
+        chunk.append(0x0A)
+        records += 1
+        left -= 1
+        if chunk.count >= OutputStreamer.chunkSize { try flush(into: sink) }
+    }
+
+    private mutating func flush<Sink: RecordSink>(into sink: Sink) throws {
+        if chunk.isEmpty { return }
+        try chunk.withUnsafeBytes { try sink.write($0) }
+        chunk.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,72 @@
+import MrshPlan
+
+/// Chooses range-partition boundaries for a `.sort` job before it runs: reads records from the start of
+/// up to 32 splits spread over the input (about `sampleSize` in all), runs them through the map
+/// operators, sorts their partition keys in the shuffle's order and takes `partitions - 1` evenly spaced
+/// keys, dropping duplicates (so there may be fewer partitions than asked for).
+enum RangeSampler {
+    static func boundaries(
+        spec: JobSpec, order: SortOrder, tasks: [[InputSplit]], partitions: Int, sampleSize: Int,
+        fetcher: any BlobFetcher, store: BlobStore
+    ) async throws -> [[UInt8]] {
+        guard partitions > 1 else { return [] }
+        let splits = tasks.flatMap { $0 }
+        guard !splits.isEmpty else { return [] }
+        let picks = min(32, splits.count)
+        let chosen = (0..<picks).map { splits[$0 * splits.count / picks] }
+        let scratch = try store.temporaryDirectory("sample")
+        defer { FileIO.removeTree(scratch) }
+        let inputs = try await TaskInput.resolve(chosen, fetcher: fetcher, scratch: scratch)
+        defer { TaskInput.removeCopies(inputs) }
+        let perSplit = max(1, sampleSize / picks)
+        let ops = spec.mapOps
+        return try await Offload.run { cancel in
+            var pipeline = try RecordPipeline(ops)
+            var keys: [[UInt8]] = []
+            for input in inputs {
+                var reader = try LineReader(path: input.path, offset: input.offset, length: input.length, bufferSize: 1 << 16)
+                var taken = 0
+                let name = Array(input.name.utf8)
+                try name.withUnsafeBytes { file in
+                    try reader.forEachLine(cancel: cancel) { line in
+                        pipeline.process(line, file: file) { record in
+                            if taken < perSplit {
+                                keys.append(Array(RecordOrdering.partitionKey(order, record)))
+                                taken += 1
+                            }
+                        }
+                        return taken < perSplit
+                    }
+                }
+            }
+            return choose(keys, order: order, partitions: partitions)
+        }
+    }
+
+    /// `partitions - 1` evenly spaced distinct keys of the sorted sample.
+    static func choose(_ sample: [[UInt8]], order: SortOrder, partitions: Int) -> [[UInt8]] {
+        guard partitions > 1, !sample.isEmpty else { return [] }
+        let sorted = sample.sorted { x, y in
+            x.withUnsafeBytes { a in y.withUnsafeBytes { b in RecordOrdering.comparePartitionKeys(order, a, b) < 0 } }
+        }
+        var boundaries: [[UInt8]] = []
+        for i in 1..<partitions {
+            let candidate = sorted[min(sorted.count - 1, i * sorted.count / partitions)]
+            if let last = boundaries.last {
+                let same = last.withUnsafeBytes { a in
+                    candidate.withUnsafeBytes { b in RecordOrdering.comparePartitionKeys(order, a, b) == 0 }
+                }
+                if same { continue }
+            }
+            boundaries.append(candidate)
+        }
+        // A boundary equal to the smallest key would leave partition 0 empty: harmless but useless.
+        if let first = boundaries.first, let smallest = sorted.first {
+            let same = first.withUnsafeBytes { a in
+                smallest.withUnsafeBytes { b in RecordOrdering.comparePartitionKeys(order, a, b) == 0 }
+            }
+            if same { boundaries.removeFirst() }
+        }
+        return boundaries
+    }
+}

@@ -1,0 +1,41 @@
+/// Receives the final records of a plan: chunks of whole newline-terminated lines, in output order.
+/// A class, so that the engine can hand it around without copies.
+public protocol RecordSink: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer) throws
+}
+
+/// A sink writing to a file descriptor (standard output) through a buffer; call `flush()` at the end.
+public final class FileDescriptorSink: RecordSink {
+    private var writer: BufferedWriter
+
+    public init(descriptor: Int32 = 1, name: String = "standard output") {
+        writer = BufferedWriter(descriptor: descriptor, name: name)
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try writer.write(bytes)
+    }
+
+    public func flush() throws {
+        try writer.flush()
+    }
+}
+
+/// A sink that keeps everything in memory (tests, small results).
+public final class CollectingSink: RecordSink {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public func write(_ chunk: UnsafeRawBufferPointer) throws {
+        bytes.append(contentsOf: chunk)
+    }
+
+    /// The output lines (without terminators), decoded leniently.
+    public var lines: [String] {
+        var lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        return lines
+    }
+}

@@ -1,0 +1,88 @@
+import MrshPlan
+
+/// Runs one reduce task attempt on this host (worker side): fetches its partition of every map output
+/// through the fetcher, k-way merges the sorted streams, reduces, applies the reduce operators and
+/// writes the part (to the destination file, or as a blob of `store`).
+///
+/// The merge streams (bounded buffers per input); more than `MapCollector.fanIn` inputs are merged in
+/// several passes. Fetched temporary copies are deleted after use.
+public enum ReduceTaskRunner {
+    public static func run(
+        _ spec: ReduceTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: String = "local",
+        address: String = ""
+    ) async throws -> ReduceTaskResult {
+        let scratch = try store.temporaryDirectory("fetch")
+        defer { FileIO.removeTree(scratch) }
+        var fetched: [LocalBytes] = []
+        defer { for bytes in fetched where bytes.isTemporaryCopy { FileIO.unlinkQuietly(bytes.path) } }
+        for mapOutput in spec.mapOutputs {
+            try Task.checkCancellation()
+            fetched.append(try await fetcher.fetch(mapOutput, partition: spec.partition, scratch: scratch))
+        }
+        let sources = fetched
+        let destination: String
+        let id = BlobStore.reduceOutputID(job: spec.job, partition: spec.partition, attempt: spec.attempt)
+        switch spec.destination {
+        case .file(let path): destination = path
+        case .blob: destination = try store.beginBlob(id)
+        }
+        let counters = try await Offload.run { cancel in
+            try runBlocking(spec, sources: sources, destination: destination, store: store, cancel: cancel)
+        }
+        switch spec.destination {
+        case .file(let path):
+            return ReduceTaskResult(partition: spec.partition, attempt: spec.attempt, output: .file(path: path), counters: counters)
+        case .blob:
+            try store.commitBlob(id, from: destination)
+            return ReduceTaskResult(
+                partition: spec.partition, attempt: spec.attempt,
+                output: .blob(store.location(id, holder: holder, address: address)), counters: counters)
+        }
+    }
+
+    static func runBlocking(
+        _ spec: ReduceTaskSpec, sources: [LocalBytes], destination: String, store: BlobStore, cancel: CancellationFlag?
+    ) throws -> Counters {
+        guard let shuffle = spec.spec.shuffle else {
+            throw EngineError.failed("reduce task for job \(spec.job.index), which has no shuffle")
+        }
+        var succeeded = false
+        defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
+        let layout = ShuffleLayout(shuffle)
+        var counters = Counters()
+        var inputs = sources.filter { !$0.range.isEmpty }.map { (path: $0.path, range: $0.range) }
+        counters.bytesIn = sources.reduce(0) { $0 + Int64($1.range.count) }
+        var intermediates: [String] = []
+        defer { for path in intermediates { FileIO.unlinkQuietly(path) } }
+        // Too many inputs to open at once: merge groups into sorted runs first (combining as the map side).
+        while inputs.count > MapCollector.fanIn {
+            try cancel?.check()
+            let group = Array(inputs.prefix(MapCollector.fanIn))
+            let path = try store.temporaryPath("reduce-merge")
+            intermediates.append(path)
+            let writer = try RunWriter(path: path, layout: layout, partitionCount: 1)
+            let merger = try EntryMerger(readers: try openReaders(group, budget: spec.memoryBudget), layout: layout)
+            while let top = merger.top {
+                try writer.add(partition: 0, a: top.a, b: top.b)
+                try merger.advanceTop()
+            }
+            let sizes = try writer.finish()
+            inputs = Array(inputs.dropFirst(MapCollector.fanIn)) + [(path: path, range: 0..<sizes[0])]
+        }
+        let merger = try EntryMerger(readers: try openReaders(inputs, budget: spec.memoryBudget), layout: layout)
+        let output = LineOutput(try BufferedWriter(creating: destination))
+        let reducer = try PartReducer(layout: layout, reduceOps: spec.spec.reduceOps, output: output, cancel: cancel)
+        try reducer.reduce(merger)
+        try output.close()
+        counters.recordsIn = reducer.entriesIn
+        counters.recordsOut = output.lines
+        counters.bytesOut = output.bytes
+        succeeded = true
+        return counters
+    }
+
+    private static func openReaders(_ inputs: [(path: String, range: Range<Int64>)], budget: Int) throws -> [EntryReader] {
+        let size = max(1 << 14, min(1 << 20, budget / max(1, inputs.count)))
+        return try inputs.map { try EntryReader(path: $0.path, range: $0.range, bufferSize: size) }
+    }
+}

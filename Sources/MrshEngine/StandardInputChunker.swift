@@ -1,0 +1,83 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MrshPlan
+
+/// Cuts the client's standard input into blobs of about `chunkSize` bytes, each ending at a line end
+/// (except a line longer than a chunk), so that every chunk is a map split of whole lines.
+enum StandardInputChunker {
+    static func chunk(
+        descriptor: Int32, store: BlobStore, run: String, chunkSize: Int64, holder: String, address: String,
+        cancel: CancellationFlag?
+    ) throws -> [InputPlanner.SizedInput] {
+        var chunks: [InputPlanner.SizedInput] = []
+        let bufferSize = 1 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 16)
+        defer { buffer.deallocate() }
+        // bufferSize > 0, so baseAddress is non-nil.
+        let base = buffer.baseAddress!
+        var index = 0
+        var id = ""
+        var temporary = ""
+        var writer: BufferedWriter?
+        var size: Int64 = 0
+        defer { if writer != nil { FileIO.unlinkQuietly(temporary) } }
+
+        func open() throws {
+            id = "\(run)/stdin/chunk-\(index)"
+            temporary = try store.beginBlob(id)
+            writer = try BufferedWriter(creating: temporary)
+            size = 0
+            index += 1
+        }
+        func close() throws {
+            guard var current = writer.take() else { return }
+            try current.close()
+            try store.commitBlob(id, from: temporary)
+            if size > 0 {
+                chunks.append(.init(split: .blob(BlobLocation(holder: holder, address: address, id: id)), size: size))
+            } else {
+                store.remove(id)
+            }
+        }
+        func append(_ start: Int, _ count: Int) throws {
+            if count == 0 { return }
+            try writer?.write(UnsafeRawBufferPointer(start: base + start, count: count))
+            size += Int64(count)
+        }
+
+        try open()
+        while true {
+            try cancel?.check()
+            let n = try sys("read", "standard input") { read(descriptor, base, bufferSize) }
+            if n == 0 { break }
+            var position = 0
+            while position < n {
+                let room = Int(max(1, chunkSize - size))
+                if n - position < room {
+                    try append(position, n - position)
+                    break
+                }
+                // Cut after the last line end within the room; else after the first one past it.
+                var cut = position + room - 1
+                while cut >= position && base.load(fromByteOffset: cut, as: UInt8.self) != 0x0A { cut -= 1 }
+                if cut < position {
+                    cut = position + room
+                    while cut < n && base.load(fromByteOffset: cut, as: UInt8.self) != 0x0A { cut += 1 }
+                    if cut == n {
+                        try append(position, n - position)
+                        break
+                    }
+                }
+                try append(position, cut + 1 - position)
+                try close()
+                try open()
+                position = cut + 1
+            }
+        }
+        try close()
+        return chunks
+    }
+}

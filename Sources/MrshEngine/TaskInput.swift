@@ -1,0 +1,38 @@
+import MrshPlan
+
+/// One readable input of a map task: a byte region of a local file and the name `tag file` reports.
+struct TaskInput: Sendable {
+    var path: String
+    var offset: Int64
+    var length: Int64
+    var name: String
+    /// The file is a fetched copy to delete after use.
+    var isTemporaryCopy: Bool
+
+    /// Makes every split of a task readable here (blobs through the fetcher).
+    static func resolve(_ splits: [InputSplit], fetcher: any BlobFetcher, scratch: String) async throws -> [TaskInput] {
+        var inputs: [TaskInput] = []
+        do {
+            for split in splits {
+                switch split {
+                case .file(let path, let offset, let length):
+                    inputs.append(TaskInput(path: path, offset: offset, length: length, name: path, isTemporaryCopy: false))
+                case .blob(let location):
+                    let bytes = try await fetcher.fetch(location, partition: nil, scratch: scratch)
+                    inputs.append(
+                        TaskInput(
+                            path: bytes.path, offset: bytes.range.lowerBound, length: Int64(bytes.range.count),
+                            name: "-", isTemporaryCopy: bytes.isTemporaryCopy))
+                }
+            }
+        } catch {
+            removeCopies(inputs)
+            throw error
+        }
+        return inputs
+    }
+
+    static func removeCopies(_ inputs: [TaskInput]) {
+        for input in inputs where input.isTemporaryCopy { FileIO.unlinkQuietly(input.path) }
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import MrshShell
+
+/// `mrsh`: the shell, a one-shot statement (`-e`), or a subcommand.
+struct MrshCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mrsh",
+        abstract: "A MapReduce shell: pipelines of text operators run on a MapReduce engine.",
+        discussion: """
+            Without arguments on a terminal, starts the interactive shell; with standard input that is not a
+            terminal, reads a script from it. Exit status: 0 success, 2 usage or script error (nothing ran),
+            1 a job failed at run time.
+
+            Example: mrsh -e 'read "logs/*" | map words | reduce count | sort by value desc | take 10'
+            """,
+        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self]
+    )
+
+    @Option(name: [.short, .customLong("execute")], help: ArgumentHelp("Run one statement and exit.", valueName: "statement"))
+    var execute: String?
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let status: Int32
+        if let execute {
+            status = await Launcher(options: options).runScript(execute, sourceName: "<command line>")
+        } else {
+            status = await Launcher(options: options).runShell()
+        }
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// `mrsh run FILE`: runs a script.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a script of mrsh statements ('-' reads it from standard input)."
+    )
+
+    @Argument(help: ArgumentHelp("The script to run.", valueName: "file.mr"))
+    var file: String
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let launcher = Launcher(options: options)
+        let source: String
+        do {
+            source = try ScriptFile.read(file)
+        } catch {
+            StandardError.write("mrsh: error: \(error)\n")
+            throw ExitCode(2)
+        }
+        let status = await launcher.runScript(source, sourceName: file == "-" ? "<stdin>" : file, scriptFromStandardInput: file == "-")
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+/// Reads a script file, with errors that name the file.
+enum ScriptFile {
+    struct ReadError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func read(_ path: String) throws -> String {
+        if path == "-" {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            return String(decoding: data, as: UTF8.self)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ReadError(description: "cannot read script '\(path)': no such file")
+        }
+        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+            throw ReadError(description: "cannot read script '\(path)': \(isDirectory.boolValue ? "it is a directory" : "permission denied")")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+}

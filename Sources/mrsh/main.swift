@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MrshShell
+
+// One place decides every exit status: 0 success, 2 usage or script error, 1 a job that failed.
+signal(SIGPIPE, SIG_IGN)
+
+// Logs go to standard error: warnings by default, every task's trace with --verbose or MRSH_VERBOSE=1.
+let verbose = CommandLine.arguments.contains("--verbose")
+    || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = verbose ? .debug : .warning
+    return handler
+}
+do {
+    // Dispatch by type: calling `run()` on an existential picks ParsableCommand's synchronous default.
+    switch try MrshCommand.parseAsRoot() {
+    case let command as MrshCommand: try await command.run()
+    case let command as RunCommand: try await command.run()
+    case let command as CoordinatorCommand: try await command.run()
+    case let command as WorkerCommand: try await command.run()
+    case var command: try command.run()
+    }
+    exit(0)
+} catch {
+    let code = MrshCommand.exitCode(for: error)
+    let message = MrshCommand.fullMessage(for: error)
+    if code == .success {
+        if !message.isEmpty { StandardOutput.write(message + "\n") }
+        exit(0)
+    }
+    if !message.isEmpty { StandardError.write(message + "\n") }
+    // ArgumentParser reports usage errors as EX_USAGE (64); mrsh's contract says 2.
+    exit(code == .validationFailure ? 2 : code.rawValue)
+}

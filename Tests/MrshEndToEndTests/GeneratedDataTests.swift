@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+/// Pipelines over generated files, checked against a straightforward computation in the test.
+@Suite("generated data")
+struct GeneratedDataTests {
+    /// A seeded generator (SplitMix64), so failures reproduce.
+    struct Seeded: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    static let vocabulary = ["the", "The", "map", "reduce", "Straße", "größe", "καλημέρα", "κόσμε", "日本語",
+                             "naïve", "café", "a", "I", "worker", "error", "Error", "ÉCOLE", "x"]
+    static let separators = [" ", "  ", ", ", ". ", " — ", " 42 ", "\t", " (", ") ", "-", "'", " 😀 "]
+
+    /// Oracle: words are maximal runs of Unicode scalars with general category L*.
+    static func words(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = String.UnicodeScalarView()
+        for scalar in line.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
+                current.append(scalar)
+            default:
+                if !current.isEmpty { words.append(String(current)); current = String.UnicodeScalarView() }
+            }
+        }
+        if !current.isEmpty { words.append(String(current)) }
+        return words
+    }
+
+    static func byteOrder(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
+
+    static func generateText(lines: Int, seed: UInt64) -> String {
+        var rng = Seeded(state: seed)
+        var text = ""
+        for _ in 0..<lines {
+            let count = Int.random(in: 0...12, using: &rng)
+            for _ in 0..<count {
+                text += vocabulary.randomElement(using: &rng) ?? "x"
+                text += separators.randomElement(using: &rng) ?? " "
+            }
+            text += Bool.random(using: &rng) ? "\n" : "\r\n"
+        }
+        return text
+    }
+
+    @Test("word count over Unicode text with CRLF, many splits and reducers")
+    func wordCount() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var expected: [String: Int] = [:]
+        for index in 0..<5 {
+            let text = Self.generateText(lines: 400, seed: UInt64(index + 1))
+            try dir.write("text/f\(index).txt", text)
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+                var line = String(line)
+                if line.hasSuffix("\r") { line.removeLast() }
+                for word in Self.words(line) { expected[word, default: 0] += 1 }
+            }
+        }
+        let result = try MrshProcess.run(
+            ["-e", #"read "text/*.txt" | map words | reduce count"#, "--split-size", "2K", "--reducers", "4",
+             "--quiet"], directory: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = expected.keys.sorted(by: Self.byteOrder).map { "\($0)\t\(expected[$0] ?? 0)" }
+        #expect(result.stdout == lines.map { $0 + "\n" }.joined())
+    }
+
+    @Test("grep with a regex keeps matching lines in input order")
+    func grepRegex() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let text = Self.generateText(lines: 2000, seed: 99).replacingOccurrences(of: "\r\n", with: "\n")
+        try dir.write("log.txt", text)
+        let result = try MrshProcess.run(["-e", #"read "log.txt" | grep /[Ee]rror (the|a) /"#, "--split-size", "3K",
+                                          "--quiet"], directory: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let regex = try NSRegularExpression(pattern: "[Ee]rror (the|a) ")
+        let expected = text.split(separator: "\n").map(String.init).filter {
+            regex.firstMatch(in: $0, range: NSRange($0.startIndex..., in: $0)) != nil
+        }
+        #expect(!expected.isEmpty)
+        #expect(result.stdout == expected.map { $0 + "\n" }.joined())
+        let negated = try MrshProcess.run(["-e", #"read "log.txt" | grep not "e" | count"#, "--quiet"], directory: dir.url)
+        let allLines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()  // text ends with \n
+        #expect(negated.stdout == "\(allLines.filter { !$0.contains("e") }.count)\n")
+    }
+
+    @Test("sort is one total order across several reducers, ascending and descending")
+    func sortTotalOrder() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var rng = Seeded(state: 7)
+        var records: [String] = []
+        for _ in 0..<3000 {
+            let key = String((0..<10).map { _ in Character(Unicode.Scalar(UInt8.random(in: 0x21...0x7e, using: &rng))) })
+            records.append(key + "  " + String(UInt64.random(in: 0...UInt64.max, using: &rng), radix: 16))
+        }
+        try dir.write("records.txt", records.joined(separator: "\n") + "\n")
+        let result = try MrshProcess.run(["-e", #"read "records.txt" | sort by record"#, "--split-size", "16K",
+                                          "--reducers", "5", "--quiet"], directory: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == records.sorted(by: Self.byteOrder).map { $0 + "\n" }.joined())
+        let out = try MrshProcess.run(["-e", #"read "records.txt" | sort by record desc | write sorted"#,
+                                       "--split-size", "16K", "--reducers", "5", "--quiet"], directory: dir.url)
+        #expect(out.status == 0, "\(out.stderr)")
+        let parts = try FileManager.default.contentsOfDirectory(atPath: dir.file("sorted").path)
+            .filter { $0.hasPrefix("part-") }.sorted()
+        #expect(parts.count == 5)
+        let concatenated = try parts.map { try String(contentsOf: dir.file("sorted/\($0)"), encoding: .utf8) }.joined()
+        #expect(concatenated == records.sorted { Self.byteOrder($1, $0) }.map { $0 + "\n" }.joined())
+    }
+
+    @Test("odd files: empty, no final newline, CRLF, a line longer than the split, invalid UTF-8")
+    func oddFiles() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("in/0-empty.txt", "")
+        try dir.write("in/1-nonewline.txt", "alpha beta")
+        try dir.write("in/2-crlf.txt", "gamma\r\ndelta\r\n")
+        let long = String(repeating: "long ", count: 5000)  // 25 KB on one line, splits of 4 KB
+        try dir.write("in/3-long.txt", "before\n" + long + "\nafter\n")
+        try dir.write("in/4-invalid.txt", bytes: Array("ok ".utf8) + [0xFF, 0xFE] + Array("fine\n".utf8))
+        let result = try MrshProcess.run(["-e", #"read "in/*" | map words | reduce count"#, "--split-size", "4K",
+                                          "--quiet"], directory: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "after\t1\nalpha\t1\nbefore\t1\nbeta\t1\ndelta\t1\nfine\t1\ngamma\t1\nlong\t5000\nok\t1\n")
+        let lines = try MrshProcess.run(["-e", #"read "in/*" | count"#, "--split-size", "4K", "--quiet"],
+                                        directory: dir.url)
+        #expect(lines.stdout == "7\n")
+    }
+
+    @Test("thousands of small files")
+    func manySmallFiles() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for index in 0..<2000 {
+            try dir.write("many/f\(String(format: "%04d", index)).txt", "w\(index % 7) common\n")
+        }
+        let result = try MrshProcess.run(["-e", #"read "many/*.txt" | split | pick 1 | reduce count"#, "--quiet"],
+                                         directory: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let expected = (0..<7).map { k in "w\(k)\t\((0..<2000).filter { $0 % 7 == k }.count)\n" }.joined()
+        #expect(result.stdout == expected)
+    }
+}
