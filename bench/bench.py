@@ -56,6 +56,7 @@ from gen_data import parse_size  # noqa: E402  (same size syntax as the generato
 # mrsh's commands are built by mrsh_cmd() because the statement needs its own quoting.
 GNU_WC = ("cat {in}/* | LC_ALL=C tr -cs 'A-Za-z' '\\n' | LC_ALL=C sort --parallel=2 -S 4G "
           "| LC_ALL=C uniq -c > {out}")
+WARM_EXTRA = 10  # extra queries of the warm-workers script
 SUM = " | awk '{{s+=$1}} END {{print \"COUNT=\" s}}'"
 TOOLS = {
     "wc": [
@@ -92,21 +93,27 @@ TOOLS = {
         ("gnu-sort-uniq", GNU_WC, "uniq", None),
         ("mrsh", "wc", "parts-tab", "mrsh"),
     ],
+    # a script of 1 and of 1 + WARM_EXTRA trivial queries: the difference is the cost of a query on warm workers
+    "warm": [
+        ("mrsh-1q", "warm", "count", "mrsh"),
+        ("mrsh-%dq" % (1 + WARM_EXTRA), "warm", "count", "mrsh"),
+    ],
 }
 MRSH_STATEMENTS = {
     "wc": 'read {in} | map words | reduce count | write {out}',
     "grep-count": 'read {in} | grep "error" | count',
     "grep-out": 'read {in} | grep "error" | write {out}',
     "sort": 'read {in} | sort by record | write {out}',
+    "warm": 'read {in} | count',
 }
 TASK_GROUPS = {"wc": ["wc"], "grep": ["grep-count", "grep-out"], "grep-count": ["grep-count"],
-               "grep-out": ["grep-out"], "sort": ["sort"], "oneshot": ["oneshot"]}
-KIND = {"wc": "text", "grep-count": "log", "grep-out": "log", "sort": "sort", "oneshot": "oneshot"}
+               "grep-out": ["grep-out"], "sort": ["sort"], "oneshot": ["oneshot"], "warm": ["warm"]}
+KIND = {"wc": "text", "grep-count": "log", "grep-out": "log", "sort": "sort", "oneshot": "oneshot", "warm": "oneshot"}
 SAMPLE = {"wc": "text-10m", "grep-count": "log-10m", "grep-out": "log-10m", "sort": "sort-10m"}
 # the limit of each task: the fastest of these rows on the same data (for grep, a complete grep costs
 # no more than reading: ripgrep's reads on 2 threads match the plain read loop)
 LIMITS = {"wc": ["limit-c"], "oneshot": ["limit-c"], "sort": ["limit-sort"],
-          "grep-count": ["limit-read", "ripgrep"], "grep-out": ["limit-read", "ripgrep"]}
+          "grep-count": ["limit-read", "ripgrep"], "grep-out": ["limit-read", "ripgrep"], "warm": []}
 
 
 def mrsh_string(s):
@@ -114,9 +121,13 @@ def mrsh_string(s):
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def mrsh_cmd(kind, idir, out, mrsh, workers, extra):
+def mrsh_cmd(kind, idir, out, mrsh, workers, extra, queries=1):
+    """The mrsh command of a row; queries > 1 runs the statement that many times as a script (`run -`)."""
     stmt = MRSH_STATEMENTS[kind].format(**{"in": mrsh_string(idir + "/*"), "out": mrsh_string(out)})
-    return "%s --workers %d --quiet %s-e %s" % (shlex.quote(mrsh), workers, extra, shlex.quote(stmt))
+    base = "%s --workers %d --quiet %s" % (shlex.quote(mrsh), workers, extra)
+    if queries == 1:
+        return base + "-e " + shlex.quote(stmt)
+    return "printf '%%s\\n' %s | %srun -" % (" ".join([shlex.quote(stmt)] * queries), base)
 
 
 def available(req, mrsh):
@@ -393,6 +404,8 @@ def reference(task, d):
         return ref_wc(d)
     if task == "grep-count":
         return len(ref_grep_lines(d))
+    if task == "warm":
+        return sum(open(f, "rb").read().count(b"\n") for f in files_of(d))
     if task == "grep-out":
         return line_set_digest(ref_grep_lines(d))
     return ref_sort(d)
@@ -471,8 +484,8 @@ def main():
     ap.add_argument("data_dir")
     ap.add_argument("--size", type=parse_size, default=GiB,
                     help="size of each data set: text, log and sort (default 1GiB, the standard sets; e.g. 64MiB)")
-    ap.add_argument("--tasks", default="wc,grep,sort,oneshot",
-                    help="comma list of wc, grep (= grep-count,grep-out), grep-count, grep-out, sort, oneshot")
+    ap.add_argument("--tasks", default="wc,grep,sort,oneshot,warm",
+                    help="comma list of wc, grep (= grep-count,grep-out), grep-count, grep-out, sort, oneshot, warm")
     ap.add_argument("--runs", type=int, default=3, help="timed runs per row (the median is reported)")
     ap.add_argument("--warmup", type=int, default=1, help="untimed runs before them")
     ap.add_argument("--workers", default="2",
@@ -499,7 +512,7 @@ def main():
     tasks = []
     for t in filter(None, a.tasks.split(",")):
         if t not in TASK_GROUPS:
-            ap.error("unknown task %r (wc, grep, grep-count, grep-out, sort, oneshot)" % t)
+            ap.error("unknown task %r (wc, grep, grep-count, grep-out, sort, oneshot, warm)" % t)
         tasks += [g for g in TASK_GROUPS[t] if g not in tasks]
     try:
         workers = [int(w) for w in a.workers.split(",") if w]
@@ -547,12 +560,12 @@ def main():
     fmtargs = {"bin": bindir, "peers": PEERS, "py": shlex.quote(sys.executable)}
 
     def dataset(t):
-        if t == "oneshot":
+        if KIND[t] == "oneshot":
             return os.path.join(data, "oneshot-1mib", "text")
         return os.path.join(root, KIND[t])
 
     def sample(t):
-        return dataset(t) if t == "oneshot" else os.path.join(root, SAMPLE[t])
+        return dataset(t) if KIND[t] == "oneshot" else os.path.join(root, SAMPLE[t])
 
     def tools_for(t):
         out = []
@@ -568,7 +581,8 @@ def main():
     def command(t, name, cmd, idir, out):
         if name.startswith("mrsh"):
             w = int(name[len("mrsh-w"):]) if name.startswith("mrsh-w") else workers[0]
-            return mrsh_cmd(cmd, idir, out, mrsh, w, a.mrsh_args + " " if a.mrsh_args else "")
+            queries = int(name[len("mrsh-"):-1]) if t == "warm" else 1
+            return mrsh_cmd(cmd, idir, out, mrsh, w, a.mrsh_args + " " if a.mrsh_args else "", queries)
         return cmd.format(**{"in": shlex.quote(idir), "out": shlex.quote(out)}, **fmtargs)
 
     for t in tasks:
@@ -659,6 +673,11 @@ def main():
             save()
 
     table = make_table(results)
+    wq = {r["tool"]: r["wall_median"] for r in results if r["task"] == "warm" and "wall_median" in r}
+    if len(wq) == 2:
+        report["warm_query_s"] = (wq["mrsh-%dq" % (1 + WARM_EXTRA)] - wq["mrsh-1q"]) / WARM_EXTRA
+        table += ("\n\nA query on warm workers (`read ONE_MIB_FILE | count` in a script, %d extra queries): "
+                  "%.1f ms each." % (WARM_EXTRA, report["warm_query_s"] * 1000))
     print()
     print(table)
     print("\n(results: %s)" % json_path)
@@ -683,9 +702,9 @@ def make_table(results):
         lim = [x["wall_median"] for x in results if "wall_median" in x and x["set"] == r["set"]
                and x["tool"] in LIMITS[r["task"]] and (x["task"] == r["task"] or x["tool"] == "limit-read")]
         ratio = ("%.1f" % (r["wall_median"] / min(lim))) if lim else "-"
-        lines.append("| %s | %s (%.0f MB) | %s | %.3f (%.3f-%.3f) | %.0f | %s | %.0f | %.2f | %.2f | %s |" % (
+        lines.append("| %s | %s (%.0f MB) | %s | %.3f (%.3f-%.3f) | %s | %s | %.0f | %.2f | %.2f | %s |" % (
             r["task"], r["set"], r["bytes"] / 1e6, r["tool"], r["wall_median"], r["wall_min"], r["wall_max"],
-            r["mbps"], ratio, r["maxrss_mb"], r["cpu_median"], r["foreign_cores"], r["check"]))
+            "-" if r["task"] == "warm" else "%.0f" % r["mbps"], ratio, r["maxrss_mb"], r["cpu_median"], r["foreign_cores"], r["check"]))
     return "\n".join(lines)
 
 
