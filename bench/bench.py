@@ -452,7 +452,7 @@ def describe(task, got, ref):
         ex = ", ".join("%s: %s vs %s" % (w.decode("latin-1"), got.get(w), ref.get(w)) for w in sorted(diff)[:3])
         return "%d distinct, %d words (reference %d, %d); %d words differ, e.g. %s" % (
             len(got), sum(got.values()), len(ref), sum(ref.values()), len(diff), ex)
-    if task == "grep-count":
+    if task in ("grep-count", "warm"):
         return "count %s (reference %d)" % (got, ref)
     return "md5 %s (reference %s)" % (got, ref)
 
