@@ -45,6 +45,16 @@ final class EmbeddedClusterRunner: JobRunner {
         }
     }
 
+    /// The worker processes, for the shell's `:workers`.
+    func workers() async -> [ShellWorker] {
+        guard let cluster = try? await startup.value else { return [] }
+        return await cluster.coordinator.workers().map {
+            ShellWorker(
+                name: $0.name, state: "connected", running: 0, completed: $0.completedTasks,
+                detail: "\($0.slots) slot\($0.slots == 1 ? "" : "s"), shuffle \($0.shuffleAddress)")
+        }
+    }
+
     /// Stops the coordinator and the worker processes and removes their files.
     func shutdown() async {
         if let cluster = try? await startup.value { await cluster.shutdown() }

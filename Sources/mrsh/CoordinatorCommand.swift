@@ -40,7 +40,6 @@ struct CoordinatorCommand: AsyncParsableCommand {
             StandardErrorText.write("mrsh coordinator: error: \(error)\n")
             throw ExitCode(2)
         }
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
         let directory = scratch ?? (NSTemporaryDirectory() + "mrsh-coordinator-\(getpid())")
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)

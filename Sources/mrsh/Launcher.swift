@@ -44,8 +44,24 @@ struct Launcher {
         return status
     }
 
-    /// The interactive shell on a terminal; a script read from standard input otherwise.
+    /// The interactive shell on a terminal; a script read from standard input otherwise (like `mrsh run -`).
     func runShell() async -> Int32 {
+        if isatty(0) == 1 {
+            let console = StandardConsole(liveProgress: false)
+            let runner: RunnerHandle
+            do {
+                runner = try makeRunner(console: console)
+            } catch {
+                console.error(error.message)
+                return error.status
+            }
+            var sessionOptions = self.sessionOptions
+            sessionOptions.useColor = isatty(2) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+            let backend = SessionShellBackend(runner: runner.jobs, options: sessionOptions, workers: runner.workers)
+            let status = await runInteractiveShell(backend: backend, configuration: ShellConfiguration(quiet: options.quiet))
+            await runner.shutdown()
+            return status
+        }
         let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         return await runScript(source, sourceName: "<stdin>", scriptFromStandardInput: true)
     }
@@ -80,7 +96,10 @@ struct Launcher {
         if options.inProcess {
             do {
                 let engine = try Engine(options: engineOptions)
-                return RunnerHandle(jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() })
+                let workers: @Sendable () async -> [ShellWorker] = {
+                    engine.executors.map { ShellWorker(name: $0.name, state: "thread", running: 0, completed: 0) }
+                }
+                return RunnerHandle(jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() }, workers: workers)
             } catch {
                 throw LaunchError(status: 1, message: "cannot start the engine: \(error)")
             }
@@ -89,7 +108,7 @@ struct Launcher {
         logger.logLevel = options.isVerbose ? .debug : .error
         let runner = EmbeddedClusterRunner(
             workers: options.workers ?? EngineOptions.cores, settings: jobSettings, logger: logger)
-        return RunnerHandle(jobs: runner, shutdown: { await runner.shutdown() })
+        return RunnerHandle(jobs: runner, shutdown: { await runner.shutdown() }, workers: { await runner.workers() })
     }
 
     private func makeRemoteRunner(_ cluster: String, environment: [String: String]) throws(LaunchError) -> RunnerHandle {
@@ -122,10 +141,11 @@ struct LaunchError: Error {
     var message: String
 }
 
-/// A job runner and how to stop it.
+/// A job runner, how to stop it, and the rows of the shell's `:workers`.
 struct RunnerHandle: Sendable {
     var jobs: any JobRunner
     var shutdown: @Sendable () async -> Void
+    var workers: @Sendable () async -> [ShellWorker] = { [] }
 }
 
 /// The in-process engine as a session's job runner.

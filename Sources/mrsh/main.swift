@@ -6,12 +6,14 @@ import MrshShell
 // One place decides every exit status: 0 success, 2 usage or script error, 1 a job that failed.
 signal(SIGPIPE, SIG_IGN)
 
-// Logs go to standard error: warnings by default, every task's trace with --verbose or MRSH_VERBOSE=1.
+// Logs go to standard error: warnings by default (a long-lived coordinator or worker: its info log of
+// workers and tasks), every task's trace with --verbose or MRSH_VERBOSE=1.
 let verbose = CommandLine.arguments.contains("--verbose")
     || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true
+let quietLevel: Logger.Level = ["coordinator", "worker"].contains(CommandLine.arguments.dropFirst().first ?? "") ? .info : .warning
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
-    handler.logLevel = verbose ? .debug : .warning
+    handler.logLevel = verbose ? .debug : quietLevel
     return handler
 }
 

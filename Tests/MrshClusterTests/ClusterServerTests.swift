@@ -93,10 +93,12 @@ private let hostileInputs: [(String, [UInt8])] = [
             try await client.run(plan, standardInput: nil, workingDirectory: "/", output: { _ in }, progress: { _ in })
         }
         // Wait until the job runs on the coordinator, then cancel like Ctrl-C does.
-        try await Task.sleep(for: .milliseconds(300))
+        let clock = ContinuousClock()
+        let startDeadline = clock.now + .seconds(10)
+        while !runner.started.marked && clock.now < startDeadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(runner.started.marked, "the job never started")
         job.cancel()
         await #expect(throws: (any Error).self) { _ = try await job.value }
-        let clock = ContinuousClock()
         let deadline = clock.now + .seconds(10)
         while !runner.sawCancel.marked && clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(runner.sawCancel.marked)

@@ -51,12 +51,15 @@ struct FakeRunner: ClusterPlanRunner {
     var tasks = 6
     var block = false
     let sawCancel = CancelProbe()
+    /// Marked when a blocking run has started on the coordinator.
+    let started = CancelProbe()
 
     func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
         fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
     ) async throws -> RunReport {
         if block {
+            started.mark()
             do {
                 try await Task.sleep(for: .seconds(60))
             } catch {
