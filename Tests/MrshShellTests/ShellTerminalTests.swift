@@ -3,7 +3,7 @@ import Testing
 
 /// Drives the real `mrsh` binary through a pseudo-terminal: prompts, tables, multi-line statements,
 /// completion, history and its persistence, Ctrl-C during a job, and errors that never leave the shell.
-@Suite(.serialized, .enabled(if: MrshBinary.startsShell, "the mrsh CLI does not start the shell yet"))
+@Suite(.serialized)
 struct ShellTerminalTests {
     /// A temporary directory with a small text file and a history file location.
     final class Workspace {
@@ -97,7 +97,8 @@ struct ShellTerminalTests {
         // A job slow by construction: many lines, cut into tiny splits.
         let line = String(repeating: "lorem ipsum dolor sit amet ", count: 4) + "\n"
         try String(repeating: line, count: 200_000).write(toFile: workspace.directory + "/big.txt", atomically: true, encoding: .utf8)
-        let shell = try workspace.start(["--in-process", "--split-size", "4K"])
+        // Real worker processes: Ctrl-C must cancel the job on them and leave them usable.
+        let shell = try workspace.start(["--workers", "2", "--split-size", "4K"])
         shell.send("this line is abandoned\u{03}")
         try shell.expect("mrsh> ")
         shell.send("read \"big.txt\" | map words | reduce count\r")
@@ -132,16 +133,5 @@ enum MrshBinary {
         if let beside, FileManager.default.isExecutableFile(atPath: beside) { return beside }
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/mrsh").path
-    }()
-
-    /// True once the CLI starts the shell (its entry point calls `runInteractiveShell`).
-    static let startsShell: Bool = {
-        let sources = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Sources/mrsh")
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: sources.path)) ?? []
-        let wired = files.contains { name in
-            (try? String(contentsOfFile: sources.appendingPathComponent(name).path, encoding: .utf8))?.contains("runInteractiveShell") ?? false
-        }
-        return wired && FileManager.default.isExecutableFile(atPath: path)
     }()
 }
