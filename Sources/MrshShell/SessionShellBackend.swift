@@ -76,7 +76,7 @@ final class ForwardingConsole: SessionConsole {
     func explain(_ text: String) { output?.message(text) }
     func progress(_ progress: JobProgress) { output?.progress(ShellProgress(progress)) }
     func finished(_ summary: JobSummary, show: Bool) {
-        if show { output?.summary(summary.description) }
+        if show { output?.summary(SummaryLine.render(summary)) }
     }
 }
 

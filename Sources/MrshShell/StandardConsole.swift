@@ -32,7 +32,7 @@ public final class StandardConsole: SessionConsole {
 
     public func finished(_ summary: JobSummary, show: Bool) {
         progressLine?.clear()
-        if show { StandardError.write("mrsh: \(summary)\n") }
+        if show { StandardError.write("mrsh: " + SummaryLine.render(summary) + "\n") }
     }
 }
 
