@@ -32,9 +32,11 @@ public func fuzzParser(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         }
     case .failure(let list):
         precondition(!list.diagnostics.isEmpty, "a failed parse without diagnostics")
-        for diagnostic in list.diagnostics {
+        for (number, diagnostic) in list.diagnostics.enumerated() {
             index.check(diagnostic.range, "diagnostic '\(diagnostic.message)'")
             precondition(!diagnostic.message.isEmpty, "empty diagnostic message")
+            // Rendering one diagnostic alone scans the source for its line: keep the harness linear.
+            guard number < 16 else { continue }
             let plain = diagnostic.render(source: source, fileName: "fuzz.mr")
             let position = "fuzz.mr:\(diagnostic.range.start.line):\(diagnostic.range.start.column)"
             precondition(plain.contains(position), "rendered diagnostic lacks \(position)")
