@@ -6,7 +6,10 @@ let package = Package(
     name: "mrsh",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "mrsh", targets: ["mrsh"])
+        .executable(name: "mrsh", targets: ["mrsh"]),
+        // For the fuzzing package in fuzz/ (a separate package can only depend on products).
+        .library(name: "MrshLanguage", targets: ["MrshLanguage"]),
+        .library(name: "MrshWire", targets: ["MrshWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -13,10 +13,15 @@ extension Diagnostic {
     /// ```
     /// The caret runs under the range on its first line (at least one `^`); tabs become spaces in both lines.
     public func render(source: String, fileName: String, useColor: Bool = false) -> String {
+        render(lineText: Self.line(range.start.line, of: source), fileName: fileName, useColor: useColor)
+    }
+
+    /// `render(source:fileName:useColor:)` given the text of the range's first line (callers rendering many
+    /// diagnostics of one source find the lines once, rather than scanning the source per diagnostic).
+    func render(lineText: Substring, fileName: String, useColor: Bool) -> String {
         let style = Style(enabled: useColor)
         let lineNumber = String(range.start.line)
         let pad = String(repeating: " ", count: lineNumber.count)
-        let lineText = Self.line(range.start.line, of: source)
         let (shown, caretStart, caretWidth) = Self.layout(
             lineText, startColumn: range.start.column,
             endColumn: range.end.line == range.start.line ? range.end.column : Int.max)
@@ -32,6 +37,23 @@ extension Diagnostic {
         if let help { out.append(pad + " " + style.blue("=") + " " + style.bold("help") + ": " + help) }
         if let note { out.append(pad + " " + style.blue("=") + " " + style.bold("note") + ": " + note) }
         return out.joined(separator: "\n")
+    }
+
+    /// The text of every line of `source`, without line breaks: `lines(of: s)[n - 1] == line(n, of: s)`.
+    static func lines(of source: String) -> [Substring] {
+        var lines: [Substring] = []
+        var start = source.startIndex
+        var index = source.startIndex
+        let utf8 = source.utf8
+        while index < utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "\n") {
+                lines.append(source[start..<index])
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        lines.append(source[start...])
+        return lines
     }
 
     /// The text of 1-based line `number` without its line break (empty past the end).

@@ -33,9 +33,15 @@ public struct DiagnosticList: Error, Sendable, Hashable {
     public var diagnostics: [Diagnostic]
     public init(_ diagnostics: [Diagnostic]) { self.diagnostics = diagnostics }
 
-    /// Each diagnostic rendered, separated by a blank line.
+    /// Each diagnostic rendered, separated by a blank line. Linear in the source and the diagnostics: the
+    /// source's lines are found once, not once per diagnostic.
     public func render(source: String, fileName: String, useColor: Bool = false) -> String {
-        diagnostics.map { $0.render(source: source, fileName: fileName, useColor: useColor) }
-            .joined(separator: "\n\n")
+        let lines = Diagnostic.lines(of: source)
+        return diagnostics.map { diagnostic in
+            let number = diagnostic.range.start.line
+            let text = number >= 1 && number <= lines.count ? lines[number - 1] : ""
+            return diagnostic.render(lineText: text, fileName: fileName, useColor: useColor)
+        }
+        .joined(separator: "\n\n")
     }
 }

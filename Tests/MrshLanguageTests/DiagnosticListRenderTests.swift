@@ -1,0 +1,33 @@
+import MrshLanguage
+import Testing
+
+/// `DiagnosticList.render` on scripts with many bad statements (found by fuzz/FuzzParser: it scanned the
+/// source from the start for every diagnostic, so a 400 KB script of bad lines took minutes to report).
+@Suite struct DiagnosticListRenderTests {
+    @Test func rendersLikeEachDiagnosticAlone() throws {
+        let source = "read x | mapp w\r\n\n\tread y | take -1 ; read z | count @\nread \"é\" | sort by vlaue"
+        guard case .failure(let list) = parseScript(source) else {
+            Issue.record("the script parsed")
+            return
+        }
+        #expect(list.diagnostics.count >= 3)
+        let alone = list.diagnostics.map { $0.render(source: source, fileName: "job.mr", useColor: true) }
+        #expect(list.render(source: source, fileName: "job.mr", useColor: true) == alone.joined(separator: "\n\n"))
+    }
+
+    @Test func manyBadStatementsRenderInLinearTime() throws {
+        let lines = 20_000
+        let source = String(repeating: "read x | mapp words\n", count: lines)
+        guard case .failure(let list) = parseScript(source) else {
+            Issue.record("the script parsed")
+            return
+        }
+        #expect(list.diagnostics.count == lines)
+        let clock = ContinuousClock()
+        var rendered = ""
+        let elapsed = clock.measure { rendered = list.render(source: source, fileName: "job.mr") }
+        #expect(rendered.hasSuffix("\(lines) | read x | mapp words\n      |          ^^^^\n      = help: did you mean 'map'?"))
+        // Linear: well under a second even in a debug build; the quadratic version took minutes.
+        #expect(elapsed < .seconds(10))
+    }
+}
