@@ -15,7 +15,9 @@ import Testing
         #expect(list.render(source: source, fileName: "job.mr", useColor: true) == alone.joined(separator: "\n\n"))
     }
 
-    @Test func manyBadStatementsRenderInLinearTime() throws {
+    /// A script of many bad statements renders every diagnostic with its own line. (The quadratic renderer
+    /// this replaced took minutes here: a regression shows as a slow suite, not as a timed assertion.)
+    @Test func manyBadStatementsRenderEachLine() throws {
         let lines = 20_000
         let source = String(repeating: "read x | mapp words\n", count: lines)
         guard case .failure(let list) = parseScript(source) else {
@@ -23,11 +25,7 @@ import Testing
             return
         }
         #expect(list.diagnostics.count == lines)
-        let clock = ContinuousClock()
-        var rendered = ""
-        let elapsed = clock.measure { rendered = list.render(source: source, fileName: "job.mr") }
+        let rendered = list.render(source: source, fileName: "job.mr")
         #expect(rendered.hasSuffix("\(lines) | read x | mapp words\n      |          ^^^^\n      = help: did you mean 'map'?"))
-        // Linear: well under a second even in a debug build; the quadratic version took minutes.
-        #expect(elapsed < .seconds(10))
     }
 }
