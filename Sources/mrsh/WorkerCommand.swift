@@ -72,7 +72,8 @@ struct WorkerCommand: AsyncParsableCommand {
             id: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
         let handler: EngineTaskHandler
         do {
-            handler = try EngineTaskHandler(scratch: scratchDirectory)
+            handler = try EngineTaskHandler(
+                scratch: scratchDirectory, slowdown: WorkerCommand.testSlowdown(id: options.id))
         } catch {
             StandardErrorText.write("mrsh worker: error: cannot use scratch directory '\(scratchDirectory)': \(error)\n")
             throw ExitCode(1)
@@ -102,6 +103,16 @@ struct WorkerCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
+    }
+}
+
+extension WorkerCommand {
+    /// Test hook: `MRSH_TEST_SLOW_WORKER=<worker id>:<ms per record>` slows map tasks of that worker only.
+    static func testSlowdown(id: String) -> Double {
+        guard let value = ProcessInfo.processInfo.environment["MRSH_TEST_SLOW_WORKER"] else { return 0 }
+        let fields = value.split(separator: ":")
+        guard fields.count == 2, fields[0] == id, let ms = Double(fields[1]), ms > 0 else { return 0 }
+        return ms
     }
 }
 
