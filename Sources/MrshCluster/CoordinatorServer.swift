@@ -233,6 +233,10 @@ public final class CoordinatorServer: Sendable {
                 submission, run: run, standardInput: stdinFD, executors: executors, source: pool, fetcher: fetcher,
                 output: output, progress: { connection.sendSoon(.progress($0)) })
             try output.flush()
+            // Workers that joined during the run count too.
+            for e in await pool.executors where !executors.contains(where: { $0 === e }) {
+                report.tasksPerWorker[e.name] = e.completedTasks
+            }
             for e in executors { report.tasksPerWorker[e.name] = e.completedTasks - (before[e.name] ?? 0) }
             report.parallelMapWorkers = activity.peak
             return report
@@ -284,6 +288,10 @@ extension CoordinatorServer {
                 executors: executors, source: pool, fetcher: makeFetcher(), output: output, progress: progress)
             for e in await pool.executors { e.send(.endRun(run: run)) }
             var report = RunReport(summary)
+            // Workers that joined during the run count too.
+            for e in await pool.executors where !executors.contains(where: { $0 === e }) {
+                report.tasksPerWorker[e.name] = e.completedTasks
+            }
             for e in executors { report.tasksPerWorker[e.name] = e.completedTasks - (before[e.name] ?? 0) }
             report.parallelMapWorkers = activity.peak
             logger.debug("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")

@@ -305,7 +305,7 @@ struct JobScheduler {
                 return
             }
             if let blob = info?.unavailableBlob, recomputable(blob) {
-                logger.info("\(name) of job \(spec.id) cannot fetch from \(blob.holder): recomputing its outputs")
+                logger.info("\(name) of job \(spec.id) cannot fetch from \(blob.holder) (\(cause)): recomputing its outputs")
                 guard case .retry = fail(key, counts: false) else { return }
                 retries += 1
                 recomputed += recompute(heldBy: blob.holder, avoid: executors.firstIndex { $0.name == blob.holder })
