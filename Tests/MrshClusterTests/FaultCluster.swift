@@ -54,14 +54,14 @@ final class FaultCluster: Sendable {
 
     /// Starts one more worker; returns its id.
     @discardableResult
-    func addWorker(environment extra: [String: String] = [:], retry: Double = 5) throws -> String {
+    func addWorker(environment extra: [String: String] = [:], retry: Double = 5, scratch: String? = nil) throws -> String {
         let number = nextID.value
         nextID.set(number + 1)
         let id = "w\(number)"
         let child = try Child(
             mrsh: [
                 "worker", "--join", address.value, "--token-file", tokenFile, "--slots", "1", "--id", id,
-                "--scratch", directory + "/worker-\(id)", "--retry", "\(retry)",
+                "--scratch", scratch ?? (directory + "/worker-\(id)"), "--retry", "\(retry)",
             ], environment: environment.merging(extra) { _, new in new })
         var all = workers.value
         all[id] = child

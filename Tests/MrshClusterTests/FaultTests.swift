@@ -169,4 +169,34 @@ import Testing
         #expect(unwritable.stderr.contains("/proc/mrsh-out"), "\(unwritable.stderr)")
         #expect(await eventually(5) { leftovers().isEmpty }, "\(leftovers())")
     }
+
+    @Test func aFullScratchDiskFailsClearlyAndLeavesNoFiles() async throws {
+        guard getuid() == 0 else {
+            print("full-disk test skipped: mounting a tmpfs needs root (uid \(getuid()))")
+            return
+        }
+        let cluster = try await FaultCluster.start(workers: 0)
+        let disk = cluster.directory + "/disk"
+        try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
+        let mount = try Child("/bin/mount", ["-t", "tmpfs", "-o", "size=48k", "tmpfs", disk])
+        guard await mount.wait(timeout: 10) == 0 else {
+            print("full-disk test skipped: cannot mount a tmpfs: \(mount.stderr)")
+            cluster.stop()
+            return
+        }
+        defer {
+            for (_, w) in cluster.liveWorkers { w.stop() }
+            _ = try? Child("/bin/umount", [disk]).process.waitUntilExit()
+            cluster.stop()
+        }
+        for i in 0..<2 { try cluster.addWorker(scratch: disk + "/w\(i)") }
+        try await cluster.waitForRegistrations()
+        _ = try DistributedTests.makeCorpus(in: cluster.directory, files: 4, lines: 3000)
+        let client = try cluster.client(["--split-size", "64K", "--quiet", "-e", #"read "data/*.txt" | sort by record | write out"#])
+        #expect(await client.wait(timeout: 60) == 1)
+        #expect(client.stderr.contains("No space left on device"), "\(client.stderr)")
+        #expect(client.stderr.contains("failed 3 times"), "\(client.stderr)")
+        #expect(filesUnder(cluster.directory + "/out").isEmpty)
+        #expect(await eventually(5) { filesUnder(disk).isEmpty }, "\(filesUnder(disk))")
+    }
 }
