@@ -20,6 +20,11 @@ import Testing
         let victim = try #require(cluster.worker("w1"))
         kill(victim.pid, SIGSTOP)
         defer { kill(victim.pid, SIGCONT) }
+        // Declared dead within the heartbeat timeout (2 s), with a margin for a loaded machine.
+        let stoppedAt = Date()
+        let declared = await eventually(10) { cluster.log.contains("worker w1 lost") }
+        let detection = Date().timeIntervalSince(stoppedAt)
+        #expect(declared && detection < 4, "detected after \(detection) s")
         let status = await client.wait(timeout: 40)
         let seconds = Date().timeIntervalSince(started)
         #expect(status == 0, "\(client.stderr)\n\(cluster.log.suffix(3000))")
@@ -27,7 +32,7 @@ import Testing
         // Heartbeat timeout 2 s, then the stopped worker's outputs are recomputed: well within the bound.
         #expect(seconds < 30, "took \(seconds) s")
         #expect(cluster.log.contains("worker w1 lost"), "\(cluster.log.suffix(3000))")
-        print("stopped worker: job finished in \(String(format: "%.1f", seconds)) s")
+        print("stopped worker: declared dead after \(String(format: "%.1f", detection)) s, job finished in \(String(format: "%.1f", seconds)) s")
     }
 
     @Test func corruptedShuffleBlocksAreCaughtAndRecomputed() async throws {
