@@ -173,9 +173,10 @@ public struct JobCoordinator: Sendable {
             let startedAt = context.started
             let announce: (Int, Int, Int64) -> Void = { mapsDone, reducesDone, bytes in
                 let elapsed = ContinuousClock.now - startedAt
+                let phase: JobProgress.Phase = mapsDone < total.maps || total.reduces == 0 ? .map : .reduce
                 progress(
                     JobProgress(
-                        job: position, jobCount: jobCount, phase: mapsDone < total.maps ? .map : .reduce,
+                        job: position, jobCount: jobCount, phase: phase,
                         mapsDone: mapsDone, mapsTotal: total.maps, reducesDone: reducesDone,
                         reducesTotal: total.reduces, bytesRead: bytes,
                         elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
