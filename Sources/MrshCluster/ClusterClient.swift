@@ -14,12 +14,18 @@ public struct ClusterClient: Sendable {
     let group: any EventLoopGroup
     /// Seconds to wait for the coordinator's answer to `cancel`.
     let cancelGrace: Double
+    /// Seconds of silence from the coordinator after which the job fails.
+    let heartbeatTimeout: Double
 
-    public init(address: HostPort, token: AuthToken, group: any EventLoopGroup, cancelGrace: Double = 5) {
+    public init(
+        address: HostPort, token: AuthToken, group: any EventLoopGroup, cancelGrace: Double = 5,
+        heartbeatTimeout: Double = 15
+    ) {
         self.address = address
         self.token = token
         self.group = group
         self.cancelGrace = cancelGrace
+        self.heartbeatTimeout = heartbeatTimeout
     }
 
     /// Runs `plan` on the cluster. Output blocks (newline-terminated records, in order) go to `output`.
@@ -39,6 +45,9 @@ public struct ClusterClient: Sendable {
             throw ClusterError("cannot reach the coordinator at \(address): \(error)")
         }
         defer { Task { await connection.close() } }
+        // Heartbeats both ways: the coordinator sees a live client, and a silent coordinator (stopped, or its
+        // host gone) ends the job here with an error instead of a hang.
+        connection.startHeartbeats(HeartbeatSettings(interval: 1, timeout: heartbeatTimeout))
         try await connection.send(
             .submit(
                 JobSubmission(
@@ -76,7 +85,7 @@ public struct ClusterClient: Sendable {
             try? await connection.channel.closeFuture.get()
             throw CancellationError()
         }
-        throw ClusterError("lost the connection to the coordinator at \(address)")
+        throw ClusterError("lost the connection to the coordinator at \(address); the job did not finish")
     }
 
     /// `run` for a session: output to a record sink, engine progress, the engine's summary. Failures are
@@ -96,6 +105,8 @@ public struct ClusterClient: Sendable {
             throw error.failure.refused ? EngineError.invalid(error.failure.message) : EngineError.failed(error.failure.message)
         } catch let error as ClusterError {
             throw EngineError.failed(error.message)
+        } catch let error as WireError {
+            throw EngineError.failed("lost the connection to the coordinator at \(address): \(error); the job did not finish")
         }
     }
 

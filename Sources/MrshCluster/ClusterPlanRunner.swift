@@ -12,8 +12,28 @@ public protocol ClusterPlanRunner: Sendable {
         fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
     ) async throws -> RunReport
 
+    /// `run` with a source of workers that join while the plan runs.
+    func run(
+        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
+        source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
+        progress: @escaping @Sendable (ProgressReport) -> Void
+    ) async throws -> RunReport
+
     /// Resolves a blob of the coordinator's own store (holder "local" or "coordinator") for its shuffle server.
     func resolve(_ request: FetchRequest) async throws -> LocalBytes
+}
+
+extension ClusterPlanRunner {
+    /// Runners that cannot use late workers ignore the source.
+    public func run(
+        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
+        source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
+        progress: @escaping @Sendable (ProgressReport) -> Void
+    ) async throws -> RunReport {
+        try await self.run(
+            submission, run: run, standardInput: standardInput, executors: executors, fetcher: fetcher, output: output,
+            progress: progress)
+    }
 }
 
 /// Failures of a run that were decided before anything ran (the client exits with 2 for those).

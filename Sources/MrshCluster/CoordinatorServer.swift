@@ -230,9 +230,13 @@ public final class CoordinatorServer: Sendable {
             let before = Dictionary(executors.map { ($0.name, $0.completedTasks) }, uniquingKeysWith: { a, _ in a })
             activity.reset()
             var report = try await runner.run(
-                submission, run: run, standardInput: stdinFD, executors: executors, fetcher: fetcher, output: output,
-                progress: { connection.sendSoon(.progress($0)) })
+                submission, run: run, standardInput: stdinFD, executors: executors, source: pool, fetcher: fetcher,
+                output: output, progress: { connection.sendSoon(.progress($0)) })
             try output.flush()
+            // Workers that joined during the run count too.
+            for e in await pool.executors where !executors.contains(where: { $0 === e }) {
+                report.tasksPerWorker[e.name] = e.completedTasks
+            }
             for e in executors { report.tasksPerWorker[e.name] = e.completedTasks - (before[e.name] ?? 0) }
             report.parallelMapWorkers = activity.peak
             return report
@@ -281,9 +285,13 @@ extension CoordinatorServer {
         do {
             let summary = try await engine.runPlan(
                 plan, run: run, standardInput: standardInput, workingDirectory: nil, settings: settings,
-                executors: executors, fetcher: makeFetcher(), output: output, progress: progress)
-            for e in executors { e.send(.endRun(run: run)) }
+                executors: executors, source: pool, fetcher: makeFetcher(), output: output, progress: progress)
+            for e in await pool.executors { e.send(.endRun(run: run)) }
             var report = RunReport(summary)
+            // Workers that joined during the run count too.
+            for e in await pool.executors where !executors.contains(where: { $0 === e }) {
+                report.tasksPerWorker[e.name] = e.completedTasks
+            }
             for e in executors { report.tasksPerWorker[e.name] = e.completedTasks - (before[e.name] ?? 0) }
             report.parallelMapWorkers = activity.peak
             logger.debug("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")

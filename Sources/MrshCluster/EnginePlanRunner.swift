@@ -10,20 +10,33 @@ import MrshWire
 public struct EnginePlanRunner: ClusterPlanRunner {
     public let store: BlobStore
     let logger: Logger
+    /// Seconds a job waits for a worker to join when every worker was lost.
+    let executorWait: Double
 
     /// Keeps the coordinator's blobs under `scratch/store`.
-    public init(scratch: String, logger: Logger = Logger(label: "mrsh.coordinator")) throws {
+    public init(scratch: String, logger: Logger = Logger(label: "mrsh.coordinator"), executorWait: Double = 30) throws {
         store = try BlobStore(root: scratch + "/store")
         self.logger = logger
+        self.executorWait = executorWait
     }
 
     public func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
         fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
     ) async throws -> RunReport {
+        try await self.run(
+            submission, run: run, standardInput: standardInput, executors: executors, source: nil, fetcher: fetcher,
+            output: output, progress: progress)
+    }
+
+    public func run(
+        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
+        source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
+        progress: @escaping @Sendable (ProgressReport) -> Void
+    ) async throws -> RunReport {
         let summary = try await runPlan(
             submission.plan, run: run, standardInput: standardInput, workingDirectory: submission.workingDirectory,
-            settings: submission.settings, executors: executors, fetcher: fetcher, output: output,
+            settings: submission.settings, executors: executors, source: source, fetcher: fetcher, output: output,
             progress: { progress(ProgressReport($0)) })
         return RunReport(summary)
     }
@@ -34,16 +47,19 @@ public struct EnginePlanRunner: ClusterPlanRunner {
     /// workers share the client's working directory). Throws `EngineError` with the paths as the user wrote them.
     public func runPlan(
         _ plan: JobPlan, run: String, standardInput: Int32?, workingDirectory: String?, settings: JobSettings?,
-        executors: [any TaskExecutor], fetcher: any BlobFetcher, output: some RecordSink,
-        progress: @escaping @Sendable (JobProgress) -> Void
+        executors: [any TaskExecutor], source: (any ExecutorSource)? = nil, fetcher: any BlobFetcher,
+        output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         let paths = PlanPaths(plan, workingDirectory: workingDirectory ?? "")
         let slots = executors.reduce(0) { $0 + $1.slots }
         let options = EngineOptions(
             workers: max(1, slots), reducers: settings?.reducers, splitSize: settings?.splitSize ?? 32 << 20,
-            memoryBudget: settings?.memoryBudget ?? 64 << 20, scratchDirectory: store.root)
+            memoryBudget: settings?.memoryBudget ?? 64 << 20, scratchDirectory: store.root,
+            maxAttempts: settings?.maxAttempts ?? 3, badRecords: settings?.skipBadRecords == true ? .skip : .fail,
+            backupTasks: settings?.backupTasks ?? true)
         let coordinator = JobCoordinator(
-            options: options, executors: executors, fetcher: fetcher, store: store, logger: logger)
+            options: options, executors: executors, fetcher: fetcher, store: store, logger: logger, source: source,
+            executorWait: executorWait)
         do {
             return try await coordinator.run(
                 paths.plan, run: run, standardInput: standardInput, output: output, progress: progress)

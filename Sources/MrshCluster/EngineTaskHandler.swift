@@ -10,16 +10,26 @@ import MrshWire
 /// with the worker's id and shuffle address before they leave the process.
 public struct EngineTaskHandler: WorkerTaskHandler {
     public let store: BlobStore
+    /// The policy of tasks that do not choose one (`MapTaskSpec.skipBadRecords` nil).
     public let badRecords: BadRecordPolicy
+    /// Test hook (`MRSH_TEST_SLOW_WORKER`): milliseconds a map task waits per input record before it
+    /// reports, to make a straggler.
+    public let slowdown: Double
 
     /// Uses (and creates) `scratch` as the worker's blob store.
-    public init(scratch: String, badRecords: BadRecordPolicy = .fail) throws {
+    public init(scratch: String, badRecords: BadRecordPolicy = .fail, slowdown: Double = 0) throws {
         store = try BlobStore(root: scratch)
         self.badRecords = badRecords
+        self.slowdown = slowdown
     }
 
     public func runMap(_ task: MapTaskSpec, fetcher: any BlobFetcher) async throws -> MapTaskResult {
-        try await MapTaskRunner.run(task, store: store, fetcher: fetcher, badRecords: badRecords)
+        let policy = task.skipBadRecords.map { $0 ? BadRecordPolicy.skip : .fail } ?? badRecords
+        let result = try await MapTaskRunner.run(task, store: store, fetcher: fetcher, badRecords: policy)
+        if slowdown > 0 {
+            try await Task.sleep(for: .milliseconds(Int64(Double(result.counters.recordsIn) * slowdown)))
+        }
+        return result
     }
 
     public func runReduce(_ task: ReduceTaskSpec, fetcher: any BlobFetcher) async throws -> ReduceTaskResult {

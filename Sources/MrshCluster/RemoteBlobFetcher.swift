@@ -119,3 +119,8 @@ public struct BlobFetchError: Error, Sendable, CustomStringConvertible {
         "cannot fetch blob '\(blob.id)' from \(blob.holder) (\(blob.address.isEmpty ? "coordinator" : blob.address)): \(cause)"
     }
 }
+
+extension BlobFetchError: AttemptFailure {
+    public var executorLost: Bool { false }
+    public var unavailableBlob: BlobLocation? { blob }
+}

@@ -6,7 +6,7 @@ import Synchronization
 /// A `TaskExecutor` for one registered worker: sends task specs over the worker's connection and awaits the
 /// matching `taskDone`. When the connection is lost every in-flight call fails with `ExecutorLostError`
 /// (the engine retries those tasks elsewhere); later calls fail at once.
-public final class RemoteExecutor: TaskExecutor {
+public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
     public let name: String
     public let slots: Int
     public let shuffleAddress: String
@@ -133,4 +133,15 @@ public struct RemoteTaskError: Error, Sendable, CustomStringConvertible {
     public var worker: String
     public var failure: TaskFailure
     public var description: String { failure.message }
+}
+
+extension ExecutorLostError: AttemptFailure {
+    public var executorLost: Bool { true }
+    public var unavailableBlob: BlobLocation? { nil }
+}
+
+extension RemoteTaskError: AttemptFailure {
+    public var executorLost: Bool { false }
+    /// A reduce (or a map reading an earlier job's part) that could not fetch its input.
+    public var unavailableBlob: BlobLocation? { failure.unreachableBlob }
 }

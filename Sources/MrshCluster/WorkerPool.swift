@@ -1,5 +1,8 @@
-/// The workers registered with a coordinator, and waiting for them.
-actor WorkerPool {
+import MrshEngine
+
+/// The workers registered with a coordinator, and waiting for them; the source of workers that join a
+/// running job.
+actor WorkerPool: ExecutorSource {
     private var workers: [String: RemoteExecutor] = [:]
     private var order: [String] = []
     private var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
@@ -28,6 +31,8 @@ actor WorkerPool {
     var executors: [RemoteExecutor] { order.compactMap { workers[$0] }.filter { !$0.isLost } }
 
     var count: Int { executors.count }
+
+    func currentExecutors() async -> [any TaskExecutor] { executors }
 
     /// Returns once at least `count` workers are registered.
     func waitFor(_ count: Int) async {

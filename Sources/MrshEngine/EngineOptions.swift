@@ -26,11 +26,14 @@ public struct EngineOptions: Sendable {
     /// Holder name and address of the blobs the coordinator itself creates (standard-input chunks).
     public var coordinatorHolder: String
     public var coordinatorAddress: String
+    /// Start backup attempts of the last running tasks of a phase on idle executors (paper, section 3.6).
+    public var backupTasks: Bool
 
     public init(
         workers: Int = EngineOptions.cores, reducers: Int? = nil, splitSize: Int64 = 32 << 20,
         memoryBudget: Int = 64 << 20, scratchDirectory: String? = nil, maxAttempts: Int = 3, sampleSize: Int = 4000,
-        badRecords: BadRecordPolicy = .fail, coordinatorHolder: String = "local", coordinatorAddress: String = ""
+        badRecords: BadRecordPolicy = .fail, coordinatorHolder: String = "local", coordinatorAddress: String = "",
+        backupTasks: Bool = true
     ) {
         self.workers = max(1, workers)
         self.reducers = max(1, reducers ?? max(2, 2 * max(1, workers)))
@@ -42,6 +45,7 @@ public struct EngineOptions: Sendable {
         self.badRecords = badRecords
         self.coordinatorHolder = coordinatorHolder
         self.coordinatorAddress = coordinatorAddress
+        self.backupTasks = backupTasks
     }
 
     /// Online processors.

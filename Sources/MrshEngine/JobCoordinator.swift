@@ -4,8 +4,8 @@ import MrshPlan
 /// Runs a whole `JobPlan` over a set of `TaskExecutor`s and a `BlobFetcher` (the master of the paper).
 ///
 /// It validates the plan before anything runs, plans each job's map tasks, samples range boundaries
-/// for sorts, schedules map and then reduce tasks on the executors' slots with a `TaskBoard`
-/// (re-running a failed attempt elsewhere, up to `maxAttempts`), commits `write` directories
+/// for sorts, runs each job's map and reduce tasks with a `JobScheduler` (which survives lost executors,
+/// re-runs failed attempts elsewhere up to `maxAttempts`, and starts backup tasks), commits `write` directories
 /// atomically, streams the final records to the sink, and removes intermediate data at the end.
 /// It talks to workers only through the protocols, so executors may be threads or remote processes.
 public struct JobCoordinator: Sendable {
@@ -15,11 +15,17 @@ public struct JobCoordinator: Sendable {
     /// The coordinator's own store: standard-input chunks and scratch files.
     public let store: BlobStore
     public let logger: Logger
+    /// Where executors that join during a run come from (nil: the set is fixed).
+    public let source: (any ExecutorSource)?
+    /// Seconds a job waits for an executor when every one was lost, before failing.
+    public let executorWait: Double
 
     public init(
         options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
-        logger: Logger = Logger(label: "mrsh.engine")
+        logger: Logger = Logger(label: "mrsh.engine"), source: (any ExecutorSource)? = nil, executorWait: Double = 30
     ) {
+        self.source = source
+        self.executorWait = executorWait
         self.options = options
         self.executors = executors
         self.fetcher = fetcher
@@ -35,7 +41,8 @@ public struct JobCoordinator: Sendable {
     ) async throws -> JobSummary {
         let started = ContinuousClock.now
         let files = try validate(plan, standardInput: standardInput)
-        var context = RunContext(run: run, started: started, progress: progress, jobCount: plan.jobs.count)
+        var context = RunContext(
+            run: run, started: started, progress: progress, jobCount: plan.jobs.count, executors: executors)
         do {
             let summary = try await execute(plan, files: files, standardInput: standardInput, output: output, context: &context)
             await cleanUp(run)
@@ -54,6 +61,8 @@ public struct JobCoordinator: Sendable {
         let started: ContinuousClock.Instant
         let progress: @Sendable (JobProgress) -> Void
         let jobCount: Int
+        /// The executors of the run so far (those that joined during it included).
+        var executors: [any TaskExecutor]
         var reports: [JobReport] = []
         var partsWritten = 0
 
@@ -158,74 +167,51 @@ public struct JobCoordinator: Sendable {
             directory = created
         }
         do {
-            var report = JobReport(
-                job: spec.id, mapTasks: tasks.count, reduceTasks: reducers, retries: 0, map: Counters(),
-                reduce: Counters(), elapsed: 0)
-            let memoryBudget = options.memoryBudget
             let total = (maps: tasks.count, reduces: reducers)
-            var done = (maps: 0, reduces: 0)
             let progress = context.progress
             let jobCount = context.jobCount
             let startedAt = context.started
-            func announce(_ phase: JobProgress.Phase, _ bytes: Int64) {
+            let announce: (Int, Int, Int64) -> Void = { mapsDone, reducesDone, bytes in
                 let elapsed = ContinuousClock.now - startedAt
+                let phase: JobProgress.Phase = mapsDone < total.maps || total.reduces == 0 ? .map : .reduce
                 progress(
                     JobProgress(
-                        job: position, jobCount: jobCount, phase: phase, mapsDone: done.maps, mapsTotal: total.maps,
-                        reducesDone: done.reduces, reducesTotal: total.reduces, bytesRead: bytes,
+                        job: position, jobCount: jobCount, phase: phase,
+                        mapsDone: mapsDone, mapsTotal: total.maps, reducesDone: reducesDone,
+                        reducesTotal: total.reduces, bytesRead: bytes,
                         elapsed: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
             }
-
-            let (mapResults, mapRetries) = try await runPhase(
-                label: "map", job: spec.id, count: tasks.count,
-                location: { JobCoordinator.describeLocation(tasks[$0]) },
-                attempt: { executor, task, attempt in
-                    try await executor.runMap(
-                        MapTaskSpec(
-                            job: jobID, spec: spec, task: task, attempt: attempt, splits: tasks[task],
-                            partitioner: chosenPartitioner, memoryBudget: memoryBudget))
-                },
-                finished: { _, result in
-                    report.map.add(result.counters)
-                    done.maps += 1
-                    announce(.map, report.map.bytesIn)
-                })
-            report.retries += mapRetries
+            let destination: @Sendable (Int, Int) -> PartDestination
+            if let directory {
+                let paths = directory.temporaryDirectory
+                let run = context.run
+                destination = { partition, attempt in
+                    .file(path: paths + "/" + OutputDirectory.partName(partition) + "-a\(attempt)-" + run)
+                }
+            } else {
+                destination = { _, _ in .blob }
+            }
+            var scheduler = JobScheduler(
+                spec: spec, jobID: jobID, tasks: tasks, partitioner: chosenPartitioner, reducers: reducers,
+                options: options, executors: context.executors, fetcher: fetcher, store: store, logger: logger,
+                source: source, executorWait: executorWait, destination: destination, announce: announce)
+            let outcome = try await scheduler.run()
+            context.executors = scheduler.executors
+            var report = JobReport(
+                job: spec.id, mapTasks: tasks.count, reduceTasks: reducers, retries: outcome.retries, map: Counters(),
+                reduce: Counters(), elapsed: 0)
+            for result in outcome.maps { report.map.add(result.counters) }
+            for result in outcome.reduces { report.reduce.add(result.counters) }
 
             var parts: [PartRef]
             if spec.shuffle == nil {
-                parts = mapResults.map { .blob($0.output, size: $0.counters.bytesOut) }
+                parts = outcome.maps.map { .blob($0.output, size: $0.counters.bytesOut) }
                 if let directory {
                     parts = try await copyIntoDirectory(parts, directory)
                     context.partsWritten += parts.count
                 }
             } else {
-                let mapOutputs = mapResults.map(\.output)
-                let temporaryPart: @Sendable (Int, Int) -> PartDestination
-                if let directory {
-                    let paths = directory.temporaryDirectory
-                    let run = context.run
-                    temporaryPart = { partition, attempt in
-                        .file(path: paths + "/" + OutputDirectory.partName(partition) + "-a\(attempt)-" + run)
-                    }
-                } else {
-                    temporaryPart = { _, _ in .blob }
-                }
-                let (reduceResults, reduceRetries) = try await runPhase(
-                    label: "reduce", job: spec.id, count: reducers, location: { _ in nil },
-                    attempt: { executor, partition, attempt in
-                        try await executor.runReduce(
-                            ReduceTaskSpec(
-                                job: jobID, spec: spec, partition: partition, attempt: attempt, mapOutputs: mapOutputs,
-                                destination: temporaryPart(partition, attempt), memoryBudget: memoryBudget))
-                    },
-                    finished: { _, result in
-                        report.reduce.add(result.counters)
-                        done.reduces += 1
-                        announce(.reduce, report.map.bytesIn)
-                    })
-                report.retries += reduceRetries
-                parts = reduceResults.map { result in
+                parts = outcome.reduces.map { result in
                     switch result.output {
                     case .blob(let location): return .blob(location, size: result.counters.bytesOut)
                     case .file(let path): return .file(path: path, size: result.counters.bytesOut)
@@ -250,65 +236,6 @@ public struct JobCoordinator: Sendable {
             directory?.abort()
             throw error
         }
-    }
-
-    /// Runs `count` tasks of one phase to completion over the executors.
-    private func runPhase<Output: Sendable>(
-        label: String, job: Int, count: Int, location: (Int) -> String?,
-        attempt: @escaping @Sendable (any TaskExecutor, Int, Int) async throws -> Output,
-        finished: (Int, Output) -> Void
-    ) async throws -> (results: [Output], retries: Int) {
-        guard count > 0 else { return ([], 0) }
-        var board = TaskBoard(taskCount: count, executorSlots: executors.map(\.slots), maxAttempts: options.maxAttempts)
-        var results = [Output?](repeating: nil, count: count)
-        var retries = 0
-        let executors = self.executors
-        let logger = self.logger
-        try await withThrowingTaskGroup(of: (TaskBoard.Assignment, Result<Output, any Error>).self) { group in
-            while !board.isComplete {
-                try Task.checkCancellation()
-                for assignment in board.schedule() {
-                    let executor = executors[assignment.executor]
-                    logger.debug(
-                        "start \(label)-\(assignment.task) of job \(job), attempt \(assignment.attempt), on \(executor.name)")
-                    group.addTask {
-                        do {
-                            return (assignment, .success(try await attempt(executor, assignment.task, assignment.attempt)))
-                        } catch {
-                            return (assignment, .failure(error))
-                        }
-                    }
-                }
-                guard let (assignment, outcome) = try await group.next() else {
-                    throw EngineError.failed("no executor can run the \(label) tasks of job \(job)")
-                }
-                let name = "\(label)-\(assignment.task)"
-                switch outcome {
-                case .success(let output):
-                    logger.debug("done \(name) of job \(job), attempt \(assignment.attempt)")
-                    if board.succeeded(assignment) {
-                        results[assignment.task] = output
-                        finished(assignment.task, output)
-                    }
-                case .failure(let error):
-                    if Task.isCancelled || error is CancellationError || (error as? EngineError) == .cancelled {
-                        throw EngineError.cancelled
-                    }
-                    let cause = EngineError.describe(error)
-                    logger.debug("failed \(name) of job \(job), attempt \(assignment.attempt): \(cause)")
-                    switch board.failed(assignment) {
-                    case .retry:
-                        retries += 1
-                    case .giveUp(let attempts):
-                        throw EngineError.taskFailed(
-                            task: name, job: job, attempts: attempts, location: location(assignment.task), cause: cause)
-                    case .ignore:
-                        break
-                    }
-                }
-            }
-        }
-        return (results.compactMap { $0 }, retries)
     }
 
     /// "logs/a.txt at offset 1048576" for a task's first split.

@@ -26,7 +26,8 @@ final class OutputDirectory {
             guard FileIO.isDirectory(path) else {
                 throw EngineError.invalid("output '\(path)' exists and is not a directory")
             }
-            let names = (try? FileIO.listDirectory(path)) ?? []
+            // Only `_temporary` left: the remains of a job whose coordinator died; it does not count.
+            let names = ((try? FileIO.listDirectory(path)) ?? []).filter { $0 != "_temporary" }
             if !names.isEmpty && !overwrite { throw EngineError.outputExists(path: path) }
             if access(path, W_OK) != 0 {
                 throw EngineError.outputNotCreatable(path: path, reason: "it is not writable")
@@ -61,7 +62,9 @@ final class OutputDirectory {
 
     /// Creates the work directory and `_temporary`.
     func begin() throws {
-        let existingNonEmpty = FileIO.isDirectory(path) && !((try? FileIO.listDirectory(path)) ?? []).isEmpty
+        let names = FileIO.isDirectory(path) ? ((try? FileIO.listDirectory(path)) ?? []) : []
+        if names == ["_temporary"] { FileIO.removeTree(path + "/_temporary") }  // a dead coordinator's remains
+        let existingNonEmpty = names.contains { $0 != "_temporary" }
         if overwrite && existingNonEmpty {
             isSibling = true
             workDirectory = siblingName("new")

@@ -70,9 +70,12 @@ public struct MapTaskSpec: Codable, Sendable, Hashable {
     public var partitioner: Partitioner?
     /// Bytes of map output buffered in memory before a sorted run is spilled to disk.
     public var memoryBudget: Int
+    /// Skip (and count) records the task cannot process instead of failing (paper, section 3.7);
+    /// nil: the executor's default.
+    public var skipBadRecords: Bool?
     public init(
         job: JobID, spec: JobSpec, task: Int, attempt: Int, splits: [InputSplit], partitioner: Partitioner?,
-        memoryBudget: Int
+        memoryBudget: Int, skipBadRecords: Bool? = nil
     ) {
         self.job = job
         self.spec = spec
@@ -81,6 +84,7 @@ public struct MapTaskSpec: Codable, Sendable, Hashable {
         self.splits = splits
         self.partitioner = partitioner
         self.memoryBudget = memoryBudget
+        self.skipBadRecords = skipBadRecords
     }
 }
 

@@ -16,12 +16,12 @@ final class EmbeddedClusterRunner: JobRunner {
     private let group: MultiThreadedEventLoopGroup
     private let settings: JobSettings
 
-    init(workers: Int, settings: JobSettings, logger: Logger) {
+    init(workers: Int, settings: JobSettings, logger: Logger, heartbeat: HeartbeatSettings = HeartbeatSettings()) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
         self.settings = settings
         startup = Task {
-            try await EmbeddedCluster.start(workers: workers, group: group, logger: logger)
+            try await EmbeddedCluster.start(workers: workers, group: group, logger: logger, heartbeat: heartbeat)
         }
     }
 

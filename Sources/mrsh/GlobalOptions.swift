@@ -21,6 +21,18 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("File holding the cluster's token (or MRSH_TOKEN).", valueName: "file"))
     var tokenFile: String?
 
+    @Option(name: .long, help: "Failed attempts of a task before its job fails (default 3).")
+    var maxAttempts: Int?
+
+    @Flag(name: .long, help: "Skip records a task cannot process (e.g. a value `reduce sum` cannot read), counting them.")
+    var skipBadRecords = false
+
+    @Flag(name: .long, help: "Do not start backup attempts of the last running tasks of a phase.")
+    var noBackupTasks = false
+
+    @Option(name: .long, help: "Seconds of silence after which an embedded worker is declared dead (default 10).")
+    var heartbeatTimeout: Double?
+
     @Flag(name: .long, help: "Run tasks on threads of this process instead of worker processes (debugging).")
     var inProcess = false
 
@@ -35,6 +47,10 @@ struct GlobalOptions: ParsableArguments {
         if let reducers, reducers < 1 { throw ValidationError("--reducers must be at least 1") }
         if let splitSize, splitSize.bytes < 1 { throw ValidationError("--split-size must be positive") }
         if let memory, memory.bytes < 64 * 1024 { throw ValidationError("--memory must be at least 64K") }
+        if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
+        if let heartbeatTimeout, !(heartbeatTimeout >= 0.2) {
+            throw ValidationError("--heartbeat-timeout must be at least 0.2 seconds")
+        }
     }
 
     var isVerbose: Bool { verbose || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true }

@@ -75,7 +75,10 @@ struct Launcher {
             workers: options.workers ?? EngineOptions.cores,
             reducers: options.reducers,
             splitSize: options.splitSize.map { Int64($0.bytes) } ?? 32 << 20,
-            memoryBudget: options.memory?.bytes ?? 64 << 20
+            memoryBudget: options.memory?.bytes ?? 64 << 20,
+            maxAttempts: options.maxAttempts ?? 3,
+            badRecords: options.skipBadRecords ? .skip : .fail,
+            backupTasks: !options.noBackupTasks
         )
     }
 
@@ -83,7 +86,8 @@ struct Launcher {
     var jobSettings: JobSettings {
         JobSettings(
             reducers: options.reducers ?? engineOptions.reducers, splitSize: options.splitSize.map { Int64($0.bytes) },
-            memoryBudget: options.memory?.bytes)
+            memoryBudget: options.memory?.bytes, maxAttempts: options.maxAttempts,
+            skipBadRecords: options.skipBadRecords ? true : nil, backupTasks: options.noBackupTasks ? false : nil)
     }
 
     /// `--cluster` / MRSH_CLUSTER: a remote coordinator; `--in-process`: threads of this process; else the
@@ -107,7 +111,9 @@ struct Launcher {
         var logger = Logger(label: "mrsh.coordinator")
         logger.logLevel = options.isVerbose ? .debug : .error
         let runner = EmbeddedClusterRunner(
-            workers: options.workers ?? EngineOptions.cores, settings: jobSettings, logger: logger)
+            workers: options.workers ?? EngineOptions.cores, settings: jobSettings, logger: logger,
+            heartbeat: options.heartbeatTimeout.map { HeartbeatSettings(interval: min(1, $0 / 4), timeout: $0) }
+                ?? HeartbeatSettings())
         return RunnerHandle(jobs: runner, shutdown: { await runner.shutdown() }, workers: { await runner.workers() })
     }
 

@@ -66,13 +66,16 @@ struct WorkerCommand: AsyncParsableCommand {
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
         var logger = Logger(label: "mrsh.worker")
         if embeddedParent != nil { logger.logLevel = .error }
+        let workerID = id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
         let options = WorkerOptions(
             coordinator: address, token: token, slots: slots ?? ProcessInfo.processInfo.activeProcessorCount,
-            scratch: scratchDirectory, listenHost: listen,
-            id: id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())")
+            scratch: scratchDirectory, listenHost: listen, id: workerID,
+            shuffleHooks: ShuffleServer.Hooks(
+                corruptFirstBlock: ProcessInfo.processInfo.environment["MRSH_TEST_CORRUPT_SHUFFLE"] == workerID))
         let handler: EngineTaskHandler
         do {
-            handler = try EngineTaskHandler(scratch: scratchDirectory)
+            handler = try EngineTaskHandler(
+                scratch: scratchDirectory, slowdown: WorkerCommand.testSlowdown(id: options.id))
         } catch {
             StandardErrorText.write("mrsh worker: error: cannot use scratch directory '\(scratchDirectory)': \(error)\n")
             throw ExitCode(1)
@@ -102,6 +105,18 @@ struct WorkerCommand: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
+    }
+}
+
+extension WorkerCommand {
+    /// Test hooks, read only by workers: `MRSH_TEST_SLOW_WORKER=<worker id>:<ms per record>` slows map tasks
+    /// of that worker (`*`: every worker); `MRSH_TEST_CORRUPT_SHUFFLE=<worker id>` makes that worker's shuffle
+    /// server flip a bit in the first block of every fetch.
+    static func testSlowdown(id: String) -> Double {
+        guard let value = ProcessInfo.processInfo.environment["MRSH_TEST_SLOW_WORKER"] else { return 0 }
+        let fields = value.split(separator: ":")
+        guard fields.count == 2, fields[0] == id || fields[0] == "*", let ms = Double(fields[1]), ms > 0 else { return 0 }
+        return ms
     }
 }
 

@@ -24,11 +24,18 @@ final class Child: Sendable {
     private let err = DataBuffer()
     private let drained = DispatchGroup()
 
-    /// Starts `executable arguments` in `directory`; standard input is /dev/null unless `stdin` is given.
-    init(_ executable: String, _ arguments: [String], directory: String? = nil, stdin: Pipe? = nil) throws {
+    /// Starts `executable arguments` in `directory`; standard input is /dev/null unless `stdin` is given;
+    /// `environment` adds to this process's environment.
+    init(
+        _ executable: String, _ arguments: [String], directory: String? = nil, stdin: Pipe? = nil,
+        environment: [String: String] = [:]
+    ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let outPipe = Pipe()
         let errPipe = Pipe()
@@ -52,8 +59,10 @@ final class Child: Sendable {
         }
     }
 
-    convenience init(mrsh arguments: [String], directory: String? = nil, stdin: Pipe? = nil) throws {
-        try self.init(mrshBinary, arguments, directory: directory, stdin: stdin)
+    convenience init(
+        mrsh arguments: [String], directory: String? = nil, stdin: Pipe? = nil, environment: [String: String] = [:]
+    ) throws {
+        try self.init(mrshBinary, arguments, directory: directory, stdin: stdin, environment: environment)
     }
 
     var pid: Int32 { process.processIdentifier }
