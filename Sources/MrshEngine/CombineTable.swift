@@ -8,6 +8,9 @@ import MrshPlan
 /// The in-mapper combiner: an open-addressing hash table (linear probing) whose keys are entry bytes
 /// `(a, b)` copied once into an arena, each with its partition and a running `PartialAggregate`.
 ///
+/// A slot holds the key's tag (high hash bits), length and arena offset, so a lookup touches the slot and
+/// the key bytes only (two cache lines); the running count of `count` sits in the 8 bytes before the key.
+///
 /// Used for shuffles whose combine step folds or deduplicates (`count`, `sum`, `min`, `max`, `avg`,
 /// `distinct` aggregates and the `distinct` shuffle): a record whose key is already in the table costs a
 /// hash, a probe and a memcmp; nothing is allocated per record. The table never holds more than its
@@ -21,6 +24,8 @@ final class CombineTable {
         var bCount: Int32
         var partition: Int32
         var partial: PartialAggregate
+        /// The key's table hash (for rehashing without reading the key).
+        var hash: UInt64
     }
 
     /// Whether b is part of the key (the `distinct` aggregate's (key, value) pairs).
@@ -33,10 +38,26 @@ final class CombineTable {
     private var entries: UnsafeMutablePointer<Entry>
     private var entryCapacity: Int
     private(set) var count = 0
-    /// 0: empty; else the hash's high 32 bits and (entry index + 1) in the low 32 bits.
-    private var slots: UnsafeMutablePointer<UInt64>
+    private var slots: UnsafeMutablePointer<Slot>
     private var slotMask: Int
-    private static let tagMask: UInt64 = 0xFFFF_FFFF_0000_0000
+
+    /// One slot of the open-addressing table; `entry` 0 means empty.
+    struct Slot {
+        /// The hash's high 32 bits.
+        var tag: UInt32
+        var aCount: UInt32
+        /// Entry index + 1.
+        var entry: UInt32
+        /// Arena offset of the key bytes (its 8-byte counter is just before).
+        var offset: UInt32
+        static let empty = Slot(tag: 0, aCount: 0, entry: 0, offset: 0)
+    }
+
+    /// What `findOrInsert` found: the entry and the arena offset of its key.
+    struct Handle {
+        var index: Int
+        var offset: Int
+    }
     #if DEBUG
     /// Slots examined and full key comparisons made by `findOrInsert` (for `HotPathBudgetTests`).
     private(set) var probes = 0
@@ -55,7 +76,7 @@ final class CombineTable {
         var slotCount = 8
         while slotCount < 2 * entryCapacity { slotCount *= 2 }
         slots = .allocate(capacity: slotCount)
-        slots.initialize(repeating: 0, count: slotCount)
+        slots.initialize(repeating: .empty, count: slotCount)
         slotMask = slotCount - 1
     }
 
@@ -69,68 +90,94 @@ final class CombineTable {
 
     /// Bytes held by the table's three allocations.
     var footprint: Int {
-        arenaCapacity + entryCapacity * MemoryLayout<Entry>.stride + (slotMask + 1) * MemoryLayout<UInt64>.stride
+        arenaCapacity + entryCapacity * MemoryLayout<Entry>.stride + (slotMask + 1) * MemoryLayout<Slot>.stride
     }
 
-    /// The index of the entry for `(a, b)` (b ignored unless `includesB`), inserted with an empty partial
-    /// (count 0) when new; nil when inserting would pass the budget (flush, clear, retry).
+    /// The entry for `(a, b)` (b ignored unless `includesB`), inserted with an empty partial and a zero
+    /// count when new; nil when inserting would pass the budget (flush, clear, retry).
     @inline(__always)
-    func findOrInsert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Int? {
+    func findOrInsert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Handle? {
         var h = KeyHash.hash(a)
         if includesB { h = KeyHash.hash(b, seed: h) }
-        let tag = h & CombineTable.tagMask
+        let tag = UInt32(truncatingIfNeeded: h >> 32)
+        let aCount = UInt32(truncatingIfNeeded: a.count)
         var i = Int(truncatingIfNeeded: h) & slotMask
         while true {
             let s = slots[i]
             #if DEBUG
             probes += 1
             #endif
-            if s == 0 { break }
-            if s & CombineTable.tagMask == tag {
+            if s.entry == 0 { break }
+            if s.tag == tag && s.aCount == aCount {
                 #if DEBUG
                 keyComparisons += 1
                 #endif
-                let index = Int(truncatingIfNeeded: s & 0xFFFF_FFFF) - 1
-                if matches(index, a, b) { return index }
+                let index = Int(s.entry) - 1
+                if includesB {
+                    if matches(index, a, b) { return Handle(index: index, offset: Int(s.offset)) }
+                } else if CombineTable.equal(arena + Int(s.offset), a) {
+                    return Handle(index: index, offset: Int(s.offset))
+                }
             }
             i = (i + 1) & slotMask
         }
         return insert(a, b, hash: h, slot: i)
     }
 
-    /// Folds `partial` into entry `index` (a new entry takes it as it is).
+    /// Folds `partial` into the entry (a new entry takes it as it is); `count` adds to the counter.
     @inline(__always)
-    func fold(_ index: Int, _ aggregate: Aggregate, _ partial: PartialAggregate) {
-        if entries[index].partial.count == 0 {
-            entries[index].partial = partial
+    func fold(_ handle: Handle, _ aggregate: Aggregate, _ partial: PartialAggregate) {
+        if aggregate == .count {
+            add(handle, partial.count)
+        } else if entries[handle.index].partial.count == 0 {
+            entries[handle.index].partial = partial
         } else {
-            entries[index].partial.merge(aggregate, partial)
+            entries[handle.index].partial.merge(aggregate, partial)
         }
     }
 
-    /// Adds 1 to entry `index`'s count.
+    /// Adds to the entry's counter (the `count` aggregate), which lives just before its key.
     @inline(__always)
-    func increment(_ index: Int) {
-        entries[index].partial.count &+= 1
+    func add(_ handle: Handle, _ n: Int64) {
+        let counter = (arena + handle.offset - 8).assumingMemoryBound(to: Int64.self)
+        counter.pointee &+= n
+    }
+
+    /// Byte equality of the key at `p` (as long as `a`) and `a`: overlapping word loads up to 16 bytes,
+    /// memcmp beyond. Every load stays inside both buffers.
+    @inline(__always)
+    static func equal(_ p: UnsafeRawPointer, _ a: UnsafeRawBufferPointer) -> Bool {
+        let n = a.count
+        guard let q = a.baseAddress, n > 0 else { return true }
+        if n >= 8 {
+            if n > 16 { return memcmp(p, q, n) == 0 }
+            return p.loadUnaligned(as: UInt64.self) == q.loadUnaligned(as: UInt64.self)
+                && p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                    == q.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 {
+            return p.loadUnaligned(as: UInt32.self) == q.loadUnaligned(as: UInt32.self)
+                && p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                    == q.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        // n is 1...3: bytes 0, n/2 and n-1 cover them all.
+        return p.load(as: UInt8.self) == q.load(as: UInt8.self)
+            && p.load(fromByteOffset: n >> 1, as: UInt8.self) == q.load(fromByteOffset: n >> 1, as: UInt8.self)
+            && p.load(fromByteOffset: n - 1, as: UInt8.self) == q.load(fromByteOffset: n - 1, as: UInt8.self)
     }
 
     @inline(__always)
     private func matches(_ index: Int, _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
         let e = entries[index]
-        guard Int(e.aCount) == a.count else { return false }
-        if includesB && Int(e.bCount) != b.count { return false }
-        if a.count > 0, let pa = a.baseAddress, memcmp(arena + e.offset, pa, a.count) != 0 { return false }
-        if includesB, b.count > 0, let pb = b.baseAddress,
-            memcmp(arena + e.offset + a.count, pb, b.count) != 0
-        {
-            return false
-        }
-        return true
+        guard Int(e.aCount) == a.count, Int(e.bCount) == b.count else { return false }
+        return CombineTable.equal(arena + e.offset, a) && CombineTable.equal(arena + e.offset + a.count, b)
     }
 
     @inline(never)
-    private func insert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, hash: UInt64, slot: Int) -> Int? {
-        let bytes = a.count + (includesB ? b.count : 0)
+    private func insert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, hash: UInt64, slot: Int) -> Handle? {
+        // Record: padding to 8, an 8-byte counter, a, then b when it is part of the key.
+        let start = (arenaUsed + 7) & ~7
+        let bytes = start - arenaUsed + 8 + a.count + (includesB ? b.count : 0)
         var slot = slot
         let needsArena = arenaUsed + bytes > arenaCapacity
         let needsEntries = count == entryCapacity
@@ -140,18 +187,19 @@ final class CombineTable {
             while arenaUsed + bytes > newArena { newArena *= 2 }
             let newEntries = needsEntries ? entryCapacity * 2 : entryCapacity
             let newSlots = needsSlots ? (slotMask + 1) * 2 : slotMask + 1
-            let newFootprint = newArena + newEntries * MemoryLayout<Entry>.stride + newSlots * MemoryLayout<UInt64>.stride
-            // Over budget: the caller flushes. An empty table always takes its first key.
-            if newFootprint > budget && count > 0 { return nil }
+            let newFootprint = newArena + newEntries * MemoryLayout<Entry>.stride + newSlots * MemoryLayout<Slot>.stride
+            // Over budget (or past 32-bit offsets): the caller flushes. An empty table takes its first key.
+            if (newFootprint > budget || newArena > Int(UInt32.max)) && count > 0 { return nil }
             if newArena != arenaCapacity { growArena(to: newArena) }
             if newEntries != entryCapacity { growEntries(to: newEntries) }
             if newSlots != slotMask + 1 {
                 rehash(to: newSlots)
                 slot = Int(truncatingIfNeeded: hash) & slotMask
-                while slots[slot] != 0 { slot = (slot + 1) & slotMask }
+                while slots[slot].entry != 0 { slot = (slot + 1) & slotMask }
             }
         }
-        let offset = arenaUsed
+        let offset = start + 8
+        (arena + start).storeBytes(of: Int64(0), as: Int64.self)
         if a.count > 0, let pa = a.baseAddress { (arena + offset).copyMemory(from: pa, byteCount: a.count) }
         if includesB, b.count > 0, let pb = b.baseAddress {
             (arena + offset + a.count).copyMemory(from: pb, byteCount: b.count)
@@ -161,11 +209,13 @@ final class CombineTable {
         (entries + count).initialize(
             to: Entry(
                 offset: offset, aCount: Int32(a.count), bCount: Int32(includesB ? b.count : 0),
-                partition: Int32(partition), partial: PartialAggregate()))
+                partition: Int32(partition), partial: PartialAggregate(), hash: hash))
         let index = count
         count += 1
-        slots[slot] = (hash & CombineTable.tagMask) | UInt64(index + 1)
-        return index
+        slots[slot] = Slot(
+            tag: UInt32(truncatingIfNeeded: hash >> 32), aCount: UInt32(a.count), entry: UInt32(index + 1),
+            offset: UInt32(offset))
+        return Handle(index: index, offset: offset)
     }
 
     private func growArena(to capacity: Int) {
@@ -187,18 +237,15 @@ final class CombineTable {
     private func rehash(to slotCount: Int) {
         slots.deallocate()
         slots = .allocate(capacity: slotCount)
-        slots.initialize(repeating: 0, count: slotCount)
+        slots.initialize(repeating: .empty, count: slotCount)
         slotMask = slotCount - 1
         for index in 0..<count {
             let e = entries[index]
-            let a = UnsafeRawBufferPointer(start: arena + e.offset, count: Int(e.aCount))
-            var h = KeyHash.hash(a)
-            if includesB {
-                h = KeyHash.hash(UnsafeRawBufferPointer(start: arena + e.offset + Int(e.aCount), count: Int(e.bCount)), seed: h)
-            }
-            var slot = Int(truncatingIfNeeded: h) & slotMask
-            while slots[slot] != 0 { slot = (slot + 1) & slotMask }
-            slots[slot] = (h & CombineTable.tagMask) | UInt64(index + 1)
+            var slot = Int(truncatingIfNeeded: e.hash) & slotMask
+            while slots[slot].entry != 0 { slot = (slot + 1) & slotMask }
+            slots[slot] = Slot(
+                tag: UInt32(truncatingIfNeeded: e.hash >> 32), aCount: UInt32(e.aCount), entry: UInt32(index + 1),
+                offset: UInt32(e.offset))
         }
     }
 
@@ -214,7 +261,11 @@ final class CombineTable {
                 let e = entries[Int(index)]
                 let a = UnsafeRawBufferPointer(start: arena + e.offset, count: Int(e.aCount))
                 if let aggregate {
-                    e.partial.encode(aggregate, into: outBase)
+                    var partial = e.partial
+                    if aggregate == .count {
+                        partial = PartialAggregate(count: (arena + e.offset - 8).load(as: Int64.self))
+                    }
+                    partial.encode(aggregate, into: outBase)
                     let size = PartialAggregate.encodedSize(aggregate)
                     try writer.add(partition: Int(e.partition), a: a, b: UnsafeRawBufferPointer(start: outBase, count: size))
                 } else {
@@ -261,6 +312,6 @@ final class CombineTable {
     func removeAll() {
         count = 0
         arenaUsed = 0
-        slots.update(repeating: 0, count: slotMask + 1)
+        slots.update(repeating: .empty, count: slotMask + 1)
     }
 }

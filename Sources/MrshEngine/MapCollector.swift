@@ -59,7 +59,7 @@ final class MapCollector {
             case .distinct:
                 _ = try combineIndex(key, value)
             case .count:
-                table.increment(try combineIndex(key, Bytes.empty))
+                table.add(try combineIndex(key, Bytes.empty), 1)
             case .sum, .min, .max, .avg:
                 guard let number = NumericValue.parse(value) else {
                     if badRecords == .skip {
@@ -80,7 +80,7 @@ final class MapCollector {
 
     /// The combiner's entry for (a, b), spilling the table first when it is full.
     @inline(__always)
-    private func combineIndex(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) throws -> Int {
+    private func combineIndex(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) throws -> CombineTable.Handle {
         if let index = table.findOrInsert(a, b) { return index }
         try spill()
         // An empty table always takes its first key.

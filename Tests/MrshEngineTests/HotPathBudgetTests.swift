@@ -39,7 +39,7 @@ import MrshPlan
             WordScanner.forEachWord(in: raw) { word in
                 words += 1
                 // The budget is far above this input, so the table always takes the key.
-                if let index = table.findOrInsert(word, Bytes.empty) { table.increment(index) }
+                if let handle = table.findOrInsert(word, Bytes.empty) { table.add(handle, 1) }
             }
         }
         #expect(words == 48000)
@@ -63,7 +63,7 @@ import MrshPlan
                 key[j] = UInt8(ascii: "a") + UInt8(n % 26)
                 n /= 26
             }
-            let index = key.withUnsafeBytes { k -> Int? in
+            let index = key.withUnsafeBytes { k -> CombineTable.Handle? in
                 if let index = table.findOrInsert(k, Bytes.empty) { return index }
                 flushes += 1
                 table.removeAll()
