@@ -11,8 +11,10 @@ final class MapCollector {
     private let badRecords: BadRecordPolicy
     private let cancel: CancellationFlag?
     private let buffer = ShuffleBuffer()
+    /// The in-mapper combiner, for shuffles that fold or deduplicate (`usesTable`).
+    private let table: CombineTable
+    private let usesTable: Bool
     private var runs: [String] = []
-    private var partialScratch = [UInt8](repeating: 0, count: 32)
     private var recordCount: Int64 = 0
     private(set) var spilledBytes: Int64 = 0
     private(set) var skippedRecords: Int64 = 0
@@ -29,6 +31,13 @@ final class MapCollector {
         self.store = store
         self.badRecords = badRecords
         self.cancel = cancel
+        switch layout.combine {
+        case .fold, .dedup: usesTable = true
+        case .none, .limit: usesTable = false
+        }
+        table = CombineTable(
+            includesB: layout.combine == .dedup(includingB: true), partitioner: partitioner,
+            budget: usesTable ? self.memoryBudget : 0)
     }
 
     deinit {
@@ -38,19 +47,19 @@ final class MapCollector {
     /// Adds one map output record.
     @inline(__always)
     func add(_ record: UnsafeRawBufferPointer) throws {
-        if case .count = layout.shuffle {
-            recordCount += 1
-            return
-        }
-        let partition = partitioner.partition(of: record)
         switch layout.shuffle {
+        case .count:
+            recordCount += 1
         case .aggregate(let aggregate):
             let (key, value) = Bytes.splitKey(record)
             switch aggregate {
-            case .collect, .distinct:
-                buffer.append(partition: partition, a: key, b: value)
+            case .collect:
+                buffer.append(partition: partitioner.partition(of: record), a: key, b: value)
+                if buffer.footprint >= memoryBudget { try spill() }
+            case .distinct:
+                _ = try combineIndex(key, value)
             case .count:
-                try appendPartial(partition, key, aggregate, PartialAggregate(count: 1))
+                table.add(try combineIndex(key, Bytes.empty), 1)
             case .sum, .min, .max, .avg:
                 guard let number = NumericValue.parse(value) else {
                     if badRecords == .skip {
@@ -59,30 +68,38 @@ final class MapCollector {
                     }
                     throw EngineError.badRecord("value '\(MapCollector.excerpt(value))' is not a number")
                 }
-                try appendPartial(partition, key, aggregate, PartialAggregate(number: number, count: 1))
+                table.fold(try combineIndex(key, Bytes.empty), aggregate, PartialAggregate(number: number, count: 1))
             }
-        case .sort, .distinct, .gather:
-            buffer.append(partition: partition, a: record, b: Bytes.empty)
-        case .count:
-            break
+        case .distinct:
+            _ = try combineIndex(record, Bytes.empty)
+        case .sort, .gather:
+            buffer.append(partition: partitioner.partition(of: record), a: record, b: Bytes.empty)
+            if buffer.footprint >= memoryBudget { try spill() }
         }
-        if buffer.footprint >= memoryBudget { try spill() }
+    }
+
+    /// The combiner's entry for (a, b), spilling the table first when it is full.
+    @inline(__always)
+    private func combineIndex(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) throws -> CombineTable.Handle {
+        if let index = table.findOrInsert(a, b) { return index }
+        try spill()
+        // An empty table always takes its first key.
+        guard let index = table.findOrInsert(a, b) else { throw EngineError.failed("combiner table refused a key") }
+        return index
     }
 
     /// Writes the map output to `path`; returns the size of every partition.
     func finish(into path: String) throws -> (sizes: [Int64], entries: Int64) {
         if case .count = layout.shuffle {
-            try appendPartial(0, Bytes.empty, .count, PartialAggregate(count: recordCount))
+            table.fold(try combineIndex(Bytes.empty, Bytes.empty), .count, PartialAggregate(count: recordCount))
         }
         if runs.isEmpty {
-            buffer.sort(layout: layout)
             let writer = try RunWriter(path: path, layout: layout, partitionCount: partitioner.partitionCount)
-            try buffer.write(to: writer)
-            buffer.removeAll()
+            try writeBuffered(to: writer)
             let sizes = try writer.finish()
             return (sizes, writer.entriesWritten)
         }
-        if !buffer.isEmpty { try spill() }
+        if !buffer.isEmpty || !table.isEmpty { try spill() }
         while runs.count > MapCollector.fanIn {
             try cancel?.check()
             let group = Array(runs.prefix(MapCollector.fanIn))
@@ -97,25 +114,26 @@ final class MapCollector {
         return result
     }
 
-    private func appendPartial(_ partition: Int, _ key: UnsafeRawBufferPointer, _ aggregate: Aggregate, _ partial: PartialAggregate) throws {
-        let size = PartialAggregate.encodedSize(aggregate)
-        partialScratch.withUnsafeMutableBytes { scratch in
-            // 32 bytes >= every encoded size, so baseAddress is non-nil.
-            partial.encode(aggregate, into: scratch.baseAddress!)
-            buffer.append(partition: partition, a: key, b: UnsafeRawBufferPointer(rebasing: scratch[0..<size]))
-        }
-    }
-
     private func spill() throws {
         try cancel?.check()
-        buffer.sort(layout: layout)
         let path = try store.temporaryPath("spill")
         runs.append(path)
         let writer = try RunWriter(path: path, layout: layout, partitionCount: partitioner.partitionCount)
-        try buffer.write(to: writer)
+        try writeBuffered(to: writer)
         _ = try writer.finish()
         spilledBytes += writer.bytesWritten
-        buffer.removeAll()
+    }
+
+    /// Sorts what is held in memory, writes it through `writer` and empties the buffers.
+    private func writeBuffered(to writer: RunWriter) throws {
+        if usesTable {
+            try table.write(to: writer, aggregate: layout.foldAggregate)
+            table.removeAll()
+        } else {
+            buffer.sort(layout: layout)
+            try buffer.write(to: writer)
+            buffer.removeAll()
+        }
     }
 
     /// Merges sorted runs partition by partition into one file, combining again.

@@ -7,11 +7,18 @@ final class ShuffleBuffer {
         var aCount: Int32
         var bCount: Int32
         var partition: Int32
+        /// The first 8 bytes of the sort key as a big-endian number (complemented when descending), or 0
+        /// when the order is not by bytes; set by `sort`. Unequal prefixes decide the order alone.
+        var prefix: UInt64 = 0
     }
 
     private var storage: UnsafeMutableRawBufferPointer
     private(set) var used = 0
     private(set) var entries: [Entry] = []
+    #if DEBUG
+    /// Comparisons the last `sort` made past the prefix (for `HotPathBudgetTests`).
+    private(set) var fullComparisons = 0
+    #endif
 
     init(initialCapacity: Int = 1 << 16) {
         storage = .allocate(byteCount: max(initialCapacity, 64), alignment: 16)
@@ -47,11 +54,30 @@ final class ShuffleBuffer {
         UnsafeRawBufferPointer(start: base + entry.offset + Int(entry.aCount), count: Int(entry.bCount))
     }
 
-    /// Sorts the index by partition, then `layout`'s order, then arrival (stable).
+    /// Sorts the index by partition, then `layout`'s order, then arrival (stable). Orders by bytes compare
+    /// an 8-byte prefix first and call `layout.compare` only on ties.
     func sort(layout: ShuffleLayout) {
         let base = self.base
+        let prefixes = ShuffleBuffer.prefixRule(layout)
+        if prefixes != .none {
+            for i in entries.indices {
+                let e = entries[i]
+                var key = UnsafeRawBufferPointer(start: base + e.offset, count: Int(e.aCount))
+                if prefixes == .keyAscending || prefixes == .keyDescending { key = Bytes.splitKey(key).key }
+                let p = ShuffleBuffer.prefix(key)
+                entries[i].prefix = prefixes == .wholeDescending || prefixes == .keyDescending ? ~p : p
+            }
+        }
+        #if DEBUG
+        var fullComparisons = 0
+        defer { self.fullComparisons = fullComparisons }
+        #endif
         entries.sort { x, y in
             if x.partition != y.partition { return x.partition < y.partition }
+            if x.prefix != y.prefix { return x.prefix < y.prefix }
+            #if DEBUG
+            fullComparisons += 1
+            #endif
             let c = layout.compare(
                 UnsafeRawBufferPointer(start: base + x.offset, count: Int(x.aCount)),
                 UnsafeRawBufferPointer(start: base + x.offset + Int(x.aCount), count: Int(x.bCount)),
@@ -60,6 +86,40 @@ final class ShuffleBuffer {
             if c != 0 { return c < 0 }
             return x.offset < y.offset
         }
+    }
+
+    /// Which bytes of a entries' a the order compares first, as memcmp would.
+    enum PrefixRule {
+        case none
+        case wholeAscending, wholeDescending
+        case keyAscending, keyDescending
+    }
+
+    static func prefixRule(_ layout: ShuffleLayout) -> PrefixRule {
+        switch layout.shuffle {
+        case .aggregate, .distinct:
+            return .wholeAscending
+        case .sort(let order, _):
+            switch order.field {
+            case .record: return order.descending ? .wholeDescending : .wholeAscending
+            case .key: return order.descending ? .keyDescending : .keyAscending
+            case .value: return .none
+            }
+        case .count, .gather:
+            return .none
+        }
+    }
+
+    /// The first 8 bytes (zero-padded) as a big-endian number: its order is memcmp's on those bytes, and
+    /// a shorter string's padding sorts it first or ties it.
+    @inline(__always)
+    static func prefix(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        guard let p = bytes.baseAddress else { return 0 }
+        let n = bytes.count
+        if n >= 8 { return UInt64(bigEndian: p.loadUnaligned(as: UInt64.self)) }
+        var v: UInt64 = 0
+        for i in 0..<n { v |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << UInt64(56 - 8 * i) }
+        return v
     }
 
     /// Writes the sorted entries through `writer` (which combines).

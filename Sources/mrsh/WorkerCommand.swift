@@ -44,9 +44,14 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         if let parent = embeddedParent {
-            // Die with the embedding process, even when it is SIGKILLed.
-            _ = mrsh_set_parent_death_signal()
+            // Die with the embedding process, even when it is SIGKILLed. Not PR_SET_PDEATHSIG: its "parent"
+            // is the *thread* that spawned this process (prctl(2)), and the embedding process's thread pool
+            // retires idle threads, which killed workers in the middle of jobs. Poll the parent instead.
             if getppid() != parent { throw ExitCode(1) }
+            Thread.detachNewThread {
+                while getppid() == parent { usleep(50_000) }
+                _exit(1)
+            }
             // Ctrl-C reaches the whole foreground process group: the embedding client cancels the job itself.
             signal(SIGINT, SIG_IGN)
         }

@@ -1,0 +1,317 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MrshPlan
+
+/// The in-mapper combiner: an open-addressing hash table (linear probing) whose keys are entry bytes
+/// `(a, b)` copied once into an arena, each with its partition and a running `PartialAggregate`.
+///
+/// A slot holds the key's tag (high hash bits), length and arena offset, so a lookup touches the slot and
+/// the key bytes only (two cache lines); the running count of `count` sits in the 8 bytes before the key.
+///
+/// Used for shuffles whose combine step folds or deduplicates (`count`, `sum`, `min`, `max`, `avg`,
+/// `distinct` aggregates and the `distinct` shuffle): a record whose key is already in the table costs a
+/// hash, a probe and a memcmp; nothing is allocated per record. The table never holds more than its
+/// budget (arena + entry array + slots): when an insert would need more, `findOrInsert` returns nil and
+/// the caller flushes the table as a sorted run (`write(to:)`, which sorts only the distinct keys) and
+/// clears it.
+final class CombineTable {
+    struct Entry {
+        var offset: Int
+        var aCount: Int32
+        var bCount: Int32
+        var partition: Int32
+        var partial: PartialAggregate
+        /// The key's table hash (for rehashing without reading the key).
+        var hash: UInt64
+    }
+
+    /// Whether b is part of the key (the `distinct` aggregate's (key, value) pairs).
+    let includesB: Bool
+    private let partitioner: RecordPartitioner
+    private let budget: Int
+    private var arena: UnsafeMutableRawPointer
+    private var arenaCapacity: Int
+    private var arenaUsed = 0
+    private var entries: UnsafeMutablePointer<Entry>
+    private var entryCapacity: Int
+    private(set) var count = 0
+    private var slots: UnsafeMutablePointer<Slot>
+    private var slotMask: Int
+
+    /// One slot of the open-addressing table; `entry` 0 means empty.
+    struct Slot {
+        /// The hash's high 32 bits.
+        var tag: UInt32
+        var aCount: UInt32
+        /// Entry index + 1.
+        var entry: UInt32
+        /// Arena offset of the key bytes (its 8-byte counter is just before).
+        var offset: UInt32
+        static let empty = Slot(tag: 0, aCount: 0, entry: 0, offset: 0)
+    }
+
+    /// What `findOrInsert` found: the entry and the arena offset of its key.
+    struct Handle {
+        var index: Int
+        var offset: Int
+    }
+    #if DEBUG
+    /// Slots examined and full key comparisons made by `findOrInsert` (for `HotPathBudgetTests`).
+    private(set) var probes = 0
+    private(set) var keyComparisons = 0
+    #endif
+
+    init(includesB: Bool, partitioner: RecordPartitioner, budget: Int) {
+        self.includesB = includesB
+        self.partitioner = partitioner
+        self.budget = budget
+        // Start small enough that even a tiny budget is respected (it then spills early).
+        arenaCapacity = min(1 << 16, max(256, budget / 4))
+        arena = .allocate(byteCount: arenaCapacity, alignment: 16)
+        entryCapacity = min(1 << 10, max(4, budget / 4 / MemoryLayout<Entry>.stride))
+        entries = .allocate(capacity: entryCapacity)
+        var slotCount = 8
+        while slotCount < 2 * entryCapacity { slotCount *= 2 }
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: .empty, count: slotCount)
+        slotMask = slotCount - 1
+    }
+
+    deinit {
+        arena.deallocate()
+        entries.deallocate()
+        slots.deallocate()
+    }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Bytes held by the table's three allocations.
+    var footprint: Int {
+        arenaCapacity + entryCapacity * MemoryLayout<Entry>.stride + (slotMask + 1) * MemoryLayout<Slot>.stride
+    }
+
+    /// The entry for `(a, b)` (b ignored unless `includesB`), inserted with an empty partial and a zero
+    /// count when new; nil when inserting would pass the budget (flush, clear, retry).
+    @inline(__always)
+    func findOrInsert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Handle? {
+        var h = KeyHash.hash(a)
+        if includesB { h = KeyHash.hash(b, seed: h) }
+        let tag = UInt32(truncatingIfNeeded: h >> 32)
+        let aCount = UInt32(truncatingIfNeeded: a.count)
+        var i = Int(truncatingIfNeeded: h) & slotMask
+        while true {
+            let s = slots[i]
+            #if DEBUG
+            probes += 1
+            #endif
+            if s.entry == 0 { break }
+            if s.tag == tag && s.aCount == aCount {
+                #if DEBUG
+                keyComparisons += 1
+                #endif
+                let index = Int(s.entry) - 1
+                if includesB {
+                    if matches(index, a, b) { return Handle(index: index, offset: Int(s.offset)) }
+                } else if CombineTable.equal(arena + Int(s.offset), a) {
+                    return Handle(index: index, offset: Int(s.offset))
+                }
+            }
+            i = (i + 1) & slotMask
+        }
+        return insert(a, b, hash: h, slot: i)
+    }
+
+    /// Folds `partial` into the entry (a new entry takes it as it is); `count` adds to the counter.
+    @inline(__always)
+    func fold(_ handle: Handle, _ aggregate: Aggregate, _ partial: PartialAggregate) {
+        if aggregate == .count {
+            add(handle, partial.count)
+        } else if entries[handle.index].partial.count == 0 {
+            entries[handle.index].partial = partial
+        } else {
+            entries[handle.index].partial.merge(aggregate, partial)
+        }
+    }
+
+    /// Adds to the entry's counter (the `count` aggregate), which lives just before its key.
+    @inline(__always)
+    func add(_ handle: Handle, _ n: Int64) {
+        let counter = (arena + handle.offset - 8).assumingMemoryBound(to: Int64.self)
+        counter.pointee &+= n
+    }
+
+    /// Byte equality of the key at `p` (as long as `a`) and `a`: overlapping word loads up to 16 bytes,
+    /// memcmp beyond. Every load stays inside both buffers.
+    @inline(__always)
+    static func equal(_ p: UnsafeRawPointer, _ a: UnsafeRawBufferPointer) -> Bool {
+        let n = a.count
+        guard let q = a.baseAddress, n > 0 else { return true }
+        if n >= 8 {
+            if n > 16 { return memcmp(p, q, n) == 0 }
+            return p.loadUnaligned(as: UInt64.self) == q.loadUnaligned(as: UInt64.self)
+                && p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+                    == q.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+        }
+        if n >= 4 {
+            return p.loadUnaligned(as: UInt32.self) == q.loadUnaligned(as: UInt32.self)
+                && p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+                    == q.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)
+        }
+        // n is 1...3: bytes 0, n/2 and n-1 cover them all.
+        return p.load(as: UInt8.self) == q.load(as: UInt8.self)
+            && p.load(fromByteOffset: n >> 1, as: UInt8.self) == q.load(fromByteOffset: n >> 1, as: UInt8.self)
+            && p.load(fromByteOffset: n - 1, as: UInt8.self) == q.load(fromByteOffset: n - 1, as: UInt8.self)
+    }
+
+    @inline(__always)
+    private func matches(_ index: Int, _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        let e = entries[index]
+        guard Int(e.aCount) == a.count, Int(e.bCount) == b.count else { return false }
+        return CombineTable.equal(arena + e.offset, a) && CombineTable.equal(arena + e.offset + a.count, b)
+    }
+
+    @inline(never)
+    private func insert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, hash: UInt64, slot: Int) -> Handle? {
+        // Record: padding to 8, an 8-byte counter, a, then b when it is part of the key.
+        let start = (arenaUsed + 7) & ~7
+        let bytes = start - arenaUsed + 8 + a.count + (includesB ? b.count : 0)
+        var slot = slot
+        let needsArena = arenaUsed + bytes > arenaCapacity
+        let needsEntries = count == entryCapacity
+        let needsSlots = (count + 1) * 2 > slotMask + 1
+        if needsArena || needsEntries || needsSlots {
+            var newArena = arenaCapacity
+            while arenaUsed + bytes > newArena { newArena *= 2 }
+            let newEntries = needsEntries ? entryCapacity * 2 : entryCapacity
+            let newSlots = needsSlots ? (slotMask + 1) * 2 : slotMask + 1
+            let newFootprint = newArena + newEntries * MemoryLayout<Entry>.stride + newSlots * MemoryLayout<Slot>.stride
+            // Over budget (or past 32-bit offsets): the caller flushes. An empty table takes its first key.
+            if (newFootprint > budget || newArena > Int(UInt32.max)) && count > 0 { return nil }
+            if newArena != arenaCapacity { growArena(to: newArena) }
+            if newEntries != entryCapacity { growEntries(to: newEntries) }
+            if newSlots != slotMask + 1 {
+                rehash(to: newSlots)
+                slot = Int(truncatingIfNeeded: hash) & slotMask
+                while slots[slot].entry != 0 { slot = (slot + 1) & slotMask }
+            }
+        }
+        let offset = start + 8
+        (arena + start).storeBytes(of: Int64(0), as: Int64.self)
+        if a.count > 0, let pa = a.baseAddress { (arena + offset).copyMemory(from: pa, byteCount: a.count) }
+        if includesB, b.count > 0, let pb = b.baseAddress {
+            (arena + offset + a.count).copyMemory(from: pb, byteCount: b.count)
+        }
+        arenaUsed += bytes
+        let partition = partitioner.partitionCount > 1 ? partitioner.partition(ofKey: a) : 0
+        (entries + count).initialize(
+            to: Entry(
+                offset: offset, aCount: Int32(a.count), bCount: Int32(includesB ? b.count : 0),
+                partition: Int32(partition), partial: PartialAggregate(), hash: hash))
+        let index = count
+        count += 1
+        slots[slot] = Slot(
+            tag: UInt32(truncatingIfNeeded: hash >> 32), aCount: UInt32(a.count), entry: UInt32(index + 1),
+            offset: UInt32(offset))
+        return Handle(index: index, offset: offset)
+    }
+
+    private func growArena(to capacity: Int) {
+        let bigger = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
+        if arenaUsed > 0 { bigger.copyMemory(from: arena, byteCount: arenaUsed) }
+        arena.deallocate()
+        arena = bigger
+        arenaCapacity = capacity
+    }
+
+    private func growEntries(to capacity: Int) {
+        let bigger = UnsafeMutablePointer<Entry>.allocate(capacity: capacity)
+        bigger.moveInitialize(from: entries, count: count)
+        entries.deallocate()
+        entries = bigger
+        entryCapacity = capacity
+    }
+
+    private func rehash(to slotCount: Int) {
+        slots.deallocate()
+        slots = .allocate(capacity: slotCount)
+        slots.initialize(repeating: .empty, count: slotCount)
+        slotMask = slotCount - 1
+        for index in 0..<count {
+            let e = entries[index]
+            var slot = Int(truncatingIfNeeded: e.hash) & slotMask
+            while slots[slot].entry != 0 { slot = (slot + 1) & slotMask }
+            slots[slot] = Slot(
+                tag: UInt32(truncatingIfNeeded: e.hash >> 32), aCount: UInt32(e.aCount), entry: UInt32(index + 1),
+                offset: UInt32(e.offset))
+        }
+    }
+
+    /// Writes the entries sorted by (partition, a, b) through `writer`; b is the encoded partial of
+    /// `aggregate`, or the entry's own b when `aggregate` is nil.
+    func write(to writer: RunWriter, aggregate: Aggregate?) throws {
+        let order = sortedOrder()
+        var scratch = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        try withUnsafeMutableBytes(of: &scratch) { out in
+            // `out` is a 32-byte local, so its base address exists; 32 >= every encoded partial size.
+            let outBase = out.baseAddress.unsafelyUnwrapped
+            for index in order {
+                let e = entries[Int(index)]
+                let a = UnsafeRawBufferPointer(start: arena + e.offset, count: Int(e.aCount))
+                if let aggregate {
+                    var partial = e.partial
+                    if aggregate == .count {
+                        partial = PartialAggregate(count: (arena + e.offset - 8).load(as: Int64.self))
+                    }
+                    partial.encode(aggregate, into: outBase)
+                    let size = PartialAggregate.encodedSize(aggregate)
+                    try writer.add(partition: Int(e.partition), a: a, b: UnsafeRawBufferPointer(start: outBase, count: size))
+                } else {
+                    let b = UnsafeRawBufferPointer(start: arena + e.offset + Int(e.aCount), count: Int(e.bCount))
+                    try writer.add(partition: Int(e.partition), a: a, b: b)
+                }
+            }
+        }
+    }
+
+    /// Entry indices in (partition, a, b) order: sorted on (partition, the first 8 bytes of a as a
+    /// big-endian number), memcmp only on ties of that prefix.
+    private func sortedOrder() -> [Int32] {
+        struct Key {
+            var partition: Int32
+            var index: Int32
+            var prefix: UInt64
+        }
+        var keys: [Key] = []
+        keys.reserveCapacity(count)
+        for index in 0..<count {
+            let e = entries[index]
+            keys.append(Key(partition: e.partition, index: Int32(index), prefix: ShuffleBuffer.prefix(UnsafeRawBufferPointer(start: arena + e.offset, count: Int(e.aCount)))))
+        }
+        let arena = self.arena
+        let entries = self.entries
+        keys.sort { x, y in
+            if x.partition != y.partition { return x.partition < y.partition }
+            if x.prefix != y.prefix { return x.prefix < y.prefix }
+            let ex = entries[Int(x.index)]
+            let ey = entries[Int(y.index)]
+            let c = Bytes.compare(
+                UnsafeRawBufferPointer(start: arena + ex.offset, count: Int(ex.aCount)),
+                UnsafeRawBufferPointer(start: arena + ey.offset, count: Int(ey.aCount)))
+            if c != 0 { return c < 0 }
+            return Bytes.compare(
+                UnsafeRawBufferPointer(start: arena + ex.offset + Int(ex.aCount), count: Int(ex.bCount)),
+                UnsafeRawBufferPointer(start: arena + ey.offset + Int(ey.aCount), count: Int(ey.bCount))) < 0
+        }
+        return keys.map { $0.index }
+    }
+
+    /// Empties the table, keeping its allocations.
+    func removeAll() {
+        count = 0
+        arenaUsed = 0
+        slots.update(repeating: .empty, count: slotMask + 1)
+    }
+}
