@@ -19,6 +19,11 @@ public enum ExecutionStatus: Int32, Sendable {
 public struct SessionOptions: Sendable {
     /// Reduce tasks per shuffle where the plan leaves the choice to the engine.
     public var reducers: Int
+    /// Input split size and task memory budget; nil keeps the runner's (the command line's) value.
+    public var splitSize: Int64? = nil
+    public var memoryBudget: Int? = nil
+    /// Backup tasks near the end of a phase; nil keeps the runner's value.
+    public var backupTasks: Bool? = nil
     /// Print a one-line job summary on standard error after each job.
     public var showSummary: Bool
     /// Use colour in diagnostics.
@@ -109,8 +114,11 @@ public final class Session {
     /// Runs one plan and reports its outcome.
     public func run(_ plan: JobPlan, output: any RecordSink, standardInput: Int32?) async -> ExecutionStatus {
         do {
+            let settings = RunSettings(
+                reducers: options.reducers, splitSize: options.splitSize, memoryBudget: options.memoryBudget,
+                backupTasks: options.backupTasks)
             let summary = try await runner.run(
-                plan, standardInput: standardInput, output: output, progress: { [console] in console.progress($0) })
+                plan, settings: settings, standardInput: standardInput, output: output, progress: { [console] in console.progress($0) })
             console.finished(summary, show: options.showSummary)
             return .success
         } catch let error as EngineError {

@@ -40,7 +40,19 @@ public final class SessionShellBackend: ShellBackend {
     public func bindingNames() async -> [String] { session.bindingNames }
 
     public func options() async -> [ShellOption] {
-        [ShellOption(name: "reducers", value: String(session.options.reducers), summary: "reduce tasks per shuffle")]
+        let options = session.options
+        return [
+            ShellOption(name: "reducers", value: String(options.reducers), summary: "reduce tasks per shuffle"),
+            ShellOption(
+                name: "split-size", value: options.splitSize.map { ByteSize.format($0) } ?? "default",
+                summary: "input bytes per map task (e.g. 32M)"),
+            ShellOption(
+                name: "memory", value: options.memoryBudget.map { ByteSize.format(Int64($0)) } ?? "default",
+                summary: "bytes a task buffers before spilling a sorted run (e.g. 64M)"),
+            ShellOption(
+                name: "backup-tasks", value: options.backupTasks.map { $0 ? "on" : "off" } ?? "default",
+                summary: "start backup attempts near the end of a phase (on/off)"),
+        ]
     }
 
     public func setOption(_ name: String, to value: String) async -> ShellOptionError? {
@@ -50,6 +62,25 @@ public final class SessionShellBackend: ShellBackend {
                 return ShellOptionError("reducers must be a whole number, at least 1 (not '\(value)')")
             }
             session.options.reducers = n
+            return nil
+        case "split-size":
+            guard let bytes = ByteSize.parse(value), bytes >= 1 else {
+                return ShellOptionError("split-size takes a size such as 4M, 32M or 1G (not '\(value)')")
+            }
+            session.options.splitSize = bytes
+            return nil
+        case "memory":
+            guard let bytes = ByteSize.parse(value), bytes >= 64 << 10 else {
+                return ShellOptionError("memory takes a size of at least 64K, such as 64M (not '\(value)')")
+            }
+            session.options.memoryBudget = Int(bytes)
+            return nil
+        case "backup-tasks":
+            switch value {
+            case "on", "true", "yes": session.options.backupTasks = true
+            case "off", "false", "no": session.options.backupTasks = false
+            default: return ShellOptionError("backup-tasks is on or off (not '\(value)')")
+            }
             return nil
         default:
             return ShellOptionError("unknown option '\(name)'")
@@ -103,15 +134,18 @@ final class CancellableRunner: JobRunner {
     init(base: any JobRunner) { self.base = base }
 
     func run(
-        _ plan: JobPlan, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: RunSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         guard let sink = output as? StatementSink else {
-            return try await base.run(plan, standardInput: standardInput, output: output, progress: progress)
+            return try await base.run(
+                plan, settings: settings, standardInput: standardInput, output: output, progress: progress)
         }
         if plan.jobs.last?.output == .standardOutput { sink.sawRun.store(true, ordering: .relaxed) }
         let base = self.base
-        let job = Task { try await base.run(plan, standardInput: standardInput, output: sink, progress: progress) }
+        let job = Task {
+            try await base.run(plan, settings: settings, standardInput: standardInput, output: sink, progress: progress)
+        }
         sink.cancellation.onCancel { job.cancel() }
         return try await withTaskCancellationHandler {
             try await job.value

@@ -26,9 +26,10 @@ final class EmbeddedClusterRunner: JobRunner {
     }
 
     func run(
-        _ plan: JobPlan, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings overrides: RunSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
+        let settings = self.settings.applying(overrides)
         let cluster: EmbeddedCluster
         do {
             cluster = try await startup.value
@@ -73,12 +74,24 @@ final class RemoteClusterRunner: JobRunner {
     }
 
     func run(
-        _ plan: JobPlan, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings overrides: RunSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         try await client.runPlan(
             plan, standardInput: standardInput, workingDirectory: FileManager.default.currentDirectoryPath,
-            settings: settings, output: output, progress: progress)
+            settings: settings.applying(overrides), output: output, progress: progress)
+    }
+}
+
+extension JobSettings {
+    /// These settings with a session's overrides (`:set`) applied.
+    func applying(_ overrides: RunSettings) -> JobSettings {
+        var settings = self
+        if let reducers = overrides.reducers { settings.reducers = reducers }
+        if let splitSize = overrides.splitSize { settings.splitSize = splitSize }
+        if let memoryBudget = overrides.memoryBudget { settings.memoryBudget = memoryBudget }
+        if let backupTasks = overrides.backupTasks { settings.backupTasks = backupTasks }
+        return settings
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MrshShell
 
 /// Options shared by every way of running jobs (`-e`, `run`, the shell).
 struct GlobalOptions: ParsableArguments {
@@ -10,10 +11,10 @@ struct GlobalOptions: ParsableArguments {
     var reducers: Int?
 
     @Option(name: .long, help: ArgumentHelp("Input split size, e.g. 32M or 1G.", valueName: "size"))
-    var splitSize: ByteSize?
+    var splitSize: ByteSizeArgument?
 
     @Option(name: .long, help: ArgumentHelp("Memory budget of one task before it spills sorted runs, e.g. 64M.", valueName: "size"))
-    var memory: ByteSize?
+    var memory: ByteSizeArgument?
 
     @Option(name: .long, help: ArgumentHelp("Submit to the coordinator at HOST:PORT instead of the embedded engine (or MRSH_CLUSTER).", valueName: "host:port"))
     var cluster: String?
@@ -56,24 +57,12 @@ struct GlobalOptions: ParsableArguments {
     var isVerbose: Bool { verbose || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true }
 }
 
-/// A byte count written as `123`, `64K`, `32M` or `1G` (powers of 1024).
-struct ByteSize: ExpressibleByArgument, Sendable {
+/// A byte count on the command line: `123`, `64K`, `32M` or `1G` (powers of 1024).
+struct ByteSizeArgument: ExpressibleByArgument, Sendable {
     var bytes: Int
 
     init?(argument: String) {
-        var digits = Substring(argument)
-        var multiplier = 1
-        switch digits.last.map({ Character($0.uppercased()) }) {
-        case "K": multiplier = 1 << 10
-        case "M": multiplier = 1 << 20
-        case "G": multiplier = 1 << 30
-        default: break
-        }
-        if multiplier != 1 { digits = digits.dropLast() }
-        if digits.last.map({ $0 == "i" || $0 == "B" || $0 == "b" }) == true { return nil }
-        guard let value = Int(digits), value >= 0 else { return nil }
-        let (product, overflow) = value.multipliedReportingOverflow(by: multiplier)
-        guard !overflow else { return nil }
-        bytes = product
+        guard let value = ByteSize.parse(argument), let bytes = Int(exactly: value) else { return nil }
+        self.bytes = bytes
     }
 }

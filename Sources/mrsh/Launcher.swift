@@ -160,9 +160,15 @@ final class EngineRunner: JobRunner {
     init(engine: Engine) { self.engine = engine }
 
     func run(
-        _ plan: JobPlan, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: RunSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
-        try await engine.run(plan, standardInput: standardInput, output: output, progress: progress)
+        var options = engine.options
+        if let reducers = settings.reducers { options.reducers = max(1, reducers) }
+        if let splitSize = settings.splitSize { options.splitSize = max(1, splitSize) }
+        if let memoryBudget = settings.memoryBudget { options.memoryBudget = memoryBudget }
+        if let backupTasks = settings.backupTasks { options.backupTasks = backupTasks }
+        return try await engine.run(
+            plan, settings: options, standardInput: standardInput, output: output, progress: progress)
     }
 }

@@ -11,6 +11,8 @@ final class ScriptedRunner: JobRunner {
     let engine: Engine?
     let started: AsyncStream<Void>
     private let startedContinuation: AsyncStream<Void>.Continuation
+    /// The settings of the last job run.
+    let lastSettings = Mutex<RunSettings?>(nil)
 
     init(blocks: Bool) throws {
         self.blocks = blocks
@@ -21,9 +23,10 @@ final class ScriptedRunner: JobRunner {
     deinit { engine?.shutdown() }
 
     func run(
-        _ plan: JobPlan, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: RunSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
+        lastSettings.withLock { $0 = settings }
         startedContinuation.yield()
         if blocks {
             while !Task.isCancelled { await Task.yield() }
@@ -71,6 +74,26 @@ final class ScriptedRunner: JobRunner {
         #expect(await backend.setOption("reducers", to: "0") != nil)
         #expect(await backend.setOption("reducers", to: "7") == nil)
         #expect(await backend.options().first { $0.name == "reducers" }?.value == "7")
+    }
+
+    @Test func setOptionsReachTheNextJob() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mrsh-shell-\(UUID().uuidString).txt").path
+        try "a\t1\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let runner = try ScriptedRunner(blocks: false)
+        let backend = SessionShellBackend(runner: runner, options: SessionOptions(reducers: 2))
+        #expect(await backend.setOption("split-size", to: "4K") == nil)
+        #expect(await backend.setOption("memory", to: "1M") == nil)
+        #expect(await backend.setOption("backup-tasks", to: "off") == nil)
+        #expect(await backend.setOption("reducers", to: "5") == nil)
+        #expect(await backend.setOption("split-size", to: "lots") != nil)
+        #expect(await backend.setOption("memory", to: "1K") != nil)
+        #expect(await backend.setOption("backup-tasks", to: "maybe") != nil)
+        #expect(await backend.options().first { $0.name == "split-size" }?.value == "4K")
+        let (output, _, _) = makeOutput()
+        #expect(await backend.execute("read \"\(path)\" | count", sourceName: "t", output: output, cancellation: StatementCancellation()) == .success)
+        let settings = runner.lastSettings.withLock { $0 }
+        #expect(settings == RunSettings(reducers: 5, splitSize: 4096, memoryBudget: 1 << 20, backupTasks: false))
     }
 
     @Test func cancellationStopsTheRunningJob() async throws {
