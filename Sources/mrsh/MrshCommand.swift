@@ -8,9 +8,10 @@ struct MrshCommand: AsyncParsableCommand {
         commandName: "mrsh",
         abstract: "A MapReduce shell: pipelines of text operators run on a MapReduce engine.",
         discussion: """
-            Without arguments on a terminal, starts the interactive shell; with standard input that is not a
-            terminal, reads a script from it. Exit status: 0 success, 2 usage or script error (nothing ran),
-            1 a job failed at run time.
+            Without arguments on a terminal, mrsh starts the interactive shell; when standard input is not a \
+            terminal, it reads a script from it.
+
+            Exit status: 0 success, 2 a usage or script error (nothing ran), 1 a job that failed at run time.
 
             Example: mrsh -e 'read "logs/*" | map words | reduce count | sort by value desc | take 10'
             """,
