@@ -32,7 +32,7 @@ import Testing
 
     @Test func loopbackClusterComputesWordCountGrepInvertedIndexAndSort() async throws {
         let cluster = try await ProcessCluster.start(workers: 3)
-        defer { Task { await cluster.stop() } }
+        defer { cluster.stop() }
         let texts = try Self.makeCorpus(in: cluster.directory)
         let split = ["--split-size", "64K", "--quiet"]
 
@@ -77,7 +77,7 @@ import Testing
 
     @Test func hostileConnectionsCloseOnlyThemselves() async throws {
         let cluster = try await ProcessCluster.start(workers: 2)
-        defer { Task { await cluster.stop() } }
+        defer { cluster.stop() }
         let texts = try Self.makeCorpus(in: cluster.directory, files: 4, lines: 20000)
         let script = #"read "data/*.txt" | map words | reduce count"#
         // A job runs while the hostile connections arrive.
@@ -115,7 +115,7 @@ import Testing
 
     @Test func sigintCancelsTheJobAndLeavesNoFiles() async throws {
         let cluster = try await ProcessCluster.start(workers: 2)
-        defer { Task { await cluster.stop() } }
+        defer { cluster.stop() }
         _ = try Self.makeCorpus(in: cluster.directory, files: 4, lines: 60000)
         let client = try cluster.client(
             ["--split-size", "32K", "-e", #"read "data/*.txt" | map words | reduce count | write out"#],

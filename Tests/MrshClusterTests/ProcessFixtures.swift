@@ -203,9 +203,11 @@ final class ProcessCluster: Sendable {
         try Child(mrsh: ["--cluster", address.value, "--token-file", tokenFile] + arguments, directory: directory, stdin: stdin)
     }
 
-    func stop() async {
+    /// Kills the coordinator and the workers, waits for them, and removes the cluster's directory
+    /// (synchronous, so a `defer` cleans up even when the test fails early).
+    func stop() {
         coordinator.stop()
-        for w in workers.value { await w.wait(timeout: 10) }
+        for w in workers.value { w.stop() }
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
