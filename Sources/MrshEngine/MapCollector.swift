@@ -10,7 +10,7 @@ final class MapCollector {
     private let store: BlobStore
     private let badRecords: BadRecordPolicy
     private let cancel: CancellationFlag?
-    private let buffer = ShuffleBuffer()
+    private let buffer: ShuffleBuffer
     /// The in-mapper combiner, for shuffles that fold or deduplicate (`usesTable`).
     private let table: CombineTable
     private let usesTable: Bool
@@ -41,6 +41,7 @@ final class MapCollector {
         self.store = store
         self.badRecords = badRecords
         self.cancel = cancel
+        buffer = ShuffleBuffer(limit: self.memoryBudget)
         switch layout.combine {
         case .fold, .dedup: usesTable = true
         case .none, .limit: usesTable = false
@@ -67,6 +68,7 @@ final class MapCollector {
             let (key, value) = Bytes.splitKey(record)
             switch aggregate {
             case .collect:
+                if !buffer.isEmpty && buffer.wouldPassLimit(adding: record.count) { try spill() }
                 buffer.append(partition: partitioner.partition(of: record), a: key, b: value)
                 if buffer.footprint >= memoryBudget { try spill() }
             case .distinct:
@@ -98,6 +100,7 @@ final class MapCollector {
         case .distinct:
             _ = try combineIndex(record, Bytes.empty)
         case .sort, .gather:
+            if !buffer.isEmpty && buffer.wouldPassLimit(adding: record.count) { try spill() }
             buffer.append(partition: partitioner.partition(of: record), a: record, b: Bytes.empty)
             if buffer.footprint >= memoryBudget { try spill() }
         }
