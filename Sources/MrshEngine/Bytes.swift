@@ -28,12 +28,20 @@ public enum Bytes {
     /// The key (bytes before the first TAB, or all) and the value (bytes after it, or empty).
     @inline(__always)
     public static func splitKey(_ record: UnsafeRawBufferPointer) -> (key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
-        guard let base = record.baseAddress, record.count > 0,
-            let tab = memchr(base, 0x09, record.count)
-        else {
+        guard let base = record.baseAddress, record.count > 0 else {
             return (record, UnsafeRawBufferPointer(start: record.baseAddress, count: 0))
         }
-        let k = base.distance(to: UnsafeRawPointer(tab))
+        var k = 0
+        if record.count <= 32 {
+            // Short records (words): a plain loop beats a memchr call.
+            while k < record.count && base.load(fromByteOffset: k, as: UInt8.self) != 0x09 { k += 1 }
+            if k == record.count { return (record, UnsafeRawBufferPointer(start: base, count: 0)) }
+        } else {
+            guard let tab = memchr(base, 0x09, record.count) else {
+                return (record, UnsafeRawBufferPointer(start: record.baseAddress, count: 0))
+            }
+            k = base.distance(to: UnsafeRawPointer(tab))
+        }
         return (
             UnsafeRawBufferPointer(start: base, count: k),
             UnsafeRawBufferPointer(start: base + k + 1, count: record.count - k - 1)

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CMrshShims
 import MrshPlan
 
 /// The in-mapper combiner: an open-addressing hash table (linear probing) whose keys are entry bytes
@@ -99,6 +100,12 @@ final class CombineTable {
     func findOrInsert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Handle? {
         var h = KeyHash.hash(a)
         if includesB { h = KeyHash.hash(b, seed: h) }
+        return findOrInsert(a, b, hash: h)
+    }
+
+    /// `findOrInsert` with the key's hash already computed (`KeyHash.hash(a)`, b chained when `includesB`).
+    @inline(__always)
+    func findOrInsert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, hash h: UInt64) -> Handle? {
         let tag = UInt32(truncatingIfNeeded: h >> 32)
         let aCount = UInt32(truncatingIfNeeded: a.count)
         var i = Int(truncatingIfNeeded: h) & slotMask
@@ -122,6 +129,19 @@ final class CombineTable {
             i = (i + 1) & slotMask
         }
         return insert(a, b, hash: h, slot: i)
+    }
+
+    /// Prefetch hint for the slot `hash` starts probing at (batched lookups).
+    @inline(__always)
+    func prefetchSlot(_ hash: UInt64) {
+        mrsh_prefetch(UnsafeRawPointer(slots + (Int(truncatingIfNeeded: hash) & slotMask)))
+    }
+
+    /// Prefetch hint for the key bytes of the first slot `hash` probes, when it is occupied.
+    @inline(__always)
+    func prefetchKey(_ hash: UInt64) {
+        let s = slots[Int(truncatingIfNeeded: hash) & slotMask]
+        if s.entry != 0 { mrsh_prefetch(UnsafeRawPointer(arena + Int(s.offset))) }
     }
 
     /// Folds `partial` into the entry (a new entry takes it as it is); `count` adds to the counter.

@@ -10,10 +10,20 @@ final class MapCollector {
     private let store: BlobStore
     private let badRecords: BadRecordPolicy
     private let cancel: CancellationFlag?
-    private let buffer = ShuffleBuffer()
+    private let buffer: ShuffleBuffer
     /// The in-mapper combiner, for shuffles that fold or deduplicate (`usesTable`).
     private let table: CombineTable
     private let usesTable: Bool
+    /// Keys of `reduce count` waiting for a batched lookup (`drainCounts`), copied into `pendingBytes`
+    /// (records are only valid during `add`), with their hashes. Batching lets the slot and key
+    /// prefetches of one key overlap the lookups of the others.
+    private let pendingBytes = UnsafeMutableRawPointer.allocate(byteCount: MapCollector.batch * MapCollector.batchKeyLimit, alignment: 16)
+    private let pendingKeys = UnsafeMutablePointer<UnsafeRawBufferPointer>.allocate(capacity: MapCollector.batch)
+    private let pendingHashes = UnsafeMutablePointer<UInt64>.allocate(capacity: MapCollector.batch)
+    private var pendingCount = 0
+    static let batch = 16
+    /// Longer keys are looked up at once, unbatched.
+    static let batchKeyLimit = 64
     private var runs: [String] = []
     private var recordCount: Int64 = 0
     private(set) var spilledBytes: Int64 = 0
@@ -31,6 +41,7 @@ final class MapCollector {
         self.store = store
         self.badRecords = badRecords
         self.cancel = cancel
+        buffer = ShuffleBuffer(limit: self.memoryBudget)
         switch layout.combine {
         case .fold, .dedup: usesTable = true
         case .none, .limit: usesTable = false
@@ -41,6 +52,9 @@ final class MapCollector {
     }
 
     deinit {
+        pendingBytes.deallocate()
+        pendingKeys.deallocate()
+        pendingHashes.deallocate()
         for run in runs { FileIO.unlinkQuietly(run) }
     }
 
@@ -54,12 +68,25 @@ final class MapCollector {
             let (key, value) = Bytes.splitKey(record)
             switch aggregate {
             case .collect:
+                if !buffer.isEmpty && buffer.wouldPassLimit(adding: record.count) { try spill() }
                 buffer.append(partition: partitioner.partition(of: record), a: key, b: value)
                 if buffer.footprint >= memoryBudget { try spill() }
             case .distinct:
                 _ = try combineIndex(key, value)
             case .count:
-                table.add(try combineIndex(key, Bytes.empty), 1)
+                guard key.count <= MapCollector.batchKeyLimit, let source = key.baseAddress else {
+                    try drainCounts()
+                    table.add(try combineIndex(key, Bytes.empty), 1)
+                    return
+                }
+                let hash = KeyHash.hash(key)
+                table.prefetchSlot(hash)
+                let copy = pendingBytes + pendingCount * MapCollector.batchKeyLimit
+                copy.copyMemory(from: source, byteCount: key.count)
+                pendingKeys[pendingCount] = UnsafeRawBufferPointer(start: copy, count: key.count)
+                pendingHashes[pendingCount] = hash
+                pendingCount += 1
+                if pendingCount == MapCollector.batch { try drainCounts() }
             case .sum, .min, .max, .avg:
                 guard let number = NumericValue.parse(value) else {
                     if badRecords == .skip {
@@ -73,8 +100,29 @@ final class MapCollector {
         case .distinct:
             _ = try combineIndex(record, Bytes.empty)
         case .sort, .gather:
+            if !buffer.isEmpty && buffer.wouldPassLimit(adding: record.count) { try spill() }
             buffer.append(partition: partitioner.partition(of: record), a: record, b: Bytes.empty)
             if buffer.footprint >= memoryBudget { try spill() }
+        }
+    }
+
+    /// Counts the pending keys: prefetch every key's first slot's key bytes, then look them all up.
+    private func drainCounts() throws {
+        let n = pendingCount
+        pendingCount = 0
+        for j in 0..<n { table.prefetchKey(pendingHashes[j]) }
+        for j in 0..<n {
+            let key = pendingKeys[j]
+            let hash = pendingHashes[j]
+            if let handle = table.findOrInsert(key, Bytes.empty, hash: hash) {
+                table.add(handle, 1)
+            } else {
+                try spill()
+                guard let handle = table.findOrInsert(key, Bytes.empty, hash: hash) else {
+                    throw EngineError.failed("combiner table refused a key")
+                }
+                table.add(handle, 1)
+            }
         }
     }
 
@@ -90,6 +138,7 @@ final class MapCollector {
 
     /// Writes the map output to `path`; returns the size of every partition.
     func finish(into path: String) throws -> (sizes: [Int64], entries: Int64) {
+        try drainCounts()
         if case .count = layout.shuffle {
             table.fold(try combineIndex(Bytes.empty, Bytes.empty), .count, PartialAggregate(count: recordCount))
         }

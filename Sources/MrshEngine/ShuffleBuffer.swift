@@ -20,14 +20,25 @@ final class ShuffleBuffer {
     private(set) var fullComparisons = 0
     #endif
 
-    init(initialCapacity: Int = 1 << 16) {
-        storage = .allocate(byteCount: max(initialCapacity, 64), alignment: 16)
+    /// Storage never grows past this many bytes unless one entry needs more (the owner spills first).
+    private let limit: Int
+
+    init(initialCapacity: Int = 1 << 16, limit: Int = Int.max) {
+        storage = .allocate(byteCount: max(min(initialCapacity, limit), 64), alignment: 16)
+        self.limit = limit
     }
 
     deinit { storage.deallocate() }
 
-    /// Bytes held: entry bytes plus the index.
+    /// Bytes held: entry bytes plus the index. (Allocated: at most `limit` for the storage, which
+    /// `grow` caps, plus the index's capacity.)
     var footprint: Int { used + entries.count * MemoryLayout<Entry>.stride }
+
+    /// Whether appending `bytes` more would grow the storage past its limit (spill first).
+    @inline(__always)
+    func wouldPassLimit(adding bytes: Int) -> Bool {
+        used + bytes > storage.count && storage.count >= limit - entries.capacity * MemoryLayout<Entry>.stride
+    }
 
     var isEmpty: Bool { entries.isEmpty }
 
@@ -135,8 +146,11 @@ final class ShuffleBuffer {
     }
 
     private func grow(to minimum: Int) {
+        // Double, but not past the limit left after the index (unless the entry itself needs more).
+        let cap = max(minimum, limit - entries.capacity * MemoryLayout<Entry>.stride)
         var capacity = storage.count * 2
         while capacity < minimum { capacity *= 2 }
+        capacity = min(capacity, cap)
         let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         if used > 0 { bigger.copyMemory(from: UnsafeRawBufferPointer(start: base, count: used)) }
         storage.deallocate()

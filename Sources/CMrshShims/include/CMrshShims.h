@@ -9,4 +9,7 @@ const void *mrsh_memmem(const void *haystack, size_t haystack_len, const void *n
 /// Returns 0 on success, -1 where unsupported.
 int mrsh_set_parent_death_signal(void);
 
+/// A read prefetch hint (the combiner's batched lookups); inlined into Swift callers.
+static inline void mrsh_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 #endif
