@@ -40,7 +40,7 @@ struct LiteralGrepScan {
         while count - from >= needle.count {
             let hit: UnsafeRawPointer? = needle.withUnsafeBytes { nb in
                 // The needle is non-empty (see init), so its base address exists.
-                mrsh_memmem(base + from, count - from, nb.baseAddress, nb.count)
+                mrsh_find(base + from, count - from, nb.baseAddress, nb.count)
             }
             guard let hit else { return true }
             let at = base.distance(to: hit)
