@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include "CMrshShims.h"
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <signal.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -10,10 +13,70 @@ const void *mrsh_memmem(const void *haystack, size_t haystack_len, const void *n
     return memmem(haystack, haystack_len, needle, needle_len);
 }
 
+const void *mrsh_memrchr(const void *s, int c, size_t n) {
+#ifdef __linux__
+    return memrchr(s, c, n);
+#else
+    const unsigned char *p = (const unsigned char *)s + n;
+    while (p != (const unsigned char *)s) { if (*--p == (unsigned char)c) return p; }
+    return NULL;
+#endif
+}
+
 int mrsh_set_parent_death_signal(void) {
 #ifdef __linux__
     return prctl(PR_SET_PDEATHSIG, SIGKILL);
 #else
     return -1;
 #endif
+}
+
+#if defined(__x86_64__)
+/// The AVX2 loop of `mrsh_find`: 32 positions at a time (only called where the CPU has AVX2).
+__attribute__((target("avx2")))
+static const void *mrsh_find_avx2(const unsigned char *h, size_t len, const unsigned char *n, size_t k) {
+    const __m256i first = _mm256_set1_epi8((char)n[0]);
+    const __m256i last = _mm256_set1_epi8((char)n[k - 1]);
+    size_t i = 0;
+    for (; i + (k - 1) + 32 <= len; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(h + i));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(h + i + k - 1));
+        unsigned mask = (unsigned)_mm256_movemask_epi8(_mm256_and_si256(_mm256_cmpeq_epi8(a, first), _mm256_cmpeq_epi8(b, last)));
+        while (mask != 0) {
+            unsigned bit = (unsigned)__builtin_ctz(mask);
+            if (memcmp(h + i + bit + 1, n + 1, k - 2) == 0) return h + i + bit;
+            mask &= mask - 1;
+        }
+    }
+    return memmem(h + i, len - i, n, k);
+}
+#endif
+
+/// memmem for the literal grep scan: on x86-64, 16 positions at a time are tested for the needle's
+/// first and last byte (SSE2), and only those candidates are compared in full; glibc's memmem is
+/// several times slower on short needles made of common letters.
+const void *mrsh_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
+#if defined(__x86_64__)
+    if (needle_len >= 2 && haystack_len >= needle_len) {
+        const unsigned char *h = (const unsigned char *)haystack;
+        const unsigned char *n = (const unsigned char *)needle;
+        const size_t k = needle_len;
+        if (__builtin_cpu_supports("avx2")) return mrsh_find_avx2(h, haystack_len, n, k);
+        const __m128i first = _mm_set1_epi8((char)n[0]);
+        const __m128i last = _mm_set1_epi8((char)n[k - 1]);
+        size_t i = 0;
+        for (; i + (k - 1) + 16 <= haystack_len; i += 16) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(h + i));
+            __m128i b = _mm_loadu_si128((const __m128i *)(h + i + k - 1));
+            unsigned mask = (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+            while (mask != 0) {
+                unsigned bit = (unsigned)__builtin_ctz(mask);
+                if (memcmp(h + i + bit + 1, n + 1, k - 2) == 0) return h + i + bit;
+                mask &= mask - 1;
+            }
+        }
+        return memmem(h + i, haystack_len - i, needle, needle_len);
+    }
+#endif
+    return memmem(haystack, haystack_len, needle, needle_len);
 }

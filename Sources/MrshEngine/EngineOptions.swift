@@ -10,6 +10,12 @@ public struct EngineOptions: Sendable {
     public var workers: Int
     /// Reduce tasks of a job whose spec does not fix them.
     public var reducers: Int
+    /// True when nobody chose `reducers` (the default, twice the workers): a job with a small input then
+    /// gets fewer reduce tasks, one per `bytesPerReducer` of input and at least one, since every reduce
+    /// task costs a round trip and a part.
+    public var autoReducers: Bool
+    /// Input bytes per reduce task when `autoReducers` is on.
+    public static let bytesPerReducer: Int64 = 16 << 20
     /// Target bytes of input per map task.
     public var splitSize: Int64
     /// Bytes of map output a task buffers before spilling a sorted run (also bounds reduce buffers).
@@ -37,6 +43,7 @@ public struct EngineOptions: Sendable {
     ) {
         self.workers = max(1, workers)
         self.reducers = max(1, reducers ?? max(2, 2 * max(1, workers)))
+        self.autoReducers = reducers == nil
         self.splitSize = max(1, splitSize)
         self.memoryBudget = max(4096, memoryBudget)
         self.scratchDirectory = scratchDirectory
@@ -46,6 +53,13 @@ public struct EngineOptions: Sendable {
         self.coordinatorHolder = coordinatorHolder
         self.coordinatorAddress = coordinatorAddress
         self.backupTasks = backupTasks
+    }
+
+    /// The reduce tasks of a job with `inputBytes` of input whose spec leaves the choice to the engine.
+    public func reducers(forInputBytes inputBytes: Int64) -> Int {
+        guard autoReducers else { return reducers }
+        let sized = (max(0, inputBytes) + Self.bytesPerReducer - 1) / Self.bytesPerReducer
+        return Int(max(1, min(Int64(reducers), sized)))
     }
 
     /// Online processors.

@@ -140,20 +140,21 @@ public struct JobCoordinator: Sendable {
         let tasks = InputPlanner.tasks(inputs, splitSize: options.splitSize)
         var partitioner: Partitioner?
         var reducers = 0
+        let defaultReducers = options.reducers(forInputBytes: inputs.reduce(0) { $0 + $1.size })
         if let shuffle = spec.shuffle {
             switch shuffle {
             case .count, .gather:
                 reducers = 1
                 partitioner = .hash(partitions: 1)
             case .sort(let order, _):
-                let wanted = max(1, spec.reducers ?? options.reducers)
+                let wanted = max(1, spec.reducers ?? defaultReducers)
                 let boundaries = try await RangeSampler.boundaries(
                     spec: spec, order: order, tasks: tasks, partitions: wanted, sampleSize: options.sampleSize,
                     fetcher: fetcher, store: store)
                 partitioner = .range(boundaries: boundaries)
                 reducers = boundaries.count + 1
             case .aggregate, .distinct:
-                reducers = max(1, spec.reducers ?? options.reducers)
+                reducers = max(1, spec.reducers ?? defaultReducers)
                 partitioner = .hash(partitions: reducers)
             }
         }

@@ -1,3 +1,4 @@
+import CMrshShims
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,6 +40,90 @@ public struct LineReader: ~Copyable {
         if ownsDescriptor { FileIO.closeQuietly(fd) }
     }
 
+    /// Calls `body` with blocks of whole lines until it returns false or the region ends: every line of a
+    /// block starts inside the region and ends with `\n`, except a last line of the file without one.
+    /// Lines keep their terminators (and any `\r`). `bytesRead` grows by each block's size. The buffer
+    /// passed to `body` is valid only during the call. `cancel` is polled at every read.
+    ///
+    /// For scans that look at whole buffers at once (a literal `grep` searched with memmem) instead of
+    /// visiting every line.
+    public mutating func forEachBlock(
+        cancel: CancellationFlag? = nil, _ body: (UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        var bufferPosition: Int64 = 0
+        var filled = 0
+        var start = 0
+        var atEOF = false
+        if regionStart > 0 {
+            guard let first = try firstLineStart(cancel: cancel) else { return }
+            (bufferPosition, filled, start) = first
+        }
+        bytesRead = 0
+        while true {
+            let base = bufferBase
+            let limit = regionEnd - bufferPosition  // lines must start before this buffer index
+            if Int64(start) >= limit { return }
+            if limit <= Int64(filled) {
+                // The region ends inside the buffer: the last line is the one holding byte limit - 1.
+                let scanFrom = max(start, Int(limit) - 1)
+                if let newline = memchr(base + scanFrom, 0x0A, filled - scanFrom) {
+                    let end = base.distance(to: newline) + 1
+                    bytesRead += Int64(end - start)
+                    _ = try body(UnsafeRawBufferPointer(start: base + start, count: end - start))
+                    return
+                }
+            }
+            if atEOF {
+                if start < filled {
+                    bytesRead += Int64(filled - start)
+                    _ = try body(UnsafeRawBufferPointer(start: base + start, count: filled - start))
+                }
+                return
+            }
+            // The whole lines buffered so far, then more bytes.
+            if start < filled, let newline = mrsh_memrchr(base + start, 0x0A, filled - start) {
+                let end = UnsafeRawPointer(base).distance(to: newline) + 1
+                bytesRead += Int64(end - start)
+                if try !body(UnsafeRawBufferPointer(start: base + start, count: end - start)) { return }
+                start = end
+            }
+            try cancel?.check()
+            let partial = filled - start
+            if start > 0 {
+                if partial > 0 { memmove(base, base + start, partial) }
+                bufferPosition += Int64(start)
+                start = 0
+                filled = partial
+            } else if filled == buffer.count {
+                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+                bigger.copyMemory(from: UnsafeRawBufferPointer(start: base, count: filled))
+                buffer.deallocate()
+                buffer = bigger
+            }
+            let n = try FileIO.read(
+                fd, into: bufferBase + filled, count: buffer.count - filled,
+                at: bufferPosition + Int64(filled), path: path)
+            if n == 0 { atEOF = true } else { filled += n }
+        }
+    }
+
+    /// For a region that starts after byte 0: reads from one byte before it up to the first line start
+    /// at or after `regionStart`. Returns the buffer's file position, its valid bytes and the line
+    /// start's index, or nil when the file ends first.
+    private mutating func firstLineStart(cancel: CancellationFlag?) throws -> (Int64, Int, Int)? {
+        // Start one byte early: if it is '\n', the region begins exactly at a line start.
+        var bufferPosition = regionStart - 1
+        while true {
+            try cancel?.check()
+            let n = try FileIO.read(fd, into: bufferBase, count: buffer.count, at: bufferPosition, path: path)
+            if n == 0 { return nil }
+            if let newline = memchr(bufferBase, 0x0A, n) {
+                return (bufferPosition, n, bufferBase.distance(to: newline) + 1)
+            }
+            bufferPosition += Int64(n)
+        }
+    }
+
     /// Calls `body` with every line (without terminator) until it returns false or the region ends.
     /// The buffer passed to `body` is valid only during the call. `cancel` is polled at every read.
     public mutating func forEachLine(
@@ -51,22 +136,8 @@ public struct LineReader: ~Copyable {
         var atEOF = false
 
         if regionStart > 0 {
-            // Start one byte early: if it is '\n', the region begins exactly at a line start.
-            bufferPosition = regionStart - 1
-            var found = false
-            while !found {
-                try cancel?.check()
-                let n = try FileIO.read(fd, into: bufferBase, count: buffer.count, at: bufferPosition, path: path)
-                if n == 0 { return }
-                if let newline = memchr(bufferBase, 0x0A, n) {
-                    let index = bufferBase.distance(to: newline)
-                    filled = n
-                    start = index + 1
-                    found = true
-                } else {
-                    bufferPosition += Int64(n)
-                }
-            }
+            guard let first = try firstLineStart(cancel: cancel) else { return }
+            (bufferPosition, filled, start) = first
         } else {
             bufferPosition = 0
         }

@@ -29,7 +29,9 @@ public enum MapTaskRunner {
         _ spec: MapTaskSpec, inputs: [TaskInput], store: BlobStore, id: String, badRecords: BadRecordPolicy,
         cancel: CancellationFlag?
     ) throws -> ([Int64], Counters) {
-        var pipeline = try RecordPipeline(spec.spec.mapOps)
+        let ops = spec.spec.mapOps
+        let scan = LiteralGrepScan(ops)
+        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
         var counters = Counters()
         var remaining = spec.spec.mapLimit ?? Int.max
         let temporary = try store.beginBlob(id)
@@ -42,7 +44,7 @@ public enum MapTaskRunner {
             let collector = MapCollector(
                 layout: layout, partitioner: partitioner, memoryBudget: spec.memoryBudget, store: store,
                 badRecords: badRecords, cancel: cancel)
-            try forEachRecord(inputs, &pipeline, &counters, &remaining, cancel) { record in
+            try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
                 try collector.add(record)
             }
             let (sizes, entries) = try collector.finish(into: temporary)
@@ -56,7 +58,7 @@ public enum MapTaskRunner {
         }
 
         let output = LineOutput(try BufferedWriter(creating: temporary))
-        try forEachRecord(inputs, &pipeline, &counters, &remaining, cancel) { record in
+        try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
         }
         try output.close()
@@ -68,9 +70,10 @@ public enum MapTaskRunner {
     }
 
     /// Reads every input line, runs it through the pipeline and hands each output record to `body`,
-    /// stopping after `remaining` output records.
+    /// stopping after `remaining` output records. With a `scan`, only the lines holding its literal reach
+    /// `pipeline` (which then holds the operators after that first `grep`).
     private static func forEachRecord(
-        _ inputs: [TaskInput], _ pipeline: inout RecordPipeline, _ counters: inout Counters, _ remaining: inout Int,
+        _ inputs: [TaskInput], _ scan: LiteralGrepScan?, _ pipeline: inout RecordPipeline, _ counters: inout Counters, _ remaining: inout Int,
         _ cancel: CancellationFlag?, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         var recordsIn: Int64 = 0
@@ -79,7 +82,25 @@ public enum MapTaskRunner {
             var reader = try LineReader(path: input.path, offset: input.offset, length: input.length)
             let name = Array(input.name.utf8)
             try name.withUnsafeBytes { file in
-                if pipeline.isIdentity {
+                if let scan {
+                    try reader.forEachBlock(cancel: cancel) { block in
+                        recordsIn += LiteralGrepScan.lineCount(block)
+                        return try scan.forEachMatch(in: block) { line in
+                            if pipeline.isIdentity {
+                                try body(line)
+                                remaining -= 1
+                            } else {
+                                try pipeline.process(line, file: file) { record in
+                                    if remaining > 0 {
+                                        try body(record)
+                                        remaining -= 1
+                                    }
+                                }
+                            }
+                            return remaining > 0
+                        }
+                    }
+                } else if pipeline.isIdentity {
                     try reader.forEachLine(cancel: cancel) { line in
                         recordsIn += 1
                         try body(line)

@@ -19,6 +19,9 @@ public enum ExecutionStatus: Int32, Sendable {
 public struct SessionOptions: Sendable {
     /// Reduce tasks per shuffle where the plan leaves the choice to the engine.
     public var reducers: Int
+    /// Whether the user chose `reducers` (`--reducers`, `:set reducers`); if not, jobs leave the choice to
+    /// the engine, which gives a small input fewer reduce tasks.
+    public var reducersChosen = false
     /// Input split size and task memory budget; nil keeps the runner's (the command line's) value.
     public var splitSize: Int64? = nil
     public var memoryBudget: Int? = nil
@@ -115,7 +118,8 @@ public final class Session {
     public func run(_ plan: JobPlan, output: any RecordSink, standardInput: Int32?) async -> ExecutionStatus {
         do {
             let settings = RunSettings(
-                reducers: options.reducers, splitSize: options.splitSize, memoryBudget: options.memoryBudget,
+                reducers: options.reducersChosen ? options.reducers : nil, splitSize: options.splitSize,
+                memoryBudget: options.memoryBudget,
                 backupTasks: options.backupTasks)
             let summary = try await runner.run(
                 plan, settings: settings, standardInput: standardInput, output: output, progress: { [console] in console.progress($0) })

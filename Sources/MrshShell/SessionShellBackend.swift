@@ -62,6 +62,7 @@ public final class SessionShellBackend: ShellBackend {
                 return ShellOptionError("reducers must be a whole number, at least 1 (not '\(value)')")
             }
             session.options.reducers = n
+            session.options.reducersChosen = true
             return nil
         case "split-size":
             guard let bytes = ByteSize.parse(value), bytes >= 1 else {

@@ -67,7 +67,9 @@ struct Launcher {
     }
 
     var sessionOptions: SessionOptions {
-        SessionOptions(reducers: engineOptions.reducers, showSummary: !options.quiet, useColor: false)
+        var session = SessionOptions(reducers: engineOptions.reducers, showSummary: !options.quiet, useColor: false)
+        session.reducersChosen = options.reducers != nil
+        return session
     }
 
     var engineOptions: EngineOptions {
@@ -85,7 +87,7 @@ struct Launcher {
     /// What the client asks of a cluster's engine.
     var jobSettings: JobSettings {
         JobSettings(
-            reducers: options.reducers ?? engineOptions.reducers, splitSize: options.splitSize.map { Int64($0.bytes) },
+            reducers: options.reducers, splitSize: options.splitSize.map { Int64($0.bytes) },
             memoryBudget: options.memory?.bytes, maxAttempts: options.maxAttempts,
             skipBadRecords: options.skipBadRecords ? true : nil, backupTasks: options.noBackupTasks ? false : nil)
     }
@@ -164,7 +166,10 @@ final class EngineRunner: JobRunner {
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         var options = engine.options
-        if let reducers = settings.reducers { options.reducers = max(1, reducers) }
+        if let reducers = settings.reducers {
+            options.reducers = max(1, reducers)
+            options.autoReducers = false
+        }
         if let splitSize = settings.splitSize { options.splitSize = max(1, splitSize) }
         if let memoryBudget = settings.memoryBudget { options.memoryBudget = memoryBudget }
         if let backupTasks = settings.backupTasks { options.backupTasks = backupTasks }

@@ -5,6 +5,13 @@
 /// memmem(3), which Swift's Glibc module does not expose.
 const void *mrsh_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
 
+/// The first occurrence of needle in haystack, like memmem(3), but SIMD-filtered on the needle's first
+/// and last byte on x86-64 (AVX2 where the CPU has it, else SSE2): several times faster on text.
+const void *mrsh_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
+
+/// memrchr(3), a GNU extension Swift's Glibc module does not expose.
+const void *mrsh_memrchr(const void *s, int c, size_t n);
+
 /// Ask the kernel to send SIGKILL to this process when its parent dies (Linux prctl PR_SET_PDEATHSIG).
 /// Returns 0 on success, -1 where unsupported.
 int mrsh_set_parent_death_signal(void);
