@@ -7,7 +7,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Worker processes of the embedded engine (default: the number of cores).")
     var workers: Int?
 
-    @Option(name: .long, help: "Reduce tasks per shuffle (default: twice the workers).")
+    @Option(name: .long, help: "Reduce tasks per shuffle (default: one per 16 MiB of input, at most twice the workers).")
     var reducers: Int?
 
     @Option(name: .long, help: ArgumentHelp("Input split size, e.g. 32M or 1G.", valueName: "size"))
