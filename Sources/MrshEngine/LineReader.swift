@@ -88,23 +88,31 @@ public struct LineReader: ~Copyable {
                 start = end
             }
             try cancel?.check()
-            let partial = filled - start
-            if start > 0 {
-                if partial > 0 { memmove(base, base + start, partial) }
-                bufferPosition += Int64(start)
-                start = 0
-                filled = partial
-            } else if filled == buffer.count {
-                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
-                bigger.copyMemory(from: UnsafeRawBufferPointer(start: base, count: filled))
-                buffer.deallocate()
-                buffer = bigger
-            }
-            let n = try FileIO.read(
-                fd, into: bufferBase + filled, count: buffer.count - filled,
-                at: bufferPosition + Int64(filled), path: path)
-            if n == 0 { atEOF = true } else { filled += n }
+            atEOF = try refill(bufferPosition: &bufferPosition, filled: &filled, start: &start)
         }
+    }
+
+    /// Makes room and reads more: moves the partial line at `start` to the front of the buffer (or doubles
+    /// the buffer when that line fills it), then reads after it. Returns true at the end of the file.
+    private mutating func refill(bufferPosition: inout Int64, filled: inout Int, start: inout Int) throws -> Bool {
+        let base = bufferBase
+        let partial = filled - start
+        if start > 0 {
+            if partial > 0 { memmove(base, base + start, partial) }
+            bufferPosition += Int64(start)
+            start = 0
+            filled = partial
+        } else if filled == buffer.count {
+            let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
+            bigger.copyMemory(from: UnsafeRawBufferPointer(start: base, count: filled))
+            buffer.deallocate()
+            buffer = bigger
+        }
+        let n = try FileIO.read(
+            fd, into: bufferBase + filled, count: buffer.count - filled, at: bufferPosition + Int64(filled), path: path)
+        if n == 0 { return true }
+        filled += n
+        return false
     }
 
     /// For a region that starts after byte 0: reads from one byte before it up to the first line start
@@ -167,22 +175,7 @@ public struct LineReader: ~Copyable {
             }
             // Need more bytes: move the partial line to the front (or grow when it fills the buffer).
             try cancel?.check()
-            let partial = filled - start
-            if start > 0 {
-                if partial > 0 { memmove(base, base + start, partial) }
-                bufferPosition += Int64(start)
-                start = 0
-                filled = partial
-            } else if filled == buffer.count {
-                let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 16)
-                bigger.copyMemory(from: UnsafeRawBufferPointer(start: base, count: filled))
-                buffer.deallocate()
-                buffer = bigger
-            }
-            let n = try FileIO.read(
-                fd, into: bufferBase + filled, count: buffer.count - filled,
-                at: bufferPosition + Int64(filled), path: path)
-            if n == 0 { atEOF = true } else { filled += n }
+            atEOF = try refill(bufferPosition: &bufferPosition, filled: &filled, start: &start)
         }
     }
 }
