@@ -81,7 +81,13 @@ extension Repl {
         let fieldWord = fields == 1 ? "field" : "fields"
         out.write(style.bold(name) + ": " + (table.rows.isEmpty ? "no records\n" : "\(fields) \(fieldWord), \(table.rows.count) sample records\n"))
         if !table.rows.isEmpty {
-            out.write(table.renderRows(width: Terminal.width(fd: 1), header: header, headerStyle: style.dim))
+            let width = Terminal.width(fd: 1)
+            let rendered = table.renderRows(width: width, header: header)
+            // Too wide for the terminal: one field per line instead of a wrapped table.
+            out.write(
+                ExpandedView.overflows(rendered, width: width)
+                    ? ExpandedView.render(table.rows, headerStyle: style.dim)
+                    : table.renderRows(width: width, header: header, headerStyle: style.dim))
         }
         return .proceed
     }

@@ -65,3 +65,19 @@ import Testing
         #expect(t.renderRows() == "x  10\ny  ten\n")
     }
 }
+
+@Suite struct ExpandedViewTests {
+    @Test func showsOneFieldPerLineWithAlignedLabels() {
+        let rows = [(1...10).map { "f\($0)" }, ["a", "b"]]
+        let text = ExpandedView.render(rows)
+        #expect(text.hasPrefix("-- record 1\n[1]   f1\n[2]   f2\n"))
+        #expect(text.contains("[10]  f10\n-- record 2\n[1]   a\n[2]   b\n"))
+    }
+
+    @Test func overflowIsMeasuredInDisplayColumns() {
+        #expect(ExpandedView.overflows("short\n" + String(repeating: "x", count: 81) + "\n", width: 80))
+        #expect(!ExpandedView.overflows("日本語\n", width: 6))
+        #expect(ExpandedView.overflows("日本語\n", width: 5))
+        #expect(!ExpandedView.overflows(String(repeating: "x", count: 500), width: nil))
+    }
+}
