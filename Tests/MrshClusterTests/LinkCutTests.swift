@@ -26,18 +26,7 @@ import Testing
             for name in made { _ = try? Child(ip, ["netns", "del", name]).process.waitUntilExit() }
             try? FileManager.default.removeItem(atPath: directory)
         }
-        var steps: [[String]] = [["netns", "add", hub]]
-        steps += [["-n", hub, "link", "add", "br0", "type", "bridge"], ["-n", hub, "link", "set", "br0", "up"]]
-        for (i, host) in hosts.enumerated() {
-            steps += [
-                ["netns", "add", host],
-                ["-n", host, "link", "add", "eth0", "type", "veth", "peer", "name", "p\(i)", "netns", hub],
-                ["-n", host, "addr", "add", address(i) + "/24", "dev", "eth0"],
-                ["-n", host, "link", "set", "eth0", "up"], ["-n", host, "link", "set", "lo", "up"],
-                ["-n", hub, "link", "set", "p\(i)", "master", "br0"], ["-n", hub, "link", "set", "p\(i)", "up"],
-            ]
-        }
-        for step in steps {
+        for step in NamespaceTests.bridgeSteps(hub: hub, hosts: hosts, address: address) {
             if let failure = await NamespaceTests.run(step) {
                 print("LinkCutTests skipped: cannot set up network namespaces: \(failure)")
                 return

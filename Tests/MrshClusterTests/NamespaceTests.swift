@@ -9,6 +9,23 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(1))) struct NamespaceTests {
     static let ip = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+    /// The `ip` commands that make namespace `hub` with a bridge and put each of `hosts` in a namespace of its
+    /// own, joined to the bridge by a veth pair, host i at `address(i)`/24.
+    static func bridgeSteps(hub: String, hosts: [String], address: (Int) -> String) -> [[String]] {
+        var steps: [[String]] = [["netns", "add", hub]]
+        steps += [["-n", hub, "link", "add", "br0", "type", "bridge"], ["-n", hub, "link", "set", "br0", "up"]]
+        for (i, host) in hosts.enumerated() {
+            steps += [
+                ["netns", "add", host],
+                ["-n", host, "link", "add", "eth0", "type", "veth", "peer", "name", "p\(i)", "netns", hub],
+                ["-n", host, "addr", "add", address(i) + "/24", "dev", "eth0"],
+                ["-n", host, "link", "set", "eth0", "up"], ["-n", host, "link", "set", "lo", "up"],
+                ["-n", hub, "link", "set", "p\(i)", "master", "br0"], ["-n", hub, "link", "set", "p\(i)", "up"],
+            ]
+        }
+        return steps
+    }
+
     /// Runs `ip ARGUMENTS`; returns its error output when it fails.
     static func run(_ arguments: [String]) async -> String? {
         guard let ip, let child = try? Child(ip, arguments) else { return "cannot run ip" }
@@ -33,18 +50,7 @@ import Testing
             for name in made { _ = try? Child(Self.ip ?? "ip", ["netns", "del", name]).process.waitUntilExit() }
             try? FileManager.default.removeItem(atPath: directory)
         }
-        var steps: [[String]] = [["netns", "add", hub]]
-        steps += [["-n", hub, "link", "add", "br0", "type", "bridge"], ["-n", hub, "link", "set", "br0", "up"]]
-        for (i, host) in hosts.enumerated() {
-            steps += [
-                ["netns", "add", host],
-                ["-n", host, "link", "add", "eth0", "type", "veth", "peer", "name", "p\(i)", "netns", hub],
-                ["-n", host, "addr", "add", address(i) + "/24", "dev", "eth0"],
-                ["-n", host, "link", "set", "eth0", "up"], ["-n", host, "link", "set", "lo", "up"],
-                ["-n", hub, "link", "set", "p\(i)", "master", "br0"], ["-n", hub, "link", "set", "p\(i)", "up"],
-            ]
-        }
-        for step in steps {
+        for step in Self.bridgeSteps(hub: hub, hosts: hosts, address: address) {
             if let failure = await Self.run(step) {
                 print("NamespaceTests skipped: cannot set up network namespaces: \(failure)")
                 return
