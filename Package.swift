@@ -80,20 +80,22 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MrshLanguageTests", dependencies: ["MrshLanguage"], resources: [.copy("Golden")]),
+        // Helpers every test target shares (a seeded random generator).
+        .target(name: "MrshTestSupport", path: "Tests/MrshTestSupport"),
+        .testTarget(name: "MrshLanguageTests", dependencies: ["MrshLanguage", "MrshTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "MrshPlannerTests", dependencies: ["MrshPlanner", "MrshLanguage", "MrshPlan"], resources: [.copy("Golden")]),
-        .testTarget(name: "MrshEngineTests", dependencies: ["MrshEngine", "MrshPlan"]),
-        .testTarget(name: "MrshWireTests", dependencies: ["MrshWire", "MrshCluster"]),
+        .testTarget(name: "MrshEngineTests", dependencies: ["MrshEngine", "MrshPlan", "MrshTestSupport"]),
+        .testTarget(name: "MrshWireTests", dependencies: ["MrshWire", "MrshCluster", "MrshTestSupport"]),
         .testTarget(
             name: "MrshClusterTests",
             dependencies: [
-                "MrshCluster", "MrshWire", "MrshEngine", "MrshPlan",
+                "MrshCluster", "MrshWire", "MrshEngine", "MrshPlan", "MrshTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MrshEndToEndTests", dependencies: ["mrsh"]),
+        .testTarget(name: "MrshEndToEndTests", dependencies: ["mrsh", "MrshTestSupport"]),
         .testTarget(name: "MrshShellTests", dependencies: ["MrshShell", "mrsh"]),
     ],
     swiftLanguageModes: [.v6]

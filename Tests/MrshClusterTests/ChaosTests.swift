@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MrshCluster
+import MrshTestSupport
 import Testing
 
 /// Word count and sort on three worker processes while random workers get SIGKILL at random moments of the
@@ -56,7 +57,7 @@ import Testing
             let lines = answer.split(separator: "\n").map { $0 + "\n" }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
             #expect(lines.joined() == DistributedTests.wordCount(texts))
         }
-        var random = SplitMix(seed: seed)
+        var random = SplitMix64(seed: seed)
         var midJobKills = 0
         var kills = 0
         for run in 0..<runs {

@@ -1,20 +1,10 @@
 import Foundation
+import MrshTestSupport
 import Testing
 
 /// Pipelines over generated files, checked against a straightforward computation in the test.
 @Suite("generated data")
 struct GeneratedDataTests {
-    /// A seeded generator (SplitMix64), so failures reproduce.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
 
     static let vocabulary = ["the", "The", "map", "reduce", "Straße", "größe", "καλημέρα", "κόσμε", "日本語",
                              "naïve", "café", "a", "I", "worker", "error", "Error", "ÉCOLE", "x"]
@@ -39,7 +29,7 @@ struct GeneratedDataTests {
     static func byteOrder(_ a: String, _ b: String) -> Bool { Array(a.utf8).lexicographicallyPrecedes(Array(b.utf8)) }
 
     static func generateText(lines: Int, seed: UInt64) -> String {
-        var rng = Seeded(state: seed)
+        var rng = SplitMix64(seed: seed)
         var text = ""
         for _ in 0..<lines {
             let count = Int.random(in: 0...12, using: &rng)
@@ -98,7 +88,7 @@ struct GeneratedDataTests {
     func sortTotalOrder() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        var rng = Seeded(state: 7)
+        var rng = SplitMix64(seed: 7)
         var records: [String] = []
         for _ in 0..<3000 {
             let key = String((0..<10).map { _ in Character(Unicode.Scalar(UInt8.random(in: 0x21...0x7e, using: &rng))) })

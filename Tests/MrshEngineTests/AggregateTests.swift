@@ -1,3 +1,4 @@
+import MrshTestSupport
 import Testing
 @testable import MrshEngine
 import MrshPlan
@@ -11,7 +12,7 @@ import MrshPlan
     }
 
     static func generate(decimals: Bool) -> Data {
-        var generator = SeededGenerator(seed: decimals ? 7 : 3)
+        var generator = SplitMix64(seed: decimals ? 7 : 3)
         var data = Data()
         for file in 0..<4 {
             var text = ""

@@ -1,3 +1,4 @@
+import MrshTestSupport
 import Testing
 @testable import MrshEngine
 import MrshPlan
@@ -10,7 +11,7 @@ import MrshPlan
     func countOfLoweredWordsMatchesADirectCount(_ budget: Int) async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var generator = SeededGenerator(seed: 5)
+        var generator = SplitMix64(seed: 5)
         var expected: [String: Int] = [:]
         for file in 0..<3 {
             var text = ""

@@ -1,3 +1,4 @@
+import MrshTestSupport
 import Testing
 @testable import MrshEngine
 import MrshPlan
@@ -8,7 +9,7 @@ import MrshPlan
 @Suite struct HotPathBudgetTests {
     /// Fixed text: lines of words drawn from a 3000-word vocabulary with a skewed distribution.
     static func text(lines: Int) -> [UInt8] {
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         var vocabulary: [[UInt8]] = []
         for i in 0..<3000 {
             let length = 2 + Int.random(in: 0..<10, using: &generator)
@@ -76,7 +77,7 @@ import MrshPlan
     }
 
     @Test func sortFallsBackToFullComparisonsRarely() {
-        var generator = SeededGenerator(seed: 9)
+        var generator = SplitMix64(seed: 9)
         let buffer = ShuffleBuffer()
         var record = [UInt8](repeating: UInt8(ascii: "x"), count: 40)
         for _ in 0..<20_000 {

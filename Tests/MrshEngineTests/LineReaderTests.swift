@@ -1,3 +1,4 @@
+import MrshTestSupport
 import Testing
 @testable import MrshEngine
 
@@ -35,7 +36,7 @@ import Testing
         let path = dir.write("f", bytes)
         let expected = LineReaderTests.oracle(bytes)
         #expect(try LineReaderTests.read(path, 0, Int64(bytes.count), bufferSize: 16) == expected)
-        var generator = SeededGenerator(seed: UInt64(index) + 1)
+        var generator = SplitMix64(seed: UInt64(index) + 1)
         for _ in 0..<50 {
             let cuts = (0..<Int.random(in: 0...5, using: &generator)).map { _ in Int.random(in: 0...bytes.count, using: &generator) }
             let bounds = ([0] + cuts + [bytes.count]).sorted()
@@ -50,7 +51,7 @@ import Testing
     @Test func randomFilesAcrossRandomSplits() throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var generator = SeededGenerator(seed: 42)
+        var generator = SplitMix64(seed: 42)
         for round in 0..<20 {
             let alphabet: [UInt8] = [0x61, 0x62, 0x0A, 0x0D, 0x0A, 0x20, 0xC3, 0xA9]
             let bytes = (0..<Int.random(in: 0...3000, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? 0x61 }

@@ -1,4 +1,5 @@
 import MrshPlan
+import MrshTestSupport
 import Testing
 @testable import MrshEngine
 
@@ -31,7 +32,7 @@ import Testing
     func randomFilesAcrossRandomSplits(_ needle: String) throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let needleBytes = Array(needle.utf8)
         for round in 0..<30 {
             let alphabet: [UInt8] = [0x61, 0x62, 0x0A, 0x0D, 0x0A, 0x20, 0xC3, 0xA9, 0x61]

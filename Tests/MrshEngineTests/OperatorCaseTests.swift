@@ -1,5 +1,6 @@
 import MrshEngine
 import MrshPlan
+import MrshTestSupport
 import Testing
 
 @Suite struct OperatorCaseTests {
@@ -36,7 +37,7 @@ import Testing
 
     @Test(arguments: [11, 12])
     func randomMatchesStringCaseMapping(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var lower = try RecordPipeline([.lower])
         var upper = try RecordPipeline([.upper])
         for _ in 0..<300 {

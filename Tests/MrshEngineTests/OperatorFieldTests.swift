@@ -1,5 +1,6 @@
 import MrshEngine
 import MrshPlan
+import MrshTestSupport
 import Testing
 
 @Suite struct OperatorFieldTests {
@@ -63,7 +64,7 @@ import Testing
 
     @Test(arguments: [7, 8, 9])
     func randomSplitMatchesOracle(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let alphabet: [Character] = ["a", "b", "é", " ", " ", "\t", ",", ",", ";", "\r"]
         var blanks = try RecordPipeline([.split(.whitespace)])
         var commas = try RecordPipeline([.split(.literal(","))])

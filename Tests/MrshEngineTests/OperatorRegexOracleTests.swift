@@ -2,6 +2,7 @@
 import Glibc
 import MrshEngine
 import MrshPlan
+import MrshTestSupport
 import Testing
 
 /// Compares `grep` and `extract` with regexes against glibc's regexec called directly on a
@@ -17,7 +18,7 @@ import Testing
 
     @Test(arguments: [21, 22, 23])
     func grepAgreesWithRegexec(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let regex = UnsafeMutablePointer<regex_t>.allocate(capacity: 1)
         defer { regex.deallocate() }
         var compiled = 0

@@ -1,3 +1,4 @@
+import MrshTestSupport
 import MrshEngine
 import MrshPlan
 
@@ -24,7 +25,7 @@ func runOps(_ ops: [RecordOp], _ record: String, file: String = "input.txt") thr
     try runOps(ops, Array(record.utf8), file: file).map { String(decoding: $0, as: UTF8.self) }
 }
 
-// SeededGenerator (SplitMix64) lives in TestSupport.swift.
+// SplitMix64 lives in the MrshTestSupport target.
 
 /// Pieces random records are built from: ASCII, accents, Greek, CJK, emoji, digits, blanks, CR, NUL
 /// and invalid UTF-8 (lone continuation bytes, truncated sequences, 0xFF, an overlong form, a surrogate).
@@ -36,7 +37,7 @@ let randomPieces: [[UInt8]] = {
     return pieces
 }()
 
-func randomRecord(_ rng: inout SeededGenerator, maxPieces: Int = 80) -> [UInt8] {
+func randomRecord(_ rng: inout SplitMix64, maxPieces: Int = 80) -> [UInt8] {
     var record: [UInt8] = []
     let count = Int.random(in: 0...maxPieces, using: &rng)
     for _ in 0..<count {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import MrshTestSupport
 import Testing
 @testable import MrshEngine
 import MrshPlan
@@ -8,7 +9,7 @@ import MrshPlan
 /// Whole plans through `Engine` with in-process executors.
 @Suite struct PlanTests {
     static func numbersFile(_ dir: TemporaryDirectory, count: Int, seed: UInt64) -> [String] {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         var records: [String] = []
         for i in 0..<count {
             records.append("w\(Int.random(in: 0..<5000, using: &generator))\t\(Int.random(in: -10000...10000, using: &generator))\t\(i)")
@@ -85,7 +86,7 @@ import MrshPlan
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         var text = ""
-        var generator = SeededGenerator(seed: 5)
+        var generator = SplitMix64(seed: 5)
         var all: [String] = []
         for _ in 0..<3000 {
             let word = "v\(Int.random(in: 0..<300, using: &generator))"
@@ -159,7 +160,7 @@ import MrshPlan
     @Test func inputManyTimesTheMemoryBudget() async throws {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
-        var generator = SeededGenerator(seed: 8)
+        var generator = SplitMix64(seed: 8)
         var text = ""
         var counts: [String: Int] = [:]
         for _ in 0..<20000 {

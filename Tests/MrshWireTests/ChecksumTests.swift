@@ -1,4 +1,5 @@
 import NIOCore
+import MrshTestSupport
 import Testing
 
 @testable import MrshWire
@@ -12,7 +13,7 @@ import Testing
     }
 
     @Test func incrementalEqualsOneShot() {
-        var rng = SplitMix64(state: 7)
+        var rng = SplitMix64(seed: 7)
         let bytes = (0..<10_000).map { _ in UInt8.random(in: 0...255, using: &rng) }
         var crc = CRC32C()
         var i = 0

@@ -1,19 +1,9 @@
 import NIOCore
+import MrshTestSupport
 import Testing
 
 @testable import MrshWire
 
-/// A tiny deterministic generator so failures reproduce from the printed seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 private func encodeAll(_ frames: [Frame]) -> [UInt8] {
     var buffer = ByteBuffer()
@@ -40,7 +30,7 @@ private func parseChunked(_ bytes: [UInt8], cuts: [Int]) throws -> [Frame] {
 @Suite struct FrameParserTests {
     @Test func framesSurviveRandomSplits() throws {
         for seed in UInt64(1)...40 {
-            var rng = SplitMix64(state: seed)
+            var rng = SplitMix64(seed: seed)
             let kinds = FrameKind.allCases
             let frames = (0..<Int.random(in: 1...30, using: &rng)).map { _ in
                 let n = Int.random(in: 0...3000, using: &rng)
@@ -90,7 +80,7 @@ private func parseChunked(_ bytes: [UInt8], cuts: [Int]) throws -> [Frame] {
     /// Random garbage either waits for more bytes, parses, or throws: it never traps and never consumes a
     /// partial frame.
     @Test func garbageNeverTraps() {
-        var rng = SplitMix64(state: 99)
+        var rng = SplitMix64(seed: 99)
         for _ in 0..<2000 {
             let bytes = (0..<Int.random(in: 0...64, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
             var buffer = ByteBuffer(bytes: bytes)
