@@ -144,21 +144,41 @@ public struct ReduceTaskSpec: Codable, Sendable, Hashable {
     /// The partition this task reduces.
     public var partition: Int
     public var attempt: Int
-    /// The output of every map task of the job, in map task order.
+    /// The outputs of the map tasks known when the attempt started; `mapOutputTasks[i]` is the map task
+    /// whose output `mapOutputs[i]` is. The other outputs arrive through a `MapOutputFeed` as their
+    /// map tasks finish (the reduce starts while the map phase still runs).
     public var mapOutputs: [BlobLocation]
+    /// The map task of each entry of `mapOutputs`.
+    public var mapOutputTasks: [Int]
+    /// The job's map task count: the attempt merges once it holds one output per map task.
+    public var mapTaskCount: Int
     public var destination: PartDestination
     public var memoryBudget: Int
+    /// `mapOutputTasks` nil: `mapOutputs` is every map task's output in task order (the complete list).
     public init(
         job: JobID, spec: JobSpec, partition: Int, attempt: Int, mapOutputs: [BlobLocation],
-        destination: PartDestination, memoryBudget: Int
+        mapOutputTasks: [Int]? = nil, mapTaskCount: Int? = nil, destination: PartDestination, memoryBudget: Int
     ) {
         self.job = job
         self.spec = spec
         self.partition = partition
         self.attempt = attempt
         self.mapOutputs = mapOutputs
+        self.mapOutputTasks = mapOutputTasks ?? Array(mapOutputs.indices)
+        self.mapTaskCount = mapTaskCount ?? mapOutputs.count
         self.destination = destination
         self.memoryBudget = memoryBudget
+    }
+}
+
+/// The output location of one map task, forwarded to running reduce attempts as the task finishes (or
+/// finishes again after a re-execution; a reducer that already copied the task's output ignores it).
+public struct MapOutputUpdate: Codable, Sendable, Hashable {
+    public var task: Int
+    public var location: BlobLocation
+    public init(task: Int, location: BlobLocation) {
+        self.task = task
+        self.location = location
     }
 }
 

@@ -12,6 +12,10 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case runTask(request: UInt64, TaskRequest)
     /// Worker -> coordinator: a task attempt ended.
     case taskDone(request: UInt64, TaskOutcome)
+    /// Coordinator -> worker: where more map outputs of a running reduce attempt's job are (map tasks that
+    /// finished, or finished again elsewhere, after the attempt started); no answer. A worker not running
+    /// `request` (any more) ignores it.
+    case mapOutputs(request: UInt64, [MapOutputUpdate])
     /// Coordinator -> worker: stop one task attempt (its result is no longer wanted); no answer.
     case cancelTask(request: UInt64)
     /// Coordinator -> worker: stop the run's running tasks and delete every file the run left on the worker.
