@@ -32,8 +32,10 @@ public struct EngineTaskHandler: WorkerTaskHandler {
         return result
     }
 
-    public func runReduce(_ task: ReduceTaskSpec, fetcher: any BlobFetcher) async throws -> ReduceTaskResult {
-        try await ReduceTaskRunner.run(task, store: store, fetcher: fetcher)
+    public func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed, fetcher: any BlobFetcher) async throws
+        -> ReduceTaskResult
+    {
+        try await ReduceTaskRunner.run(task, feed: feed, store: store, fetcher: fetcher)
     }
 
     public func resolve(_ request: FetchRequest) async throws -> LocalBytes {

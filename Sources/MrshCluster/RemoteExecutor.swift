@@ -56,17 +56,33 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
         }
     }
 
-    public func runReduce(_ task: ReduceTaskSpec) async throws -> ReduceTaskResult {
+    /// Sends the attempt, then forwards every update of `feed` to the worker as `mapOutputs` messages
+    /// (after the `runTask`, on the same connection) until the attempt ends.
+    public func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult {
         var task = task
         task.mapOutputs = task.mapOutputs.map { coordinatorBlobs.published($0) }
-        switch try await call(.reduce(task)) {
+        let forwarder = ForwarderSlot()
+        defer { forwarder.cancel() }
+        let connection = self.connection
+        let blobs = coordinatorBlobs
+        let outcome = try await call(.reduce(task)) { request in
+            forwarder.start {
+                while let batch = try? await feed.next() {
+                    let published = batch.map { MapOutputUpdate(task: $0.task, location: blobs.published($0.location)) }
+                    connection.sendSoon(.mapOutputs(request: request, published))
+                }
+            }
+        }
+        switch outcome {
         case .reduce(let result): return result
         case .failed(let failure): throw RemoteTaskError(worker: name, failure: failure)
         case .map: throw WireError.badMessage("a map result answered a reduce task")
         }
     }
 
-    private func call(_ request: TaskRequest) async throws -> TaskOutcome {
+    /// Sends `request` and awaits its outcome; `onSent` runs right after the request was queued on the
+    /// connection (messages sent from then on follow it).
+    private func call(_ request: TaskRequest, onSent: (UInt64) -> Void = { _ in }) async throws -> TaskOutcome {
         let id = state.withLock { s in
             defer { s.nextRequest += 1 }
             return s.nextRequest
@@ -84,6 +100,7 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
                     cancel(id)
                 } else {
                     connection.sendSoon(.runTask(request: id, request))
+                    onSent(id)
                 }
             }
         } onCancel: {
@@ -118,6 +135,23 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
 
     func send(_ message: ControlMessage) {
         connection.sendSoon(message)
+    }
+}
+
+/// The task forwarding a reduce attempt's map-output feed to its worker, cancelled when the attempt ends.
+final class ForwarderSlot: Sendable {
+    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let cancelled = Atomic<Bool>(false)
+
+    func start(_ work: @escaping @Sendable () async -> Void) {
+        let started = Task { await work() }
+        task.withLock { $0 = started }
+        if cancelled.load(ordering: .acquiring) { started.cancel() }
+    }
+
+    func cancel() {
+        cancelled.store(true, ordering: .releasing)
+        task.withLock { $0 }?.cancel()
     }
 }
 

@@ -63,12 +63,15 @@ public enum WorkerNode {
                     case .map(let spec): run = spec.job.run
                     case .reduce(let spec): run = spec.job.run
                     }
+                    let feed = MapOutputFeed()
                     let work = Task {
-                        let outcome = await execute(task, handler: handler, fetcher: fetcher, identity: identity)
+                        let outcome = await execute(task, feed: feed, handler: handler, fetcher: fetcher, identity: identity)
                         running.remove(request)
                         if !Task.isCancelled { connection.sendSoon(.taskDone(request: request, outcome)) }
                     }
-                    running.add(request, run: run, task: work)
+                    running.add(request, run: run, task: work, feed: feed)
+                case .mapOutputs(let request, let updates):
+                    running.feed(request)?.publish(updates)
                 case .cancelTask(let request):
                     running.cancel(request)
                 case .cancelRun(let run):
@@ -87,7 +90,8 @@ public enum WorkerNode {
     }
 
     static func execute(
-        _ task: TaskRequest, handler: any WorkerTaskHandler, fetcher: any BlobFetcher, identity: BlobRewriter
+        _ task: TaskRequest, feed: MapOutputFeed, handler: any WorkerTaskHandler, fetcher: any BlobFetcher,
+        identity: BlobRewriter
     ) async -> TaskOutcome {
         do {
             switch task {
@@ -96,7 +100,7 @@ public enum WorkerNode {
                 result.output = identity.published(result.output)
                 return .map(result)
             case .reduce(let spec):
-                var result = try await handler.runReduce(spec, fetcher: fetcher)
+                var result = try await handler.runReduce(spec, feed: feed, fetcher: fetcher)
                 if case .blob(let location) = result.output { result.output = .blob(identity.published(location)) }
                 return .reduce(result)
             }
@@ -123,11 +127,18 @@ final class RunningTasks: Sendable {
     private struct Entry {
         var run: String
         var task: Task<Void, Never>
+        /// Where `mapOutputs` messages for a reduce attempt go.
+        var feed: MapOutputFeed
     }
     private let entries = Mutex<[UInt64: Entry]>([:])
 
-    func add(_ request: UInt64, run: String, task: Task<Void, Never>) {
-        entries.withLock { $0[request] = Entry(run: run, task: task) }
+    func add(_ request: UInt64, run: String, task: Task<Void, Never>, feed: MapOutputFeed) {
+        entries.withLock { $0[request] = Entry(run: run, task: task, feed: feed) }
+    }
+
+    /// The feed of a running attempt; nil when it ended (a late `mapOutputs` is ignored).
+    func feed(_ request: UInt64) -> MapOutputFeed? {
+        entries.withLock { $0[request]?.feed }
     }
 
     func remove(_ request: UInt64) {

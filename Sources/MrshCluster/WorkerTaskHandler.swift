@@ -9,7 +9,9 @@ import MrshWire
 /// empty address; the worker rewrites that to its id and shuffle address before reporting.
 public protocol WorkerTaskHandler: Sendable {
     func runMap(_ task: MapTaskSpec, fetcher: any BlobFetcher) async throws -> MapTaskResult
-    func runReduce(_ task: ReduceTaskSpec, fetcher: any BlobFetcher) async throws -> ReduceTaskResult
+    /// `feed` delivers the map outputs that were not known when the attempt started (see `TaskExecutor`).
+    func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed, fetcher: any BlobFetcher) async throws
+        -> ReduceTaskResult
     /// Resolves one of this worker's blobs (or a partition of it) to bytes of a local file.
     func resolve(_ request: FetchRequest) async throws -> LocalBytes
     /// Deletes everything the run left on this worker (its blobs and temporary files).

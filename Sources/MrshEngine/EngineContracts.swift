@@ -8,7 +8,10 @@ public protocol TaskExecutor: Sendable {
     /// How many task attempts this executor runs at the same time.
     var slots: Int { get }
     func runMap(_ task: MapTaskSpec) async throws -> MapTaskResult
-    func runReduce(_ task: ReduceTaskSpec) async throws -> ReduceTaskResult
+    /// Runs a reduce attempt that may start before the map phase ends: `task.mapOutputs` holds the map
+    /// outputs known at its start, `feed` delivers the others (and new locations of re-executed map tasks)
+    /// until the attempt holds one output per map task (`task.mapTaskCount`).
+    func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult
 }
 
 /// Bytes that can be read from this host's disk: a file and a byte range of it.

@@ -4,8 +4,12 @@ import MrshPlan
 /// Runs the map and reduce tasks of one job to completion over a changing set of executors: the
 /// fault-tolerant heart of the master (paper, section 3.3).
 ///
-/// - Map and reduce tasks share one event loop. Reduce attempts start once every map task is done and
-///   take the map outputs as they are then.
+/// - Map and reduce tasks share one event loop. Reduce attempts start early, once a few map tasks are
+///   done (`reduceSlowstart`, as Hadoop's slowstart), with the map outputs known then; every map output
+///   the scheduler accepts later (a re-executed task's new location too) is published to the
+///   `MapOutputFeed` of each running reduce attempt, which fetches it while other map tasks still run.
+///   Maps and reduces use separate `TaskBoard`s with their own slots, so reduce attempts waiting for map
+///   outputs never keep a map attempt (or a re-execution) from running.
 /// - A lost executor (its error says so, or `ExecutorLiveness.isLost`) gets no more work; its running
 ///   attempts go back to idle without using up an attempt, and its done map tasks whose output a reduce
 ///   still needs run again elsewhere.
@@ -70,6 +74,11 @@ struct JobScheduler {
     private var mapResults: [MapTaskResult?]
     private var reduceResults: [ReduceTaskResult?]
     private var handles: [Key: Task<Outcome, any Error>] = [:]
+    /// The map-output feed of each running reduce attempt.
+    private var feeds: [Key: MapOutputFeed] = [:]
+    /// When the scheduler last accepted a map output: reduce attempts' running time (for backups) counts
+    /// from here, not from their start, so time spent waiting for maps does not make them look slow.
+    private var lastMapDone: ContinuousClock.Instant?
     private var startedAt: [Key: ContinuousClock.Instant] = [:]
     private var durations: [Kind: [Double]] = [.map: [], .reduce: []]
     private var knownLost: Set<Int> = []
@@ -79,6 +88,13 @@ struct JobScheduler {
     private let clock = ContinuousClock()
 
     static let tick: Duration = .milliseconds(100)
+    /// The fraction of a job's map tasks done before its reduce attempts start (at least one).
+    static let reduceSlowstart = 0.05
+
+    /// True once enough map tasks are done for reduce attempts to start.
+    private var reducesMayStart: Bool {
+        maps.isComplete || maps.doneCount >= max(1, Int((Double(tasks.count) * Self.reduceSlowstart).rounded(.up)))
+    }
 
     init(
         spec: JobSpec, jobID: JobID, tasks: [[InputSplit]], partitioner: Partitioner?, reducers: Int,
@@ -139,7 +155,7 @@ struct JobScheduler {
             if Task.isCancelled { throw EngineError.cancelled }
             checkLiveness()
             for assignment in maps.schedule() { launch(Key(kind: .map, assignment: assignment), &group) }
-            if maps.isComplete {
+            if reducesMayStart {
                 for assignment in reduces.schedule() { launch(Key(kind: .reduce, assignment: assignment), &group) }
             }
             if options.backupTasks { launchBackups(&group) }
@@ -160,7 +176,9 @@ struct JobScheduler {
 
     private mutating func launch(_ key: Key, _ group: inout ThrowingTaskGroup<Event, any Error>) {
         let executor = executors[key.assignment.executor]
-        let work = makeWork(key, executor: executor)
+        let feed = MapOutputFeed()
+        if key.kind == .reduce { feeds[key] = feed }
+        let work = makeWork(key, executor: executor, feed: feed)
         let handle = Task { try await work() }
         handles[key] = handle
         startedAt[key] = clock.now
@@ -177,7 +195,9 @@ struct JobScheduler {
     }
 
     /// The attempt's work: run the task, then bring the job's outputs into the coordinator's store.
-    private func makeWork(_ key: Key, executor: any TaskExecutor) -> @Sendable () async throws -> Outcome {
+    private func makeWork(_ key: Key, executor: any TaskExecutor, feed: MapOutputFeed) -> @Sendable () async throws
+        -> Outcome
+    {
         let assignment = key.assignment
         let store = self.store
         let fetcher = self.fetcher
@@ -199,12 +219,16 @@ struct JobScheduler {
                 return .map(result)
             }
         case .reduce:
-            let outputs = mapResults.compactMap { $0?.output }
+            var known: [(task: Int, location: BlobLocation)] = []
+            for (task, state) in maps.states.enumerated() {
+                if case .done = state, let result = mapResults[task] { known.append((task, result.output)) }
+            }
             let task = ReduceTaskSpec(
-                job: jobID, spec: spec, partition: assignment.task, attempt: assignment.attempt, mapOutputs: outputs,
+                job: jobID, spec: spec, partition: assignment.task, attempt: assignment.attempt,
+                mapOutputs: known.map(\.location), mapOutputTasks: known.map(\.task), mapTaskCount: tasks.count,
                 destination: destination(assignment.task, assignment.attempt), memoryBudget: options.memoryBudget)
             return {
-                var result = try await executor.runReduce(task)
+                var result = try await executor.runReduce(task, feed: feed)
                 if case .blob(let location) = result.output {
                     result.output = .blob(
                         try await Self.bringHome(
@@ -238,15 +262,25 @@ struct JobScheduler {
         guard let threshold = backupThreshold(kind) else { return }
         let now = clock.now
         let startedAt = self.startedAt
+        let mapsDone = lastMapDone
         let eligible = { (assignment: TaskBoard.Assignment) -> Bool in
             guard let started = startedAt[Key(kind: kind, assignment: assignment)] else { return false }
-            return now - started > threshold
+            return now - Self.runningSince(kind, started: started, lastMapDone: mapsDone) > threshold
         }
         let backups = kind == .map ? maps.scheduleBackups(eligible: eligible) : reduces.scheduleBackups(eligible: eligible)
         for assignment in backups {
             logger.debug("backup \(kind)-\(assignment.task) of job \(spec.id)")
             launch(Key(kind: kind, assignment: assignment), &group)
         }
+    }
+
+    /// When an attempt started running for the backup threshold: a reduce attempt's time waiting for
+    /// map outputs does not count.
+    private static func runningSince(
+        _ kind: Kind, started: ContinuousClock.Instant, lastMapDone: ContinuousClock.Instant?
+    ) -> ContinuousClock.Instant {
+        guard kind == .reduce, let lastMapDone else { return started }
+        return max(started, lastMapDone)
     }
 
     /// Attempts running longer than this get a backup: twice the median time of the phase's finished
@@ -266,6 +300,7 @@ struct JobScheduler {
             logger.debug("cancel \(key.kind)-\(key.assignment.task) attempt \(key.assignment.attempt): another attempt won")
             handles.removeValue(forKey: key)?.cancel()
             startedAt.removeValue(forKey: key)
+            feeds.removeValue(forKey: key)
         }
     }
 
@@ -273,6 +308,7 @@ struct JobScheduler {
 
     private mutating func handle(_ key: Key, _ result: Result<Outcome, any Error>) throws {
         handles.removeValue(forKey: key)
+        feeds.removeValue(forKey: key)
         let started = startedAt.removeValue(forKey: key)
         let name = "\(key.kind)-\(key.assignment.task)"
         switch result {
@@ -281,7 +317,12 @@ struct JobScheduler {
             switch outcome {
             case .map(let output):
                 won = maps.succeeded(key.assignment)
-                if won { mapResults[key.assignment.task] = output }
+                if won {
+                    mapResults[key.assignment.task] = output
+                    lastMapDone = clock.now
+                    let update = [MapOutputUpdate(task: key.assignment.task, location: output.output)]
+                    if reducers > 0 { for feed in feeds.values { feed.publish(update) } }
+                }
             case .reduce(let output):
                 won = reduces.succeeded(key.assignment)
                 if won { reduceResults[key.assignment.task] = output }
@@ -291,7 +332,10 @@ struct JobScheduler {
                 return
             }
             logger.debug("done \(name) of job \(spec.id), attempt \(key.assignment.attempt)")
-            if let started { durations[key.kind, default: []].append(seconds(clock.now - started)) }
+            if let started {
+                let since = Self.runningSince(key.kind, started: started, lastMapDone: lastMapDone)
+                durations[key.kind, default: []].append(seconds(clock.now - since))
+            }
             let bytes = mapResults.reduce(Int64(0)) { $0 + ($1?.counters.bytesIn ?? 0) }
             announce(maps.doneCount, reduces.doneCount, bytes)
         case .failure(let error):
@@ -361,14 +405,17 @@ struct JobScheduler {
         for key in handles.keys where key.assignment.executor == index {
             handles.removeValue(forKey: key)?.cancel()
             startedAt.removeValue(forKey: key)
+            feeds.removeValue(forKey: key)
         }
         let again = recompute(heldBy: executors[index].name, avoid: index)
         logger.info("worker \(executors[index].name) lost (\(reason)); \(again) finished tasks of job \(spec.id) run again")
     }
 
-    /// True when `blob` is an output of this job that running a task again can recreate.
+    /// True when `blob` is an output of this job that running a task again can recreate (or was held by
+    /// a worker already lost, whose outputs were recomputed while the reducer still tried the old copy).
     private func recomputable(_ blob: BlobLocation) -> Bool {
         mapResults.contains { $0?.output.holder == blob.holder }
+            || knownLost.contains { executors[$0].name == blob.holder }
     }
 
     /// Reopens done tasks whose output lives on `holder` and is still needed; returns how many.

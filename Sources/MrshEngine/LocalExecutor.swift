@@ -21,7 +21,7 @@ public struct LocalExecutor: TaskExecutor {
         try await MapTaskRunner.run(task, store: store, fetcher: fetcher, badRecords: badRecords)
     }
 
-    public func runReduce(_ task: ReduceTaskSpec) async throws -> ReduceTaskResult {
-        try await ReduceTaskRunner.run(task, store: store, fetcher: fetcher)
+    public func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult {
+        try await ReduceTaskRunner.run(task, feed: feed, store: store, fetcher: fetcher)
     }
 }

@@ -1,25 +1,46 @@
 import MrshPlan
 
 /// Runs one reduce task attempt on this host (worker side): fetches its partition of every map output
-/// through the fetcher, k-way merges the sorted streams, reduces, applies the reduce operators and
-/// writes the part (to the destination file, or as a blob of `store`).
+/// through the fetcher as the locations arrive (the ones in the spec first, then those of the feed, while
+/// other map tasks still run), then k-way merges the sorted streams, reduces, applies the reduce
+/// operators and writes the part (to the destination file, or as a blob of `store`).
 ///
-/// The merge streams (bounded buffers per input); more than `MapCollector.fanIn` inputs are merged in
-/// several passes. Fetched temporary copies are deleted after use.
+/// A map task's output is copied once: later locations of a task already copied are ignored. When a fetch
+/// fails and a newer location of that task has arrived meanwhile (the task ran again elsewhere), the newer
+/// one is fetched instead; otherwise the failure ends the attempt (the coordinator recomputes the output).
+///
+/// The merge streams (bounded buffers per input), in map task order; more than `MapCollector.fanIn`
+/// inputs are merged in several passes. Fetched temporary copies are deleted after use.
 public enum ReduceTaskRunner {
+    /// `feed` nil: `spec.mapOutputs` must be complete.
     public static func run(
-        _ spec: ReduceTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: String = "local",
-        address: String = ""
+        _ spec: ReduceTaskSpec, feed: MapOutputFeed? = nil, store: BlobStore, fetcher: any BlobFetcher,
+        holder: String = "local", address: String = ""
     ) async throws -> ReduceTaskResult {
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
-        var fetched: [LocalBytes] = []
-        defer { for bytes in fetched where bytes.isTemporaryCopy { FileIO.unlinkQuietly(bytes.path) } }
-        for mapOutput in spec.mapOutputs {
+        var copies = MapOutputCopies(taskCount: spec.mapTaskCount)
+        defer { for bytes in copies.fetched.compactMap({ $0 }) where bytes.isTemporaryCopy { FileIO.unlinkQuietly(bytes.path) } }
+        copies.receive(zip(spec.mapOutputTasks, spec.mapOutputs).map { MapOutputUpdate(task: $0, location: $1) })
+        while !copies.isComplete {
             try Task.checkCancellation()
-            fetched.append(try await fetcher.fetch(mapOutput, partition: spec.partition, scratch: scratch))
+            guard let (task, location) = copies.nextToFetch() else {
+                guard let feed else {
+                    throw EngineError.failed("reduce task \(spec.partition) of job \(spec.job.index) lacks map outputs")
+                }
+                copies.receive(try await feed.next())
+                continue
+            }
+            do {
+                copies.copied(task, try await fetcher.fetch(location, partition: spec.partition, scratch: scratch))
+            } catch {
+                if error is CancellationError { throw error }
+                if let feed { copies.receive(feed.takePending()) }
+                // A newer location of the task arrived (it ran again elsewhere): fetch that one instead.
+                guard copies.hasNewerLocation(task, than: location) else { throw error }
+            }
         }
-        let sources = fetched
+        let sources = copies.fetched.compactMap { $0 }
         let destination: String
         let id = BlobStore.reduceOutputID(job: spec.job, partition: spec.partition, attempt: spec.attempt)
         switch spec.destination {

@@ -32,7 +32,7 @@ struct FakeHandler: WorkerTaskHandler {
             partitionSizes: [], counters: Counters())
     }
 
-    func runReduce(_ task: ReduceTaskSpec, fetcher: any BlobFetcher) async throws -> ReduceTaskResult {
+    func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed, fetcher: any BlobFetcher) async throws -> ReduceTaskResult {
         throw ClusterError("no reduce in the fake")
     }
 

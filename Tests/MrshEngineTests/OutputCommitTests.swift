@@ -17,9 +17,9 @@ struct FlakyExecutor: TaskExecutor {
         return try await inner.runMap(task)
     }
 
-    func runReduce(_ task: ReduceTaskSpec) async throws -> ReduceTaskResult {
+    func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult {
         if failReduce(task.partition, task.attempt) { throw EngineError.failed("injected reduce failure") }
-        return try await inner.runReduce(task)
+        return try await inner.runReduce(task, feed: feed)
     }
 }
 
@@ -37,7 +37,7 @@ struct StuckExecutor: TaskExecutor {
         }
     }
 
-    func runReduce(_ task: ReduceTaskSpec) async throws -> ReduceTaskResult {
+    func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult {
         throw EngineError.failed("unreachable")
     }
 }
