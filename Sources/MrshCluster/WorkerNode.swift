@@ -71,7 +71,10 @@ public enum WorkerNode {
                     }
                     running.add(request, run: run, task: work, feed: feed)
                 case .mapOutputs(let request, let updates):
-                    running.feed(request)?.publish(updates)
+                    if let feed = running.feed(request) {
+                        logger.debug("reduce request \(request): map outputs of tasks \(updates.map(\.task)) arrived")
+                        feed.publish(updates)
+                    }
                 case .cancelTask(let request):
                     running.cancel(request)
                 case .cancelRun(let run):

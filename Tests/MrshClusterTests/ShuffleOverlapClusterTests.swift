@@ -1,0 +1,26 @@
+import Foundation
+import Glibc
+import MrshCluster
+import Testing
+
+/// Reduce attempts on worker processes start, and receive map output locations, while map tasks still run.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct ShuffleOverlapClusterTests {
+    @Test func reducersReceiveMapOutputsWhileASlowMapRuns() async throws {
+        // w2 waits 10 ms per record of each map task (seconds per task): the map phase ends with it.
+        let cluster = try await FaultCluster.start(
+            workers: 3, environment: ["MRSH_TEST_SLOW_WORKER": "w2:10", "MRSH_VERBOSE": "1"])
+        defer { cluster.stop() }
+        let texts = try DistributedTests.makeCorpus(in: cluster.directory, files: 4, lines: 1500)
+        let client = try cluster.client(
+            FaultTests.split + ["--no-backup-tasks", "--quiet", "-e", FaultTests.wordCount])
+        let status = await client.wait(timeout: 60)
+        #expect(status == 0, "\(client.stderr)\n\(cluster.log.suffix(3000))")
+        #expect(client.stdout == DistributedTests.wordCount(texts))
+        let log = cluster.log
+        let firstReduce = try #require(log.range(of: "start reduce-"), "\(log.suffix(3000))")
+        let lastMap = try #require(log.range(of: "done map-", options: .backwards), "\(log.suffix(3000))")
+        #expect(firstReduce.lowerBound < lastMap.lowerBound, "reduces started only after the map phase")
+        let workerLogs = ["w0", "w1", "w2"].compactMap { cluster.worker($0)?.stderr }.joined()
+        #expect(workerLogs.contains("map outputs of tasks"), "no map output was forwarded to a running reducer")
+    }
+}
