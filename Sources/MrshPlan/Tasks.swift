@@ -34,6 +34,23 @@ public struct BlobLocation: Codable, Sendable, Hashable {
     public var address: String
     /// The blob's id on its holder (a relative path under the holder's scratch directory).
     public var id: String
+    /// For a copy the coordinator keeps of a worker's blob (a part read by the next job): where the
+    /// original was made. That worker may still hold it and read it in place instead of fetching the copy;
+    /// the scheduler prefers it for tasks reading the blob. nil otherwise.
+    public var origin: BlobOrigin?
+    public init(holder: String, address: String, id: String, origin: BlobOrigin? = nil) {
+        self.holder = holder
+        self.address = address
+        self.id = id
+        self.origin = origin
+    }
+}
+
+/// The original of a blob copied to the coordinator: its holder, that holder's shuffle address, its id there.
+public struct BlobOrigin: Codable, Sendable, Hashable {
+    public var holder: String
+    public var address: String
+    public var id: String
     public init(holder: String, address: String, id: String) {
         self.holder = holder
         self.address = address
