@@ -65,7 +65,8 @@ public enum WorkerNode {
                     }
                     let feed = MapOutputFeed()
                     let work = Task {
-                        let outcome = await execute(task, feed: feed, handler: handler, fetcher: fetcher, identity: identity)
+                        let outcome = await execute(
+                            task, feed: feed, handler: handler, fetcher: fetcher, identity: identity, logger: logger)
                         running.remove(request)
                         if !Task.isCancelled { connection.sendSoon(.taskDone(request: request, outcome)) }
                     }
@@ -94,11 +95,16 @@ public enum WorkerNode {
 
     static func execute(
         _ task: TaskRequest, feed: MapOutputFeed, handler: any WorkerTaskHandler, fetcher: any BlobFetcher,
-        identity: BlobRewriter
+        identity: BlobRewriter, logger: Logger
     ) async -> TaskOutcome {
         do {
             switch task {
-            case .map(let spec):
+            case .map(var spec):
+                let (splits, inPlace) = await readingOwnOriginals(spec.splits, handler: handler, identity: identity)
+                if inPlace > 0 {
+                    spec.splits = splits
+                    logger.debug("map-\(spec.task) of job \(spec.job.index) reads \(inPlace) input blobs in place")
+                }
                 var result = try await handler.runMap(spec, fetcher: fetcher)
                 result.output = identity.published(result.output)
                 return .map(result)
@@ -115,13 +121,38 @@ public enum WorkerNode {
     }
 }
 
+extension WorkerNode {
+    /// Points blob splits whose original this worker made (and still holds) at that original, to be read in
+    /// place instead of fetched from the coordinator's copy; returns the splits and how many were changed.
+    static func readingOwnOriginals(
+        _ splits: [InputSplit], handler: any WorkerTaskHandler, identity: BlobRewriter
+    ) async -> ([InputSplit], Int) {
+        var changed = 0
+        var result: [InputSplit] = []
+        for split in splits {
+            if case .blob(let location) = split, let origin = location.origin, origin.holder == identity.holder,
+                (try? await handler.resolve(FetchRequest(blobID: origin.id, partition: nil))) != nil
+            {
+                result.append(.blob(BlobLocation(holder: identity.holder, address: identity.address, id: origin.id)))
+                changed += 1
+            } else {
+                result.append(split)
+            }
+        }
+        return (result, changed)
+    }
+}
+
 /// Renames the engine's in-process blob holder ("local") to this worker's id and shuffle address.
 struct BlobRewriter: Sendable {
     let holder: String
     let address: String
     func published(_ blob: BlobLocation) -> BlobLocation {
         guard blob.holder == "local" || blob.address.isEmpty else { return blob }
-        return BlobLocation(holder: holder, address: address, id: blob.id)
+        var renamed = blob
+        renamed.holder = holder
+        renamed.address = address
+        return renamed
     }
 }
 

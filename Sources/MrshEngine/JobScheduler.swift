@@ -20,6 +20,8 @@ import MrshPlan
 /// - Near the end of a phase, attempts running much longer than their peers get a backup attempt on an
 ///   idle executor; the first to finish wins and the other is cancelled.
 /// - Executors that join during the job (`ExecutorSource`) get work.
+/// - A map task reading parts of an earlier job prefers the executor that made them (it may read its
+///   original in place), when that one has a free slot; it never waits for it.
 ///
 /// Counters come from the winning attempt of each task only.
 struct JobScheduler {
@@ -118,6 +120,7 @@ struct JobScheduler {
         self.announce = announce
         let slots = executors.map(\.slots)
         maps = TaskBoard(taskCount: tasks.count, executorSlots: slots, maxAttempts: options.maxAttempts)
+        for (task, executor) in Self.preferredExecutors(tasks, executors: executors) { maps.prefer(task, executor: executor) }
         reduces = TaskBoard(taskCount: reducers, executorSlots: slots, maxAttempts: options.maxAttempts)
         mapResults = Array(repeating: nil, count: tasks.count)
         reduceResults = Array(repeating: nil, count: reducers)
@@ -254,7 +257,25 @@ struct JobScheduler {
             FileIO.unlinkQuietly(bytes.path)
             throw error
         }
-        return store.location(id)
+        var home = store.location(id)
+        home.origin = BlobOrigin(holder: blob.holder, address: blob.address, id: blob.id)
+        return home
+    }
+
+    /// For each task, the executor holding most of its input's originals (blob splits copied from a worker
+    /// that may still hold them), if any: the task prefers it.
+    static func preferredExecutors(_ tasks: [[InputSplit]], executors: [any TaskExecutor]) -> [Int: Int] {
+        var byName: [String: Int] = [:]
+        for (index, executor) in executors.enumerated() where byName[executor.name] == nil { byName[executor.name] = index }
+        var preferred: [Int: Int] = [:]
+        for (task, splits) in tasks.enumerated() {
+            var votes: [Int: Int] = [:]
+            for case .blob(let location) in splits {
+                if let holder = location.origin?.holder, let index = byName[holder] { votes[index, default: 0] += 1 }
+            }
+            if let best = votes.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }) { preferred[task] = best.key }
+        }
+        return preferred
     }
 
     private mutating func launchBackups(_ group: inout ThrowingTaskGroup<Event, any Error>) {

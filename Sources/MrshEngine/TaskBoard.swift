@@ -56,6 +56,8 @@ public struct TaskBoard: Sendable, Equatable {
     private var abandoned: [Assignment] = []
     /// Idle tasks in the order they will be scheduled (re-queued tasks go to the front).
     private var queue: [Int]
+    /// The executor each task would rather run on (it holds the task's input), if any.
+    private var preferred: [Int: Int] = [:]
 
     public init(taskCount: Int, executorSlots: [Int], maxAttempts: Int = 3) {
         states = Array(repeating: .idle, count: taskCount)
@@ -97,9 +99,26 @@ public struct TaskBoard: Sendable, Equatable {
         return capacity.count - 1
     }
 
-    /// Assigns idle tasks to free slots; returns the attempts to start now.
+    /// Makes `executor` the preferred one of `task` (locality): `schedule()` gives the task to it when it
+    /// has a free slot (and the task has not failed there), else to any executor as usual.
+    public mutating func prefer(_ task: Int, executor: Int) {
+        guard task >= 0 && task < states.count, executor >= 0 else { return }
+        preferred[task] = executor
+    }
+
+    /// Assigns idle tasks to free slots, first those whose preferred executor has a free slot;
+    /// returns the attempts to start now.
     public mutating func schedule() -> [Assignment] {
         var assignments: [Assignment] = []
+        if !preferred.isEmpty {
+            for task in queue.reversed() {
+                guard let executor = preferred[task], executor < freeSlots.count, freeSlots[executor] > 0,
+                    !lost.contains(executor), !failedOn[task].contains(executor)
+                else { continue }
+                queue.removeAll { $0 == task }
+                assignments.append(start(task, on: executor))
+            }
+        }
         var deferred: [Int] = []
         while let task = queue.popLast() {
             guard let executor = chooseExecutor(for: task, excluding: []) else {
