@@ -24,3 +24,23 @@ import Testing
         #expect(workerLogs.contains("map outputs of tasks"), "no map output was forwarded to a running reducer")
     }
 }
+
+/// A job reading an earlier job's parts runs its map tasks on the workers that made them, in place.
+@Suite(.serialized, .timeLimit(.minutes(2))) struct LocalityClusterTests {
+    @Test func mapTasksOfAChainedJobReadTheirWorkersOwnParts() async throws {
+        let cluster = try await FaultCluster.start(workers: 3, environment: ["MRSH_VERBOSE": "1"])
+        defer { cluster.stop() }
+        let texts = try DistributedTests.makeCorpus(in: cluster.directory, files: 1, lines: 30)
+        // A tiny split size: each part of job 0 (tens of bytes) is one map task of job 1.
+        let script = #"read "data/*.txt" | map words | reduce count | sort by key"#
+        let client = try cluster.client(["--split-size", "32", "--reducers", "3", "--no-backup-tasks", "--quiet", "-e", script])
+        let status = await client.wait(timeout: 60)
+        #expect(status == 0, "\(client.stderr)\n\(cluster.log.suffix(3000))")
+        #expect(client.stdout == DistributedTests.wordCount(texts))
+        let tasks = try #require(firstCapture("job 1: (\\d+) map tasks", in: cluster.log).flatMap { Int($0) })
+        let workerLogs = ["w0", "w1", "w2"].compactMap { cluster.worker($0)?.stderr }.joined()
+        let inPlace = workerLogs.components(separatedBy: "of job 1 reads 1 input blobs in place").count - 1
+        // Job 0's reduces ran on three idle workers, so every part's maker is free when job 1 starts.
+        #expect(tasks >= 2 && inPlace == tasks, "\(inPlace) of \(tasks) in place\n\(cluster.log.suffix(3000))")
+    }
+}
