@@ -5,6 +5,8 @@
 #include <immintrin.h>
 #endif
 #include <signal.h>
+#include <fcntl.h>
+#include <spawn.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -79,4 +81,39 @@ const void *mrsh_find(const void *haystack, size_t haystack_len, const void *nee
     }
 #endif
     return memmem(haystack, haystack_len, needle, needle_len);
+}
+
+extern char **environ;
+
+int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    int error = posix_spawn_file_actions_init(&actions);
+    if (error != 0) return error;
+    error = posix_spawnattr_init(&attributes);
+    if (error != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return error;
+    }
+    if (error == 0) error = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (error == 0) error = posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    // Descriptors without FD_CLOEXEC (NIO's accepted sockets) must not leak into the child: a worker holding
+    // a copy of another worker's connection would keep it open after the coordinator closes it.
+    if (error == 0) error = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+#endif
+    sigset_t mask, defaults;
+    sigemptyset(&mask);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGCHLD);
+    if (error == 0) error = posix_spawnattr_setsigmask(&attributes, &mask);
+    if (error == 0) error = posix_spawnattr_setsigdefault(&attributes, &defaults);
+    if (error == 0) error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (error == 0) error = posix_spawn(pid, path, &actions, &attributes, argv, environ);
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    return error;
 }
