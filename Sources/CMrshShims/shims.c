@@ -54,6 +54,40 @@ static const void *mrsh_find_avx2(const unsigned char *h, size_t len, const unsi
 }
 #endif
 
+#if defined(__x86_64__)
+/// The AVX2 loop of `mrsh_count_byte`: per-byte counters in a vector (a compare yields -1 per match),
+/// summed with SAD before they can overflow (255 rounds).
+__attribute__((target("avx2")))
+static size_t mrsh_count_byte_avx2(const unsigned char *s, size_t n, unsigned char c, size_t *done) {
+    const __m256i needle = _mm256_set1_epi8((char)c);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i total = zero;
+    size_t i = 0;
+    while (i + 32 <= n) {
+        __m256i counts = zero;
+        size_t rounds = 0;
+        for (; rounds < 255 && i + 32 <= n; rounds++, i += 32) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(s + i));
+            counts = _mm256_sub_epi8(counts, _mm256_cmpeq_epi8(bytes, needle));
+        }
+        total = _mm256_add_epi64(total, _mm256_sad_epu8(counts, zero));
+    }
+    *done = i;
+    return (size_t)_mm256_extract_epi64(total, 0) + (size_t)_mm256_extract_epi64(total, 1)
+        + (size_t)_mm256_extract_epi64(total, 2) + (size_t)_mm256_extract_epi64(total, 3);
+}
+#endif
+
+size_t mrsh_count_byte(const void *s, size_t n, unsigned char c) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t count = 0, i = 0;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) count = mrsh_count_byte_avx2(p, n, c, &i);
+#endif
+    for (; i < n; i++) count += p[i] == c;
+    return count;
+}
+
 /// memmem for the literal grep scan: on x86-64, 16 positions at a time are tested for the needle's
 /// first and last byte (SSE2), and only those candidates are compared in full; glibc's memmem is
 /// several times slower on short needles made of common letters.

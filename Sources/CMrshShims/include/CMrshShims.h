@@ -10,6 +10,10 @@ const void *mrsh_memmem(const void *haystack, size_t haystack_len, const void *n
 /// and last byte on x86-64 (AVX2 where the CPU has it, else SSE2): several times faster on text.
 const void *mrsh_find(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
 
+/// How many bytes of `s[0..<n]` equal `c` (AVX2 on x86-64 where the CPU has it): the literal grep scan's
+/// count of input lines, at memory speed.
+size_t mrsh_count_byte(const void *s, size_t n, unsigned char c);
+
 /// memrchr(3), a GNU extension Swift's Glibc module does not expose.
 const void *mrsh_memrchr(const void *s, int c, size_t n);
 
