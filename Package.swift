@@ -78,6 +78,21 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            // Release builds link the Swift runtime and Foundation statically: every process (the shell and
+            // each embedded worker) starts about 9 ms sooner without resolving a dozen shared libraries
+            // (one-shot `read | count` with 2 workers: 0.20 s -> 0.14 s median). The autolink entries of our
+            // objects omit CoreFoundation and the ICU data Foundation needs, hence the explicit group.
+            linkerSettings: [
+                .unsafeFlags(
+                    ["-static-stdlib", "-Xlinker", "--start-group"]
+                        + [
+                            "Foundation", "FoundationEssentials", "FoundationInternationalization", "CoreFoundation",
+                            "_FoundationICU", "_FoundationCShims", "_FoundationCollections", "swiftSynchronization",
+                            "swiftDispatch", "dispatch", "BlocksRuntime", "swiftCore", "stdc++",
+                        ].flatMap { ["-Xlinker", "-l\($0)"] }
+                        + ["-Xlinker", "--end-group"],
+                    .when(configuration: .release))
             ]
         ),
         // Helpers every test target shares (a seeded random generator).

@@ -5,6 +5,8 @@
 #include <immintrin.h>
 #endif
 #include <signal.h>
+#include <fcntl.h>
+#include <spawn.h>
 #ifdef __linux__
 #include <sys/prctl.h>
 #endif
@@ -52,6 +54,40 @@ static const void *mrsh_find_avx2(const unsigned char *h, size_t len, const unsi
 }
 #endif
 
+#if defined(__x86_64__)
+/// The AVX2 loop of `mrsh_count_byte`: per-byte counters in a vector (a compare yields -1 per match),
+/// summed with SAD before they can overflow (255 rounds).
+__attribute__((target("avx2")))
+static size_t mrsh_count_byte_avx2(const unsigned char *s, size_t n, unsigned char c, size_t *done) {
+    const __m256i needle = _mm256_set1_epi8((char)c);
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i total = zero;
+    size_t i = 0;
+    while (i + 32 <= n) {
+        __m256i counts = zero;
+        size_t rounds = 0;
+        for (; rounds < 255 && i + 32 <= n; rounds++, i += 32) {
+            __m256i bytes = _mm256_loadu_si256((const __m256i *)(s + i));
+            counts = _mm256_sub_epi8(counts, _mm256_cmpeq_epi8(bytes, needle));
+        }
+        total = _mm256_add_epi64(total, _mm256_sad_epu8(counts, zero));
+    }
+    *done = i;
+    return (size_t)_mm256_extract_epi64(total, 0) + (size_t)_mm256_extract_epi64(total, 1)
+        + (size_t)_mm256_extract_epi64(total, 2) + (size_t)_mm256_extract_epi64(total, 3);
+}
+#endif
+
+size_t mrsh_count_byte(const void *s, size_t n, unsigned char c) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t count = 0, i = 0;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) count = mrsh_count_byte_avx2(p, n, c, &i);
+#endif
+    for (; i < n; i++) count += p[i] == c;
+    return count;
+}
+
 /// memmem for the literal grep scan: on x86-64, 16 positions at a time are tested for the needle's
 /// first and last byte (SSE2), and only those candidates are compared in full; glibc's memmem is
 /// several times slower on short needles made of common letters.
@@ -79,4 +115,39 @@ const void *mrsh_find(const void *haystack, size_t haystack_len, const void *nee
     }
 #endif
     return memmem(haystack, haystack_len, needle, needle_len);
+}
+
+extern char **environ;
+
+int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attributes;
+    int error = posix_spawn_file_actions_init(&actions);
+    if (error != 0) return error;
+    error = posix_spawnattr_init(&attributes);
+    if (error != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return error;
+    }
+    if (error == 0) error = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (error == 0) error = posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    // Descriptors without FD_CLOEXEC (NIO's accepted sockets) must not leak into the child: a worker holding
+    // a copy of another worker's connection would keep it open after the coordinator closes it.
+    if (error == 0) error = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+#endif
+    sigset_t mask, defaults;
+    sigemptyset(&mask);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGCHLD);
+    if (error == 0) error = posix_spawnattr_setsigmask(&attributes, &mask);
+    if (error == 0) error = posix_spawnattr_setsigdefault(&attributes, &defaults);
+    if (error == 0) error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (error == 0) error = posix_spawn(pid, path, &actions, &attributes, argv, environ);
+    posix_spawnattr_destroy(&attributes);
+    posix_spawn_file_actions_destroy(&actions);
+    return error;
 }

@@ -61,7 +61,7 @@ public final class CoordinatorServer: Sendable {
         runPrefix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
     }
 
-    /// Waits until at least `count` workers are registered.
+    /// Waits until at least `count` workers are registered (or the coordinator stops).
     public func waitForWorkers(_ count: Int) async {
         await pool.waitFor(count)
     }
@@ -91,6 +91,7 @@ public final class CoordinatorServer: Sendable {
         await control.stop()
         await shuffle.stop()
         for executor in await pool.executors { await executor.connection.close() }
+        await pool.releaseWaiters()
     }
 
     func handle(_ connection: FrameConnection) async {

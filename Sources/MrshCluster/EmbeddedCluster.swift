@@ -6,12 +6,12 @@ import NIOCore
 
 /// A coordinator inside this process plus N worker processes running this same binary
 /// (`<exe> worker --join 127.0.0.1:PORT --token-file F --embedded-parent PID`), with a random token in a
-/// 0600 file. Workers die with this process: they ask the kernel for SIGKILL when their parent dies and
-/// also exit when the coordinator connection is gone.
+/// 0600 file, started with posix_spawn. Workers die with this process: they watch their parent process and
+/// also exit when the coordinator connection is gone; `shutdown()` kills and reaps them.
 public final class EmbeddedCluster: Sendable {
     public let coordinator: CoordinatorServer
     public let client: ClusterClient
-    private let processes: [Process]
+    private let processes: [WorkerProcess]
     private let directory: String
 
     /// Starts everything and waits (at most `timeout` seconds) until every worker registered.
@@ -37,47 +37,74 @@ public final class EmbeddedCluster: Sendable {
                 heartbeat: heartbeat),
             runner: runner, group: group, logger: logger)
         let exe = executable ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe")
-        var processes: [Process] = []
+        var processes: [WorkerProcess] = []
         for i in 0..<workers {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: exe)
-            p.arguments = [
+            let arguments = [
                 "worker", "--join", coordinator.address.description, "--token-file", tokenFile,
                 "--slots", "\(slotsPerWorker)", "--scratch", directory + "/worker-\(i)",
                 "--id", "w\(i)", "--embedded-parent", "\(getpid())",
             ]
-            // Workers print nothing on standard output and read nothing from standard input.
-            p.standardInput = FileHandle.nullDevice
-            p.standardOutput = FileHandle.nullDevice
             do {
-                try p.run()
+                processes.append(try WorkerProcess.spawn(executable: exe, arguments: arguments))
             } catch {
-                for q in processes { q.terminate() }
+                for q in processes {
+                    q.kill()
+                    q.waitUntilExit()
+                }
                 await coordinator.stop()
+                try? FileManager.default.removeItem(atPath: directory)
                 throw ClusterError("cannot start worker process \(exe): \(error)")
             }
-            processes.append(p)
         }
         let cluster = EmbeddedCluster(
             coordinator: coordinator, client: ClusterClient(address: coordinator.address, token: AuthToken(token), group: group),
             processes: processes, directory: directory)
-        let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
-        while await coordinator.workers().count < workers {
-            if let dead = processes.first(where: { !$0.isRunning }) {
-                await cluster.shutdown()
-                throw ClusterError("a worker process exited during start-up (status \(dead.terminationStatus))")
-            }
-            if clock.now >= deadline {
-                await cluster.shutdown()
-                throw ClusterError("workers did not register within \(Int(timeout)) s")
-            }
-            try await Task.sleep(for: .milliseconds(10))
+        do {
+            try await cluster.awaitRegistration(of: workers, timeout: timeout)
+        } catch {
+            await cluster.shutdown()
+            throw error
         }
         return cluster
     }
 
-    private init(coordinator: CoordinatorServer, client: ClusterClient, processes: [Process], directory: String) {
+    /// Returns as soon as `count` workers registered (an event, not a poll); throws when a worker process
+    /// ends first or `timeout` seconds pass (those are checked every 10 ms).
+    private func awaitRegistration(of count: Int, timeout: Double) async throws {
+        let (events, sink) = AsyncStream<ClusterError?>.makeStream()
+        let coordinator = self.coordinator
+        let registered = Task {
+            await coordinator.waitForWorkers(count)
+            sink.yield(nil)
+        }
+        let processes = self.processes
+        let watcher = Task {
+            let clock = ContinuousClock()
+            let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
+            while !Task.isCancelled {
+                if let status = processes.lazy.compactMap({ $0.exitStatus() }).first {
+                    sink.yield(ClusterError("a worker process exited during start-up (status \(status))"))
+                    return
+                }
+                if clock.now >= deadline {
+                    sink.yield(ClusterError("workers did not register within \(Int(timeout)) s"))
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        defer {
+            watcher.cancel()
+            registered.cancel()
+            sink.finish()
+        }
+        for await event in events {
+            if let failure = event { throw failure }
+            return
+        }
+    }
+
+    private init(coordinator: CoordinatorServer, client: ClusterClient, processes: [WorkerProcess], directory: String) {
         self.coordinator = coordinator
         self.client = client
         self.processes = processes
@@ -85,18 +112,14 @@ public final class EmbeddedCluster: Sendable {
     }
 
     /// Worker process ids (for tests).
-    public var workerPIDs: [Int32] { processes.map(\.processIdentifier) }
+    public var workerPIDs: [Int32] { processes.map(\.pid) }
 
-    /// Stops the coordinator (workers exit when their connection closes), then terminates stragglers,
-    /// reaps every worker and removes the temporary directory.
+    /// Stops the coordinator, then SIGKILLs and reaps every worker at once (they hold nothing that needs a
+    /// graceful exit: their scratch directories are inside this cluster's directory, which goes next).
+    /// Waiting for workers to notice the closed connection cost 10-30 ms of every one-shot query.
     public func shutdown() async {
         await coordinator.stop()
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(2)
-        while processes.contains(where: \.isRunning) && clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(10))
-        }
-        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        for p in processes { p.kill() }
         for p in processes { p.waitUntilExit() }
         try? FileManager.default.removeItem(atPath: directory)
     }

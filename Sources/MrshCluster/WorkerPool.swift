@@ -40,6 +40,13 @@ actor WorkerPool: ExecutorSource {
         await withCheckedContinuation { waiters.append((count, $0)) }
     }
 
+    /// Resumes every `waitFor(_:)` caller (the coordinator stopped: no worker will come).
+    func releaseWaiters() {
+        let all = waiters
+        waiters.removeAll()
+        for w in all { w.continuation.resume() }
+    }
+
     /// Like `waitFor(_:)`, but gives up after `timeout` seconds (checking registrations every 20 ms).
     func waitFor(_ count: Int, timeout: Double) async throws {
         let clock = ContinuousClock()

@@ -62,25 +62,13 @@ struct LiteralGrepScan {
         return true
     }
 
-    /// The lines of a block: its newlines, plus one for a last line without a newline.
+    /// The lines of a block: its newlines, plus one for a last line without a newline. The count runs at
+    /// memory speed (`mrsh_count_byte`, AVX2): a word-at-a-time Swift loop here was 56% of grep-count's
+    /// CPU time on the 1 GiB log.
     static func lineCount(_ block: UnsafeRawBufferPointer) -> Int64 {
         guard let base = block.baseAddress, block.count > 0 else { return 0 }
         let n = block.count
-        var lines = 0
-        var i = 0
-        // Eight bytes at a time: a byte equal to '\n' becomes 0x80 in `found`, every other byte 0.
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let low7: UInt64 = 0x7F7F_7F7F_7F7F_7F7F
-        while i + 8 <= n {
-            let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ (ones &* 0x0A)
-            let found = ~(((x & low7) &+ low7) | x | low7)
-            lines &+= found.nonzeroBitCount
-            i += 8
-        }
-        while i < n {
-            if base.load(fromByteOffset: i, as: UInt8.self) == 0x0A { lines += 1 }
-            i += 1
-        }
+        var lines = mrsh_count_byte(base, n, 0x0A)
         if base.load(fromByteOffset: n - 1, as: UInt8.self) != 0x0A { lines += 1 }
         return Int64(lines)
     }
