@@ -9,8 +9,10 @@ import MrshPlan
 /// The in-mapper combiner: an open-addressing hash table (linear probing) whose keys are entry bytes
 /// `(a, b)` copied once into an arena, each with its partition and a running `PartialAggregate`.
 ///
-/// A slot holds the key's tag (high hash bits), length and arena offset, so a lookup touches the slot and
-/// the key bytes only (two cache lines); the running count of `count` sits in the 8 bytes before the key.
+/// A slot (32 bytes, two per cache line) holds the key's tag (high hash bits), length, arena offset, its
+/// first 8 bytes (`head`) and the running count of `count`: a lookup of a key of at most 8 bytes touches
+/// only its slot (one cache line); longer keys compare their remaining bytes in the arena. The arena keeps
+/// an 8-byte counter before every key, where the slots' counts are stored before a rehash or a write.
 ///
 /// Used for shuffles whose combine step folds or deduplicates (`count`, `sum`, `min`, `max`, `avg`,
 /// `distinct` aggregates and the `distinct` shuffle): a record whose key is already in the table costs a
@@ -51,16 +53,23 @@ final class CombineTable {
         var entry: UInt32
         /// Arena offset of the key bytes (its 8-byte counter is just before).
         var offset: UInt32
-        static let empty = Slot(tag: 0, aCount: 0, entry: 0, offset: 0)
+        /// `CombineTable.head` of the key (a): equal heads and lengths <= 8 mean equal keys.
+        var head: UInt64
+        /// The running count of the `count` aggregate.
+        var count: Int64
+        static let empty = Slot(tag: 0, aCount: 0, entry: 0, offset: 0, head: 0, count: 0)
     }
 
-    /// What `findOrInsert` found: the entry and the arena offset of its key.
+    /// What `findOrInsert` found: the entry, the arena offset of its key and its slot (valid until the
+    /// next insert, which may rehash).
     struct Handle {
         var index: Int
         var offset: Int
+        var slot: Int
     }
     #if DEBUG
-    /// Slots examined and full key comparisons made by `findOrInsert` (for `HotPathBudgetTests`).
+    /// Slots examined and key comparisons in the arena (keys longer than 8 bytes, or with b) made by
+    /// `findOrInsert` (for `HotPathBudgetTests`).
     private(set) var probes = 0
     private(set) var keyComparisons = 0
     #endif
@@ -108,6 +117,7 @@ final class CombineTable {
     func findOrInsert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, hash h: UInt64) -> Handle? {
         let tag = UInt32(truncatingIfNeeded: h >> 32)
         let aCount = UInt32(truncatingIfNeeded: a.count)
+        let head = CombineTable.head(a)
         var i = Int(truncatingIfNeeded: h) & slotMask
         while true {
             let s = slots[i]
@@ -115,20 +125,44 @@ final class CombineTable {
             probes += 1
             #endif
             if s.entry == 0 { break }
-            if s.tag == tag && s.aCount == aCount {
-                #if DEBUG
-                keyComparisons += 1
-                #endif
+            if s.tag == tag && s.aCount == aCount && s.head == head {
                 let index = Int(s.entry) - 1
                 if includesB {
-                    if matches(index, a, b) { return Handle(index: index, offset: Int(s.offset)) }
-                } else if CombineTable.equal(arena + Int(s.offset), a) {
-                    return Handle(index: index, offset: Int(s.offset))
+                    #if DEBUG
+                    keyComparisons += 1
+                    #endif
+                    if matches(index, a, b) { return Handle(index: index, offset: Int(s.offset), slot: i) }
+                } else if aCount <= 8 {
+                    return Handle(index: index, offset: Int(s.offset), slot: i)
+                } else {
+                    #if DEBUG
+                    keyComparisons += 1
+                    #endif
+                    // aCount > 8, so `a` has a base address and 8 bytes to skip.
+                    let tail = UnsafeRawBufferPointer(start: a.baseAddress.unsafelyUnwrapped + 8, count: a.count - 8)
+                    if CombineTable.equal(arena + Int(s.offset) + 8, tail) {
+                        return Handle(index: index, offset: Int(s.offset), slot: i)
+                    }
                 }
             }
             i = (i + 1) & slotMask
         }
-        return insert(a, b, hash: h, slot: i)
+        return insert(a, b, hash: h, slot: i, head: head)
+    }
+
+    /// The key's first 8 bytes as a number; shorter keys pack their bytes with overlapping loads, which
+    /// together with the length determine the key.
+    @inline(__always)
+    static func head(_ a: UnsafeRawBufferPointer) -> UInt64 {
+        let n = a.count
+        guard let p = a.baseAddress, n > 0 else { return 0 }
+        if n >= 8 { return p.loadUnaligned(as: UInt64.self) }
+        if n >= 4 {
+            return UInt64(p.loadUnaligned(as: UInt32.self))
+                | UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32
+        }
+        return UInt64(p.load(as: UInt8.self)) | UInt64(p.load(fromByteOffset: n >> 1, as: UInt8.self)) << 8
+            | UInt64(p.load(fromByteOffset: n - 1, as: UInt8.self)) << 16
     }
 
     /// Prefetch hint for the slot `hash` starts probing at (batched lookups).
@@ -156,11 +190,18 @@ final class CombineTable {
         }
     }
 
-    /// Adds to the entry's counter (the `count` aggregate), which lives just before its key.
+    /// Adds to the entry's counter (the `count` aggregate), which lives in its slot.
     @inline(__always)
     func add(_ handle: Handle, _ n: Int64) {
-        let counter = (arena + handle.offset - 8).assumingMemoryBound(to: Int64.self)
-        counter.pointee &+= n
+        slots[handle.slot].count &+= n
+    }
+
+    /// Stores every slot's count in the arena counter before its key (before a rehash or a write).
+    private func storeCounts() {
+        for i in 0...slotMask {
+            let s = slots[i]
+            if s.entry != 0 { (arena + Int(s.offset) - 8).storeBytes(of: s.count, as: Int64.self) }
+        }
     }
 
     /// Byte equality of the key at `p` (as long as `a`) and `a`: overlapping word loads up to 16 bytes,
@@ -194,7 +235,9 @@ final class CombineTable {
     }
 
     @inline(never)
-    private func insert(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, hash: UInt64, slot: Int) -> Handle? {
+    private func insert(
+        _ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, hash: UInt64, slot: Int, head: UInt64
+    ) -> Handle? {
         // Record: padding to 8, an 8-byte counter, a, then b when it is part of the key.
         let start = (arenaUsed + 7) & ~7
         let bytes = start - arenaUsed + 8 + a.count + (includesB ? b.count : 0)
@@ -234,8 +277,8 @@ final class CombineTable {
         count += 1
         slots[slot] = Slot(
             tag: UInt32(truncatingIfNeeded: hash >> 32), aCount: UInt32(a.count), entry: UInt32(index + 1),
-            offset: UInt32(offset))
-        return Handle(index: index, offset: offset)
+            offset: UInt32(offset), head: head, count: 0)
+        return Handle(index: index, offset: offset, slot: slot)
     }
 
     private func growArena(to capacity: Int) {
@@ -255,6 +298,7 @@ final class CombineTable {
     }
 
     private func rehash(to slotCount: Int) {
+        storeCounts()
         slots.deallocate()
         slots = .allocate(capacity: slotCount)
         slots.initialize(repeating: .empty, count: slotCount)
@@ -263,22 +307,30 @@ final class CombineTable {
             let e = entries[index]
             var slot = Int(truncatingIfNeeded: e.hash) & slotMask
             while slots[slot].entry != 0 { slot = (slot + 1) & slotMask }
+            let key = UnsafeRawBufferPointer(start: arena + e.offset, count: Int(e.aCount))
             slots[slot] = Slot(
                 tag: UInt32(truncatingIfNeeded: e.hash >> 32), aCount: UInt32(e.aCount), entry: UInt32(index + 1),
-                offset: UInt32(e.offset))
+                offset: UInt32(e.offset), head: CombineTable.head(key),
+                count: (arena + e.offset - 8).load(as: Int64.self))
         }
     }
 
     /// Writes the entries sorted by (partition, a, b) through `writer`; b is the encoded partial of
     /// `aggregate`, or the entry's own b when `aggregate` is nil.
     func write(to writer: RunWriter, aggregate: Aggregate?) throws {
+        if aggregate == .count { storeCounts() }
         let order = sortedOrder()
         var scratch = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         try withUnsafeMutableBytes(of: &scratch) { out in
             // `out` is a 32-byte local, so its base address exists; 32 >= every encoded partial size.
             let outBase = out.baseAddress.unsafelyUnwrapped
-            for index in order {
-                let e = entries[Int(index)]
+            let n = order.count
+            for i in 0..<n {
+                // Entries come in key order, scattered in memory: fetch the entry 16 ahead, and the key
+                // bytes of the one 8 ahead (its entry fetched 8 steps ago).
+                if i + 16 < n { mrsh_prefetch(UnsafeRawPointer(entries + Int(order[i + 16]))) }
+                if i + 8 < n { mrsh_prefetch(UnsafeRawPointer(arena + entries[Int(order[i + 8])].offset - 8)) }
+                let e = entries[Int(order[i])]
                 let a = UnsafeRawBufferPointer(start: arena + e.offset, count: Int(e.aCount))
                 if let aggregate {
                     var partial = e.partial
@@ -287,10 +339,10 @@ final class CombineTable {
                     }
                     partial.encode(aggregate, into: outBase)
                     let size = PartialAggregate.encodedSize(aggregate)
-                    try writer.add(partition: Int(e.partition), a: a, b: UnsafeRawBufferPointer(start: outBase, count: size))
+                    try writer.addDistinct(partition: Int(e.partition), a: a, b: UnsafeRawBufferPointer(start: outBase, count: size))
                 } else {
                     let b = UnsafeRawBufferPointer(start: arena + e.offset + Int(e.aCount), count: Int(e.bCount))
-                    try writer.add(partition: Int(e.partition), a: a, b: b)
+                    try writer.addDistinct(partition: Int(e.partition), a: a, b: b)
                 }
             }
         }

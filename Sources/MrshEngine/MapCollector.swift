@@ -106,11 +106,36 @@ final class MapCollector {
         }
     }
 
-    /// Counts the pending keys: prefetch every key's first slot's key bytes, then look them all up.
+    /// True when the shuffle counts whole records (`reduce count`): `countStableKey` may then be used for
+    /// records without a TAB.
+    var countsKeys: Bool {
+        if case .aggregate(.count) = layout.shuffle { return true }
+        return false
+    }
+
+    /// `add` of a record without a TAB when `countsKeys`, whose bytes stay valid until the next
+    /// `flushStableKeys`: the key is queued for a batched lookup without being copied.
+    @inline(__always)
+    func countStableKey(_ key: UnsafeRawBufferPointer) throws {
+        let hash = KeyHash.hash(key)
+        table.prefetchSlot(hash)
+        pendingKeys[pendingCount] = key
+        pendingHashes[pendingCount] = hash
+        pendingCount += 1
+        if pendingCount == MapCollector.batch { try drainCounts() }
+    }
+
+    /// Counts the keys queued by `countStableKey` (before their bytes go away).
+    func flushStableKeys() throws {
+        try drainCounts()
+    }
+
+    /// Counts the pending keys: prefetch the key bytes of every long key's first slot, then look them
+    /// all up (keys of at most 8 bytes compare in their slot).
     private func drainCounts() throws {
         let n = pendingCount
         pendingCount = 0
-        for j in 0..<n { table.prefetchKey(pendingHashes[j]) }
+        for j in 0..<n where pendingKeys[j].count > 8 { table.prefetchKey(pendingHashes[j]) }
         for j in 0..<n {
             let key = pendingKeys[j]
             let hash = pendingHashes[j]

@@ -44,8 +44,12 @@ public enum MapTaskRunner {
             let collector = MapCollector(
                 layout: layout, partitioner: partitioner, memoryBudget: spec.memoryBudget, store: store,
                 badRecords: badRecords, cancel: cancel)
-            try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
-                try collector.add(record)
+            if scan == nil && ops == [.words] && spec.spec.mapLimit == nil && collector.countsKeys {
+                try countWords(inputs, collector, &counters, cancel)
+            } else {
+                try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
+                    try collector.add(record)
+                }
             }
             let (sizes, entries) = try collector.finish(into: temporary)
             try store.commitBlob(id, from: temporary)
@@ -67,6 +71,29 @@ public enum MapTaskRunner {
         counters.recordsOut = output.lines
         counters.bytesOut = output.bytes
         return ([], counters)
+    }
+
+    /// `map words | reduce count`: scans whole read blocks for words (a word never spans lines) and queues
+    /// them, as slices of the block, for the collector's batched counting; no per-line or per-word copy.
+    private static func countWords(
+        _ inputs: [TaskInput], _ collector: MapCollector, _ counters: inout Counters, _ cancel: CancellationFlag?
+    ) throws {
+        var recordsIn: Int64 = 0
+        for input in inputs {
+            var reader = try LineReader(path: input.path, offset: input.offset, length: input.length, bufferSize: 4 << 20)
+            try reader.forEachBlock(cancel: cancel) { block in
+                let newlines = try WordScanner.forEachWordCountingNewlines(in: block) { word in
+                    try collector.countStableKey(word)
+                }
+                // A last line without '\n' is a line too (the block is never empty).
+                let last = block.count > 0 ? block.load(fromByteOffset: block.count - 1, as: UInt8.self) : 0x0A
+                recordsIn += Int64(newlines) + (last == 0x0A ? 0 : 1)
+                try collector.flushStableKeys()
+                return true
+            }
+            counters.bytesIn += reader.bytesRead
+        }
+        counters.recordsIn = recordsIn
     }
 
     /// Reads every input line, runs it through the pipeline and hands each output record to `body`,

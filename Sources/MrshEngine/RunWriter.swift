@@ -63,6 +63,20 @@ final class RunWriter {
         }
     }
 
+    /// Adds an entry whose a (and b, for `.dedup(includingB: true)`) differs from every other entry added,
+    /// with b already the encoded partial of a `.fold`: written as it is, with nothing to combine (the
+    /// combiner table's distinct keys).
+    @inline(__always)
+    func addDistinct(partition: Int, a: UnsafeRawBufferPointer, b: UnsafeRawBufferPointer) throws {
+        if partition != currentPartition { try advance(to: partition) }
+        switch layout.combine {
+        case .none, .limit: try add(partition: partition, a: a, b: b)
+        case .dedup, .fold:
+            if hasPending { try flushPending() }
+            try write(a, b)
+        }
+    }
+
     /// Ends the last partition, writes the index; returns the size of each partition.
     func finish() throws -> [Int64] {
         try advance(to: partitionCount)

@@ -1,3 +1,5 @@
+import CMrshShims
+
 /// The map side's in-memory arena: entry bytes back to back in one growing buffer plus an index of
 /// (partition, offset, lengths); no allocation per record. `sortedIndices()` orders the index by
 /// (partition, shuffle order, arrival) so that it can be written as a sorted run.
@@ -65,11 +67,30 @@ final class ShuffleBuffer {
         UnsafeRawBufferPointer(start: base + entry.offset + Int(entry.aCount), count: Int(entry.bCount))
     }
 
-    /// Sorts the index by partition, then `layout`'s order, then arrival (stable). Orders by bytes compare
-    /// an 8-byte prefix first and call `layout.compare` only on ties.
+    /// Sorts the index by partition, then `layout`'s order, then arrival (stable). Orders by bytes are
+    /// radix-sorted on (partition, 8-byte prefix), and only runs of equal prefixes are sorted with
+    /// `layout.compare`.
     func sort(layout: ShuffleLayout) {
         let base = self.base
         let prefixes = ShuffleBuffer.prefixRule(layout)
+        #if DEBUG
+        var fullComparisons = 0
+        defer { self.fullComparisons = fullComparisons }
+        #endif
+        let byFull: (Entry, Entry) -> Bool = { x, y in
+            if x.partition != y.partition { return x.partition < y.partition }
+            if x.prefix != y.prefix { return x.prefix < y.prefix }
+            #if DEBUG
+            fullComparisons += 1
+            #endif
+            let c = layout.compare(
+                UnsafeRawBufferPointer(start: base + x.offset, count: Int(x.aCount)),
+                UnsafeRawBufferPointer(start: base + x.offset + Int(x.aCount), count: Int(x.bCount)),
+                UnsafeRawBufferPointer(start: base + y.offset, count: Int(y.aCount)),
+                UnsafeRawBufferPointer(start: base + y.offset + Int(y.aCount), count: Int(y.bCount)))
+            if c != 0 { return c < 0 }
+            return x.offset < y.offset
+        }
         if prefixes != .none {
             for i in entries.indices {
                 let e = entries[i]
@@ -78,11 +99,20 @@ final class ShuffleBuffer {
                 let p = ShuffleBuffer.prefix(key)
                 entries[i].prefix = prefixes == .wholeDescending || prefixes == .keyDescending ? ~p : p
             }
+            ShuffleBuffer.radixSort(&entries)
+            // Runs of equal (partition, prefix) are in arrival order: order them by the full comparison.
+            var i = 0
+            let n = entries.count
+            while i < n {
+                var j = i + 1
+                while j < n && entries[j].prefix == entries[i].prefix && entries[j].partition == entries[i].partition {
+                    j += 1
+                }
+                if j - i > 1 { entries[i..<j].sort(by: byFull) }
+                i = j
+            }
+            return
         }
-        #if DEBUG
-        var fullComparisons = 0
-        defer { self.fullComparisons = fullComparisons }
-        #endif
         entries.sort { x, y in
             if x.partition != y.partition { return x.partition < y.partition }
             if x.prefix != y.prefix { return x.prefix < y.prefix }
@@ -97,6 +127,51 @@ final class ShuffleBuffer {
             if c != 0 { return c < 0 }
             return x.offset < y.offset
         }
+    }
+
+    /// Stable LSD radix sort of `entries` by (partition, prefix), a byte per pass; passes whose byte is
+    /// the same in every entry are skipped.
+    static func radixSort(_ entries: inout [Entry]) {
+        let n = entries.count
+        if n < 2 { return }
+        let passes = 12  // 8 prefix bytes, then 4 partition bytes
+        var counts = [Int](repeating: 0, count: passes * 256)
+        for e in entries {
+            for pass in 0..<passes { counts[pass &* 256 &+ digit(e, pass)] &+= 1 }
+        }
+        var other = entries
+        var sourceIsEntries = true
+        for pass in 0..<passes {
+            let row = pass * 256
+            if counts[row + digit(entries[0], pass)] == n { continue }  // byte 0 is the first entry's too
+            var offsets = [Int](repeating: 0, count: 256)
+            var total = 0
+            for d in 0..<256 {
+                offsets[d] = total
+                total += counts[row + d]
+            }
+            if sourceIsEntries {
+                for e in entries {
+                    let d = digit(e, pass)
+                    other[offsets[d]] = e
+                    offsets[d] += 1
+                }
+            } else {
+                for e in other {
+                    let d = digit(e, pass)
+                    entries[offsets[d]] = e
+                    offsets[d] += 1
+                }
+            }
+            sourceIsEntries.toggle()
+        }
+        if !sourceIsEntries { swap(&entries, &other) }
+    }
+
+    @inline(__always)
+    private static func digit(_ e: Entry, _ pass: Int) -> Int {
+        if pass < 8 { return Int(truncatingIfNeeded: (e.prefix >> UInt64(8 * pass)) & 0xFF) }
+        return Int(truncatingIfNeeded: (UInt32(bitPattern: e.partition) >> UInt32(8 * (pass - 8))) & 0xFF)
     }
 
     /// Which bytes of a entries' a the order compares first, as memcmp would.
@@ -135,8 +210,19 @@ final class ShuffleBuffer {
 
     /// Writes the sorted entries through `writer` (which combines).
     func write(to writer: RunWriter) throws {
-        for entry in entries {
-            try writer.add(partition: Int(entry.partition), a: a(entry), b: b(entry))
+        let base = self.base
+        try entries.withUnsafeBufferPointer { sorted in
+            let n = sorted.count
+            for i in 0..<n {
+                // The entries are in sorted order, their bytes scattered: fetch a few entries ahead.
+                if i + 8 < n {
+                    let ahead = base + sorted[i + 8].offset
+                    mrsh_prefetch(ahead)
+                    mrsh_prefetch(ahead + 64)
+                }
+                let entry = sorted[i]
+                try writer.add(partition: Int(entry.partition), a: a(entry), b: b(entry))
+            }
         }
     }
 

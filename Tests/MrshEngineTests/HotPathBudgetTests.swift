@@ -36,9 +36,11 @@ import MrshPlan
         let partitioner = RecordPartitioner(shuffle: .aggregate(.count), partitioner: .hash(partitions: 4))
         let table = CombineTable(includesB: false, partitioner: partitioner, budget: 64 << 20)
         var words = 0
+        var longWords = 0
         text.withUnsafeBytes { raw in
             WordScanner.forEachWord(in: raw) { word in
                 words += 1
+                if word.count > 8 { longWords += 1 }
                 // The budget is far above this input, so the table always takes the key.
                 if let handle = table.findOrInsert(word, Bytes.empty) { table.add(handle, 1) }
             }
@@ -47,8 +49,10 @@ import MrshPlan
         #expect(table.count <= 3000)
         // Linear probing at load <= 1/2: about 1.1 slots per lookup; 1.5 leaves room, a bad hash fails.
         #expect(table.probes <= words * 3 / 2, "probes: \(table.probes) for \(words) lookups")
-        // A memcmp per hit plus rare false tag matches.
-        #expect(table.keyComparisons <= words + words / 100, "key comparisons: \(table.keyComparisons)")
+        // Keys of at most 8 bytes compare in their slot: only longer keys read the arena, once per hit
+        // plus rare false tag matches.
+        #expect(longWords > 0 && longWords < words)
+        #expect(table.keyComparisons <= longWords + words / 100, "key comparisons: \(table.keyComparisons)")
         #expect(table.footprint <= 1 << 20, "footprint: \(table.footprint)")
     }
 
@@ -97,4 +101,33 @@ import MrshPlan
         #expect(ordered)
     }
     #endif
+
+    /// The radix sort on (partition, prefix) plus full comparisons on prefix ties gives exactly the order
+    /// of a comparison sort by (partition, bytes, arrival): short keys, shared 8-byte prefixes, duplicates,
+    /// descending order and partitions above 255.
+    @Test(arguments: [false, true])
+    func radixSortMatchesAComparisonSort(descending: Bool) {
+        var generator = SplitMix64(seed: descending ? 21 : 12)
+        let buffer = ShuffleBuffer()
+        var expected: [(partition: Int, bytes: [UInt8], arrival: Int)] = []
+        for arrival in 0..<5000 {
+            let length = Int.random(in: 0...12, using: &generator)
+            // Few distinct bytes: many records share their first 8 bytes or are equal.
+            let record = (0..<length).map { _ in UInt8(ascii: "a") + UInt8(Int.random(in: 0..<3, using: &generator)) }
+            let partition = [0, 1, 300, 70_000][Int.random(in: 0..<4, using: &generator)]
+            record.withUnsafeBytes { buffer.append(partition: partition, a: $0, b: Bytes.empty) }
+            expected.append((partition, record, arrival))
+        }
+        buffer.sort(layout: ShuffleLayout(.sort(SortOrder(field: .record, descending: descending), limit: nil)))
+        expected.sort { x, y in
+            if x.partition != y.partition { return x.partition < y.partition }
+            if x.bytes != y.bytes {
+                return descending ? y.bytes.lexicographicallyPrecedes(x.bytes) : x.bytes.lexicographicallyPrecedes(y.bytes)
+            }
+            return x.arrival < y.arrival
+        }
+        let sorted = buffer.entries.map { (Int($0.partition), Array(buffer.a($0))) }
+        #expect(sorted.map { $0.0 } == expected.map { $0.partition })
+        #expect(sorted.map { $0.1 } == expected.map { $0.bytes })
+    }
 }

@@ -2,6 +2,10 @@
 #define MRSH_SHIMS_H
 #include <stddef.h>
 #include <sys/types.h>
+#include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /// memmem(3), which Swift's Glibc module does not expose.
 const void *mrsh_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len);
@@ -26,6 +30,40 @@ int mrsh_set_parent_death_signal(void);
 /// an empty signal mask and default handling of SIGINT, SIGTERM, SIGPIPE, SIGCHLD. Returns 0 and sets `*pid`,
 /// or an errno value.
 int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]);
+
+/// Classifies the 64 bytes at `p` (the word scanner's step): returns a mask whose bit j is set when
+/// byte j is an ASCII letter; `*high` gets the same kind of mask of bytes >= 0x80 and `*newlines` of
+/// '\n' bytes. SSE2 (every x86-64), a portable loop elsewhere; inlined into Swift callers.
+static inline uint64_t mrsh_letter_mask64(const void *p, uint64_t *high, uint64_t *newlines) {
+#if defined(__SSE2__)
+    const __m128i fold = _mm_set1_epi8(0x20), a = _mm_set1_epi8('a'), z = _mm_set1_epi8(25);
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint64_t letters = 0, h = 0, n = 0;
+    for (int k = 0; k < 4; k++) {
+        __m128i v = _mm_loadu_si128((const __m128i *)((const char *)p + 16 * k));
+        /* (v | 0x20) - 'a' <= 25 unsigned: a letter (A-Z folds onto a-z, nothing else does). */
+        __m128i d = _mm_sub_epi8(_mm_or_si128(v, fold), a);
+        letters |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, z), d)) << (16 * k);
+        h |= (uint64_t)(uint32_t)_mm_movemask_epi8(v) << (16 * k);
+        n |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) << (16 * k);
+    }
+    *high = h;
+    *newlines = n;
+    return letters;
+#else
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t letters = 0, h = 0, n = 0;
+    for (int j = 0; j < 64; j++) {
+        unsigned char c = b[j];
+        letters |= (uint64_t)((unsigned char)((c | 0x20) - 'a') < 26) << j;
+        h |= (uint64_t)(c >= 0x80) << j;
+        n |= (uint64_t)(c == '\n') << j;
+    }
+    *high = h;
+    *newlines = n;
+    return letters;
+#endif
+}
 
 /// A read prefetch hint (the combiner's batched lookups); inlined into Swift callers.
 static inline void mrsh_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
