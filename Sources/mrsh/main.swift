@@ -1,10 +1,18 @@
 import ArgumentParser
 import Foundation
 import Logging
+import CMrshShims
 import MrshShell
 
 // One place decides every exit status: 0 success, 2 usage or script error, 1 a job that failed.
 signal(SIGPIPE, SIG_IGN)
+
+// Tasks grow tables and buffers by doubling and free them at the end: with glibc's defaults every block over
+// 128 KiB is its own mmap, so each growth and each task pays fresh page faults and an munmap. Keeping blocks
+// up to 32 MiB in the heap (and up to 64 MiB of free heap) cut the CPU of a 1 MB word count by ~12 ms (of
+// ~65) and of a 256 MiB one by ~7%. Peak memory is unchanged: this only changes when freed memory returns
+// to the system, and `--memory` still bounds what a task holds.
+mrsh_keep_freed_memory(32 << 20, 64 << 20)
 
 // Logs go to standard error: warnings by default (a long-lived coordinator or worker: its info log of
 // workers and tasks), every task's trace with --verbose or MRSH_VERBOSE=1.

@@ -25,6 +25,10 @@ const void *mrsh_memrchr(const void *s, int c, size_t n);
 /// Returns 0 on success, -1 where unsupported.
 int mrsh_set_parent_death_signal(void);
 
+/// Sets glibc's mmap threshold (blocks at least this big get their own mapping) and trim threshold (free
+/// heap kept before it is returned to the system); see mallopt(3). A no-op on other C libraries.
+void mrsh_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);
+
 /// posix_spawn(3) of `path` with `argv` (NULL-terminated) and this process's environment: standard input and
 /// output on /dev/null, standard error inherited, every other descriptor closed in the child (glibc >= 2.34),
 /// an empty signal mask and default handling of SIGINT, SIGTERM, SIGPIPE, SIGCHLD. Returns 0 and sets `*pid`,
