@@ -47,9 +47,15 @@ struct WorkerCommand: AsyncParsableCommand {
             // Die with the embedding process, even when it is SIGKILLed. Not PR_SET_PDEATHSIG: its "parent"
             // is the *thread* that spawned this process (prctl(2)), and the embedding process's thread pool
             // retires idle threads, which killed workers in the middle of jobs. Poll the parent instead.
-            if getppid() != parent { throw ExitCode(1) }
+            // A SIGKILLed client cannot clean up: its workers remove the cluster directory it made.
+            let leftovers = Self.embeddedLeftovers(tokenFile: tokenFile, scratch: scratch)
+            if getppid() != parent {
+                Self.remove(leftovers)
+                throw ExitCode(1)
+            }
             Thread.detachNewThread {
                 while getppid() == parent { usleep(50_000) }
+                Self.remove(leftovers)
                 _exit(1)
             }
             // Ctrl-C reaches the whole foreground process group: the embedding client cancels the job itself.
@@ -67,8 +73,16 @@ struct WorkerCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let scratchDirectory = scratch ?? (NSTemporaryDirectory() + "mrsh-worker-\(getpid())")
-        try? FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: true)
+        // An embedded worker's scratch lives in its client's cluster directory: never recreate that directory
+        // after the client died and it was removed.
+        try? FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: embeddedParent == nil)
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
+        defer {
+            // The connection ended because the client died (it never cleaned up): remove what it left.
+            if let parent = embeddedParent, getppid() != parent {
+                Self.remove(Self.embeddedLeftovers(tokenFile: tokenFile, scratch: scratch))
+            }
+        }
         var logger = Logger(label: "mrsh.worker")
         if embeddedParent != nil { logger.logLevel = .error }
         let workerID = id ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())"
@@ -114,6 +128,19 @@ struct WorkerCommand: AsyncParsableCommand {
 }
 
 extension WorkerCommand {
+    /// What an embedded worker removes when its client died without cleaning up: its scratch directory and
+    /// the client's cluster directory (`$TMPDIR/mrsh-cluster-XXXXXX`, which holds the token file), recognised
+    /// by name so that a token file elsewhere is never touched.
+    static func embeddedLeftovers(tokenFile: String, scratch: String?) -> [String] {
+        let directory = (tokenFile as NSString).deletingLastPathComponent
+        let isClusterDirectory = (directory as NSString).lastPathComponent.hasPrefix("mrsh-cluster-")
+        return (scratch.map { [$0] } ?? []) + (isClusterDirectory ? [directory] : [])
+    }
+
+    static func remove(_ paths: [String]) {
+        for path in paths { try? FileManager.default.removeItem(atPath: path) }
+    }
+
     /// Test hooks, read only by workers: `MRSH_TEST_SLOW_WORKER=<worker id>:<ms per record>` slows map tasks
     /// of that worker (`*`: every worker); `MRSH_TEST_CORRUPT_SHUFFLE=<worker id>` makes that worker's shuffle
     /// server flip a bit in the first block of every fetch.

@@ -138,7 +138,10 @@ import Testing
     @Test func killedEmbeddedClientLeavesNoWorkers() async throws {
         // The job waits for standard input that never ends, so the client is mid-job when it is killed.
         let input = Pipe()
-        let client = try Child(mrsh: ["--workers", "2", "-e", "map words | reduce count"], stdin: input)
+        let temporary = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: temporary) }
+        let client = try Child(
+            mrsh: ["--workers", "2", "-e", "map words | reduce count"], stdin: input, environment: ["TMPDIR": temporary])
         defer { try? input.fileHandleForWriting.close() }
         var children: [Int32] = []
         let started = await eventually(15) {
@@ -150,6 +153,9 @@ import Testing
         kill(client.pid, SIGKILL)
         await client.wait(timeout: 10)
         #expect(await eventually(10) { children.allSatisfy { !isAlive($0) } }, "workers left behind: \(children.filter(isAlive))")
+        // Its workers removed the cluster directory (token, scratch) that the killed client could not.
+        let leftovers = { (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] }
+        #expect(await eventually(10) { leftovers().isEmpty }, "left in TMPDIR: \(leftovers())")
     }
 }
 
