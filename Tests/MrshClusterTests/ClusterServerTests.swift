@@ -86,7 +86,9 @@ private let hostileInputs: [(String, [UInt8])] = [
     }
 
     @Test func cancellingTheClientCancelsTheJob() async throws {
-        let runner = FakeRunner(scratch: try makeTempDirectory(), block: true)
+        let scratch = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let runner = FakeRunner(scratch: scratch, block: true)
         let cluster = try await TestCluster.start(workers: 1) { _ in runner }
         let client = cluster.client
         let job = Task {
