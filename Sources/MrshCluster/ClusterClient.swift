@@ -34,7 +34,7 @@ public struct ClusterClient: Sendable {
     public func run(
         _ plan: JobPlan, standardInput: Int32?, workingDirectory: String, settings: JobSettings? = nil,
         output: (ByteBuffer) throws -> Void,
-        progress: @escaping @Sendable (ProgressReport) -> Void
+        progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport {
         let connection: FrameConnection
         do {
@@ -99,8 +99,8 @@ public struct ClusterClient: Sendable {
             let report = try await run(
                 plan, standardInput: standardInput, workingDirectory: workingDirectory, settings: settings,
                 output: { block in try block.withUnsafeReadableBytes { try output.write($0) } },
-                progress: { progress(JobProgress($0)) })
-            return JobSummary(report)
+                progress: progress)
+            return report.summary
         } catch let error as ClusterJobError {
             throw error.failure.refused ? EngineError.invalid(error.failure.message) : EngineError.failed(error.failure.message)
         } catch let error as ClusterError {

@@ -9,14 +9,14 @@ public protocol ClusterPlanRunner: Sendable {
     /// (spooled on the coordinator) when the plan reads it. Output records go to `output`.
     func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
-        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
+        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport
 
     /// `run` with a source of workers that join while the plan runs.
     func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
         source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
-        progress: @escaping @Sendable (ProgressReport) -> Void
+        progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport
 
     /// Resolves a blob of the coordinator's own store (holder "local" or "coordinator") for its shuffle server.
@@ -28,7 +28,7 @@ extension ClusterPlanRunner {
     public func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
         source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
-        progress: @escaping @Sendable (ProgressReport) -> Void
+        progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport {
         try await self.run(
             submission, run: run, standardInput: standardInput, executors: executors, fetcher: fetcher, output: output,

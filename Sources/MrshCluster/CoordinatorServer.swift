@@ -288,7 +288,7 @@ extension CoordinatorServer {
                 plan, run: run, standardInput: standardInput, workingDirectory: nil, settings: settings,
                 executors: executors, source: pool, fetcher: makeFetcher(), output: output, progress: progress)
             for e in await pool.executors { e.send(.endRun(run: run)) }
-            var report = RunReport(summary)
+            var report = RunReport(summary: summary)
             // Workers that joined during the run count too.
             for e in await pool.executors where !executors.contains(where: { $0 === e }) {
                 report.tasksPerWorker[e.name] = e.completedTasks

@@ -22,7 +22,7 @@ public struct EnginePlanRunner: ClusterPlanRunner {
 
     public func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
-        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
+        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport {
         try await self.run(
             submission, run: run, standardInput: standardInput, executors: executors, source: nil, fetcher: fetcher,
@@ -32,13 +32,13 @@ public struct EnginePlanRunner: ClusterPlanRunner {
     public func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
         source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
-        progress: @escaping @Sendable (ProgressReport) -> Void
+        progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport {
         let summary = try await runPlan(
             submission.plan, run: run, standardInput: standardInput, workingDirectory: submission.workingDirectory,
             settings: submission.settings, executors: executors, source: source, fetcher: fetcher, output: output,
-            progress: { progress(ProgressReport($0)) })
-        return RunReport(summary)
+            progress: progress)
+        return RunReport(summary: summary)
     }
 
     /// Runs `plan` under the run id `run`. With a `workingDirectory` (the client's, for a remote client),

@@ -36,7 +36,7 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case queued(position: Int)
     /// Coordinator -> client: the job started under this run id.
     case started(run: String)
-    case progress(ProgressReport)
+    case progress(JobProgress)
     /// Coordinator -> client: the job succeeded; output data blocks (if any) came before it.
     case finished(RunReport)
     /// Coordinator -> client: the job failed or was cancelled.
@@ -145,77 +145,18 @@ public struct JobSettings: Codable, Sendable, Hashable {
     }
 }
 
-/// Progress of a running job, as the coordinator reports it to the client (the engine's `JobProgress`).
-public struct ProgressReport: Codable, Sendable, Hashable {
-    public var job: Int
-    public var jobs: Int
-    /// "map", "reduce" or "output".
-    public var phase: String
-    public var mapsDone: Int
-    public var mapsTotal: Int
-    public var reducesDone: Int
-    public var reducesTotal: Int
-    public var bytesRead: Int64
-    public var elapsed: Double
-    public init(
-        job: Int, jobs: Int, phase: String, mapsDone: Int, mapsTotal: Int, reducesDone: Int, reducesTotal: Int,
-        bytesRead: Int64, elapsed: Double
-    ) {
-        self.job = job
-        self.jobs = jobs
-        self.phase = phase
-        self.mapsDone = mapsDone
-        self.mapsTotal = mapsTotal
-        self.reducesDone = reducesDone
-        self.reducesTotal = reducesTotal
-        self.bytesRead = bytesRead
-        self.elapsed = elapsed
-    }
-}
-
-/// What one job of a run did (the engine's `JobReport`).
-public struct JobCounters: Codable, Sendable, Hashable {
-    public var job: Int
-    public var mapTasks: Int
-    public var reduceTasks: Int
-    public var retries: Int
-    public var map: Counters
-    public var reduce: Counters
-    public var elapsed: Double
-    public init(job: Int, mapTasks: Int, reduceTasks: Int, retries: Int, map: Counters, reduce: Counters, elapsed: Double) {
-        self.job = job
-        self.mapTasks = mapTasks
-        self.reduceTasks = reduceTasks
-        self.retries = retries
-        self.map = map
-        self.reduce = reduce
-        self.elapsed = elapsed
-    }
-}
-
 /// The end of a successful job.
 public struct RunReport: Codable, Sendable, Hashable {
-    /// The one-line summary the client prints on standard error.
-    public var summary: String
-    public var elapsed: Double
+    /// What the engine reports: per-job counters, time, `part-NNNNN` files written, records streamed; its
+    /// description is the one-line summary the client prints on standard error.
+    public var summary: JobSummary
     /// Task attempts each worker completed (worker id -> count).
     public var tasksPerWorker: [String: Int]
-    /// Per-job counters, `part-NNNNN` files written and records streamed (the engine's `JobSummary`).
-    public var jobs: [JobCounters]
-    public var partsWritten: Int
-    public var recordsOutput: Int64
     /// The most workers that had map tasks in flight at the same time.
     public var parallelMapWorkers: Int = 0
-    public init(
-        summary: String, elapsed: Double, tasksPerWorker: [String: Int], jobs: [JobCounters] = [], partsWritten: Int = 0,
-        recordsOutput: Int64 = 0
-    ) {
+    public init(summary: JobSummary, tasksPerWorker: [String: Int] = [:]) {
         self.summary = summary
-        self.elapsed = elapsed
         self.tasksPerWorker = tasksPerWorker
-        self.jobs = jobs
-        self.partsWritten = partsWritten
-        self.recordsOutput = recordsOutput
     }
 }
 

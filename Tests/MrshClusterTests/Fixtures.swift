@@ -56,7 +56,7 @@ struct FakeRunner: ClusterPlanRunner {
 
     func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
-        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (ProgressReport) -> Void
+        fetcher: any BlobFetcher, output: ClientOutput, progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport {
         if block {
             started.mark()
@@ -90,7 +90,7 @@ struct FakeRunner: ClusterPlanRunner {
             let data = FileHandle(fileDescriptor: fd, closeOnDealloc: false).readDataToEndOfFile()
             try data.withUnsafeBytes { try output.write($0) }
         }
-        return RunReport(summary: "\(tasks) tasks", elapsed: 0, tasksPerWorker: [:])
+        return RunReport(summary: JobSummary(jobs: [], elapsed: 0, partsWritten: 0, recordsOutput: Int64(tasks)))
     }
 
     func resolve(_ request: FetchRequest) async throws -> LocalBytes {

@@ -1,8 +1,7 @@
-import MrshPlan
 
 /// A progress report, sent whenever a task finishes.
-public struct JobProgress: Sendable, Equatable {
-    public enum Phase: String, Sendable, Equatable {
+public struct JobProgress: Codable, Sendable, Hashable {
+    public enum Phase: String, Codable, Sendable, Hashable {
         case map
         case reduce
         case output
@@ -38,7 +37,7 @@ public struct JobProgress: Sendable, Equatable {
 }
 
 /// What one job of a plan did.
-public struct JobReport: Sendable, Equatable {
+public struct JobReport: Codable, Sendable, Hashable {
     public var job: Int
     public var mapTasks: Int
     public var reduceTasks: Int
@@ -60,7 +59,7 @@ public struct JobReport: Sendable, Equatable {
 }
 
 /// What a whole plan did: per-job counters, time, parts written.
-public struct JobSummary: Sendable, Equatable, CustomStringConvertible {
+public struct JobSummary: Codable, Sendable, Hashable, CustomStringConvertible {
     public var jobs: [JobReport]
     public var elapsed: Double
     /// `part-NNNNN` files written to an output directory.
