@@ -1,4 +1,9 @@
 import CMrshShims
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The map side's in-memory arena: entry bytes back to back in one growing buffer plus an index of
 /// (partition, offset, lengths); no allocation per record. `sortedIndices()` orders the index by
@@ -26,11 +31,11 @@ final class ShuffleBuffer {
     private let limit: Int
 
     init(initialCapacity: Int = 1 << 16, limit: Int = Int.max) {
-        storage = .allocate(byteCount: max(min(initialCapacity, limit), 64), alignment: 16)
+        storage = ShuffleBuffer.reallocate(nil, byteCount: max(min(initialCapacity, limit), 64))
         self.limit = limit
     }
 
-    deinit { storage.deallocate() }
+    deinit { free(storage.baseAddress) }
 
     /// Bytes held: entry bytes plus the index. (Allocated: at most `limit` for the storage, which
     /// `grow` caps, plus the index's capacity.)
@@ -283,9 +288,14 @@ final class ShuffleBuffer {
         var capacity = storage.count * 2
         while capacity < minimum { capacity *= 2 }
         capacity = min(capacity, cap)
-        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-        if used > 0 { bigger.copyMemory(from: UnsafeRawBufferPointer(start: base, count: used)) }
-        storage.deallocate()
-        storage = bigger
+        storage = ShuffleBuffer.reallocate(storage.baseAddress, byteCount: capacity)
+    }
+
+    /// `realloc`: a large block (malloc maps it) grows by remapping its pages, without copying the bytes
+    /// (a new block plus a copy cost a memmove of the whole arena at every doubling). malloc's blocks are
+    /// 16-byte aligned.
+    private static func reallocate(_ old: UnsafeMutableRawPointer?, byteCount: Int) -> UnsafeMutableRawBufferPointer {
+        guard let p = realloc(old, byteCount) else { fatalError("out of memory: \(byteCount) bytes for the shuffle buffer") }
+        return UnsafeMutableRawBufferPointer(start: p, count: byteCount)
     }
 }
