@@ -87,6 +87,29 @@ public struct BufferedWriter: ~Copyable {
         bytesWritten += 1
     }
 
+    /// Writes one map-output entry, `varint(a.count) varint(b.count) a b`: with one capacity check when
+    /// both counts fit in one varint byte and the entry fits in the buffer.
+    @inline(__always)
+    public mutating func writeEntry(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) throws {
+        let aCount = a.count
+        let bCount = b.count
+        let total = aCount + bCount + 2
+        if aCount < 0x80 && bCount < 0x80 && total <= buffer.count - used {
+            let p = base + used
+            p.storeBytes(of: UInt8(truncatingIfNeeded: aCount), as: UInt8.self)
+            p.storeBytes(of: UInt8(truncatingIfNeeded: bCount), toByteOffset: 1, as: UInt8.self)
+            if aCount > 0 { (p + 2).copyMemory(from: a.baseAddress!, byteCount: aCount) }  // count > 0: non-nil
+            if bCount > 0 { (p + 2 + aCount).copyMemory(from: b.baseAddress!, byteCount: bCount) }  // count > 0: non-nil
+            used += total
+            bytesWritten += Int64(total)
+            return
+        }
+        try writeVarint(aCount)
+        try writeVarint(bCount)
+        try write(a)
+        try write(b)
+    }
+
     /// Writes `value` as 8 little-endian bytes.
     public mutating func writeUInt64(_ value: UInt64) throws {
         try withUnsafeBytes(of: value.littleEndian) { try write($0) }

@@ -1,74 +1,123 @@
-/// k-way merge of sorted entry streams with a binary heap. Ties go to the earlier stream, so the merge is
-/// stable: with streams in map task order, equal entries come out in input order.
+/// k-way merge of sorted entry streams with a tree of losers. Ties go to the earlier stream, so the merge
+/// is stable: with streams in map task order, equal entries come out in input order.
+///
+/// Each stream's current entry carries the first 8 bytes of its sort key as a number (the prefix rule of
+/// `ShuffleBuffer`), so most comparisons are one integer comparison on a contiguous array; the entries'
+/// bytes are compared only when prefixes tie. Advancing the winner replays one leaf-to-root path:
+/// ⌈log2 k⌉ comparisons (a binary heap needs about twice as many).
 final class EntryMerger {
     let readers: [EntryReader]
     private let layout: ShuffleLayout
-    private var heap: [Int] = []
+    private let rule: ShuffleBuffer.PrefixRule
+    private let k: Int
+    /// `tree[0]`: the winning stream; `tree[1..<k]`: the loser at each internal node (the leaf of stream
+    /// s is node k + s, the parent of node n is n / 2).
+    private let tree: UnsafeMutablePointer<Int>
+    /// The current entry's key prefix of each stream.
+    private let prefixes: UnsafeMutablePointer<UInt64>
+    /// Whether each stream is exhausted (an exhausted stream loses to every other).
+    private let done: UnsafeMutablePointer<Bool>
 
     init(readers: [EntryReader], layout: ShuffleLayout) throws {
         self.readers = readers
         self.layout = layout
-        heap.reserveCapacity(readers.count)
-        for (i, reader) in readers.enumerated() where try reader.next() {
-            heap.append(i)
-            siftUp(heap.count - 1)
+        self.rule = ShuffleBuffer.prefixRule(layout)
+        let k = readers.count
+        self.k = k
+        tree = .allocate(capacity: max(1, k))
+        tree.initialize(repeating: 0, count: max(1, k))
+        prefixes = .allocate(capacity: max(1, k))
+        prefixes.initialize(repeating: 0, count: max(1, k))
+        done = .allocate(capacity: max(1, k))
+        done.initialize(repeating: true, count: max(1, k))
+        for s in 0..<k where try readers[s].next() {
+            done[s] = false
+            prefixes[s] = prefix(of: readers[s])
         }
+        if k > 0 { build() }
+    }
+
+    deinit {
+        tree.deallocate()
+        prefixes.deallocate()
+        done.deallocate()
     }
 
     /// The stream holding the smallest current entry, or nil when all are exhausted.
     @inline(__always)
-    var top: EntryReader? { heap.first.map { readers[$0] } }
+    var top: EntryReader? {
+        if k == 0 { return nil }
+        let w = tree[0]
+        return done[w] ? nil : readers[w]
+    }
 
     /// Moves the top stream to its next entry.
     func advanceTop() throws {
-        guard let first = heap.first else { return }
-        if try readers[first].next() {
-            siftDown(0)
+        if k == 0 { return }
+        let w = tree[0]
+        if done[w] { return }
+        let reader = readers[w]
+        if try reader.next() {
+            prefixes[w] = prefix(of: reader)
         } else {
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                siftDown(0)
-            }
+            done[w] = true
         }
+        var winner = w
+        var node = (w + k) >> 1
+        while node > 0 {
+            let contender = tree[node]
+            if less(contender, winner) {
+                tree[node] = winner
+                winner = contender
+            }
+            node >>= 1
+        }
+        tree[0] = winner
     }
 
+    /// Plays every match bottom-up: winners climb, losers stay at the internal nodes.
+    private func build() {
+        var winners = [Int](repeating: 0, count: 2 * k)
+        for s in 0..<k { winners[k + s] = s }
+        var node = k - 1
+        while node > 0 {
+            let x = winners[2 * node]
+            let y = winners[2 * node + 1]
+            if less(y, x) {
+                winners[node] = y
+                tree[node] = x
+            } else {
+                winners[node] = x
+                tree[node] = y
+            }
+            node -= 1
+        }
+        tree[0] = k == 1 ? 0 : winners[1]
+    }
+
+    /// Whether stream i's entry comes before stream j's (exhausted streams last, ties to the lower index).
     @inline(__always)
     private func less(_ i: Int, _ j: Int) -> Bool {
+        if done[i] { return false }
+        if done[j] { return true }
+        let pi = prefixes[i]
+        let pj = prefixes[j]
+        if pi != pj { return pi < pj }
         let x = readers[i]
         let y = readers[j]
         let c = layout.compare(x.a, x.b, y.a, y.b)
         return c < 0 || (c == 0 && i < j)
     }
 
-    private func siftUp(_ index: Int) {
-        var child = index
-        while child > 0 {
-            let parent = (child - 1) / 2
-            if less(heap[child], heap[parent]) {
-                heap.swapAt(child, parent)
-                child = parent
-            } else {
-                return
-            }
-        }
-    }
-
-    private func siftDown(_ index: Int) {
-        var parent = index
-        let count = heap.count
-        while true {
-            let left = 2 * parent + 1
-            if left >= count { return }
-            var smallest = left
-            let right = left + 1
-            if right < count && less(heap[right], heap[left]) { smallest = right }
-            if less(heap[smallest], heap[parent]) {
-                heap.swapAt(smallest, parent)
-                parent = smallest
-            } else {
-                return
-            }
+    /// The current entry's key prefix, ordered as `layout` orders entries (0 when the order is not by bytes).
+    @inline(__always)
+    private func prefix(of reader: EntryReader) -> UInt64 {
+        switch rule {
+        case .none: return 0
+        case .wholeAscending: return ShuffleBuffer.prefix(reader.a)
+        case .wholeDescending: return ~ShuffleBuffer.prefix(reader.a)
+        case .keyAscending: return ShuffleBuffer.prefix(Bytes.splitKey(reader.a).key)
+        case .keyDescending: return ~ShuffleBuffer.prefix(Bytes.splitKey(reader.a).key)
         }
     }
 }

@@ -102,8 +102,10 @@ public enum ReduceTaskRunner {
         return counters
     }
 
+    /// Read buffers of at most 128 KiB: the merge takes each entry soon after `pread` brought it into the
+    /// cache (32 inputs of 1 MiB each overflowed it and made copying the records out of them cost misses).
     private static func openReaders(_ inputs: [(path: String, range: Range<Int64>)], budget: Int) throws -> [EntryReader] {
-        let size = max(1 << 14, min(1 << 20, budget / max(1, inputs.count)))
+        let size = max(1 << 14, min(1 << 17, budget / max(1, inputs.count)))
         return try inputs.map { try EntryReader(path: $0.path, range: $0.range, bufferSize: size) }
     }
 }

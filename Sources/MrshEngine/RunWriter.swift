@@ -115,10 +115,7 @@ final class RunWriter {
 
     @inline(__always)
     private func write(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) throws {
-        try writer.writeVarint(a.count)
-        try writer.writeVarint(b.count)
-        try writer.write(a)
-        try writer.write(b)
+        try writer.writeEntry(a, b)
         entriesWritten += 1
     }
 }

@@ -1,4 +1,9 @@
 import CMrshShims
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The map side's in-memory arena: entry bytes back to back in one growing buffer plus an index of
 /// (partition, offset, lengths); no allocation per record. `sortedIndices()` orders the index by
@@ -26,11 +31,11 @@ final class ShuffleBuffer {
     private let limit: Int
 
     init(initialCapacity: Int = 1 << 16, limit: Int = Int.max) {
-        storage = .allocate(byteCount: max(min(initialCapacity, limit), 64), alignment: 16)
+        storage = ShuffleBuffer.reallocate(nil, byteCount: max(min(initialCapacity, limit), 64))
         self.limit = limit
     }
 
-    deinit { storage.deallocate() }
+    deinit { free(storage.baseAddress) }
 
     /// Bytes held: entry bytes plus the index. (Allocated: at most `limit` for the storage, which
     /// `grow` caps, plus the index's capacity.)
@@ -99,13 +104,15 @@ final class ShuffleBuffer {
                 let p = ShuffleBuffer.prefix(key)
                 entries[i].prefix = prefixes == .wholeDescending || prefixes == .keyDescending ? ~p : p
             }
-            ShuffleBuffer.radixSort(&entries)
-            // Runs of equal (partition, prefix) are in arrival order: order them by the full comparison.
+            let mask = ShuffleBuffer.radixSort(&entries)
+            // Runs of equal (partition, prefix & mask) are in arrival order: order them by the full comparison
+            // (which compares the whole prefix first).
             var i = 0
             let n = entries.count
             while i < n {
                 var j = i + 1
-                while j < n && entries[j].prefix == entries[i].prefix && entries[j].partition == entries[i].partition {
+                let run = entries[i].prefix & mask
+                while j < n && entries[j].prefix & mask == run && entries[j].partition == entries[i].partition {
                     j += 1
                 }
                 if j - i > 1 { entries[i..<j].sort(by: byFull) }
@@ -129,43 +136,87 @@ final class ShuffleBuffer {
         }
     }
 
-    /// Stable LSD radix sort of `entries` by (partition, prefix), a byte per pass; passes whose byte is
-    /// the same in every entry are skipped.
-    static func radixSort(_ entries: inout [Entry]) {
+    /// Stable LSD radix sort of `entries` by (partition, prefix & mask), a byte per pass, on raw buffers.
+    /// Passes whose byte is the same in every entry are skipped, and of the prefix bytes that vary only
+    /// the `maxPrefixPasses` most significant are sorted: each pass scatters every entry, while the few
+    /// entries left tied on the sorted bytes are cheap to order by comparisons. Returns the mask.
+    @discardableResult
+    static func radixSort(_ entries: inout [Entry], maxPrefixPasses: Int = 3) -> UInt64 {
         let n = entries.count
-        if n < 2 { return }
+        if n < 2 { return ~0 }
         let passes = 12  // 8 prefix bytes, then 4 partition bytes
-        var counts = [Int](repeating: 0, count: passes * 256)
-        for e in entries {
-            for pass in 0..<passes { counts[pass &* 256 &+ digit(e, pass)] &+= 1 }
-        }
-        var other = entries
-        var sourceIsEntries = true
-        for pass in 0..<passes {
-            let row = pass * 256
-            if counts[row + digit(entries[0], pass)] == n { continue }  // byte 0 is the first entry's too
-            var offsets = [Int](repeating: 0, count: 256)
-            var total = 0
-            for d in 0..<256 {
-                offsets[d] = total
-                total += counts[row + d]
-            }
-            if sourceIsEntries {
-                for e in entries {
-                    let d = digit(e, pass)
-                    other[offsets[d]] = e
-                    offsets[d] += 1
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: passes * 256 + 256)
+        counts.initialize(repeating: 0, count: passes * 256 + 256)
+        defer { counts.deallocate() }
+        let offsets = counts + passes * 256
+        var other = [Entry](repeating: Entry(offset: 0, aCount: 0, bCount: 0, partition: 0), count: n)
+        var swapped = false
+        var mask: UInt64 = ~0
+        entries.withUnsafeMutableBufferPointer { first in
+            other.withUnsafeMutableBufferPointer { second in
+                // n >= 2: both buffers are non-empty, so their base addresses are non-nil.
+                var source = first.baseAddress!
+                var target = second.baseAddress!
+                for i in 0..<n {
+                    let p = source[i].prefix
+                    let q = UInt32(bitPattern: source[i].partition)
+                    counts[Int(truncatingIfNeeded: p & 0xFF)] &+= 1
+                    counts[256 &+ Int(truncatingIfNeeded: (p >> 8) & 0xFF)] &+= 1
+                    counts[512 &+ Int(truncatingIfNeeded: (p >> 16) & 0xFF)] &+= 1
+                    counts[768 &+ Int(truncatingIfNeeded: (p >> 24) & 0xFF)] &+= 1
+                    counts[1024 &+ Int(truncatingIfNeeded: (p >> 32) & 0xFF)] &+= 1
+                    counts[1280 &+ Int(truncatingIfNeeded: (p >> 40) & 0xFF)] &+= 1
+                    counts[1536 &+ Int(truncatingIfNeeded: (p >> 48) & 0xFF)] &+= 1
+                    counts[1792 &+ Int(truncatingIfNeeded: p >> 56)] &+= 1
+                    counts[2048 &+ Int(truncatingIfNeeded: q & 0xFF)] &+= 1
+                    counts[2304 &+ Int(truncatingIfNeeded: (q >> 8) & 0xFF)] &+= 1
+                    counts[2560 &+ Int(truncatingIfNeeded: (q >> 16) & 0xFF)] &+= 1
+                    counts[2816 &+ Int(truncatingIfNeeded: q >> 24)] &+= 1
                 }
-            } else {
-                for e in other {
-                    let d = digit(e, pass)
-                    entries[offsets[d]] = e
-                    offsets[d] += 1
+                // The prefix passes to skip: all below the `maxPrefixPasses` most significant varying bytes.
+                var varying = 0
+                var lowest = 8
+                for pass in stride(from: 7, through: 0, by: -1) where counts[pass * 256 + digit(source[0], pass)] != n {
+                    if varying == maxPrefixPasses {
+                        mask = ~0 << UInt64(8 * lowest)
+                        break
+                    }
+                    varying += 1
+                    lowest = pass
+                }
+                for pass in 0..<passes {
+                    let row = counts + pass * 256
+                    if row[digit(source[0], pass)] == n { continue }  // byte 0 is the first entry's too
+                    if pass < 8 && mask != ~0 && pass < lowest { continue }
+                    var total = 0
+                    for d in 0..<256 {
+                        offsets[d] = total
+                        total &+= row[d]
+                    }
+                    if pass < 8 {
+                        let shift = UInt64(8 * pass)
+                        for i in 0..<n {
+                            let e = source[i]
+                            let d = Int(truncatingIfNeeded: (e.prefix >> shift) & 0xFF)
+                            target[offsets[d]] = e
+                            offsets[d] &+= 1
+                        }
+                    } else {
+                        let shift = UInt32(8 * (pass - 8))
+                        for i in 0..<n {
+                            let e = source[i]
+                            let d = Int(truncatingIfNeeded: (UInt32(bitPattern: e.partition) >> shift) & 0xFF)
+                            target[offsets[d]] = e
+                            offsets[d] &+= 1
+                        }
+                    }
+                    swap(&source, &target)
+                    swapped.toggle()
                 }
             }
-            sourceIsEntries.toggle()
         }
-        if !sourceIsEntries { swap(&entries, &other) }
+        if swapped { swap(&entries, &other) }
+        return mask
     }
 
     @inline(__always)
@@ -237,9 +288,14 @@ final class ShuffleBuffer {
         var capacity = storage.count * 2
         while capacity < minimum { capacity *= 2 }
         capacity = min(capacity, cap)
-        let bigger = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
-        if used > 0 { bigger.copyMemory(from: UnsafeRawBufferPointer(start: base, count: used)) }
-        storage.deallocate()
-        storage = bigger
+        storage = ShuffleBuffer.reallocate(storage.baseAddress, byteCount: capacity)
+    }
+
+    /// `realloc`: a large block (malloc maps it) grows by remapping its pages, without copying the bytes
+    /// (a new block plus a copy cost a memmove of the whole arena at every doubling). malloc's blocks are
+    /// 16-byte aligned.
+    private static func reallocate(_ old: UnsafeMutableRawPointer?, byteCount: Int) -> UnsafeMutableRawBufferPointer {
+        guard let p = realloc(old, byteCount) else { fatalError("out of memory: \(byteCount) bytes for the shuffle buffer") }
+        return UnsafeMutableRawBufferPointer(start: p, count: byteCount)
     }
 }
