@@ -60,6 +60,9 @@ struct WorkerCommand: AsyncParsableCommand {
             }
             // Ctrl-C reaches the whole foreground process group: the embedding client cancels the job itself.
             signal(SIGINT, SIG_IGN)
+            // So does a terminal's hangup: outlive it by the 50 ms the watcher needs to see the client gone
+            // and remove the cluster directory, instead of dying with the job's files in place.
+            signal(SIGHUP, SIG_IGN)
         }
         guard let address = HostPort(join) else {
             StandardErrorText.write("mrsh worker: error: --join expects HOST:PORT, got '\(join)'\n")
