@@ -120,20 +120,7 @@ final class ShuffleBuffer {
             }
             return
         }
-        entries.sort { x, y in
-            if x.partition != y.partition { return x.partition < y.partition }
-            if x.prefix != y.prefix { return x.prefix < y.prefix }
-            #if DEBUG
-            fullComparisons += 1
-            #endif
-            let c = layout.compare(
-                UnsafeRawBufferPointer(start: base + x.offset, count: Int(x.aCount)),
-                UnsafeRawBufferPointer(start: base + x.offset + Int(x.aCount), count: Int(x.bCount)),
-                UnsafeRawBufferPointer(start: base + y.offset, count: Int(y.aCount)),
-                UnsafeRawBufferPointer(start: base + y.offset + Int(y.aCount), count: Int(y.bCount)))
-            if c != 0 { return c < 0 }
-            return x.offset < y.offset
-        }
+        entries.sort(by: byFull)
     }
 
     /// Stable LSD radix sort of `entries` by (partition, prefix & mask), a byte per pass, on raw buffers.
