@@ -26,7 +26,7 @@ import Testing
         let pids = cluster.workerPIDs
         #expect(pids.count == 2)
         #expect(await cluster.coordinator.workers().count == 2)
-        #expect(Set(FaultTests.childProcesses(of: getpid())).isSuperset(of: pids))
+        #expect(Set(childProcesses(of: getpid())).isSuperset(of: pids))
         for pid in pids {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
             let targets = entries.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)") }

@@ -221,23 +221,11 @@ import Testing
             client.stderr.components(separatedBy: "done map-").count > 3 || !client.process.isRunning
         }
         #expect(reached && client.process.isRunning, "the job ended before the kill")
-        let pids = Self.childProcesses(of: client.pid)
+        let pids = childProcesses(of: client.pid)
         #expect(pids.count == 3, "worker processes: \(pids)")
         if let victim = pids.first { kill(victim, SIGKILL) }
         #expect(await client.wait(timeout: 60) == 0, "\(client.stderr.suffix(3000))")
         #expect(client.stdout == DistributedTests.wordCount(texts))
         #expect(client.stderr.contains("lost"), "\(client.stderr.suffix(3000))")
-    }
-
-    /// Processes whose parent is `pid` (from /proc/N/stat: "pid (name) state ppid ...").
-    static func childProcesses(of pid: Int32) -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { Int32($0) }.filter { candidate in
-            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
-            else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && Int32(fields[1]) == pid
-        }
     }
 }
