@@ -106,7 +106,7 @@ public enum WorkerNode {
                     logger.debug("map-\(spec.task) of job \(spec.job.index) reads \(inPlace) input blobs in place")
                 }
                 var result = try await handler.runMap(spec, fetcher: fetcher)
-                result.output = identity.published(result.output)
+                if case .blob(let location) = result.output { result.output = .blob(identity.published(location)) }
                 return .map(result)
             case .reduce(let spec):
                 var result = try await handler.runReduce(spec, feed: feed, fetcher: fetcher)

@@ -204,31 +204,26 @@ public struct JobCoordinator: Sendable {
             for result in outcome.maps { report.map.add(result.counters) }
             for result in outcome.reduces { report.reduce.add(result.counters) }
 
-            var parts: [PartRef]
-            if spec.shuffle == nil {
-                parts = outcome.maps.map { .blob($0.output, size: $0.counters.bytesOut) }
-                if let directory {
-                    parts = try await copyIntoDirectory(parts, directory)
-                    context.partsWritten += parts.count
+            // A map-only job's parts are its map outputs, in input order; a shuffled job's are its reduce outputs.
+            let outputs: [(PartOutput, Counters)] =
+                spec.shuffle == nil
+                ? outcome.maps.map { ($0.output, $0.counters) } : outcome.reduces.map { ($0.output, $0.counters) }
+            var parts: [PartRef] = outputs.map { output, counters in
+                switch output {
+                case .blob(let location): return .blob(location, size: counters.bytesOut)
+                case .file(let path): return .file(path: path, size: counters.bytesOut)
                 }
-            } else {
-                parts = outcome.reduces.map { result in
-                    switch result.output {
-                    case .blob(let location): return .blob(location, size: result.counters.bytesOut)
-                    case .file(let path): return .file(path: path, size: result.counters.bytesOut)
-                    }
+            }
+            if let directory {
+                let paths = parts.compactMap { part -> String? in
+                    if case .file(let path, _) = part { return path }
+                    return nil
                 }
-                if let directory {
-                    let paths = parts.compactMap { part -> String? in
-                        if case .file(let path, _) = part { return path }
-                        return nil
-                    }
-                    try directory.commit(parts: paths)
-                    parts = parts.enumerated().map { index, part in
-                        .file(path: directory.path + "/" + OutputDirectory.partName(index), size: part.size)
-                    }
-                    context.partsWritten += parts.count
+                try directory.commit(parts: paths)
+                parts = parts.enumerated().map { index, part in
+                    .file(path: directory.path + "/" + OutputDirectory.partName(index), size: part.size)
                 }
+                context.partsWritten += parts.count
             }
             report.elapsed = context.elapsed - jobStarted
             context.reports.append(report)
@@ -249,35 +244,6 @@ public struct JobCoordinator: Sendable {
     }
 
     // MARK: output
-
-    /// Copies a map-only job's outputs into the directory as parts, then commits.
-    private func copyIntoDirectory(_ parts: [PartRef], _ directory: OutputDirectory) async throws -> [PartRef] {
-        var temporaries: [String] = []
-        let scratch = try store.temporaryDirectory("fetch")
-        defer { FileIO.removeTree(scratch) }
-        for (index, part) in parts.enumerated() {
-            guard case .blob(let location, _) = part else { continue }
-            let bytes = try await fetcher.fetch(location, partition: nil, scratch: scratch)
-            let target = directory.temporaryPart(index, attempt: 0)
-            try await Offload.run { cancel in
-                defer { if bytes.isTemporaryCopy { FileIO.unlinkQuietly(bytes.path) } }
-                let cursor = try LineCursor(path: bytes.path, range: bytes.range)
-                let output = LineOutput(try BufferedWriter(creating: target))
-                var lines = 0
-                while try cursor.next() {
-                    try output.writeLine(cursor.current)
-                    lines += 1
-                    if lines & 0xFFFF == 0 { try cancel.check() }
-                }
-                try output.close()
-            }
-            temporaries.append(target)
-        }
-        try directory.commit(parts: temporaries)
-        return parts.enumerated().map { index, part in
-            .file(path: directory.path + "/" + OutputDirectory.partName(index), size: part.size)
-        }
-    }
 
     /// Streams the last job's parts to the sink; returns the records written.
     private func streamOutput(_ spec: JobSpec, parts: [PartRef], limit: Int?, output: some RecordSink) async throws

@@ -64,7 +64,7 @@ struct JobScheduler {
     let source: (any ExecutorSource)?
     /// Seconds to wait for an executor when every one is lost.
     let executorWait: Double
-    /// Where reduce attempt `attempt` of partition `partition` writes.
+    /// Where attempt `attempt` of part `index` writes: a reduce task's, or a map-only job's map task's.
     let destination: @Sendable (Int, Int) -> PartDestination
     /// Called after each winning attempt with (maps done, reduces done, bytes read by maps).
     let announce: (Int, Int, Int64) -> Void
@@ -210,21 +210,23 @@ struct JobScheduler {
             let task = MapTaskSpec(
                 job: jobID, spec: spec, task: assignment.task, attempt: assignment.attempt, splits: tasks[assignment.task],
                 partitioner: partitioner, memoryBudget: options.memoryBudget,
-                skipBadRecords: options.badRecords == .skip)
+                skipBadRecords: options.badRecords == .skip,
+                destination: spec.shuffle == nil ? destination(assignment.task, assignment.attempt) : .blob)
             let bringHome = spec.shuffle == nil
             return {
                 var result = try await executor.runMap(task)
-                if bringHome {
-                    result.output = try await Self.bringHome(
-                        result.output, id: "\(jobID.run)/j\(jobID.index)/kept-map-\(assignment.task)-a\(assignment.attempt)",
-                        store: store, fetcher: fetcher)
+                if bringHome, let blob = result.output.blob {
+                    result.output = .blob(
+                        try await Self.bringHome(
+                            blob, id: "\(jobID.run)/j\(jobID.index)/kept-map-\(assignment.task)-a\(assignment.attempt)",
+                            store: store, fetcher: fetcher))
                 }
                 return .map(result)
             }
         case .reduce:
             var known: [(task: Int, location: BlobLocation)] = []
             for (task, state) in maps.states.enumerated() {
-                if case .done = state, let result = mapResults[task] { known.append((task, result.output)) }
+                if case .done = state, let blob = mapResults[task]?.output.blob { known.append((task, blob)) }
             }
             let task = ReduceTaskSpec(
                 job: jobID, spec: spec, partition: assignment.task, attempt: assignment.attempt,
@@ -341,8 +343,10 @@ struct JobScheduler {
                 if won {
                     mapResults[key.assignment.task] = output
                     lastMapDone = clock.now
-                    let update = [MapOutputUpdate(task: key.assignment.task, location: output.output)]
-                    if reducers > 0 { for feed in feeds.values { feed.publish(update) } }
+                    if reducers > 0, let blob = output.output.blob {
+                        let update = [MapOutputUpdate(task: key.assignment.task, location: blob)]
+                        for feed in feeds.values { feed.publish(update) }
+                    }
                 }
             case .reduce(let output):
                 won = reduces.succeeded(key.assignment)
@@ -435,7 +439,7 @@ struct JobScheduler {
     /// True when `blob` is an output of this job that running a task again can recreate (or was held by
     /// a worker already lost, whose outputs were recomputed while the reducer still tried the old copy).
     private func recomputable(_ blob: BlobLocation) -> Bool {
-        mapResults.contains { $0?.output.holder == blob.holder }
+        mapResults.contains { $0?.output.blob?.holder == blob.holder }
             || knownLost.contains { executors[$0].name == blob.holder }
     }
 
@@ -443,7 +447,7 @@ struct JobScheduler {
     private mutating func recompute(heldBy holder: String, avoid: Int?) -> Int {
         var count = 0
         if !reduces.isComplete || reducers == 0 {
-            for (task, result) in mapResults.enumerated() where result?.output.holder == holder {
+            for (task, result) in mapResults.enumerated() where result?.output.blob?.holder == holder {
                 if maps.reopen(task, avoid: avoid) { count += 1 }
             }
         }

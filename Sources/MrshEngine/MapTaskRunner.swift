@@ -1,8 +1,9 @@
 import MrshPlan
 
 /// Runs one map task attempt on this host (worker side): reads the splits, applies the job's map
-/// operators, and writes the map output blob into `store` (lines for a map-only job; sorted, combined
-/// partitions with an index for a shuffled job, see `MapOutputFormat`).
+/// operators, and writes the map output: for a shuffled job a blob of `store` with sorted, combined
+/// partitions and an index (see `MapOutputFormat`); for a map-only job lines, into a blob or into the
+/// task's part file of a written directory.
 ///
 /// Callable from any process given the spec, a local store and a fetcher: the cluster's workers use it.
 /// The work runs on a thread of its own (`Offload`); cancelling the calling task stops it.
@@ -19,9 +20,14 @@ public enum MapTaskRunner {
         let (sizes, counters) = try await Offload.run { cancel in
             try runBlocking(spec, inputs: inputs, store: store, id: id, badRecords: badRecords, cancel: cancel)
         }
+        let output: PartOutput
+        if spec.spec.shuffle == nil, case .file(let path) = spec.destination {
+            output = .file(path: path)
+        } else {
+            output = .blob(store.location(id, holder: holder, address: address))
+        }
         return MapTaskResult(
-            task: spec.task, attempt: spec.attempt, output: store.location(id, holder: holder, address: address),
-            partitionSizes: sizes, counters: counters)
+            task: spec.task, attempt: spec.attempt, output: output, partitionSizes: sizes, counters: counters)
     }
 
     /// The blocking part of `run`, on the current thread.
@@ -34,11 +40,11 @@ public enum MapTaskRunner {
         var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
         var counters = Counters()
         var remaining = spec.spec.mapLimit ?? Int.max
-        let temporary = try store.beginBlob(id)
-        var committed = false
-        defer { if !committed { FileIO.unlinkQuietly(temporary) } }
 
         if let shuffle = spec.spec.shuffle {
+            let temporary = try store.beginBlob(id)
+            var committed = false
+            defer { if !committed { FileIO.unlinkQuietly(temporary) } }
             let layout = ShuffleLayout(shuffle)
             let partitioner = RecordPartitioner(shuffle: shuffle, partitioner: spec.partitioner ?? .hash(partitions: 1))
             let collector = MapCollector(
@@ -61,13 +67,22 @@ public enum MapTaskRunner {
             return (sizes, counters)
         }
 
-        let output = LineOutput(try BufferedWriter(creating: temporary))
+        // A map-only job: the task's lines, straight into the output directory's attempt file when the
+        // job writes one, else into a blob.
+        let destination: String
+        switch spec.destination {
+        case .file(let path): destination = path
+        case .blob: destination = try store.beginBlob(id)
+        }
+        var succeeded = false
+        defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
+        let output = LineOutput(try BufferedWriter(creating: destination))
         try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
         }
         try output.close()
-        try store.commitBlob(id, from: temporary)
-        committed = true
+        if case .blob = spec.destination { try store.commitBlob(id, from: destination) }
+        succeeded = true
         counters.recordsOut = output.lines
         counters.bytesOut = output.bytes
         return ([], counters)

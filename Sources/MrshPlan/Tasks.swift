@@ -90,9 +90,12 @@ public struct MapTaskSpec: Codable, Sendable, Hashable {
     /// Skip (and count) records the task cannot process instead of failing (paper, section 3.7);
     /// nil: the executor's default.
     public var skipBadRecords: Bool?
+    /// Where a map-only job's task writes its lines: `.file` when they are a part of a written directory
+    /// (the task's part, as a reducer writes one), `.blob` otherwise. Shuffled jobs always write a blob.
+    public var destination: PartDestination
     public init(
         job: JobID, spec: JobSpec, task: Int, attempt: Int, splits: [InputSplit], partitioner: Partitioner?,
-        memoryBudget: Int, skipBadRecords: Bool? = nil
+        memoryBudget: Int, skipBadRecords: Bool? = nil, destination: PartDestination = .blob
     ) {
         self.job = job
         self.spec = spec
@@ -102,6 +105,7 @@ public struct MapTaskSpec: Codable, Sendable, Hashable {
         self.partitioner = partitioner
         self.memoryBudget = memoryBudget
         self.skipBadRecords = skipBadRecords
+        self.destination = destination
     }
 }
 
@@ -131,12 +135,13 @@ public struct MapTaskResult: Codable, Sendable, Hashable {
     public var task: Int
     public var attempt: Int
     /// The map output: for a shuffled job one blob with all partitions (see `partitionSizes`);
-    /// for a map-only job the task's output records as newline-terminated lines.
-    public var output: BlobLocation
+    /// for a map-only job the task's output records as newline-terminated lines, in a blob or, with a
+    /// `.file` destination, in that file.
+    public var output: PartOutput
     /// Bytes of each partition in `output` (empty for a map-only job).
     public var partitionSizes: [Int64]
     public var counters: Counters
-    public init(task: Int, attempt: Int, output: BlobLocation, partitionSizes: [Int64], counters: Counters) {
+    public init(task: Int, attempt: Int, output: PartOutput, partitionSizes: [Int64], counters: Counters) {
         self.task = task
         self.attempt = attempt
         self.output = output
@@ -145,7 +150,7 @@ public struct MapTaskResult: Codable, Sendable, Hashable {
     }
 }
 
-/// Where a reduce task writes its part.
+/// Where a reduce task, or a map task of a map-only job, writes its part.
 public enum PartDestination: Codable, Sendable, Hashable {
     /// Write `path` (a temporary name inside the output directory, unique to the attempt); the
     /// coordinator renames it to `part-NNNNN` at commit.
@@ -217,4 +222,10 @@ public struct ReduceTaskResult: Codable, Sendable, Hashable {
 public enum PartOutput: Codable, Sendable, Hashable {
     case file(path: String)
     case blob(BlobLocation)
+
+    /// The blob, for an output kept as one.
+    public var blob: BlobLocation? {
+        if case .blob(let location) = self { return location }
+        return nil
+    }
 }

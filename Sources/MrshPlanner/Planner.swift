@@ -128,10 +128,8 @@ private struct ChainBuilder {
         case .take(let limit):
             take(limit, isLast: isLast)
         case .write(let path, let overwrite):
-            if !shuffled {
-                // Parts of a written directory are sorted: give a map-only pipeline a sorting shuffle.
-                startShuffle(.sort(SortOrder(field: .record), limit: nil))
-            }
+            // A map-only pipeline writes one part per map task, in input order (as `grep` prints its
+            // lines); after a shuffle the parts are the reduce tasks' outputs.
             current.output = .directory(path: path, overwrite: overwrite)
         }
     }

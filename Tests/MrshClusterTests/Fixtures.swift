@@ -28,7 +28,7 @@ struct FakeHandler: WorkerTaskHandler {
         let id = "\(task.job.run)-m\(task.task)-a\(task.attempt)"
         try Data("task \(task.task) by \(name)\n".utf8).write(to: URL(fileURLWithPath: scratch + "/" + id))
         return MapTaskResult(
-            task: task.task, attempt: task.attempt, output: BlobLocation(holder: "local", address: "", id: id),
+            task: task.task, attempt: task.attempt, output: .blob(BlobLocation(holder: "local", address: "", id: id)),
             partitionSizes: [], counters: Counters())
     }
 
@@ -81,7 +81,8 @@ struct FakeRunner: ClusterPlanRunner {
             return all.sorted { $0.task < $1.task }
         }
         for r in results {
-            let bytes = try await fetcher.fetch(r.output, partition: nil, scratch: scratch)
+            guard let blob = r.output.blob else { throw ClusterError("map task \(r.task) kept no blob") }
+            let bytes = try await fetcher.fetch(blob, partition: nil, scratch: scratch)
             let data = try Data(contentsOf: URL(fileURLWithPath: bytes.path))
             if bytes.isTemporaryCopy { unlink(bytes.path) }
             try data.withUnsafeBytes { try output.write($0) }

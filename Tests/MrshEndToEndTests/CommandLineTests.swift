@@ -38,6 +38,32 @@ struct CommandLineTests {
         #expect(try Data(contentsOf: dir.file("out/_SUCCESS")).isEmpty)
     }
 
+    @Test("a map-only pipeline writes one part per map task, in input order, as grep prints them")
+    func mapOnlyWriteKeepsInputOrder() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        // Two files of about 40 KB each and 16 KB splits: several map tasks, each writing its own part.
+        var expected = ""
+        for file in ["a", "b"] {
+            var text = ""
+            for i in 0..<2000 {
+                let line = i % 7 == 0 ? "\(file) \(i) error z\(2000 - i)" : "\(file) \(i) fine"
+                text += line + "\n"
+                if i % 7 == 0 { expected += line + "\n" }
+            }
+            try dir.write("logs/\(file).log", text)
+        }
+        let result = try MrshProcess.run(
+            ["--split-size", "16K", "--quiet", "-e", #"read "logs/*.log" | grep "error" | write out"#], directory: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.file("out").path).sorted()
+        let parts = files.filter { $0.hasPrefix("part-") }
+        #expect(files == ["_SUCCESS"] + parts, "no _temporary or attempt file is left")
+        #expect(parts.count >= 4, "\(parts)")
+        let written = try parts.map { try String(contentsOf: dir.file("out/\($0)"), encoding: .utf8) }.joined()
+        #expect(written == expected)
+    }
+
     @Test("a non-empty output directory is refused before anything runs, and left untouched")
     func refusesNonEmptyOutput() throws {
         let dir = try TemporaryDirectory()

@@ -46,16 +46,13 @@ struct PlacingExecutor: TaskExecutor {
             log.add(.init(executor: name, origins: origins))
         }
         var result = try await inner.runMap(task)
-        result.output.holder = label
+        result.output.relabel(holder: label)
         return result
     }
 
     func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult {
         var result = try await inner.runReduce(task, feed: feed)
-        if case .blob(var location) = result.output {
-            location.holder = label
-            result.output = .blob(location)
-        }
+        result.output.relabel(holder: label)
         return result
     }
 }

@@ -148,7 +148,7 @@ struct HolderExecutor: TaskExecutor, ExecutorLiveness {
     func runMap(_ task: MapTaskSpec) async throws -> MapTaskResult {
         if isLost { throw GoneError() }
         var result = try await inner.runMap(task)
-        result.output.holder = name
+        result.output.relabel(holder: name)
         return result
     }
 
@@ -168,10 +168,7 @@ struct HolderExecutor: TaskExecutor, ExecutorLiveness {
         }
         defer { forwarder.cancel() }
         var result = try await inner.runReduce(task, feed: watched)
-        if case .blob(var location) = result.output {
-            location.holder = name
-            result.output = .blob(location)
-        }
+        result.output.relabel(holder: name)
         return result
     }
 }

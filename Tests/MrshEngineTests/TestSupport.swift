@@ -86,3 +86,13 @@ func runPlan(
     let summary = try await engine.run(plan, standardInput: standardInput, output: sink)
     return (sink.lines, summary)
 }
+
+extension PartOutput {
+    /// Names `holder` as the blob's holder (a file output has none), as a wrapping executor does.
+    mutating func relabel(holder: String) {
+        if case .blob(var location) = self {
+            location.holder = holder
+            self = .blob(location)
+        }
+    }
+}

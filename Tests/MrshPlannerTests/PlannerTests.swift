@@ -56,10 +56,12 @@ struct PlannerTests {
         #expect(plan.jobs[0].reduceOps == [.words])
     }
 
-    @Test("write after a map-only pipeline sorts its parts")
-    func writeSorts() throws {
+    @Test("write after a map-only pipeline stays map-only: its parts keep the input order")
+    func writeMapOnly() throws {
         let plan = try plan(#"read "a" | grep "x" | write out"#)
-        #expect(plan.jobs[0].shuffle == .sort(SortOrder(field: .record), limit: nil))
+        #expect(plan.jobs.count == 1)
+        #expect(plan.jobs[0].shuffle == nil)
+        #expect(plan.jobs[0].output == .directory(path: "out", overwrite: false))
     }
 
     @Test("count goes through a single reducer")
