@@ -16,6 +16,8 @@ public struct ClusterClient: Sendable {
     let cancelGrace: Double
     /// Seconds of silence from the coordinator after which the job fails.
     let heartbeatTimeout: Double
+    /// Seconds between the client's heartbeats to the coordinator.
+    public static let heartbeatInterval: Double = 1
 
     public init(
         address: HostPort, token: AuthToken, group: any EventLoopGroup, cancelGrace: Double = 5,
@@ -47,7 +49,7 @@ public struct ClusterClient: Sendable {
         defer { Task { await connection.close() } }
         // Heartbeats both ways: the coordinator sees a live client, and a silent coordinator (stopped, or its
         // host gone) ends the job here with an error instead of a hang.
-        connection.startHeartbeats(HeartbeatSettings(interval: 1, timeout: heartbeatTimeout))
+        connection.startHeartbeats(HeartbeatSettings(interval: Self.heartbeatInterval, timeout: heartbeatTimeout))
         try await connection.send(
             .submit(
                 JobSubmission(

@@ -150,7 +150,11 @@ public final class CoordinatorServer: Sendable {
 
     /// One client connection carries one job: `submit` (+ standard input), then progress, output and the end.
     private func serveClient(_ connection: FrameConnection) async {
-        connection.startHeartbeats(options.heartbeat)
+        // A client beats every `ClusterClient.heartbeatInterval` s whatever the workers are told: it may miss
+        // several beats (a loaded client host) even when the workers' timeout is short.
+        var heartbeat = options.heartbeat
+        heartbeat.timeout = max(heartbeat.timeout, 5 * ClusterClient.heartbeatInterval)
+        connection.startHeartbeats(heartbeat)
         var iterator = connection.inbound.makeAsyncIterator()
         do {
             guard let frame = try await iterator.next() else { return }
@@ -166,7 +170,9 @@ public final class CoordinatorServer: Sendable {
                 try await spool(from: &iterator, to: path)
             }
             defer { if let stdinPath { unlink(stdinPath) } }
-            try await runJob(submission, run: run, stdinPath: stdinPath, connection: connection, iterator: iterator)
+            let told = try await runJob(submission, run: run, stdinPath: stdinPath, connection: connection, iterator: iterator)
+            // The client closes when it has read the outcome (a client that cancelled waits for us instead).
+            if told { await connection.closeAfterPeer(timeout: 10) }
         } catch {
             logger.info("client \(connection.remoteAddress) closed: \(error)")
         }
@@ -198,10 +204,12 @@ public final class CoordinatorServer: Sendable {
     }
 
     /// Runs one job for a client. A `cancel` from the client or its connection dropping cancels the job.
+    /// Returns true when the client was sent the job's outcome (`finished`, or `failed` other than by its
+    /// own cancel).
     private func runJob(
         _ submission: JobSubmission, run: String, stdinPath: String?, connection: FrameConnection,
         iterator: sending AsyncThrowingStream<Frame, any Error>.AsyncIterator
-    ) async throws {
+    ) async throws -> Bool {
         // Watch the client from the start, also while queued.
         let cancelled = CancelFlag()
         let watcher = Task {
@@ -250,6 +258,7 @@ public final class CoordinatorServer: Sendable {
             for e in executors { e.send(.endRun(run: run)) }
             try await connection.send(.finished(report))
             logger.info("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")
+            return true
         case .failure(let error):
             for e in executors { e.send(.cancelRun(run: run)) }
             let engineError = error as? EngineError
@@ -258,6 +267,7 @@ public final class CoordinatorServer: Sendable {
             let refused = error is any RefusalError || engineError?.isValidation == true
             logger.info("run \(run) failed: \(message)")
             try? await connection.send(.failed(JobFailure(message: message, refused: refused, cancelled: wasCancelled)))
+            return !wasCancelled
         }
     }
 

@@ -48,6 +48,18 @@ public final class FrameConnection: Sendable {
         try? await channel.close().get()
     }
 
+    /// Closes once the peer has closed its end, or after `timeout` seconds. Closing first while the peer's
+    /// heartbeats still arrive answers them with a reset, and a reset can make the peer drop the last frames
+    /// it had not read yet (a job's output and its `finished`).
+    public func closeAfterPeer(timeout: Double) async {
+        let channel = self.channel
+        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+            channel.close(promise: nil)
+        }
+        try? await channel.closeFuture.get()
+        deadline.cancel()
+    }
+
     /// Starts sending heartbeats and watching for silence.
     public func startHeartbeats(_ settings: HeartbeatSettings) {
         let channel = self.channel

@@ -10,7 +10,8 @@ import Testing
     static let split = ["--split-size", "16K", "--reducers", "4"]
 
     @Test func stoppedWorkerIsDeclaredDeadAndTheJobCompletes() async throws {
-        let cluster = try await FaultCluster.start(workers: 3, environment: ["MRSH_TEST_SLOW_WORKER": "*:0.05"])
+        // 1 ms per record: about half a second per map task, so the job is mid-map when the worker stops.
+        let cluster = try await FaultCluster.start(workers: 3, environment: ["MRSH_TEST_SLOW_WORKER": "*:1"])
         defer { cluster.stop() }
         let texts = try DistributedTests.makeCorpus(in: cluster.directory, files: 4, lines: 1500)
         let started = Date()
@@ -33,6 +34,24 @@ import Testing
         #expect(seconds < 30, "took \(seconds) s")
         #expect(cluster.log.contains("worker w1 lost"), "\(cluster.log.suffix(3000))")
         print("stopped worker: declared dead after \(String(format: "%.1f", detection)) s, job finished in \(String(format: "%.1f", seconds)) s")
+    }
+
+    @Test func aClientPausedLongerThanTheWorkersTimeoutKeepsItsJob() async throws {
+        // Workers are lost after 2 s of silence here; a client (which beats every second) is given 5 s. A
+        // loaded client host that stalls it for 3 s must not cost it its job. Map tasks take 1 ms per record,
+        // so the job (12000 records on 2 workers) still runs when the client wakes.
+        let cluster = try await FaultCluster.start(workers: 2, environment: ["MRSH_TEST_SLOW_WORKER": "*:1"])
+        defer { cluster.stop() }
+        let texts = try DistributedTests.makeCorpus(in: cluster.directory, files: 4, lines: 3000)
+        let client = try cluster.client(Self.split + ["--quiet", "-e", Self.wordCount])
+        let reached = await cluster.waitForLog("done map-", count: 1, after: 0) { !client.process.isRunning }
+        #expect(reached && client.process.isRunning, "the job ended before the pause")
+        kill(client.pid, SIGSTOP)
+        try await Task.sleep(for: .seconds(3))  // the stall itself is the fault
+        kill(client.pid, SIGCONT)
+        #expect(client.process.isRunning)
+        #expect(await client.wait(timeout: 60) == 0, "\(client.stderr)\n\(cluster.log.suffix(3000))")
+        #expect(client.stdout == DistributedTests.wordCount(texts))
     }
 
     @Test func corruptedShuffleBlocksAreCaughtAndRecomputed() async throws {
@@ -215,7 +234,7 @@ import Testing
             mrsh: [
                 "--workers", "3", "--heartbeat-timeout", "2", "--split-size", "16K", "--reducers", "4", "--verbose",
                 "-e", Self.wordCount,
-            ], directory: directory, environment: ["MRSH_TEST_SLOW_WORKER": "*:0.05"])
+            ], directory: directory, environment: ["MRSH_TEST_SLOW_WORKER": "*:1"])  // mid-map at the kill
         defer { client.stop() }
         let reached = await eventually(30) {
             client.stderr.components(separatedBy: "done map-").count > 3 || !client.process.isRunning
