@@ -53,7 +53,7 @@ import Testing
                         "netns", "exec", hosts[i], mrshBinary, "worker", "--join", coordinatorAddress, "--token-file",
                         tokenFile, "--listen", address(i), "--slots", "1", "--id", "w\(i)", "--scratch",
                         directory + "/worker-\(i)",
-                    ], environment: ["MRSH_TEST_SLOW_WORKER": "*:0.05"]))
+                    ], environment: ["MRSH_TEST_SLOW_WORKER": "*:2"]))
         }
         #expect(await eventually(10) { (1...3).allSatisfy { coordinator.stderr.contains("worker w\($0) registered") } })
         let started = Date()
@@ -64,6 +64,9 @@ import Testing
                 "--split-size", "16K", "--reducers", "4", "--quiet", "-e", #"read "data/*.txt" | map words | reduce count"#,
             ], directory: directory)
         children.append(client)
+        // Map tasks take 2 ms per record (about 1 s each, 12 of them on 3 workers): the job is still in its
+        // map phase well after the fifth map task is done. (At 0.05 ms the whole job took half a second
+        // and a loaded machine could miss the moment to cut.)
         let cut = await eventually(20) { coordinator.stderr.components(separatedBy: "done map-").count > 4 || !client.process.isRunning }
         #expect(
             cut && client.process.isRunning,
