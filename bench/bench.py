@@ -80,6 +80,7 @@ TOOLS = {
         ("gnu-grep", "LC_ALL=C grep -h error {in}/* > {out}", "line-set", None),
         ("ripgrep", "rg --no-filename --no-line-number -j 2 error {in}/* > {out}", "line-set", "rg"),
         ("mrsh", "grep-out", "parts-line-set", "mrsh"),
+        ("duckdb", "{py} {peers}/duckdb_job.py grep-out {in} {out}", "line-set", "duckdb"),
     ],
     "sort": [
         ("limit-sort", "{bin}/limit_sort -o {out} {in}/*", "lines", None),
