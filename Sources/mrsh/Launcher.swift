@@ -14,7 +14,8 @@ struct Launcher {
     var options: GlobalOptions
 
     /// Runs a script or a one-shot statement; returns the exit status. SIGINT while it runs cancels the
-    /// running job (on every worker) and ends the script with "job cancelled".
+    /// running job (on every worker) and ends the script with "job cancelled"; so does SIGTERM, after which
+    /// the process ends by that signal.
     func runScript(_ source: String, sourceName: String, scriptFromStandardInput: Bool = false) async -> Int32 {
         let console = StandardConsole(liveProgress: isatty(2) == 1 && !options.quiet)
         let runner: RunnerHandle
@@ -39,8 +40,10 @@ struct Launcher {
             }
             return status.rawValue
         }
-        let status = await InterruptCancellation.cancelling(work)
+        let (status, signalNumber) = await InterruptCancellation.cancelling(work)
         await runner.shutdown()
+        // Cleaned up: now end as the signal asked, so that the parent sees a process killed by SIGTERM.
+        if signalNumber == SIGTERM { InterruptCancellation.endProcess(by: SIGTERM) }
         return status
     }
 

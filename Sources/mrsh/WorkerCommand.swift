@@ -63,6 +63,9 @@ struct WorkerCommand: AsyncParsableCommand {
             // So does a terminal's hangup: outlive it by the 50 ms the watcher needs to see the client gone
             // and remove the cluster directory, instead of dying with the job's files in place.
             signal(SIGHUP, SIG_IGN)
+            // And a SIGTERM sent to the group (`timeout`, a service manager): the client cancels the job and
+            // removes its output; the watcher above ends this process when the client is gone.
+            signal(SIGTERM, SIG_IGN)
         }
         guard let address = HostPort(join) else {
             StandardErrorText.write("mrsh worker: error: --join expects HOST:PORT, got '\(join)'\n")
