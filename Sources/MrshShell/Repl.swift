@@ -57,6 +57,8 @@ final class Repl {
     private func loop() async -> Int32 {
         var buffer = ""
         while true {
+            // SIGTERM during a statement: it was cancelled and cleaned up; leave as the signal asked.
+            if interactive && InterruptMonitor.shared.terminateRequested { return 128 + SIGTERM }
             let input = readInput(continuing: !buffer.isEmpty)
             let line: String
             switch input {
@@ -154,9 +156,15 @@ final class Repl {
     /// Runs `source` on the backend; in interactive mode Ctrl-C fires its cancellation.
     func runCancellable(_ source: String, sourceName: String, output: any ShellOutput) async -> ShellStatus {
         let cancellation = StatementCancellation()
-        if interactive { InterruptMonitor.shared.onInterrupt { cancellation.cancel() } }
+        if interactive {
+            InterruptMonitor.shared.onInterrupt { cancellation.cancel() }
+            InterruptMonitor.shared.catchingTerminate(true)
+        }
         let status = await backend.execute(source, sourceName: sourceName, output: output, cancellation: cancellation)
-        if interactive { InterruptMonitor.shared.onInterrupt(nil) }
+        if interactive {
+            InterruptMonitor.shared.catchingTerminate(false)
+            InterruptMonitor.shared.onInterrupt(nil)
+        }
         return cancellation.isCancelled ? .cancelled : status
     }
 

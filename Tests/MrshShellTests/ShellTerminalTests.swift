@@ -111,6 +111,21 @@ struct ShellTerminalTests {
         try shell.expect("1 row")
     }
 
+    @Test func sigtermDuringAJobCancelsItRemovesItsOutputAndLeaves() throws {
+        let workspace = try Workspace()
+        let line = String(repeating: "lorem ipsum dolor sit amet ", count: 4) + "\n"
+        try String(repeating: line, count: 200_000).write(toFile: workspace.directory + "/big.txt", atomically: true, encoding: .utf8)
+        let shell = try workspace.start(["--workers", "2", "--split-size", "4K"])
+        shell.send("read \"big.txt\" | map words | reduce count | write out\r")
+        try shell.expect("write out\n")  // the statement's echo
+        try shell.expect("map ")  // the progress line: the job runs
+        kill(shell.pid, SIGTERM)
+        try shell.expect("cancelled")
+        #expect(shell.waitForExit(timeout: 20) == 128 + SIGTERM)
+        // Killed outright, the shell would leave out/_temporary behind.
+        #expect(!FileManager.default.fileExists(atPath: workspace.directory + "/out"))
+    }
+
     @Test func anErrorIsFollowedByAGoodQuery() throws {
         let workspace = try Workspace()
         let shell = try workspace.start()
