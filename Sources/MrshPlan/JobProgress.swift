@@ -95,7 +95,9 @@ public struct JobSummary: Codable, Sendable, Hashable, CustomStringConvertible {
         return text
     }
 
-    static func formatBytes(_ bytes: Int64) -> String {
+    /// "1.5 MiB": binary units, one decimal, halves rounded up ("123 B" below 1 KiB). Every byte count
+    /// mrsh shows (summary and progress lines) goes through here.
+    public static func formatBytes(_ bytes: Int64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes)
         var unit = 0

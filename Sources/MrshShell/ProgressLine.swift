@@ -1,25 +1,15 @@
-/// The one-line progress of a running job: `job 1/2 · map 12/40 · reduce 0/4 · 12.3 MB · 1.2 s`.
+import MrshPlan
+
+/// The one-line progress of a running job: `job 1/2 · map 12/40 · reduce 0/4 · 12.3 MiB · 1.2 s`.
 enum ProgressLine {
     static func render(_ p: ShellProgress) -> String {
         var parts: [String] = []
         if p.jobs > 1 { parts.append("job \(p.job)/\(p.jobs)") }
         parts.append("map \(p.mapsDone)/\(p.maps)")
         if p.reduces > 0 { parts.append("reduce \(p.reducesDone)/\(p.reduces)") }
-        if p.bytesRead > 0 { parts.append(bytes(p.bytesRead)) }
+        if p.bytesRead > 0 { parts.append(JobSummary.formatBytes(p.bytesRead)) }
         parts.append(seconds(p.elapsed))
         return parts.joined(separator: " · ")
-    }
-
-    /// `512 B`, `12.3 KB`, `4.0 GB` (powers of 1024).
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KB", "MB", "GB", "TB"]
-        var value = Double(n)
-        var unit = 0
-        while value >= 1024, unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(n) B" : "\(oneDecimal(value)) \(units[unit])"
     }
 
     static func seconds(_ s: Double) -> String { s < 60 ? "\(oneDecimal(s)) s" : "\(Int(s) / 60) min \(Int(s) % 60) s" }

@@ -68,23 +68,9 @@ final class StatusLine: Sendable {
         if progress.reducesTotal > 0 { text += "  reduce \(progress.reducesDone)/\(progress.reducesTotal)" }
         let seconds = max(progress.elapsed, 0.001)
         let rate = Double(progress.bytesRead) / seconds
-        text += "  \(ByteFormat.string(progress.bytesRead)) read  \(ByteFormat.string(Int64(rate)))/s"
+        text += "  \(JobSummary.formatBytes(progress.bytesRead)) read  \(JobSummary.formatBytes(Int64(rate)))/s"
         text += "  \(String(format: "%.1f", progress.elapsed)) s"
         return text
-    }
-}
-
-/// Human byte counts: `512 B`, `1.5 KiB`, `3.2 GiB`.
-enum ByteFormat {
-    public static func string(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(bytes) B" : String(format: "%.1f", value) + " " + units[unit]
     }
 }
 

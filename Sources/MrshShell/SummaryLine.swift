@@ -11,7 +11,7 @@ public enum SummaryLine {
         var parts = ["\(summary.jobs.count) job\(summary.jobs.count == 1 ? "" : "s"), \(maps)+\(reduces) tasks, \(seconds(summary.elapsed))"]
         for report in summary.jobs {
             let prefix = summary.jobs.count > 1 ? "job \(report.job): " : ""
-            var text = prefix + "map \(count(report.map.recordsIn)) records (\(ByteFormat.string(report.map.bytesIn))) -> \(count(report.map.recordsOut))"
+            var text = prefix + "map \(count(report.map.recordsIn)) records (\(JobSummary.formatBytes(report.map.bytesIn))) -> \(count(report.map.recordsOut))"
             if report.reduceTasks > 0 {
                 text += " | reduce \(count(report.reduce.recordsIn)) -> \(count(report.reduce.recordsOut))"
             }
