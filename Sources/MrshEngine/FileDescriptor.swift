@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// Thin helpers over file descriptors, all through `sys` (EINTR retried, errors name the call).
-enum FileIO {
+public enum FileIO {
     static func openForReading(_ path: String) throws -> Int32 {
         try sys("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
     }
@@ -108,8 +108,9 @@ enum FileIO {
         return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
     }
 
-    /// `rm -rf`, ignoring errors.
-    static func removeTree(_ path: String) {
+    /// `rm -rf`, ignoring errors: an entry that vanished meanwhile (another process removing the same tree)
+    /// does not stop it, unlike `FileManager.removeItem`, which gives up at the first error.
+    public static func removeTree(_ path: String) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         if (info.st_mode & S_IFMT) == S_IFDIR {

@@ -3,6 +3,7 @@ import CMrshShims
 import Foundation
 import Logging
 import MrshCluster
+import MrshEngine
 import MrshWire
 import NIOPosix
 
@@ -84,8 +85,10 @@ struct WorkerCommand: AsyncParsableCommand {
         try? FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: embeddedParent == nil)
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
         defer {
-            // The connection ended because the client died (it never cleaned up): remove what it left.
-            if let parent = embeddedParent, getppid() != parent {
+            // The connection ended because the client died (it never cleaned up): remove what it left. A dying
+            // process's sockets close before its children are given to a new parent, so give getppid() up to
+            // 2 s to change; a client that is alive and shutting down SIGKILLs this process meanwhile.
+            if let parent = embeddedParent, Self.parentGone(parent, within: 2) {
                 Self.remove(Self.embeddedLeftovers(tokenFile: tokenFile, scratch: scratch))
             }
         }
@@ -143,8 +146,20 @@ extension WorkerCommand {
         return (scratch.map { [$0] } ?? []) + (isClusterDirectory ? [directory] : [])
     }
 
+    /// True once this process's parent is no longer `parent`, checked every 10 ms for `seconds`.
+    static func parentGone(_ parent: Int32, within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while getppid() == parent {
+            if Date() >= deadline { return false }
+            usleep(10_000)
+        }
+        return true
+    }
+
+    /// Every embedded worker of a dead client removes the same cluster directory at the same moment: the
+    /// removal must not stop at an entry another worker removed first (that left an empty directory).
     static func remove(_ paths: [String]) {
-        for path in paths { try? FileManager.default.removeItem(atPath: path) }
+        for path in paths { FileIO.removeTree(path) }
     }
 
     /// Test hooks, read only by workers: `MRSH_TEST_SLOW_WORKER=<worker id>:<ms per record>` slows map tasks

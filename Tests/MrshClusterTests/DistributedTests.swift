@@ -171,13 +171,14 @@ import Testing
         let input = Pipe()
         let temporary = try makeTempDirectory()
         defer { try? FileManager.default.removeItem(atPath: temporary) }
+        // Four workers remove the same cluster directory at once when the client dies.
         let client = try Child(
-            mrsh: ["--workers", "2", "-e", "map words | reduce count"], stdin: input, environment: ["TMPDIR": temporary])
+            mrsh: ["--workers", "4", "-e", "map words | reduce count"], stdin: input, environment: ["TMPDIR": temporary])
         defer { try? input.fileHandleForWriting.close() }
         var children: [Int32] = []
         let started = await eventually(15) {
             children = childProcesses(of: client.pid)
-            return children.count == 2
+            return children.count == 4
         }
         #expect(started, "worker processes: \(children), stderr: \(client.stderr)")
         try input.fileHandleForWriting.write(contentsOf: Data("some words\n".utf8))
