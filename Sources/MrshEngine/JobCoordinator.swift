@@ -184,11 +184,8 @@ public struct JobCoordinator: Sendable {
             }
             let destination: @Sendable (Int, Int) -> PartDestination
             if let directory {
-                let paths = directory.temporaryDirectory
-                let run = context.run
-                destination = { partition, attempt in
-                    .file(path: paths + "/" + OutputDirectory.partName(partition) + "-a\(attempt)-" + run)
-                }
+                let attemptFile = directory.attemptFileNamer()
+                destination = { part, attempt in .file(path: attemptFile(part, attempt)) }
             } else {
                 destination = { _, _ in .blob }
             }

@@ -6,7 +6,7 @@ import Darwin
 
 /// The atomic commit of a job's `write DIR` output.
 ///
-/// Reducers write `<work>/_temporary/<attempt-unique name>`; `commit` renames the winners to
+/// Tasks write `<work>/_temporary/<attempt-unique name>`; `commit` renames the winners to
 /// `<work>/part-NNNNN`, removes `_temporary` and writes an empty `_SUCCESS`. `<work>` is the directory
 /// itself, or with `overwrite` of an existing directory a hidden sibling that replaces it only on
 /// success (old renamed away, new renamed in, old deleted). `abort` removes everything the job created,
@@ -75,9 +75,12 @@ final class OutputDirectory {
         try FileIO.makeDirectories(temporaryDirectory)
     }
 
-    /// A reducer's attempt-unique file.
-    func temporaryPart(_ partition: Int, attempt: Int) -> String {
-        temporaryDirectory + "/" + OutputDirectory.partName(partition) + "-a\(attempt)-" + run
+    /// Names the attempt-unique file in `_temporary` where attempt `attempt` of part `part` (a reduce task's,
+    /// or a map-only job's map task's) writes; sendable, for the tasks' destinations.
+    func attemptFileNamer() -> @Sendable (_ part: Int, _ attempt: Int) -> String {
+        let directory = temporaryDirectory
+        let run = self.run
+        return { part, attempt in directory + "/" + OutputDirectory.partName(part) + "-a\(attempt)-" + run }
     }
 
     static func partName(_ index: Int) -> String {
