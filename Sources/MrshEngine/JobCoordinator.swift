@@ -212,6 +212,9 @@ public struct JobCoordinator: Sendable {
                 }
             }
             if let directory {
+                // A map-only job writes no empty parts: a rare match over many splits would otherwise leave a
+                // directory of empty files (the attempt files stay in `_temporary`, which the commit removes).
+                if spec.shuffle == nil { parts.removeAll { $0.size == 0 } }
                 let paths = parts.compactMap { part -> String? in
                     if case .file(let path, _) = part { return path }
                     return nil

@@ -38,7 +38,7 @@ struct CommandLineTests {
         #expect(try Data(contentsOf: dir.file("out/_SUCCESS")).isEmpty)
     }
 
-    @Test("a map-only pipeline writes one part per map task, in input order, as grep prints them")
+    @Test("a map-only pipeline writes a part per map task with output, in input order, as grep prints them")
     func mapOnlyWriteKeepsInputOrder() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -62,6 +62,14 @@ struct CommandLineTests {
         #expect(parts.count >= 4, "\(parts)")
         let written = try parts.map { try String(contentsOf: dir.file("out/\($0)"), encoding: .utf8) }.joined()
         #expect(written == expected)
+
+        // Matches in b's splits only: a's map tasks write nothing, and no empty part is left for them.
+        let rare = try MrshProcess.run(
+            ["--split-size", "16K", "--quiet", "-e", #"read "logs/*.log" | grep "b 1999 " | write rare"#], directory: dir.url)
+        #expect(rare.status == 0, "\(rare.stderr)")
+        let rareFiles = try FileManager.default.contentsOfDirectory(atPath: dir.file("rare").path).sorted()
+        #expect(rareFiles == ["_SUCCESS", "part-00000"])
+        #expect(try String(contentsOf: dir.file("rare/part-00000"), encoding: .utf8) == "b 1999 fine\n")
     }
 
     @Test("a non-empty output directory is refused before anything runs, and left untouched")
