@@ -30,6 +30,14 @@ struct ShellTerminalTests {
             try terminal.expect("mrsh> ")
             return terminal
         }
+
+        /// Writes `big.txt`, for a job slow by construction (many lines, cut into tiny splits), and starts the
+        /// shell with 2 real worker processes and 4K splits.
+        func startWithSlowJobInput() throws -> PseudoTerminal {
+            let line = String(repeating: "lorem ipsum dolor sit amet ", count: 4) + "\n"
+            try String(repeating: line, count: 200_000).write(toFile: directory + "/big.txt", atomically: true, encoding: .utf8)
+            return try start(["--workers", "2", "--split-size", "4K"])
+        }
     }
 
     @Test func queryShowsATableWithARowCount() throws {
@@ -94,11 +102,8 @@ struct ShellTerminalTests {
 
     @Test func ctrlCClearsTheLineAndCancelsARunningJob() throws {
         let workspace = try Workspace()
-        // A job slow by construction: many lines, cut into tiny splits.
-        let line = String(repeating: "lorem ipsum dolor sit amet ", count: 4) + "\n"
-        try String(repeating: line, count: 200_000).write(toFile: workspace.directory + "/big.txt", atomically: true, encoding: .utf8)
         // Real worker processes: Ctrl-C must cancel the job on them and leave them usable.
-        let shell = try workspace.start(["--workers", "2", "--split-size", "4K"])
+        let shell = try workspace.startWithSlowJobInput()
         shell.send("this line is abandoned\u{03}")
         try shell.expect("mrsh> ")
         shell.send("read \"big.txt\" | map words | reduce count\r")
@@ -113,9 +118,7 @@ struct ShellTerminalTests {
 
     @Test func sigtermDuringAJobCancelsItRemovesItsOutputAndLeaves() throws {
         let workspace = try Workspace()
-        let line = String(repeating: "lorem ipsum dolor sit amet ", count: 4) + "\n"
-        try String(repeating: line, count: 200_000).write(toFile: workspace.directory + "/big.txt", atomically: true, encoding: .utf8)
-        let shell = try workspace.start(["--workers", "2", "--split-size", "4K"])
+        let shell = try workspace.startWithSlowJobInput()
         shell.send("read \"big.txt\" | map words | reduce count | write out\r")
         try shell.expect("write out\n")  // the statement's echo
         try shell.expect("map ")  // the progress line: the job runs
