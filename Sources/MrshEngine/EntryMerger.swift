@@ -32,7 +32,7 @@ final class EntryMerger {
         done.initialize(repeating: true, count: max(1, k))
         for s in 0..<k where try readers[s].next() {
             done[s] = false
-            prefixes[s] = prefix(of: readers[s])
+            prefixes[s] = rule.prefix(of: readers[s].a)
         }
         if k > 0 { build() }
     }
@@ -58,7 +58,7 @@ final class EntryMerger {
         if done[w] { return }
         let reader = readers[w]
         if try reader.next() {
-            prefixes[w] = prefix(of: reader)
+            prefixes[w] = rule.prefix(of: reader.a)
         } else {
             done[w] = true
         }
@@ -107,17 +107,5 @@ final class EntryMerger {
         let y = readers[j]
         let c = layout.compare(x.a, x.b, y.a, y.b)
         return c < 0 || (c == 0 && i < j)
-    }
-
-    /// The current entry's key prefix, ordered as `layout` orders entries (0 when the order is not by bytes).
-    @inline(__always)
-    private func prefix(of reader: EntryReader) -> UInt64 {
-        switch rule {
-        case .none: return 0
-        case .wholeAscending: return ShuffleBuffer.prefix(reader.a)
-        case .wholeDescending: return ~ShuffleBuffer.prefix(reader.a)
-        case .keyAscending: return ShuffleBuffer.prefix(Bytes.splitKey(reader.a).key)
-        case .keyDescending: return ~ShuffleBuffer.prefix(Bytes.splitKey(reader.a).key)
-        }
     }
 }

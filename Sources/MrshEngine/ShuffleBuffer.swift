@@ -99,10 +99,7 @@ final class ShuffleBuffer {
         if prefixes != .none {
             for i in entries.indices {
                 let e = entries[i]
-                var key = UnsafeRawBufferPointer(start: base + e.offset, count: Int(e.aCount))
-                if prefixes == .keyAscending || prefixes == .keyDescending { key = Bytes.splitKey(key).key }
-                let p = ShuffleBuffer.prefix(key)
-                entries[i].prefix = prefixes == .wholeDescending || prefixes == .keyDescending ? ~p : p
+                entries[i].prefix = prefixes.prefix(of: UnsafeRawBufferPointer(start: base + e.offset, count: Int(e.aCount)))
             }
             let mask = ShuffleBuffer.radixSort(&entries)
             // Runs of equal (partition, prefix & mask) are in arrival order: order them by the full comparison
@@ -217,6 +214,18 @@ final class ShuffleBuffer {
         case none
         case wholeAscending, wholeDescending
         case keyAscending, keyDescending
+
+        /// The 8-byte prefix of an entry whose a is `a`, ordered as the layout orders entries (0 for `.none`).
+        @inline(__always)
+        func prefix(of a: UnsafeRawBufferPointer) -> UInt64 {
+            switch self {
+            case .none: return 0
+            case .wholeAscending: return ShuffleBuffer.prefix(a)
+            case .wholeDescending: return ~ShuffleBuffer.prefix(a)
+            case .keyAscending: return ShuffleBuffer.prefix(Bytes.splitKey(a).key)
+            case .keyDescending: return ~ShuffleBuffer.prefix(Bytes.splitKey(a).key)
+            }
+        }
     }
 
     static func prefixRule(_ layout: ShuffleLayout) -> PrefixRule {
