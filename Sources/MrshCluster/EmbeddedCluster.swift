@@ -47,12 +47,7 @@ public final class EmbeddedCluster: Sendable {
             do {
                 processes.append(try WorkerProcess.spawn(executable: exe, arguments: arguments))
             } catch {
-                for q in processes {
-                    q.kill()
-                    q.waitUntilExit()
-                }
-                await coordinator.stop()
-                try? FileManager.default.removeItem(atPath: directory)
+                await tearDown(coordinator: coordinator, processes: processes, directory: directory)
                 throw ClusterError("cannot start worker process \(exe): \(error)")
             }
         }
@@ -118,6 +113,11 @@ public final class EmbeddedCluster: Sendable {
     /// graceful exit: their scratch directories are inside this cluster's directory, which goes next).
     /// Waiting for workers to notice the closed connection cost 10-30 ms of every one-shot query.
     public func shutdown() async {
+        await Self.tearDown(coordinator: coordinator, processes: processes, directory: directory)
+    }
+
+    /// `shutdown`'s steps, also for a start-up that fails before the cluster exists.
+    private static func tearDown(coordinator: CoordinatorServer, processes: [WorkerProcess], directory: String) async {
         await coordinator.stop()
         for p in processes { p.kill() }
         for p in processes { p.waitUntilExit() }
