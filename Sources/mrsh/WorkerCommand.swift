@@ -44,12 +44,13 @@ struct WorkerCommand: AsyncParsableCommand {
     var embeddedParent: Int32?
 
     func run() async throws {
+        // What an embedded worker removes when its client died without cleaning up.
+        let leftovers = Self.embeddedLeftovers(tokenFile: tokenFile, scratch: scratch)
         if let parent = embeddedParent {
             // Die with the embedding process, even when it is SIGKILLed. Not PR_SET_PDEATHSIG: its "parent"
             // is the *thread* that spawned this process (prctl(2)), and the embedding process's thread pool
             // retires idle threads, which killed workers in the middle of jobs. Poll the parent instead.
             // A SIGKILLed client cannot clean up: its workers remove the cluster directory it made.
-            let leftovers = Self.embeddedLeftovers(tokenFile: tokenFile, scratch: scratch)
             if getppid() != parent {
                 Self.remove(leftovers)
                 throw ExitCode(1)
@@ -88,9 +89,7 @@ struct WorkerCommand: AsyncParsableCommand {
             // The connection ended because the client died (it never cleaned up): remove what it left. A dying
             // process's sockets close before its children are given to a new parent, so give getppid() up to
             // 2 s to change; a client that is alive and shutting down SIGKILLs this process meanwhile.
-            if let parent = embeddedParent, Self.parentGone(parent, within: 2) {
-                Self.remove(Self.embeddedLeftovers(tokenFile: tokenFile, scratch: scratch))
-            }
+            if let parent = embeddedParent, Self.parentGone(parent, within: 2) { Self.remove(leftovers) }
         }
         var logger = Logger(label: "mrsh.worker")
         if embeddedParent != nil { logger.logLevel = .error }
