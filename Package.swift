@@ -111,7 +111,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MrshEndToEndTests", dependencies: ["mrsh", "MrshTestSupport"]),
-        .testTarget(name: "MrshShellTests", dependencies: ["MrshShell", "mrsh"]),
+        .testTarget(name: "MrshShellTests", dependencies: ["MrshShell", "mrsh", "MrshTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Logging
+import MrshEngine
 import MrshWire
 import NIOCore
 
@@ -20,10 +21,7 @@ public final class EmbeddedCluster: Sendable {
         logger: Logger, executable: String? = nil, heartbeat: HeartbeatSettings = HeartbeatSettings(),
         timeout: Double = 30
     ) async throws -> EmbeddedCluster {
-        let base = (ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp") + "/mrsh-cluster-XXXXXX"
-        var template = Array(base.utf8CString)
-        guard let made = mkdtemp(&template) else { throw SystemError(call: "mkdtemp", path: base, errno: errno) }
-        let directory = String(cString: made)
+        let directory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-cluster")
         let token = AuthToken.random()
         let tokenFile = directory + "/token"
         guard FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])

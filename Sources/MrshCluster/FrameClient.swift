@@ -13,7 +13,7 @@ public enum FrameClient {
         let box = Mutex<AsyncThrowingStream<Frame, any Error>?>(nil)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(timeout * 1000)))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let stream = try FrameConnection.installHandlers(on: channel)

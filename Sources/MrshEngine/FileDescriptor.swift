@@ -70,7 +70,7 @@ public enum FileIO {
 
     /// `mkdir -p`; returns the directories it created, outermost first.
     @discardableResult
-    static func makeDirectories(_ path: String) throws -> [String] {
+    public static func makeDirectories(_ path: String) throws -> [String] {
         if isDirectory(path) { return [] }
         var created: [String] = []
         let parent = parentDirectory(path)
@@ -81,6 +81,15 @@ public enum FileIO {
         }
         if result == 0 { created.append(path) }
         return created
+    }
+
+    /// A new directory `$TMPDIR/PREFIX-XXXXXX` (mode 0700, unique by `mkdtemp`), for a process's scratch:
+    /// never a name another user or an earlier process of the same pid may already hold.
+    public static func makeUniqueTemporaryDirectory(prefix: String) throws -> String {
+        let template = EngineOptions.temporaryDirectory + "/" + prefix + "-XXXXXX"
+        var bytes = Array(template.utf8CString)
+        guard let made = mkdtemp(&bytes) else { throw SystemError(call: "mkdtemp", subject: template, errno: errno) }
+        return String(cString: made)
     }
 
     static func parentDirectory(_ path: String) -> String {

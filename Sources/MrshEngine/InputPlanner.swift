@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import MrshPlan
 
 /// Cuts a job's input into map tasks of about `splitSize` bytes: large files become several byte-range
@@ -14,14 +17,20 @@ public enum InputPlanner {
         }
     }
 
-    /// Expands the patterns; throws `EngineError.noMatch` naming the first pattern that matches nothing.
+    /// Expands the patterns; throws `EngineError.noMatch` naming the first pattern that matches nothing, and
+    /// `EngineError.invalid` naming the first file this user may not read (before any task tries it).
     public static func expand(_ patterns: [String]) throws -> [String] {
         var files: [String] = []
         var seen = Set<String>()
         for pattern in patterns {
             let matched = Glob.expand(pattern)
             if matched.isEmpty { throw EngineError.noMatch(pattern: pattern) }
-            for file in matched where seen.insert(file).inserted { files.append(file) }
+            for file in matched where seen.insert(file).inserted {
+                if access(file, R_OK) != 0 {
+                    throw EngineError.invalid("cannot read '\(file)': \(String(cString: strerror(errno)))")
+                }
+                files.append(file)
+            }
         }
         return files
     }

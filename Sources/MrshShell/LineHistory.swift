@@ -32,11 +32,14 @@ final class LineHistory {
         _ = mrsh_history_load(handle, path)
     }
 
-    /// Saves to the file; returns false when it cannot be written.
+    /// Saves to the file (libedit makes it mode 0600); returns why it cannot be written, or nil.
     @discardableResult
-    func save() -> Bool {
-        guard let path else { return true }
-        return mrsh_history_save(handle, path) >= 0
+    func save() -> String? {
+        guard let path else { return nil }
+        errno = 0
+        guard mrsh_history_save(handle, path) < 0 else { return nil }
+        let reason = errno == 0 ? "libedit could not write it" : String(cString: strerror(errno))
+        return "cannot save history to '\(path)' (history_save: \(reason)); MRSH_HISTORY names another file"
     }
 
     /// Adds a statement (trailing newlines dropped; empty statements are not kept).

@@ -11,6 +11,8 @@ final class Repl {
     let quiet: Bool
     let sourceName: String
     let history: LineHistory
+    /// Whether the shell already said that history cannot be saved.
+    private var historyWarned = false
     private var editor: LineEditor?
     /// `let` names, refreshed after each statement (completion runs synchronously inside libedit).
     private(set) var bindings: [String] = []
@@ -115,7 +117,11 @@ final class Repl {
     private func rememberInHistory(_ statement: String) {
         guard interactive else { return }
         history.add(statement)
-        history.save()
+        if let problem = history.save(), !historyWarned {
+            // Once per session: a read-only or missing home must not stop the shell, only be said.
+            historyWarned = true
+            err.write(errorStyle.dim("mrsh: \(problem)") + "\n")
+        }
     }
 
     /// The text after `:` when `line` is a shell command.

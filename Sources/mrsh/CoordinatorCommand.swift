@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MrshCluster
+import MrshEngine
 import MrshWire
 import NIOPosix
 
@@ -40,8 +41,18 @@ struct CoordinatorCommand: AsyncParsableCommand {
             StandardErrorText.write("mrsh coordinator: error: \(error)\n")
             throw ExitCode(2)
         }
-        let directory = scratch ?? (NSTemporaryDirectory() + "mrsh-coordinator-\(getpid())")
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let directory: String
+        do {
+            if let scratch {
+                try FileIO.makeDirectories(scratch)
+                directory = scratch
+            } else {
+                directory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-coordinator-\(getpid())")
+            }
+        } catch {
+            StandardErrorText.write("mrsh coordinator: error: cannot make the scratch directory: \(error)\n")
+            throw ExitCode(1)
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = try await CoordinatorServer.start(
             options: CoordinatorOptions(

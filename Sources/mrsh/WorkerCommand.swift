@@ -80,10 +80,20 @@ struct WorkerCommand: AsyncParsableCommand {
             StandardErrorText.write("mrsh worker: error: \(error)\n")
             throw ExitCode(2)
         }
-        let scratchDirectory = scratch ?? (NSTemporaryDirectory() + "mrsh-worker-\(getpid())")
-        // An embedded worker's scratch lives in its client's cluster directory: never recreate that directory
-        // after the client died and it was removed.
-        try? FileManager.default.createDirectory(atPath: scratchDirectory, withIntermediateDirectories: embeddedParent == nil)
+        let scratchDirectory: String
+        if let scratch {
+            scratchDirectory = scratch
+            // An embedded worker's scratch lives in its client's cluster directory: never recreate that directory
+            // after the client died and it was removed.
+            try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: embeddedParent == nil)
+        } else {
+            do {
+                scratchDirectory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-worker-\(getpid())")
+            } catch {
+                StandardErrorText.write("mrsh worker: error: cannot make the scratch directory: \(error)\n")
+                throw ExitCode(1)
+            }
+        }
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
         defer {
             // The connection ended because the client died (it never cleaned up): remove what it left. A dying

@@ -26,14 +26,17 @@ final class Child: Sendable {
 
     /// Starts `executable arguments` in `directory`; standard input is /dev/null unless `stdin` is given;
     /// `environment` adds to this process's environment.
+    /// With `replacingEnvironment`, `environment` is the child's whole environment.
     init(
         _ executable: String, _ arguments: [String], directory: String? = nil, stdin: Pipe? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], replacingEnvironment: Bool = false
     ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        if !environment.isEmpty {
+        if replacingEnvironment {
+            process.environment = environment
+        } else if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }

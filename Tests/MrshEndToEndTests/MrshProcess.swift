@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import MrshTestSupport
 import Testing
 
 /// Runs the built `mrsh` binary as a child process and captures what it prints.
@@ -32,14 +33,36 @@ struct MrshProcess {
         _ arguments: [String], input: Data? = nil, directory: URL? = nil, environment: [String: String] = [:],
         timeout: Double = 60
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = directory ?? repositoryRoot
         var env = ProcessInfo.processInfo.environment
         env["MRSH_HISTORY"] = "/dev/null"
         for (key, value) in environment { env[key] = value }
-        process.environment = env
+        return try launch(
+            binary.path, arguments, input: input, directory: directory ?? repositoryRoot, environment: env,
+            timeout: timeout)
+    }
+
+    /// Runs `mrsh ARGUMENTS` as the ordinary user `nobody` (see `Unprivileged`) in `directory`, which that
+    /// user owns, with exactly `environment` (an ordinary login's, not root's). `binary` is the copy of mrsh
+    /// that user can execute.
+    static func runUnprivileged(
+        binary: String, _ arguments: [String], input: Data? = nil, directory: String, environment: [String: String],
+        timeout: Double = 60
+    ) throws -> Result {
+        let (executable, wrapped) = Unprivileged.command(binary, arguments)
+        return try launch(
+            executable, wrapped, input: input, directory: URL(fileURLWithPath: directory), environment: environment,
+            timeout: timeout)
+    }
+
+    private static func launch(
+        _ executable: String, _ arguments: [String], input: Data?, directory: URL, environment: [String: String],
+        timeout: Double
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        process.environment = environment
         let stdout = Pipe()
         let stderr = Pipe()
         let stdin = Pipe()

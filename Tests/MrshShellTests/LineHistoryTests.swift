@@ -15,7 +15,9 @@ import Testing
         first.add("read book.txt |\n  map words |\n  reduce count")  // a consecutive duplicate
         first.add("   ")
         first.add(":help \"quoted\" \\ back")
-        #expect(first.save())
+        #expect(first.save() == nil)
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_mode & 0o777 == 0o600, "history is private to its user")
 
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasPrefix("_HiStOrY_V2_\n"))
@@ -28,6 +30,14 @@ import Testing
     @Test func defaultPathHonoursMrshHistory() {
         #expect(LineHistory.defaultPath(environment: ["MRSH_HISTORY": "/tmp/h", "HOME": "/home/u"]) == "/tmp/h")
         #expect(LineHistory.defaultPath(environment: ["HOME": "/home/u"]) == "/home/u/.mrsh_history")
+    }
+
+    @Test func unwritableFileSaysWhyNamingThePath() {
+        let history = LineHistory(path: "/nonexistent/dir/history")
+        history.add("count")
+        let problem = history.save()
+        #expect(problem?.contains("'/nonexistent/dir/history'") == true, "\(problem ?? "saved")")
+        #expect(problem?.contains("No such file or directory") == true, "\(problem ?? "saved")")
     }
 
     @Test func missingFileLoadsNothing() {
