@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MrshCluster
+import MrshTestSupport
 import Synchronization
 import Testing
 
@@ -31,6 +32,7 @@ final class Child: Sendable {
         _ executable: String, _ arguments: [String], directory: String? = nil, stdin: Pipe? = nil,
         environment: [String: String] = [:], replacingEnvironment: Bool = false
     ) throws {
+        BrokenPipes.ignore()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

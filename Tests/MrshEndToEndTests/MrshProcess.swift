@@ -58,6 +58,7 @@ struct MrshProcess {
         _ executable: String, _ arguments: [String], input: Data?, directory: URL, environment: [String: String],
         timeout: Double
     ) throws -> Result {
+        BrokenPipes.ignore()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -3,6 +3,7 @@
 #endif
 import CLibEdit
 import Foundation
+import MrshTestSupport
 
 /// A child process on a pseudo-terminal, for tests that type keys and read the screen.
 ///
@@ -24,6 +25,7 @@ final class PseudoTerminal {
     private var mark = 0
 
     init(executable: String, arguments: [String], environment: [String: String], directory: String, columns: UInt16 = 120) throws {
+        BrokenPipes.ignore()
         var name = [CChar](repeating: 0, count: 128)
         let fd = mrsh_open_pty(O_RDWR | O_NOCTTY, &name, name.count)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
