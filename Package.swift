@@ -32,15 +32,26 @@ let package = Package(
         .target(name: "MrshPlan"),
         // AST -> task graph, and `explain`.
         .target(name: "MrshPlanner", dependencies: ["MrshLanguage", "MrshPlan"]),
-        // The MapReduce engine: records, operators, map and reduce tasks, shuffle storage, coordinator.
+        // The engine's data path, what a worker runs: records as bytes, operators, line reading, the combiner,
+        // shuffle kinds, buffers, sorted runs and merges, map and reduce task runners, the local blob store.
         .target(
-            name: "MrshEngine",
+            name: "MrshDataPath",
             dependencies: [
                 "MrshPlan", "CMrshShims",
                 .product(name: "Logging", package: "swift-log"),
             ],
             // Release builds skip the dynamic exclusivity checks (swift_beginAccess), ~10% of the sort
             // path's profile; debug builds (and `swift test`) keep them.
+            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+        ),
+        // The engine's control, what a coordinator runs: validation, input splits, range sampling, the
+        // scheduler over the task board, re-execution and backups, output commit, in-process executors.
+        .target(
+            name: "MrshControl",
+            dependencies: [
+                "MrshDataPath", "MrshPlan", "CMrshShims",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // Frames, messages and the token handshake of the wire protocol.
@@ -56,7 +67,7 @@ let package = Package(
         .target(
             name: "MrshCluster",
             dependencies: [
-                "MrshEngine", "MrshWire", "MrshPlan", "CMrshShims",
+                "MrshDataPath", "MrshControl", "MrshWire", "MrshPlan", "CMrshShims",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,14 +77,14 @@ let package = Package(
         .target(
             name: "MrshShell",
             dependencies: [
-                "MrshLanguage", "MrshPlanner", "MrshPlan", "MrshEngine", "MrshCluster", "CLibEdit",
+                "MrshLanguage", "MrshPlanner", "MrshPlan", "MrshDataPath", "MrshControl", "MrshCluster", "CLibEdit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "mrsh",
             dependencies: [
-                "MrshShell", "MrshCluster", "MrshEngine", "MrshWire", "MrshPlan", "CMrshShims",
+                "MrshShell", "MrshCluster", "MrshDataPath", "MrshControl", "MrshWire", "MrshPlan", "CMrshShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -99,12 +110,12 @@ let package = Package(
         .target(name: "MrshTestSupport", path: "Tests/MrshTestSupport"),
         .testTarget(name: "MrshLanguageTests", dependencies: ["MrshLanguage", "MrshTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "MrshPlannerTests", dependencies: ["MrshPlanner", "MrshLanguage", "MrshPlan"], resources: [.copy("Golden")]),
-        .testTarget(name: "MrshEngineTests", dependencies: ["MrshEngine", "MrshPlan", "MrshTestSupport"]),
+        .testTarget(name: "MrshEngineTests", dependencies: ["MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport"]),
         .testTarget(name: "MrshWireTests", dependencies: ["MrshWire", "MrshCluster", "MrshTestSupport"]),
         .testTarget(
             name: "MrshClusterTests",
             dependencies: [
-                "MrshCluster", "MrshWire", "MrshEngine", "MrshPlan", "MrshTestSupport",
+                "MrshCluster", "MrshWire", "MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 import Logging
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshWire
 import NIOCore
 

@@ -1,5 +1,6 @@
 import Foundation
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshWire
 

@@ -1,4 +1,5 @@
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 
 /// A plan with every relative path (read patterns, output directories) made absolute against the client's

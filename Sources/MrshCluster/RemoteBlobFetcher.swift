@@ -1,5 +1,6 @@
 import Glibc
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshWire
 import NIOCore

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshWire
 import NIOCore
 import NIOPosix

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshWire
 import NIOCore

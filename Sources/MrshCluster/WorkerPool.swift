@@ -1,4 +1,5 @@
-import MrshEngine
+import MrshDataPath
+import MrshControl
 
 /// The workers registered with a coordinator, and waiting for them; the source of workers that join a
 /// running job.

@@ -1,4 +1,5 @@
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshWire
 

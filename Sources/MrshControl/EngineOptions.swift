@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import MrshDataPath
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -66,8 +67,5 @@ public struct EngineOptions: Sendable {
     public static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// `$TMPDIR`, or /tmp.
-    public static var temporaryDirectory: String {
-        if let value = getenv("TMPDIR"), value.pointee != 0 { return String(cString: value) }
-        return "/tmp"
-    }
+    public static var temporaryDirectory: String { FileIO.temporaryDirectory }
 }

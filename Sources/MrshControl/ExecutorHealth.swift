@@ -1,3 +1,4 @@
+import MrshDataPath
 import MrshPlan
 
 /// What the coordinator needs to know about a failed task attempt beyond its message. Errors thrown by

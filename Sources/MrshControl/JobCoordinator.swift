@@ -1,3 +1,4 @@
+import MrshDataPath
 import Logging
 import MrshPlan
 

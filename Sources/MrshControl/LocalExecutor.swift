@@ -1,3 +1,4 @@
+import MrshDataPath
 import MrshPlan
 
 /// Runs task attempts on threads of this process with the worker-side runners, against a shared

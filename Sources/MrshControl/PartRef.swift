@@ -1,3 +1,4 @@
+import MrshDataPath
 import MrshPlan
 
 /// One output of a finished job: a blob on some host, or a committed file; with its size in bytes.

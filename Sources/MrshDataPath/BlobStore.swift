@@ -75,7 +75,7 @@ public struct BlobStore: Sendable {
         BlobLocation(holder: holder, address: address, id: id)
     }
 
-    static func uniqueSuffix() -> String {
+    package static func uniqueSuffix() -> String {
         String(UInt64.random(in: 0...UInt64.max), radix: 16)
     }
 }

@@ -51,7 +51,7 @@ public enum EngineError: Error, Sendable, CustomStringConvertible, Equatable {
     public var description: String { message }
 
     /// The message of any error: `EngineError.message`, else its description.
-    static func describe(_ error: any Error) -> String {
+    package static func describe(_ error: any Error) -> String {
         if let engine = error as? EngineError { return engine.message }
         return String(describing: error)
     }

@@ -25,7 +25,7 @@ public enum FileIO {
     }
 
     /// Size, or nil when the path does not exist.
-    static func size(of path: String) -> Int64? {
+    package static func size(of path: String) -> Int64? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return Int64(info.st_size)
@@ -49,21 +49,21 @@ public enum FileIO {
         }
     }
 
-    static func rename(_ from: String, _ to: String) throws {
+    package static func rename(_ from: String, _ to: String) throws {
         try sys("rename", from) { Glibc.rename(from, to) }
     }
 
-    static func unlinkQuietly(_ path: String) {
+    package static func unlinkQuietly(_ path: String) {
         _ = unlink(path)
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         guard stat(path, &info) == 0 else { return false }
         return (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0
     }
@@ -83,16 +83,22 @@ public enum FileIO {
         return created
     }
 
+    /// `$TMPDIR`, or /tmp.
+    public static var temporaryDirectory: String {
+        if let value = getenv("TMPDIR"), value.pointee != 0 { return String(cString: value) }
+        return "/tmp"
+    }
+
     /// A new directory `$TMPDIR/PREFIX-XXXXXX` (mode 0700, unique by `mkdtemp`), for a process's scratch:
     /// never a name another user or an earlier process of the same pid may already hold.
     public static func makeUniqueTemporaryDirectory(prefix: String) throws -> String {
-        let template = EngineOptions.temporaryDirectory + "/" + prefix + "-XXXXXX"
+        let template = temporaryDirectory + "/" + prefix + "-XXXXXX"
         var bytes = Array(template.utf8CString)
         guard let made = mkdtemp(&bytes) else { throw SystemError(call: "mkdtemp", subject: template, errno: errno) }
         return String(cString: made)
     }
 
-    static func parentDirectory(_ path: String) -> String {
+    package static func parentDirectory(_ path: String) -> String {
         var trimmed = Substring(path)
         while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return "." }
@@ -101,7 +107,7 @@ public enum FileIO {
     }
 
     /// Names in a directory, without "." and "..", sorted bytewise.
-    static func listDirectory(_ path: String) throws -> [String] {
+    package static func listDirectory(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else {
             throw SystemError(call: "opendir", subject: path, errno: errno)
         }

@@ -6,7 +6,7 @@ import Darwin
 
 /// Pull-style reading of the newline-terminated lines of a byte range (whole lines only; the range
 /// starts at a line start). `current` is valid until the next `next()`.
-final class LineCursor {
+package final class LineCursor {
     private let fd: Int32
     private let path: String
     private var buffer: UnsafeMutableRawBufferPointer
@@ -14,9 +14,9 @@ final class LineCursor {
     private let end: Int64
     private var start = 0
     private var filled = 0
-    private(set) var current = Bytes.empty
+    package private(set) var current = Bytes.empty
 
-    init(path: String, range: Range<Int64>, bufferSize: Int = 1 << 18) throws {
+    package init(path: String, range: Range<Int64>, bufferSize: Int = 1 << 18) throws {
         fd = try FileIO.openForReading(path)
         self.path = path
         buffer = .allocate(byteCount: max(64, bufferSize), alignment: 16)
@@ -32,7 +32,7 @@ final class LineCursor {
     /// The buffer's start; allocated with at least 64 bytes, so `baseAddress` is never nil.
     private var base: UnsafeMutableRawPointer { buffer.baseAddress! }
 
-    func next() throws -> Bool {
+    package func next() throws -> Bool {
         while true {
             if start < filled, let newline = memchr(base + start, 0x0A, filled - start) {
                 let lineEnd = base.distance(to: newline)

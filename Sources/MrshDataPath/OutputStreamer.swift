@@ -3,9 +3,9 @@ import MrshPlan
 /// Streams a plan's final parts to the client's sink, in chunks of whole lines: concatenated in part
 /// order, or, for hash-partitioned parts (each sorted by key), merged by key into one sorted stream;
 /// `limit` keeps the first records.
-struct OutputStreamer {
+package struct OutputStreamer {
     /// How parts are ordered among themselves.
-    enum Merge {
+    package enum Merge {
         case concatenate
         /// Merge by the key of each line (`.aggregate`).
         case byKey
@@ -15,16 +15,16 @@ struct OutputStreamer {
 
     private var chunk: [UInt8] = []
     private var left: Int
-    private(set) var records: Int64 = 0
+    package private(set) var records: Int64 = 0
     private static let chunkSize = 1 << 20
 
-    init(limit: Int?) {
+    package init(limit: Int?) {
         left = limit ?? Int.max
         chunk.reserveCapacity(OutputStreamer.chunkSize + 4096)
     }
 
     /// Streams `parts` (local byte ranges) into `sink`.
-    mutating func stream<Sink: RecordSink>(
+    package mutating func stream<Sink: RecordSink>(
         _ parts: [LocalBytes], merge: Merge, into sink: Sink, cancel: () throws -> Void
     ) throws {
         let cursors = try parts.filter { !$0.range.isEmpty }.map { try LineCursor(path: $0.path, range: $0.range) }

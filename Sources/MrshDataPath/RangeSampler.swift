@@ -4,8 +4,8 @@ import MrshPlan
 /// up to 32 splits spread over the input (about `sampleSize` in all), runs them through the map
 /// operators, sorts their partition keys in the shuffle's order and takes `partitions - 1` evenly spaced
 /// keys, dropping duplicates (so there may be fewer partitions than asked for).
-enum RangeSampler {
-    static func boundaries(
+package enum RangeSampler {
+    package static func boundaries(
         spec: JobSpec, order: SortOrder, tasks: [[InputSplit]], partitions: Int, sampleSize: Int,
         fetcher: any BlobFetcher, store: BlobStore
     ) async throws -> [[UInt8]] {

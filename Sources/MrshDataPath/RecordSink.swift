@@ -1,3 +1,4 @@
+
 /// Receives the final records of a plan: chunks of whole newline-terminated lines, in output order.
 /// A class, so that the engine can hand it around without copies.
 public protocol RecordSink: AnyObject {

@@ -26,7 +26,7 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
 /// `SystemError` naming the call (and `subject`, usually a path) when the result is negative.
 @inline(__always)
 @discardableResult
-func sys<T: BinaryInteger>(_ call: String, _ subject: @autoclosure () -> String = "", _ body: () -> T) throws -> T {
+package func sys<T: BinaryInteger>(_ call: String, _ subject: @autoclosure () -> String = "", _ body: () -> T) throws -> T {
     while true {
         let result = body()
         if result >= 0 { return result }

@@ -1,16 +1,16 @@
 import MrshPlan
 
 /// One readable input of a map task: a byte region of a local file and the name `tag file` reports.
-struct TaskInput: Sendable {
-    var path: String
-    var offset: Int64
-    var length: Int64
-    var name: String
+package struct TaskInput: Sendable {
+    package var path: String
+    package var offset: Int64
+    package var length: Int64
+    package var name: String
     /// The file is a fetched copy to delete after use.
     var isTemporaryCopy: Bool
 
     /// Makes every split of a task readable here (blobs through the fetcher).
-    static func resolve(_ splits: [InputSplit], fetcher: any BlobFetcher, scratch: String) async throws -> [TaskInput] {
+    package static func resolve(_ splits: [InputSplit], fetcher: any BlobFetcher, scratch: String) async throws -> [TaskInput] {
         var inputs: [TaskInput] = []
         do {
             for split in splits {
@@ -32,7 +32,7 @@ struct TaskInput: Sendable {
         return inputs
     }
 
-    static func removeCopies(_ inputs: [TaskInput]) {
+    package static func removeCopies(_ inputs: [TaskInput]) {
         for input in inputs where input.isTemporaryCopy { FileIO.unlinkQuietly(input.path) }
     }
 }

@@ -1,4 +1,5 @@
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 
 /// Runs job plans for a session: the embedded engine, or a coordinator of a cluster.

@@ -1,4 +1,5 @@
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 
 /// What the REPL needs from the session core (the lead's `Session` conforms to it).

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 
 /// The console of the one-shot and script modes: messages on standard error, a live progress line only when

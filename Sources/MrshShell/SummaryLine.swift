@@ -1,4 +1,5 @@
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 
 /// The one-line job summary printed after every job: time, tasks, and records and bytes in and out of the

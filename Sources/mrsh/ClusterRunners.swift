@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 import Logging
 import MrshCluster
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshShell
 import MrshWire

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import MrshCluster
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshWire
 import NIOPosix
 

@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import MrshCluster
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshShell
 import MrshWire

@@ -3,7 +3,8 @@ import CMrshShims
 import Foundation
 import Logging
 import MrshCluster
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshWire
 import NIOPosix
 

@@ -1,7 +1,8 @@
 import Foundation
 import Glibc
 import MrshCluster
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshWire
 import NIOCore

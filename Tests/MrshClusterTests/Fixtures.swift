@@ -2,7 +2,8 @@ import Foundation
 import Glibc
 import Logging
 import MrshCluster
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshWire
 import NIOCore

@@ -1,4 +1,5 @@
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import Testing
 
 /// The task board's fault handling, without threads: lost executors, reopened tasks, backups.

@@ -1,6 +1,7 @@
 import MrshTestSupport
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 /// Every aggregate through the whole engine (several map tasks, several reducers, spills from a tiny

@@ -1,6 +1,7 @@
 import MrshTestSupport
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 /// The in-mapper combiner through the whole engine: batched `reduce count` lookups of records that live

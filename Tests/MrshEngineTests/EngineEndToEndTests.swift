@@ -1,5 +1,6 @@
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 @Suite struct EngineEndToEndTests {

@@ -1,6 +1,7 @@
 import MrshTestSupport
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 /// The reduce-side k-way merge (tree of losers with cached key prefixes) against a stable sort of all the

@@ -1,6 +1,7 @@
 import MrshTestSupport
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 /// Regression guards for the hot loops: deterministic counts (not timings) with committed thresholds, so

@@ -1,6 +1,7 @@
 import MrshTestSupport
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 
 /// The line reader against an oracle: every line of a file read exactly once across random splits.
 @Suite struct LineReaderTests {

@@ -1,7 +1,8 @@
 import MrshPlan
 import MrshTestSupport
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 
 /// The literal-grep fast path (whole blocks searched with memmem) against the line-by-line oracle.
 @Suite struct LiteralGrepScanTests {

@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 /// Reads every holder's blobs from one local store; whole blobs of a worker (not "local") come back as a

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 import MrshTestSupport
 import Testing

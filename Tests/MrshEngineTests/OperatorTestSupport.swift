@@ -1,5 +1,6 @@
 import MrshTestSupport
-import MrshEngine
+import MrshDataPath
+import MrshControl
 import MrshPlan
 
 /// Runs `ops` over one record and collects the output records as byte arrays.

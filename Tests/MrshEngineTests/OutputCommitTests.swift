@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 /// An executor that fails chosen attempts and otherwise runs tasks locally.

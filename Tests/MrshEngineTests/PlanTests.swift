@@ -3,7 +3,8 @@ import Glibc
 #endif
 import MrshTestSupport
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 /// Whole plans through `Engine` with in-process executors.

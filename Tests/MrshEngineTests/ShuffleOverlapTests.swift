@@ -1,6 +1,7 @@
 import Synchronization
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 import MrshPlan
 
 /// A one-shot event tests can await with a bound (a regression then fails instead of hanging).

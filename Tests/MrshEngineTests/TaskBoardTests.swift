@@ -1,5 +1,6 @@
 import Testing
-@testable import MrshEngine
+@testable import MrshDataPath
+@testable import MrshControl
 
 /// The task lifecycle state machine, without threads.
 @Suite struct TaskBoardTests {
