@@ -31,7 +31,7 @@ let package = Package(
         // The serializable task graph shared by planner, engine and wire protocol.
         .target(name: "MrshPlan"),
         // AST -> task graph, and `explain`.
-        .target(name: "MrshPlanner", dependencies: ["MrshLanguage", "MrshPlan"]),
+        .target(name: "MrshPlanner", dependencies: ["MrshLanguage", "MrshPlan", "MrshDataPath"]),
         // The engine's data path, what a worker runs: records as bytes, operators, line reading, the combiner,
         // shuffle kinds, buffers, sorted runs and merges, map and reduce task runners, the local blob store.
         .target(

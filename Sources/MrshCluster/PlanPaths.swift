@@ -21,8 +21,10 @@ struct PlanPaths {
         }
         var plan = plan
         for index in plan.jobs.indices {
-            if case .files(let patterns) = plan.jobs[index].input {
-                plan.jobs[index].input = .files(patterns.map(absolute))
+            for source in plan.jobs[index].sources.indices {
+                if case .files(let patterns) = plan.jobs[index].sources[source].input {
+                    plan.jobs[index].sources[source].input = .files(patterns.map(absolute))
+                }
             }
             if case .directory(let path, let overwrite) = plan.jobs[index].output {
                 plan.jobs[index].output = .directory(path: absolute(path), overwrite: overwrite)

@@ -75,20 +75,24 @@ public struct JobCoordinator: Sendable {
 
     // MARK: validation
 
-    /// Expands every job's globs (each must match) and checks output directories. Returns the files of
-    /// each job reading files, by job id.
-    func validate(_ plan: JobPlan, standardInput: Int32?) throws -> [Int: [String]] {
+    /// Expands the globs of every job's sources (each must match) and checks output directories and that
+    /// every job reads only jobs before it. Returns the files of each source reading files, by job id and
+    /// source index.
+    func validate(_ plan: JobPlan, standardInput: Int32?) throws -> [Int: [Int: [String]]] {
         guard !plan.jobs.isEmpty else { throw EngineError.invalid("the plan has no jobs") }
-        var files: [Int: [String]] = [:]
+        var files: [Int: [Int: [String]]] = [:]
         var seen = Set<Int>()
         for job in plan.jobs {
-            switch job.input {
-            case .files(let patterns):
-                files[job.id] = try InputPlanner.expand(patterns)
-            case .standardInput:
-                if standardInput == nil { throw EngineError.invalid("this plan reads standard input, which is not available") }
-            case .job(let earlier):
-                if !seen.contains(earlier) { throw EngineError.invalid("job \(job.id) reads job \(earlier), which does not run before it") }
+            guard !job.sources.isEmpty else { throw EngineError.invalid("job \(job.id) has no input") }
+            for (index, source) in job.sources.enumerated() {
+                switch source.input {
+                case .files(let patterns):
+                    files[job.id, default: [:]][index] = try InputPlanner.expand(patterns)
+                case .standardInput:
+                    if standardInput == nil { throw EngineError.invalid("this plan reads standard input, which is not available") }
+                case .job(let earlier):
+                    if !seen.contains(earlier) { throw EngineError.invalid("job \(job.id) reads job \(earlier), which does not run before it") }
+                }
             }
             if case .directory(let path, let overwrite) = job.output {
                 try OutputDirectory.validate(path: path, overwrite: overwrite)
@@ -101,10 +105,12 @@ public struct JobCoordinator: Sendable {
     // MARK: execution
 
     private func execute(
-        _ plan: JobPlan, files: [Int: [String]], standardInput: Int32?, output: some RecordSink, context: inout RunContext
+        _ plan: JobPlan, files: [Int: [Int: [String]]], standardInput: Int32?, output: some RecordSink,
+        context: inout RunContext
     ) async throws -> JobSummary {
         var chunks: [InputPlanner.SizedInput] = []
-        if let descriptor = standardInput, plan.jobs.contains(where: { $0.input == .standardInput }) {
+        let readsStandardInput = plan.jobs.contains { $0.sources.contains { $0.input == .standardInput } }
+        if let descriptor = standardInput, readsStandardInput {
             let store = self.store
             let options = self.options
             let run = context.run
@@ -116,11 +122,13 @@ public struct JobCoordinator: Sendable {
         }
         var parts: [Int: [PartRef]] = [:]
         for (position, job) in plan.jobs.enumerated() {
-            let inputs: [InputPlanner.SizedInput]
-            switch job.input {
-            case .files: inputs = try InputPlanner.sizedFiles(files[job.id] ?? [])
-            case .standardInput: inputs = chunks
-            case .job(let earlier): inputs = (parts[earlier] ?? []).map { .init(split: $0.split, size: $0.size) }
+            var inputs: [[InputPlanner.SizedInput]] = []
+            for (index, source) in job.sources.enumerated() {
+                switch source.input {
+                case .files: inputs.append(try InputPlanner.sizedFiles(files[job.id]?[index] ?? []))
+                case .standardInput: inputs.append(chunks)
+                case .job(let earlier): inputs.append((parts[earlier] ?? []).map { .init(split: $0.split, size: $0.size) })
+                }
             }
             parts[job.id] = try await runJob(job, position: position, inputs: inputs, context: &context)
         }
@@ -132,29 +140,38 @@ public struct JobCoordinator: Sendable {
             jobs: context.reports, elapsed: context.elapsed, partsWritten: context.partsWritten, recordsOutput: recordsOutput)
     }
 
-    /// Runs one job; returns its parts in part order.
+    /// Runs one job; `inputs` holds the sized inputs of each of its sources. Returns its parts in part order.
     private func runJob(
-        _ spec: JobSpec, position: Int, inputs: [InputPlanner.SizedInput], context: inout RunContext
+        _ spec: JobSpec, position: Int, inputs: [[InputPlanner.SizedInput]], context: inout RunContext
     ) async throws -> [PartRef] {
         let jobStarted = context.elapsed
         let jobID = JobID(run: context.run, index: spec.id)
-        let tasks = InputPlanner.tasks(inputs, splitSize: options.splitSize)
+        // Map tasks source by source; `sourceStarts[s]` is the first task of source s.
+        var tasks: [[InputSplit]] = []
+        var sourceStarts: [Int] = []
+        for sourceInputs in inputs {
+            sourceStarts.append(tasks.count)
+            tasks += InputPlanner.tasks(sourceInputs, splitSize: options.splitSize)
+        }
         var partitioner: Partitioner?
         var reducers = 0
-        let defaultReducers = options.reducers(forInputBytes: inputs.reduce(0) { $0 + $1.size })
-        if let shuffle = spec.shuffle {
-            switch shuffle {
-            case .count, .gather:
+        let defaultReducers = options.reducers(forInputBytes: inputs.joined().reduce(0) { $0 + $1.size })
+        if let kind = spec.shuffle?.kind {
+            switch kind.partitioning {
+            case .single:
                 reducers = 1
                 partitioner = .hash(partitions: 1)
-            case .sort(let order, _):
+            case .range(let order):
                 let wanted = max(1, spec.reducers ?? defaultReducers)
+                let sampled = tasks.enumerated().map {
+                    (source: SourceStarts.source(ofTask: $0.offset, starts: sourceStarts), splits: $0.element)
+                }
                 let boundaries = try await RangeSampler.boundaries(
-                    spec: spec, order: order, tasks: tasks, partitions: wanted, sampleSize: options.sampleSize,
+                    spec: spec, order: order, tasks: sampled, partitions: wanted, sampleSize: options.sampleSize,
                     fetcher: fetcher, store: store)
                 partitioner = .range(boundaries: boundaries)
                 reducers = boundaries.count + 1
-            case .aggregate, .distinct:
+            case .hash:
                 reducers = max(1, spec.reducers ?? defaultReducers)
                 partitioner = .hash(partitions: reducers)
             }
@@ -191,7 +208,8 @@ public struct JobCoordinator: Sendable {
                 destination = { _, _ in .blob }
             }
             var scheduler = JobScheduler(
-                spec: spec, jobID: jobID, tasks: tasks, partitioner: chosenPartitioner, reducers: reducers,
+                spec: spec, jobID: jobID, tasks: tasks, sourceStarts: sourceStarts, partitioner: chosenPartitioner,
+                reducers: reducers,
                 options: options, executors: context.executors, fetcher: fetcher, store: store, logger: logger,
                 source: source, executorWait: executorWait, destination: destination, announce: announce)
             let outcome = try await scheduler.run()
@@ -262,12 +280,8 @@ public struct JobCoordinator: Sendable {
                 local.append(LocalBytes(path: path, range: 0..<size, isTemporaryCopy: false))
             }
         }
-        let merge: OutputStreamer.Merge
-        switch spec.shuffle {
-        case .aggregate?: merge = local.count > 1 ? .byKey : .concatenate
-        case .distinct?: merge = local.count > 1 ? .byRecord : .concatenate
-        default: merge = .concatenate
-        }
+        // Parts of a hash-partitioned job are each sorted: one stream merges them; a single part is as it is.
+        let merge = local.count > 1 ? spec.shuffle?.kind.streamMerge ?? .concatenate : .concatenate
         var streamer = OutputStreamer(limit: limit)
         try streamer.stream(local, merge: merge, into: output, cancel: { try Task.checkCancellation() })
         return streamer.records

@@ -56,6 +56,8 @@ struct JobScheduler {
     let spec: JobSpec
     let jobID: JobID
     let tasks: [[InputSplit]]
+    /// The first task of each source of the job.
+    let sourceStarts: [Int]
     let partitioner: Partitioner?
     let reducers: Int
     let options: EngineOptions
@@ -99,8 +101,9 @@ struct JobScheduler {
         maps.isComplete || maps.doneCount >= max(1, Int((Double(tasks.count) * Self.reduceSlowstart).rounded(.up)))
     }
 
+    /// `sourceStarts`: the first task of each of the job's sources (see `SourceStarts`).
     init(
-        spec: JobSpec, jobID: JobID, tasks: [[InputSplit]], partitioner: Partitioner?, reducers: Int,
+        spec: JobSpec, jobID: JobID, tasks: [[InputSplit]], sourceStarts: [Int] = [0], partitioner: Partitioner?, reducers: Int,
         options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
         logger: Logger, source: (any ExecutorSource)?, executorWait: Double,
         destination: @escaping @Sendable (Int, Int) -> PartDestination, announce: @escaping (Int, Int, Int64) -> Void
@@ -108,6 +111,7 @@ struct JobScheduler {
         self.spec = spec
         self.jobID = jobID
         self.tasks = tasks
+        self.sourceStarts = sourceStarts
         self.partitioner = partitioner
         self.reducers = reducers
         self.options = options
@@ -209,7 +213,8 @@ struct JobScheduler {
         switch key.kind {
         case .map:
             let task = MapTaskSpec(
-                job: jobID, spec: spec, task: assignment.task, attempt: assignment.attempt, splits: tasks[assignment.task],
+                job: jobID, spec: spec, task: assignment.task, attempt: assignment.attempt,
+                source: SourceStarts.source(ofTask: assignment.task, starts: sourceStarts), splits: tasks[assignment.task],
                 partitioner: partitioner, memoryBudget: options.memoryBudget,
                 skipBadRecords: options.badRecords == .skip,
                 destination: spec.shuffle == nil ? destination(assignment.task, assignment.attempt) : .blob)
@@ -232,7 +237,7 @@ struct JobScheduler {
             let task = ReduceTaskSpec(
                 job: jobID, spec: spec, partition: assignment.task, attempt: assignment.attempt,
                 mapOutputs: known.map(\.location), mapOutputTasks: known.map(\.task), mapTaskCount: tasks.count,
-                destination: destination(assignment.task, assignment.attempt), memoryBudget: options.memoryBudget)
+                sourceStarts: sourceStarts, destination: destination(assignment.task, assignment.attempt), memoryBudget: options.memoryBudget)
             return {
                 var result = try await executor.runReduce(task, feed: feed)
                 if case .blob(let location) = result.output {

@@ -1,12 +1,18 @@
 /// k-way merge of sorted entry streams with a tree of losers. Ties go to the earlier stream, so the merge
-/// is stable: with streams in map task order, equal entries come out in input order.
+/// is stable: with streams in map task order, equal entries come out in input order, and the entries of a
+/// job's sources (sides) in side order.
+///
+/// Each stream comes from one source of the job (every map task reads one), so the side of an entry is its
+/// stream's: `topSide` tells the reduce side where the current entry came from without a tag per entry.
 ///
 /// Each stream's current entry carries the first 8 bytes of its sort key as a number (the prefix rule of
 /// `ShuffleBuffer`), so most comparisons are one integer comparison on a contiguous array; the entries'
 /// bytes are compared only when prefixes tie. Advancing the winner replays one leaf-to-root path:
 /// ⌈log2 k⌉ comparisons (a binary heap needs about twice as many).
-final class EntryMerger {
+package final class EntryMerger {
     let readers: [EntryReader]
+    /// The source (side) of each stream.
+    private let sides: [Int]
     private let layout: ShuffleLayout
     private let rule: ShuffleBuffer.PrefixRule
     private let k: Int
@@ -18,10 +24,13 @@ final class EntryMerger {
     /// Whether each stream is exhausted (an exhausted stream loses to every other).
     private let done: UnsafeMutablePointer<Bool>
 
-    init(readers: [EntryReader], layout: ShuffleLayout) throws {
+    /// `sides`: the source of each reader (nil: all from source 0).
+    init(readers: [EntryReader], layout: ShuffleLayout, sides: [Int]? = nil) throws {
         self.readers = readers
+        self.sides = sides ?? Array(repeating: 0, count: readers.count)
+        precondition(self.sides.count == readers.count, "one side per reader")
         self.layout = layout
-        self.rule = ShuffleBuffer.prefixRule(layout)
+        self.rule = layout.prefixRule
         let k = readers.count
         self.k = k
         tree = .allocate(capacity: max(1, k))
@@ -45,14 +54,20 @@ final class EntryMerger {
 
     /// The stream holding the smallest current entry, or nil when all are exhausted.
     @inline(__always)
-    var top: EntryReader? {
+    package var top: EntryReader? {
         if k == 0 { return nil }
         let w = tree[0]
         return done[w] ? nil : readers[w]
     }
 
+    /// The source (side) of the top entry (0 when the merge is exhausted).
+    package var topSide: Int {
+        if k == 0 { return 0 }
+        return sides[tree[0]]
+    }
+
     /// Moves the top stream to its next entry.
-    func advanceTop() throws {
+    package func advanceTop() throws {
         if k == 0 { return }
         let w = tree[0]
         if done[w] { return }

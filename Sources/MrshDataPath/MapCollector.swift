@@ -1,6 +1,6 @@
 import MrshPlan
 
-/// The shuffled map side: turns records into entries (`ShuffleLayout`), buffers them in a
+/// The shuffled map side: turns records into entries (the layout's `EntryRule`), buffers them in a
 /// `ShuffleBuffer`, spills sorted and combined runs when the buffer passes the memory budget, and merges
 /// the runs into one map-output file at the end.
 final class MapCollector {
@@ -58,60 +58,60 @@ final class MapCollector {
         for run in runs { FileIO.unlinkQuietly(run) }
     }
 
-    /// Adds one map output record.
+    /// Adds one map output record, as an entry of the layout's `EntryRule`.
     @inline(__always)
     func add(_ record: UnsafeRawBufferPointer) throws {
-        switch layout.shuffle {
-        case .count:
+        switch layout.entries {
+        case .countRecords:
             recordCount += 1
-        case .aggregate(let aggregate):
+        case .countKeys:
+            let key = Bytes.splitKey(record).key
+            guard key.count <= MapCollector.batchKeyLimit, let source = key.baseAddress else {
+                try drainCounts()
+                table.add(try combineIndex(key, Bytes.empty), 1)
+                return
+            }
+            let hash = KeyHash.hash(key)
+            table.prefetchSlot(hash)
+            let copy = pendingBytes + pendingCount * MapCollector.batchKeyLimit
+            copy.copyMemory(from: source, byteCount: key.count)
+            pendingKeys[pendingCount] = UnsafeRawBufferPointer(start: copy, count: key.count)
+            pendingHashes[pendingCount] = hash
+            pendingCount += 1
+            if pendingCount == MapCollector.batch { try drainCounts() }
+        case .foldValues(let aggregate):
             let (key, value) = Bytes.splitKey(record)
-            switch aggregate {
-            case .collect:
+            guard let number = NumericValue.parse(value) else {
+                if badRecords == .skip {
+                    skippedRecords += 1
+                    return
+                }
+                throw EngineError.badRecord("value '\(MapCollector.excerpt(value))' is not a number")
+            }
+            table.fold(try combineIndex(key, Bytes.empty), aggregate, PartialAggregate(number: number, count: 1))
+        case .keyValuePairs(let dedup):
+            let (key, value) = Bytes.splitKey(record)
+            if dedup {
+                _ = try combineIndex(key, value)
+            } else {
                 if !buffer.isEmpty && buffer.wouldPassLimit(adding: record.count) { try spill() }
                 buffer.append(partition: partitioner.partition(of: record), a: key, b: value)
                 if buffer.footprint >= memoryBudget { try spill() }
-            case .distinct:
-                _ = try combineIndex(key, value)
-            case .count:
-                guard key.count <= MapCollector.batchKeyLimit, let source = key.baseAddress else {
-                    try drainCounts()
-                    table.add(try combineIndex(key, Bytes.empty), 1)
-                    return
-                }
-                let hash = KeyHash.hash(key)
-                table.prefetchSlot(hash)
-                let copy = pendingBytes + pendingCount * MapCollector.batchKeyLimit
-                copy.copyMemory(from: source, byteCount: key.count)
-                pendingKeys[pendingCount] = UnsafeRawBufferPointer(start: copy, count: key.count)
-                pendingHashes[pendingCount] = hash
-                pendingCount += 1
-                if pendingCount == MapCollector.batch { try drainCounts() }
-            case .sum, .min, .max, .avg:
-                guard let number = NumericValue.parse(value) else {
-                    if badRecords == .skip {
-                        skippedRecords += 1
-                        return
-                    }
-                    throw EngineError.badRecord("value '\(MapCollector.excerpt(value))' is not a number")
-                }
-                table.fold(try combineIndex(key, Bytes.empty), aggregate, PartialAggregate(number: number, count: 1))
             }
-        case .distinct:
-            _ = try combineIndex(record, Bytes.empty)
-        case .sort, .gather:
-            if !buffer.isEmpty && buffer.wouldPassLimit(adding: record.count) { try spill() }
-            buffer.append(partition: partitioner.partition(of: record), a: record, b: Bytes.empty)
-            if buffer.footprint >= memoryBudget { try spill() }
+        case .records(let dedup):
+            if dedup {
+                _ = try combineIndex(record, Bytes.empty)
+            } else {
+                if !buffer.isEmpty && buffer.wouldPassLimit(adding: record.count) { try spill() }
+                buffer.append(partition: partitioner.partition(of: record), a: record, b: Bytes.empty)
+                if buffer.footprint >= memoryBudget { try spill() }
+            }
         }
     }
 
     /// True when the shuffle counts whole records (`reduce count`): `countStableKey` may then be used for
     /// records without a TAB.
-    var countsKeys: Bool {
-        if case .aggregate(.count) = layout.shuffle { return true }
-        return false
-    }
+    var countsKeys: Bool { layout.entries == .countKeys }
 
     /// `add` of a record without a TAB when `countsKeys`, whose bytes stay valid until the next
     /// `flushStableKeys`: the key is queued for a batched lookup without being copied.
@@ -164,7 +164,7 @@ final class MapCollector {
     /// Writes the map output to `path`; returns the size of every partition.
     func finish(into path: String) throws -> (sizes: [Int64], entries: Int64) {
         try drainCounts()
-        if case .count = layout.shuffle {
+        if layout.entries == .countRecords {
             table.fold(try combineIndex(Bytes.empty, Bytes.empty), .count, PartialAggregate(count: recordCount))
         }
         if runs.isEmpty {

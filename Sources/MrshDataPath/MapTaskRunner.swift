@@ -35,11 +35,11 @@ public enum MapTaskRunner {
         _ spec: MapTaskSpec, inputs: [TaskInput], store: BlobStore, id: String, badRecords: BadRecordPolicy,
         cancel: CancellationFlag?
     ) throws -> ([Int64], Counters) {
-        let ops = spec.spec.mapOps
+        let source = spec.jobSource
+        let ops = source.mapOps
         let scan = LiteralGrepScan(ops)
-        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
         var counters = Counters()
-        var remaining = spec.spec.mapLimit ?? Int.max
+        var remaining = source.mapLimit ?? Int.max
 
         if let shuffle = spec.spec.shuffle {
             let temporary = try store.beginBlob(id)
@@ -50,9 +50,12 @@ public enum MapTaskRunner {
             let collector = MapCollector(
                 layout: layout, partitioner: partitioner, memoryBudget: spec.memoryBudget, store: store,
                 badRecords: badRecords, cancel: cancel)
-            if scan == nil && ops == [.words] && spec.spec.mapLimit == nil && collector.countsKeys {
+            if scan == nil && ops == [.words] && source.mapLimit == nil && collector.countsKeys {
+                // The word-count fast path: `map words` runs here on whole blocks, not through the
+                // `RecordPipeline` (`WordsStage`), which every other pipeline uses.
                 try countWords(inputs, collector, &counters, cancel)
             } else {
+                var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
                 try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
                     try collector.add(record)
                 }
@@ -77,6 +80,7 @@ public enum MapTaskRunner {
         var succeeded = false
         defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
         let output = LineOutput(try BufferedWriter(creating: destination))
+        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
         try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
         }

@@ -5,31 +5,33 @@ import MrshPlan
 /// operators, sorts their partition keys in the shuffle's order and takes `partitions - 1` evenly spaced
 /// keys, dropping duplicates (so there may be fewer partitions than asked for).
 package enum RangeSampler {
+    /// `tasks`: the job's map tasks, each with the source (side) whose operators run on its splits.
     package static func boundaries(
-        spec: JobSpec, order: SortOrder, tasks: [[InputSplit]], partitions: Int, sampleSize: Int,
-        fetcher: any BlobFetcher, store: BlobStore
+        spec: JobSpec, order: SortOrder, tasks: [(source: Int, splits: [InputSplit])], partitions: Int,
+        sampleSize: Int, fetcher: any BlobFetcher, store: BlobStore
     ) async throws -> [[UInt8]] {
         guard partitions > 1 else { return [] }
-        let splits = tasks.flatMap { $0 }
+        let splits = tasks.flatMap { task in task.splits.map { (source: task.source, split: $0) } }
         guard !splits.isEmpty else { return [] }
         let picks = min(32, splits.count)
         let chosen = (0..<picks).map { splits[$0 * splits.count / picks] }
         let scratch = try store.temporaryDirectory("sample")
         defer { FileIO.removeTree(scratch) }
-        let inputs = try await TaskInput.resolve(chosen, fetcher: fetcher, scratch: scratch)
+        let inputs = try await TaskInput.resolve(chosen.map(\.split), fetcher: fetcher, scratch: scratch)
         defer { TaskInput.removeCopies(inputs) }
         let perSplit = max(1, sampleSize / picks)
-        let ops = spec.mapOps
+        let operators = spec.sources.map(\.mapOps)
+        let sourceOfInput = chosen.map(\.source)
         return try await Offload.run { cancel in
-            var pipeline = try RecordPipeline(ops)
+            var pipelines = try operators.map { try RecordPipeline($0) }
             var keys: [[UInt8]] = []
-            for input in inputs {
+            for (input, source) in zip(inputs, sourceOfInput) {
                 var reader = try LineReader(path: input.path, offset: input.offset, length: input.length, bufferSize: 1 << 16)
                 var taken = 0
                 let name = Array(input.name.utf8)
                 try name.withUnsafeBytes { file in
                     try reader.forEachLine(cancel: cancel) { line in
-                        pipeline.process(line, file: file) { record in
+                        pipelines[source].process(line, file: file) { record in
                             if taken < perSplit {
                                 keys.append(Array(RecordOrdering.partitionKey(order, record)))
                                 taken += 1

@@ -1,16 +1,18 @@
 import MrshPlan
 
-/// Chooses the partition of a map output record, from the job's `Shuffle` and `Partitioner`.
-///
-/// The partition key is the record's key for `.aggregate`, the whole record for `.distinct`, the sorted
-/// field for `.sort`, and a constant (partition 0) for `.count` and `.gather`.
+/// Chooses the partition of a map output record, from its shuffle kind's `PartitionKeyRule` and the job's
+/// `Partitioner` (a fixed hash, or sampled range boundaries in the kind's sort order).
 public struct RecordPartitioner: Sendable {
-    public let shuffle: Shuffle
+    package let keyRule: PartitionKeyRule
+    /// The order range boundaries are compared in.
+    private let rangeOrder: SortOrder
     public let partitioner: Partitioner
     public let partitionCount: Int
 
     public init(shuffle: Shuffle, partitioner: Partitioner) {
-        self.shuffle = shuffle
+        let kind = shuffle.kind
+        keyRule = kind.partitionKey
+        if case .range(let order) = kind.partitioning { rangeOrder = order } else { rangeOrder = .byKey }
         self.partitioner = partitioner
         self.partitionCount = max(1, partitioner.partitionCount)
     }
@@ -18,11 +20,11 @@ public struct RecordPartitioner: Sendable {
     /// The bytes that choose the partition, or nil for "always partition 0".
     @inline(__always)
     public func partitionKey(of record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
-        switch shuffle {
-        case .aggregate: return Bytes.splitKey(record).key
-        case .distinct: return record
-        case .sort(let order, _): return RecordOrdering.partitionKey(order, record)
-        case .count, .gather: return nil
+        switch keyRule {
+        case .key: return Bytes.splitKey(record).key
+        case .record: return record
+        case .sortField(let order): return RecordOrdering.partitionKey(order, record)
+        case .none: return nil
         }
     }
 
@@ -38,8 +40,7 @@ public struct RecordPartitioner: Sendable {
         case .hash(let partitions):
             return partitions <= 1 ? 0 : Int(FNV1a.hash(key) % UInt64(partitions))
         case .range(let boundaries):
-            let order: SortOrder
-            if case .sort(let o, _) = shuffle { order = o } else { order = .byKey }
+            let order = rangeOrder
             // First i with key < boundaries[i], else boundaries.count.
             var low = 0
             var high = boundaries.count

@@ -40,7 +40,10 @@ public enum ReduceTaskRunner {
                 guard copies.hasNewerLocation(task, than: location) else { throw error }
             }
         }
-        let sources = copies.fetched.compactMap { $0 }
+        // Map task order, each with the source (side) the task read.
+        let sources = copies.fetched.enumerated().compactMap { task, bytes in
+            bytes.map { (bytes: $0, side: spec.source(ofTask: task)) }
+        }
         let destination: String
         let id = BlobStore.reduceOutputID(job: spec.job, partition: spec.partition, attempt: spec.attempt)
         switch spec.destination {
@@ -61,8 +64,11 @@ public enum ReduceTaskRunner {
         }
     }
 
+    /// `sources`: the fetched partition of every map output, in map task order, with the source (side) of
+    /// its map task.
     static func runBlocking(
-        _ spec: ReduceTaskSpec, sources: [LocalBytes], destination: String, store: BlobStore, cancel: CancellationFlag?
+        _ spec: ReduceTaskSpec, sources: [(bytes: LocalBytes, side: Int)], destination: String, store: BlobStore,
+        cancel: CancellationFlag?
     ) throws -> Counters {
         guard let shuffle = spec.spec.shuffle else {
             throw EngineError.failed("reduce task for job \(spec.job.index), which has no shuffle")
@@ -71,14 +77,21 @@ public enum ReduceTaskRunner {
         defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
         let layout = ShuffleLayout(shuffle)
         var counters = Counters()
-        var inputs = sources.filter { !$0.range.isEmpty }.map { (path: $0.path, range: $0.range) }
-        counters.bytesIn = sources.reduce(0) { $0 + Int64($1.range.count) }
+        var inputs = sources.filter { !$0.bytes.range.isEmpty }.map { (path: $0.bytes.path, range: $0.bytes.range, side: $0.side) }
+        counters.bytesIn = sources.reduce(0) { $0 + Int64($1.bytes.range.count) }
         var intermediates: [String] = []
         defer { for path in intermediates { FileIO.unlinkQuietly(path) } }
-        // Too many inputs to open at once: merge groups into sorted runs first (combining as the map side).
+        // Too many inputs to open at once: merge groups of neighbours into sorted runs first (combining as the
+        // map side), each run in its group's place, so that ties still resolve in map task order. A group
+        // never mixes sources, so its run keeps one side.
         while inputs.count > MapCollector.fanIn {
             try cancel?.check()
-            let group = Array(inputs.prefix(MapCollector.fanIn))
+            // The first two neighbours of one side start the group (none: nothing can be merged further).
+            guard let start = inputs.indices.dropLast().first(where: { inputs[$0].side == inputs[$0 + 1].side })
+            else { break }
+            let groupSide = inputs[start].side
+            let count = inputs[start...].prefix(MapCollector.fanIn).prefix { $0.side == groupSide }.count
+            let group = Array(inputs[start..<(start + count)])
             let path = try store.temporaryPath("reduce-merge")
             intermediates.append(path)
             let writer = try RunWriter(path: path, layout: layout, partitionCount: 1)
@@ -88,9 +101,10 @@ public enum ReduceTaskRunner {
                 try merger.advanceTop()
             }
             let sizes = try writer.finish()
-            inputs = Array(inputs.dropFirst(MapCollector.fanIn)) + [(path: path, range: 0..<sizes[0])]
+            inputs.replaceSubrange(start..<(start + count), with: [(path: path, range: 0..<sizes[0], side: groupSide)])
         }
-        let merger = try EntryMerger(readers: try openReaders(inputs, budget: spec.memoryBudget), layout: layout)
+        let merger = try EntryMerger(
+            readers: try openReaders(inputs, budget: spec.memoryBudget), layout: layout, sides: inputs.map(\.side))
         let output = LineOutput(try BufferedWriter(creating: destination))
         let reducer = try PartReducer(layout: layout, reduceOps: spec.spec.reduceOps, output: output, cancel: cancel)
         try reducer.reduce(merger)
@@ -104,7 +118,7 @@ public enum ReduceTaskRunner {
 
     /// Read buffers of at most 128 KiB: the merge takes each entry soon after `pread` brought it into the
     /// cache (32 inputs of 1 MiB each overflowed it and made copying the records out of them cost misses).
-    private static func openReaders(_ inputs: [(path: String, range: Range<Int64>)], budget: Int) throws -> [EntryReader] {
+    private static func openReaders(_ inputs: [(path: String, range: Range<Int64>, side: Int)], budget: Int) throws -> [EntryReader] {
         let size = max(1 << 14, min(1 << 17, budget / max(1, inputs.count)))
         return try inputs.map { try EntryReader(path: $0.path, range: $0.range, bufferSize: size) }
     }

@@ -8,7 +8,7 @@ import Darwin
 /// The map side's in-memory arena: entry bytes back to back in one growing buffer plus an index of
 /// (partition, offset, lengths); no allocation per record. `sortedIndices()` orders the index by
 /// (partition, shuffle order, arrival) so that it can be written as a sorted run.
-final class ShuffleBuffer {
+package final class ShuffleBuffer {
     struct Entry {
         var offset: Int
         var aCount: Int32
@@ -77,7 +77,7 @@ final class ShuffleBuffer {
     /// `layout.compare`.
     func sort(layout: ShuffleLayout) {
         let base = self.base
-        let prefixes = ShuffleBuffer.prefixRule(layout)
+        let prefixes = layout.prefixRule
         #if DEBUG
         var fullComparisons = 0
         defer { self.fullComparisons = fullComparisons }
@@ -210,7 +210,7 @@ final class ShuffleBuffer {
     }
 
     /// Which bytes of a entries' a the order compares first, as memcmp would.
-    enum PrefixRule {
+    package enum PrefixRule {
         case none
         case wholeAscending, wholeDescending
         case keyAscending, keyDescending
@@ -225,21 +225,6 @@ final class ShuffleBuffer {
             case .keyAscending: return ShuffleBuffer.prefix(Bytes.splitKey(a).key)
             case .keyDescending: return ~ShuffleBuffer.prefix(Bytes.splitKey(a).key)
             }
-        }
-    }
-
-    static func prefixRule(_ layout: ShuffleLayout) -> PrefixRule {
-        switch layout.shuffle {
-        case .aggregate, .distinct:
-            return .wholeAscending
-        case .sort(let order, _):
-            switch order.field {
-            case .record: return order.descending ? .wholeDescending : .wholeAscending
-            case .key: return order.descending ? .keyDescending : .keyAscending
-            case .value: return .none
-            }
-        case .count, .gather:
-            return .none
         }
     }
 

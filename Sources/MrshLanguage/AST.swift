@@ -68,7 +68,7 @@ public enum MapFunction: String, Sendable, Hashable, CaseIterable {
 }
 
 public enum ReduceFunction: String, Sendable, Hashable, CaseIterable {
-    case count, sum, min, max, avg, collect, distinct
+    case count, sum, min, max, avg, collect, distinct, ndistinct
 }
 
 public enum SortKey: String, Sendable, Hashable, CaseIterable {

@@ -84,7 +84,8 @@ public enum OperatorCatalog {
             summary: "Group records by key (first field) and combine each group's values.",
             details: """
                 count: records per key. sum, min, max, avg: of the numeric values. collect: all values.
-                distinct: the distinct values. Fields are TAB-separated; the key is the first field.
+                distinct: the distinct values. ndistinct: the number of distinct values. Fields are
+                TAB-separated; the key is the first field.
                 """,
             example: "read logs/* | map words | reduce count", keywords: ReduceFunction.allCases.map(\.rawValue)),
         OperatorInfo(

@@ -182,7 +182,7 @@ extension Parser {
         return .tagFile
     }
 
-    /// reduce = "reduce" ( "count" | "sum" | "min" | "max" | "avg" | "collect" | "distinct" )
+    /// reduce = "reduce" ( "count" | "sum" | "min" | "max" | "avg" | "collect" | "distinct" | "ndistinct" )
     mutating func parseReduce() throws(Diagnostic) -> Operator {
         let names = ReduceFunction.allCases.map(\.rawValue)
         let (name, token) = try parseKeyword(after: "'reduce'", what: "a reduce function", choices: names)

@@ -1,16 +1,17 @@
-/// One MapReduce job: map tasks over splits of its input, an optional shuffle, reduce tasks.
+/// One MapReduce job: map tasks over splits of its inputs, an optional shuffle, reduce tasks.
 ///
-/// A pipeline with several shuffles becomes a chain of jobs; a later job reads the parts of an earlier one.
+/// A job reads one or more sources (files, standard input, the parts of earlier jobs), each through its own
+/// fused map-side pipeline; a source's index is its *side*, which every record carries through the shuffle
+/// (the reduce side sees, for each entry, which source it came from). A pipeline with several shuffles
+/// becomes a chain of jobs, a later job reading the parts of an earlier one: the plan is a dataflow graph.
 /// Every type here is `Codable` so that the coordinator can ship tasks to worker processes unchanged.
 public struct JobSpec: Codable, Sendable, Equatable, Hashable {
     /// Index of the job in its plan (0-based); later jobs may read earlier jobs' output.
     public var id: Int
-    public var input: JobInput
-    /// Record-wise operators fused into every map task, applied in order.
-    public var mapOps: [RecordOp]
-    /// Keep at most this many records per map task (a `take` with no shuffle before it).
-    public var mapLimit: Int?
-    /// nil: a map-only job, whose map outputs are its parts, in input order.
+    /// The job's inputs, in side order (at least one). Each source's splits become map tasks of their own,
+    /// numbered after those of the sources before it.
+    public var sources: [JobSource]
+    /// nil: a map-only job, whose map outputs are its parts, in input order (sources in side order).
     public var shuffle: Shuffle?
     /// Record-wise operators applied to reduce output before it is written.
     public var reduceOps: [RecordOp]
@@ -19,17 +20,55 @@ public struct JobSpec: Codable, Sendable, Equatable, Hashable {
     public var output: JobOutput
 
     public init(
-        id: Int, input: JobInput, mapOps: [RecordOp] = [], mapLimit: Int? = nil, shuffle: Shuffle? = nil,
-        reduceOps: [RecordOp] = [], reducers: Int? = nil, output: JobOutput
+        id: Int, sources: [JobSource], shuffle: Shuffle? = nil, reduceOps: [RecordOp] = [], reducers: Int? = nil,
+        output: JobOutput
     ) {
         self.id = id
-        self.input = input
-        self.mapOps = mapOps
-        self.mapLimit = mapLimit
+        self.sources = sources
         self.shuffle = shuffle
         self.reduceOps = reduceOps
         self.reducers = reducers
         self.output = output
+    }
+
+    /// A job of one source.
+    public init(
+        id: Int, input: JobInput, mapOps: [RecordOp] = [], mapLimit: Int? = nil, shuffle: Shuffle? = nil,
+        reduceOps: [RecordOp] = [], reducers: Int? = nil, output: JobOutput
+    ) {
+        self.init(
+            id: id, sources: [JobSource(input: input, mapOps: mapOps, mapLimit: mapLimit)], shuffle: shuffle,
+            reduceOps: reduceOps, reducers: reducers, output: output)
+    }
+
+    /// The first source's input, operators and limit: all of a single-source job's (the chain the language
+    /// builds from one pipeline); a job of several sources is read through `sources`.
+    public var input: JobInput {
+        get { sources[0].input }
+        set { sources[0].input = newValue }
+    }
+    public var mapOps: [RecordOp] {
+        get { sources[0].mapOps }
+        set { sources[0].mapOps = newValue }
+    }
+    public var mapLimit: Int? {
+        get { sources[0].mapLimit }
+        set { sources[0].mapLimit = newValue }
+    }
+}
+
+/// One input of a job and the record-wise operators fused into the map tasks that read it.
+public struct JobSource: Codable, Sendable, Equatable, Hashable {
+    public var input: JobInput
+    /// Record-wise operators fused into every map task of this source, applied in order.
+    public var mapOps: [RecordOp]
+    /// Keep at most this many records per map task (a `take` with no shuffle before it).
+    public var mapLimit: Int?
+
+    public init(input: JobInput, mapOps: [RecordOp] = [], mapLimit: Int? = nil) {
+        self.input = input
+        self.mapOps = mapOps
+        self.mapLimit = mapLimit
     }
 }
 
@@ -53,7 +92,8 @@ public enum JobOutput: Codable, Sendable, Equatable, Hashable {
     case directory(path: String, overwrite: Bool)
 }
 
-/// The task graph of one statement: a chain of jobs, the last one producing the statement's output.
+/// The task graph of one statement: jobs in an order where every job comes after the jobs it reads, the
+/// last one producing the statement's output.
 public struct JobPlan: Codable, Sendable, Equatable, Hashable {
     public var jobs: [JobSpec]
     /// A `take N` applied where the client collects the final output (after the last job).

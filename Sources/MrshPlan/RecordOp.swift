@@ -38,6 +38,9 @@ public enum FieldSeparator: Codable, Sendable, Equatable, Hashable {
     case whitespace
     /// Every occurrence of the literal string separates two fields.
     case literal(String)
-    /// Every match of the regex separates two fields.
-    case regex(String)
+    /// Every match of the regex separates two fields (`/.../i`: ignoring case).
+    case regex(String, caseInsensitive: Bool)
+
+    /// A case-sensitive regex separator.
+    public static func regex(_ source: String) -> FieldSeparator { .regex(source, caseInsensitive: false) }
 }

@@ -43,11 +43,15 @@ public struct SortOrder: Codable, Sendable, Equatable, Hashable {
     public static let byKey = SortOrder(field: .key)
 }
 
-/// The shuffle between the map and the reduce side of one job.
+/// The shuffle between the map and the reduce side of one job: what it means lives in its kind
+/// (MrshDataPath's `Shuffles/`, one file per kind, found through `Shuffle.kind`).
 public enum Shuffle: Codable, Sendable, Equatable, Hashable {
     /// Group by key with hash partitioning; reduce each key's values with the aggregate.
     /// Reduce output is `key TAB result`, each part sorted by key.
     case aggregate(Aggregate)
+    /// Group by key with hash partitioning; each key's number of distinct values (`reduce ndistinct`).
+    /// Reduce output is `key TAB count`, each part sorted by key.
+    case ndistinct
     /// Total order across parts with range partitioning from a sample of the input.
     /// With a limit, every map and reduce task keeps only the first `limit` records.
     case sort(SortOrder, limit: Int?)
@@ -59,9 +63,4 @@ public enum Shuffle: Codable, Sendable, Equatable, Hashable {
     /// `limit` records (`take N` before any shuffle, followed by more stages). Map tasks keep `limit` each.
     case gather(limit: Int?)
 
-    /// Whether the parts are a total order when concatenated in part order.
-    public var isRangePartitioned: Bool {
-        if case .sort = self { return true }
-        return false
-    }
 }

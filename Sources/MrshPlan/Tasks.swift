@@ -82,6 +82,8 @@ public struct MapTaskSpec: Codable, Sendable, Hashable {
     public var task: Int
     /// Attempt number; every attempt writes under its own name.
     public var attempt: Int
+    /// The job's source (side) the splits belong to: its operators run on them.
+    public var source: Int
     public var splits: [InputSplit]
     /// nil for a map-only job.
     public var partitioner: Partitioner?
@@ -94,19 +96,23 @@ public struct MapTaskSpec: Codable, Sendable, Hashable {
     /// (the task's part, as a reducer writes one), `.blob` otherwise. Shuffled jobs always write a blob.
     public var destination: PartDestination
     public init(
-        job: JobID, spec: JobSpec, task: Int, attempt: Int, splits: [InputSplit], partitioner: Partitioner?,
-        memoryBudget: Int, skipBadRecords: Bool? = nil, destination: PartDestination = .blob
+        job: JobID, spec: JobSpec, task: Int, attempt: Int, source: Int = 0, splits: [InputSplit],
+        partitioner: Partitioner?, memoryBudget: Int, skipBadRecords: Bool? = nil, destination: PartDestination = .blob
     ) {
         self.job = job
         self.spec = spec
         self.task = task
         self.attempt = attempt
+        self.source = source
         self.splits = splits
         self.partitioner = partitioner
         self.memoryBudget = memoryBudget
         self.skipBadRecords = skipBadRecords
         self.destination = destination
     }
+
+    /// The source this task reads.
+    public var jobSource: JobSource { spec.sources[source] }
 }
 
 /// Record and byte counts of one task attempt (or, summed, of a job).
@@ -174,13 +180,18 @@ public struct ReduceTaskSpec: Codable, Sendable, Hashable {
     public var mapOutputTasks: [Int]
     /// The job's map task count: the attempt merges once it holds one output per map task.
     public var mapTaskCount: Int
+    /// The first map task of each source (side), ascending from 0: map task t came from the last source
+    /// whose first task is at most t.
+    public var sourceStarts: [Int]
     public var destination: PartDestination
     public var memoryBudget: Int
     /// `mapOutputTasks` nil: `mapOutputs` is every map task's output in task order (the complete list).
     public init(
         job: JobID, spec: JobSpec, partition: Int, attempt: Int, mapOutputs: [BlobLocation],
-        mapOutputTasks: [Int]? = nil, mapTaskCount: Int? = nil, destination: PartDestination, memoryBudget: Int
+        mapOutputTasks: [Int]? = nil, mapTaskCount: Int? = nil, sourceStarts: [Int] = [0],
+        destination: PartDestination, memoryBudget: Int
     ) {
+        self.sourceStarts = sourceStarts
         self.job = job
         self.spec = spec
         self.partition = partition
@@ -190,6 +201,23 @@ public struct ReduceTaskSpec: Codable, Sendable, Hashable {
         self.mapTaskCount = mapTaskCount ?? mapOutputs.count
         self.destination = destination
         self.memoryBudget = memoryBudget
+    }
+
+    /// The source (side) map task `task` read.
+    public func source(ofTask task: Int) -> Int { SourceStarts.source(ofTask: task, starts: sourceStarts) }
+}
+
+/// A job's map tasks are numbered source by source: `starts[s]` is the first task of source s.
+public enum SourceStarts {
+    /// The source of map task `task`: the last source whose first task is at most `task`.
+    public static func source(ofTask task: Int, starts: [Int]) -> Int {
+        var low = 0
+        var high = starts.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if starts[middle] <= task { low = middle } else { high = middle - 1 }
+        }
+        return max(0, low)
     }
 }
 

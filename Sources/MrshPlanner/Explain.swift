@@ -1,7 +1,10 @@
+import MrshDataPath
 import MrshPlan
 
-/// Renders a task graph for `explain`: one block per job, naming its input, the operators fused into its
-/// map and reduce tasks, how its shuffle partitions and orders records, and where its output goes.
+/// Renders a task graph for `explain`: one block per job, naming its inputs (a job of several sources lists
+/// each with its own map-side operators, by side), the operators fused into its map and reduce tasks, how its
+/// shuffle partitions, orders and combines records (as the shuffle's kind describes itself), and where its
+/// output goes. Jobs reading earlier jobs name them, so the blocks draw the plan's dataflow graph.
 public enum Explain {
     /// - Parameter reducers: the reducer count used where a job leaves the choice to the engine.
     public static func render(_ plan: JobPlan, reducers: Int) -> String {
@@ -10,15 +13,23 @@ public enum Explain {
         lines.append("plan: \(plan.jobs.count) \(jobWord)")
         for job in plan.jobs {
             lines.append("job \(job.id)")
-            lines.append("  input    \(describe(job.input))")
-            var map = job.mapOps.isEmpty ? "identity" : job.mapOps.map(describe).joined(separator: " | ")
-            if let limit = job.mapLimit { map += ", first \(limit) per task" }
-            lines.append("  map      \(map)")
+            if job.sources.count == 1 {
+                lines.append("  input    \(describe(job.input))")
+                lines.append("  map      \(describeMap(job.sources[0]))")
+            } else {
+                for (side, source) in job.sources.enumerated() {
+                    lines.append("  input \(side)  \(describe(source.input))")
+                    lines.append("  map \(side)    \(describeMap(source))")
+                }
+            }
             if let shuffle = job.shuffle {
-                let r = job.reducers ?? reducers
-                if let combiner = combiner(shuffle) { lines.append("  combine  \(combiner)") }
-                lines.append("  shuffle  \(describe(shuffle, reducers: r))")
-                var reduce = describeReduce(shuffle)
+                let kind = shuffle.kind
+                let r = kind.partitioning == .single ? 1 : job.reducers ?? reducers
+                if let combiner = kind.combinerDescription { lines.append("  combine  \(combiner)") }
+                var described = kind.shuffleDescription(partitions: "\(r) \(r == 1 ? "partition" : "partitions")")
+                if job.sources.count > 1 { described += ", sides in input order" }
+                lines.append("  shuffle  \(described)")
+                var reduce = kind.reduceDescription
                 if !job.reduceOps.isEmpty { reduce += " | " + job.reduceOps.map(describe).joined(separator: " | ") }
                 lines.append("  reduce   \(reduce) (\(r) \(r == 1 ? "task" : "tasks"))")
             } else {
@@ -28,6 +39,12 @@ public enum Explain {
         }
         if let limit = plan.finalLimit { lines.append("then keep the first \(limit) records") }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func describeMap(_ source: JobSource) -> String {
+        var map = source.mapOps.isEmpty ? "identity" : source.mapOps.map(describe).joined(separator: " | ")
+        if let limit = source.mapLimit { map += ", first \(limit) per task" }
+        return map
     }
 
     static func describe(_ input: JobInput) -> String {
@@ -56,7 +73,7 @@ public enum Explain {
         case .trim: return "map trim"
         case .split(.whitespace): return "split"
         case .split(.literal(let text)): return "split " + quoted(text)
-        case .split(.regex(let source)): return "split /\(source)/"
+        case .split(.regex(let source, let caseInsensitive)): return "split /\(source)/" + (caseInsensitive ? "i" : "")
         case .pick(let fields): return "pick " + fields.map(String.init).joined(separator: ",")
         case .extract(let pattern): return "extract " + describe(pattern)
         case .tagFile: return "tag file"
@@ -67,44 +84,6 @@ public enum Explain {
         switch pattern {
         case .literal(let text): return quoted(text)
         case .regex(let source, let caseInsensitive): return "/\(source)/" + (caseInsensitive ? "i" : "")
-        }
-    }
-
-    static func describe(_ order: SortOrder) -> String {
-        "by \(order.field.rawValue) \(order.descending ? "desc" : "asc")"
-    }
-
-    static func combiner(_ shuffle: Shuffle) -> String? {
-        switch shuffle {
-        case .aggregate(let aggregate): return aggregate.hasCombiner ? "\(aggregate.rawValue) (partial, in map tasks)" : nil
-        case .distinct: return "distinct (in map tasks)"
-        case .count: return "count (in map tasks)"
-        case .sort, .gather: return nil
-        }
-    }
-
-    static func describe(_ shuffle: Shuffle, reducers: Int) -> String {
-        let parts = "\(reducers) \(reducers == 1 ? "partition" : "partitions")"
-        switch shuffle {
-        case .aggregate: return "hash of key into \(parts), sorted by key"
-        case .distinct: return "hash of record into \(parts), sorted by record"
-        case .count: return "into 1 partition"
-        case .sort(let order, let limit):
-            var text = "range of \(order.field.rawValue) (sampled) into \(parts), sorted \(describe(order))"
-            if let limit { text += ", first \(limit) per task" }
-            return text
-        case .gather(let limit):
-            return "in input order into 1 partition" + (limit.map { ", first \($0)" } ?? "")
-        }
-    }
-
-    static func describeReduce(_ shuffle: Shuffle) -> String {
-        switch shuffle {
-        case .aggregate(let aggregate): return "reduce \(aggregate.rawValue)"
-        case .distinct: return "distinct"
-        case .count: return "count"
-        case .sort(_, let limit): return "merge" + (limit.map { ", first \($0)" } ?? "")
-        case .gather(let limit): return "concatenate" + (limit.map { ", first \($0)" } ?? "")
         }
     }
 

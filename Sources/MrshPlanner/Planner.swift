@@ -1,3 +1,4 @@
+import MrshDataPath
 import MrshLanguage
 import MrshPlan
 
@@ -97,7 +98,7 @@ private struct ChainBuilder {
             switch separator {
             case nil: addRecordOp(.split(.whitespace))
             case .literal(let text)?: addRecordOp(.split(.literal(text)))
-            case .regex(let source, _)?: addRecordOp(.split(.regex(source)))
+            case .regex(let source, let caseInsensitive)?: addRecordOp(.split(.regex(source, caseInsensitive: caseInsensitive)))
             }
         case .pick(let fields):
             addRecordOp(.pick(fields))
@@ -112,19 +113,13 @@ private struct ChainBuilder {
             }
             addRecordOp(.tagFile)
         case .reduce(let function):
-            startShuffle(.aggregate(aggregate(function)))
-            outputOrder = .byKey
+            startShuffle(shuffle(function))
         case .sort(let key, let descending):
-            let order = SortOrder(field: sortField(key), descending: descending)
-            startShuffle(.sort(order, limit: nil))
-            outputOrder = order
+            startShuffle(.sort(SortOrder(field: sortField(key), descending: descending), limit: nil))
         case .distinct:
             startShuffle(.distinct)
-            outputOrder = SortOrder(field: .record)
         case .count:
             startShuffle(.count)
-            current.reducers = 1
-            outputOrder = nil
         case .take(let limit):
             take(limit, isLast: isLast)
         case .write(let path, let overwrite):
@@ -169,9 +164,13 @@ private struct ChainBuilder {
         current.reducers = 1
     }
 
+    /// Starts `shuffle` (ending the current job first if it has one); what follows is in its kind's order.
     private mutating func startShuffle(_ shuffle: Shuffle) {
         if shuffled { endJob() }
         current.shuffle = shuffle
+        let kind = shuffle.kind
+        if kind.partitioning == .single { current.reducers = 1 }
+        outputOrder = kind.outputOrder
     }
 
     private mutating func addRecordOp(_ op: RecordOp) {
@@ -208,15 +207,16 @@ private struct ChainBuilder {
         }
     }
 
-    private func aggregate(_ function: ReduceFunction) -> Aggregate {
+    private func shuffle(_ function: ReduceFunction) -> Shuffle {
         switch function {
-        case .count: return .count
-        case .sum: return .sum
-        case .min: return .min
-        case .max: return .max
-        case .avg: return .avg
-        case .collect: return .collect
-        case .distinct: return .distinct
+        case .count: return .aggregate(.count)
+        case .sum: return .aggregate(.sum)
+        case .min: return .aggregate(.min)
+        case .max: return .aggregate(.max)
+        case .avg: return .aggregate(.avg)
+        case .collect: return .aggregate(.collect)
+        case .distinct: return .aggregate(.distinct)
+        case .ndistinct: return .ndistinct
         }
     }
 

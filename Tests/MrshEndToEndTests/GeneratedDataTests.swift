@@ -142,3 +142,46 @@ struct GeneratedDataTests {
         #expect(result.stdout == expected)
     }
 }
+
+extension GeneratedDataTests {
+    @Test("reduce ndistinct: in how many files each word occurs, checked by a Python oracle")
+    func ndistinctFilesPerWord() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        for index in 0..<6 {
+            try dir.write("docs/d\(index).txt", Self.generateText(lines: 150 + 40 * index, seed: UInt64(index + 70)))
+        }
+        let oracle = #"""
+            import glob, os, re, sys, unicodedata
+            files = {}
+            for path in sorted(glob.glob("docs/*.txt")):
+                with open(path, encoding="utf-8", newline="") as f:
+                    for line in f.read().split("\n"):
+                        for word in re.findall(r"[^\W\d_]+", line.rstrip("\r")):
+                            # map words keeps runs of letters (L*); Python's [^\W\d_] also takes marks: split on them.
+                            for part in "".join(c if unicodedata.category(c).startswith("L") else " " for c in word).split():
+                                files.setdefault(part.lower(), set()).add(path)
+            for word in sorted(files, key=lambda w: w.encode()):
+                sys.stdout.write(f"{word}\t{len(files[word])}\n")
+            """#
+        try dir.write("oracle.py", oracle)
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "oracle.py"]
+        python.currentDirectoryURL = dir.url
+        let pipe = Pipe()
+        python.standardOutput = pipe
+        try python.run()
+        let expected = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        python.waitUntilExit()
+        #expect(python.terminationStatus == 0)
+        #expect(expected.split(separator: "\n").count > 10)
+
+        let result = try MrshProcess.run(
+            ["--quiet", "--split-size", "1K", "--reducers", "3", "-e",
+             #"read "docs/*.txt" | map words | map lower | tag file | reduce ndistinct"#],
+            directory: dir.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == expected)
+    }
+}

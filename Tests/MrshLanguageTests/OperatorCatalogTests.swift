@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func keywordsForCompletion() {
-        #expect(OperatorCatalog.keywords(after: "reduce") == ["count", "sum", "min", "max", "avg", "collect", "distinct"])
+        #expect(OperatorCatalog.keywords(after: "reduce") == ["count", "sum", "min", "max", "avg", "collect", "distinct", "ndistinct"])
         #expect(OperatorCatalog.keywords(after: "map") == ["words", "lower", "upper", "trim"])
         #expect(OperatorCatalog.keywords(after: "sort") == ["by", "key", "value", "record", "asc", "desc"])
         #expect(OperatorCatalog.keywords(after: "grep") == ["not"])

@@ -31,3 +31,23 @@ struct ExplainGoldenTests {
         Golden.check(text, against: name.replacingOccurrences(of: ".mr", with: ".explain"))
     }
 }
+
+extension ExplainGoldenTests {
+    /// A job of two sources (no statement makes one yet): each source with its input and map operators.
+    @Test("explain draws a job of two sources, one of them an earlier job")
+    func twoSources() {
+        let plan = JobPlan(jobs: [
+            JobSpec(id: 0, input: .files(["users.tsv"]), mapOps: [.split(.whitespace)], shuffle: .distinct,
+                    output: .intermediate),
+            JobSpec(
+                id: 1,
+                sources: [
+                    JobSource(input: .job(0)),
+                    JobSource(input: .files(["logs/*"]), mapOps: [.grep(.literal("GET"), negated: false), .pick([3, 1])],
+                              mapLimit: 100),
+                ],
+                shuffle: .aggregate(.collect), output: .directory(path: "out", overwrite: false)),
+        ])
+        Golden.check(Explain.render(plan, reducers: 4), against: "two-sources.explain")
+    }
+}

@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func operatorArguments() {
-        #expect(texts("read x | reduce ") == ["avg", "collect", "count", "distinct", "max", "min", "sum"])
+        #expect(texts("read x | reduce ") == ["avg", "collect", "count", "distinct", "max", "min", "ndistinct", "sum"])
         #expect(texts("read x | reduce c") == ["collect", "count"])
         #expect(texts("read x | map ") == ["lower", "trim", "upper", "words"])
         #expect(texts("x | sort ") == ["asc", "by", "desc"])

@@ -23,8 +23,9 @@ final class SplitStage: RecordStage {
         case .literal(let text):
             guard !text.isEmpty else { throw OperatorError("split: the separator must not be empty") }
             mode = .separator(.literal(LiteralSearch(text)))
-        case .regex(let text):
-            mode = .separator(try TextMatcher(regex: text, caseInsensitive: false, positions: true, context: "split"))
+        case .regex(let text, let caseInsensitive):
+            mode = .separator(
+                try TextMatcher(regex: text, caseInsensitive: caseInsensitive, positions: true, context: "split"))
         }
     }
 

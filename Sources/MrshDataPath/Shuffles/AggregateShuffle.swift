@@ -1,0 +1,45 @@
+import MrshPlan
+
+/// `reduce count|sum|min|max|avg`: the values of each key folded into one number. Map tasks fold partial
+/// aggregates in the in-mapper combiner (the paper's combiner); reduce tasks merge the partials of a key
+/// and write `key TAB result`, each part sorted by key.
+package struct AggregateShuffle: ShuffleKind {
+    package let aggregate: Aggregate
+
+    package var entries: EntryRule { aggregate == .count ? .countKeys : .foldValues(aggregate) }
+    package var combine: ShuffleLayout.Combine { .fold(aggregate) }
+    package var order: EntryOrder { .bytesOfA }
+    package var partitionKey: PartitionKeyRule { .key }
+    package var partitioning: Partitioning { .hash }
+    package var streamMerge: OutputStreamer.Merge { .byKey }
+    package var outputOrder: SortOrder? { .byKey }
+
+    package func reduce(_ merger: EntryMerger, into part: PartReducer) throws {
+        while let top = merger.top {
+            part.startGroup(top.a)
+            var partial = PartialAggregate.decode(aggregate, top.b)
+            try part.advance(merger)
+            while let entry = merger.top, part.isInGroup(entry.a) {
+                partial.merge(aggregate, PartialAggregate.decode(aggregate, entry.b))
+                try part.advance(merger)
+            }
+            appendResult(partial, to: &part.line)
+            try part.emitLine()
+        }
+    }
+
+    /// Appends the result text; integers without a String.
+    private func appendResult(_ partial: PartialAggregate, to line: inout [UInt8]) {
+        if aggregate == .count {
+            PartReducer.appendInteger(partial.count, to: &line)
+        } else if aggregate != .avg, case .integer(let v) = partial.number {
+            PartReducer.appendInteger(v, to: &line)
+        } else {
+            line.append(contentsOf: partial.result(aggregate).utf8)
+        }
+    }
+
+    package var combinerDescription: String? { "\(aggregate.rawValue) (partial, in map tasks)" }
+    package func shuffleDescription(partitions: String) -> String { "hash of key into \(partitions), sorted by key" }
+    package var reduceDescription: String { "reduce \(aggregate.rawValue)" }
+}
