@@ -12,14 +12,6 @@ public enum Aggregate: String, Codable, Sendable, Equatable, Hashable, CaseItera
     case collect
     /// The sorted distinct values of the key, joined by ",".
     case distinct
-
-    /// Whether map-side partial aggregation (the paper's combiner) is valid for this aggregate.
-    public var hasCombiner: Bool {
-        switch self {
-        case .count, .sum, .min, .max, .avg, .distinct: return true
-        case .collect: return false
-        }
-    }
 }
 
 /// Which part of a record orders it.
