@@ -240,7 +240,7 @@ public struct JobCoordinator: Sendable {
         guard let first = splits.first else { return nil }
         switch first {
         case .file(let path, let offset, _): return "\(path) at offset \(offset)"
-        case .blob(let location): return location.id.contains("/stdin/") ? "standard input" : "blob \(location.id)"
+        case .blob(let location): return location.id.isStandardInput ? "standard input" : "blob \(location.id)"
         }
     }
 
