@@ -84,7 +84,6 @@ struct JobScheduler {
     private var lastMapDone: ContinuousClock.Instant?
     private var startedAt: [Key: ContinuousClock.Instant] = [:]
     private var durations: [Kind: [Double]] = [.map: [], .reduce: []]
-    private var knownLost: Set<Int> = []
     private var retries = 0
     private var recomputed = 0
     private var starvedSince: ContinuousClock.Instant?
@@ -416,16 +415,19 @@ struct JobScheduler {
 
     /// Polls executors that can tell they are lost.
     private mutating func checkLiveness() {
-        for (index, executor) in executors.enumerated() where !knownLost.contains(index) {
+        for (index, executor) in executors.enumerated() where !isLost(index) {
             if let liveness = executor as? any ExecutorLiveness, liveness.isLost {
                 executorLost(index, reason: "connection lost")
             }
         }
     }
 
+    /// True once `executorLost` ran for executor `index`. Both boards hear of every loss together (here),
+    /// and the map board's record is the one the scheduler reads.
+    private func isLost(_ index: Int) -> Bool { maps.isLost(index) }
+
     private mutating func executorLost(_ index: Int, reason: String) {
-        guard !knownLost.contains(index) else { return }
-        knownLost.insert(index)
+        guard !isLost(index) else { return }
         maps.executorLost(index)
         reduces.executorLost(index)
         for key in handles.keys where key.assignment.executor == index {
@@ -441,7 +443,7 @@ struct JobScheduler {
     /// a worker already lost, whose outputs were recomputed while the reducer still tried the old copy).
     private func recomputable(_ blob: BlobLocation) -> Bool {
         mapResults.contains { $0?.output.blob?.holder == blob.holder }
-            || knownLost.contains { executors[$0].name == blob.holder.name }
+            || executors.indices.contains { isLost($0) && executors[$0].name == blob.holder.name }
     }
 
     /// Reopens done tasks whose output lives on `holder` and is still needed; returns how many.
