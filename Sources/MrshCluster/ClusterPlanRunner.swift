@@ -36,6 +36,3 @@ extension ClusterPlanRunner {
             progress: progress)
     }
 }
-
-/// Failures of a run that were decided before anything ran (the client exits with 2 for those).
-public protocol RefusalError: Error {}

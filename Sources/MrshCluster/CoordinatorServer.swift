@@ -265,7 +265,7 @@ public final class CoordinatorServer: Sendable {
             let engineError = error as? EngineError
             let wasCancelled = error is CancellationError || cancelled.isSet || engineError == .cancelled
             let message = wasCancelled ? "job cancelled" : (engineError?.message ?? "\(error)")
-            let refused = error is any RefusalError || engineError?.isValidation == true
+            let refused = engineError?.isValidation == true
             logger.info("run \(run) failed: \(message)")
             try? await connection.send(.failed(JobFailure(message: message, refused: refused, cancelled: wasCancelled)))
             return !wasCancelled
