@@ -2,9 +2,12 @@
 import PackageDescription
 
 /// mrsh: a MapReduce shell. See docs/ARCHITECTURE.md for the module map.
+///
+/// Linux only: the sources call Glibc (and Linux's prctl and TCP options) directly, so no other platform is
+/// declared (`Sources/MrshDataPath/LinuxOnly.swift` stops a build elsewhere). Each target depends on exactly
+/// the modules its files import.
 let package = Package(
     name: "mrsh",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "mrsh", targets: ["mrsh"]),
         // For the fuzzing package in fuzz/ (a separate package can only depend on products).
@@ -36,10 +39,7 @@ let package = Package(
         // shuffle kinds, buffers, sorted runs and merges, map and reduce task runners, the local blob store.
         .target(
             name: "MrshDataPath",
-            dependencies: [
-                "MrshPlan", "CMrshShims",
-                .product(name: "Logging", package: "swift-log"),
-            ],
+            dependencies: ["MrshPlan", "CMrshShims"],
             // Release builds skip the dynamic exclusivity checks (swift_beginAccess), ~10% of the sort
             // path's profile; debug builds (and `swift test`) keep them.
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "MrshControl",
             dependencies: [
-                "MrshDataPath", "MrshPlan", "CMrshShims",
+                "MrshDataPath", "MrshPlan",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
@@ -76,17 +76,13 @@ let package = Package(
         // The session core shared by the REPL, scripts and one-shot mode; the REPL on libedit.
         .target(
             name: "MrshShell",
-            dependencies: [
-                "MrshLanguage", "MrshPlanner", "MrshPlan", "MrshDataPath", "MrshControl", "MrshCluster", "CLibEdit",
-                .product(name: "Logging", package: "swift-log"),
-            ]
+            dependencies: ["MrshLanguage", "MrshPlanner", "MrshPlan", "MrshDataPath", "MrshControl", "CLibEdit"]
         ),
         .executableTarget(
             name: "mrsh",
             dependencies: [
                 "MrshShell", "MrshCluster", "MrshDataPath", "MrshControl", "MrshWire", "MrshPlan", "CMrshShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -111,7 +107,10 @@ let package = Package(
         .testTarget(name: "MrshLanguageTests", dependencies: ["MrshLanguage", "MrshTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "MrshPlannerTests", dependencies: ["MrshPlanner", "MrshLanguage", "MrshPlan"], resources: [.copy("Golden")]),
         .testTarget(name: "MrshEngineTests", dependencies: ["MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport"]),
-        .testTarget(name: "MrshWireTests", dependencies: ["MrshWire", "MrshCluster", "MrshTestSupport"]),
+        .testTarget(
+            name: "MrshWireTests",
+            dependencies: ["MrshWire", "MrshPlan", "MrshTestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
         .testTarget(
             name: "MrshClusterTests",
             dependencies: [
@@ -121,8 +120,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "MrshEndToEndTests", dependencies: ["mrsh", "MrshTestSupport"]),
-        .testTarget(name: "MrshShellTests", dependencies: ["MrshShell", "mrsh", "MrshTestSupport"]),
+        // The end-to-end, cluster and shell tests also run the `mrsh` binary, which every build builds (they find
+        // it next to the test bundle or through MRSH_BINARY); it is not a dependency, since no test imports it.
+        .testTarget(name: "MrshEndToEndTests", dependencies: ["MrshTestSupport"]),
+        .testTarget(
+            name: "MrshShellTests",
+            dependencies: ["MrshShell", "MrshControl", "MrshDataPath", "MrshPlan", "CLibEdit", "MrshTestSupport"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -3,9 +3,9 @@ import PackageDescription
 
 /// libFuzzer targets for mrsh's script parser and wire frame decoder. Not part of the main package: the main
 /// package does not depend on this one and `swift test` does not build it. Build and run with `./run.sh`.
+/// Linux only, as mrsh is.
 let package = Package(
     name: "MrshFuzz",
-    platforms: [.macOS(.v14)],
     dependencies: [
         .package(name: "mrsh", path: ".."),
         // Already a dependency of mrsh; named here for NIOCore and NIOEmbedded (FrameDecoder in a channel).

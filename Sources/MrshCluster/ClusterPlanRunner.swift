@@ -20,7 +20,7 @@ public protocol ClusterPlanRunner: Sendable {
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport
 
-    /// Resolves a blob of the coordinator's own store (holder "local" or "coordinator") for its shuffle server.
+    /// Resolves a blob of the coordinator's own store (holder `.local` or `.coordinator`) for its shuffle server.
     func resolve(_ request: FetchRequest) async throws -> LocalBytes
 }
 
@@ -36,6 +36,3 @@ extension ClusterPlanRunner {
             progress: progress)
     }
 }
-
-/// Failures of a run that were decided before anything ran (the client exits with 2 for those).
-public protocol RefusalError: Error {}

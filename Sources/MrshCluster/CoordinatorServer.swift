@@ -77,7 +77,7 @@ public final class CoordinatorServer: Sendable {
     /// A fetcher for the coordinator's own use (reading parts that stream back to clients).
     public func makeFetcher() -> RemoteBlobFetcher {
         RemoteBlobFetcher(
-            group: group, token: options.token, localHolders: ["local", "coordinator"],
+            group: group, token: options.token, localHolders: [.local, .coordinator],
             localResolver: { [runner] in try await runner.resolve($0) }, coordinatorAddress: nil,
             timeout: options.heartbeat.timeout)
     }
@@ -115,7 +115,7 @@ public final class CoordinatorServer: Sendable {
         let name = await pool.uniqueName(info.id)
         let executor = RemoteExecutor(
             name: name, slots: max(1, info.slots), shuffleAddress: info.shuffleAddress, connection: connection,
-            coordinatorBlobs: BlobRewriter(holder: "coordinator", address: shuffle.address.description),
+            coordinatorBlobs: BlobRewriter(holder: .coordinator, address: shuffle.address.description),
             activity: activity)
         do {
             try await connection.send(
@@ -265,7 +265,7 @@ public final class CoordinatorServer: Sendable {
             let engineError = error as? EngineError
             let wasCancelled = error is CancellationError || cancelled.isSet || engineError == .cancelled
             let message = wasCancelled ? "job cancelled" : (engineError?.message ?? "\(error)")
-            let refused = error is any RefusalError || engineError?.isValidation == true
+            let refused = engineError?.isValidation == true
             logger.info("run \(run) failed: \(message)")
             try? await connection.send(.failed(JobFailure(message: message, refused: refused, cancelled: wasCancelled)))
             return !wasCancelled

@@ -6,8 +6,8 @@ import MrshWire
 
 /// The coordinator side of the engine: runs plans with the engine's `JobCoordinator` over the registered
 /// workers' `RemoteExecutor`s. The coordinator's own blobs (standard-input chunks, fetched copies) live in a
-/// `BlobStore` under its scratch directory and are served by its shuffle server under holder "local"
-/// (which `RemoteExecutor` relabels "coordinator" with the shuffle server's address).
+/// `BlobStore` under its scratch directory and are served by its shuffle server under holder `.local`
+/// (which `RemoteExecutor` relabels `.coordinator` with the shuffle server's address).
 public struct EnginePlanRunner: ClusterPlanRunner {
     public let store: BlobStore
     let logger: Logger

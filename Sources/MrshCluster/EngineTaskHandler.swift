@@ -7,7 +7,7 @@ import MrshWire
 /// The worker side of the engine: runs tasks with the engine's `MapTaskRunner` / `ReduceTaskRunner` over this
 /// worker's own `BlobStore` (its scratch directory), and serves that store's blobs to the shuffle server.
 ///
-/// Blobs are reported with the engine's in-process holder ("local", no address); `WorkerNode` relabels them
+/// Blobs are reported with the engine's in-process holder (`.local`, no address); `WorkerNode` relabels them
 /// with the worker's id and shuffle address before they leave the process.
 public struct EngineTaskHandler: WorkerTaskHandler {
     public let store: BlobStore
@@ -46,21 +46,17 @@ public struct EngineTaskHandler: WorkerTaskHandler {
     /// Deletes the run's blobs and the store's temporary files (fetched copies, spills). Runs are one at a
     /// time per coordinator, and the worker handles `endRun`/`cancelRun` before the next run's tasks.
     public func removeRun(_ run: String) async {
-        guard EngineTaskHandler.isSafeComponent(run) else { return }
+        guard BlobID.isValidRun(run) else { return }
         store.removeRun(run)
         try? FileManager.default.removeItem(atPath: store.root + "/tmp")
     }
 
-    /// A blob (or partition of a map-output blob) of `store`, refusing ids that leave the store.
+    /// A blob (or partition of a map-output blob) of `store`, refusing ids that leave the store (a decoded
+    /// id never does; one built from a bad run name could).
     static func resolve(_ request: FetchRequest, in store: BlobStore) throws -> LocalBytes {
-        let parts = request.blobID.split(separator: "/", omittingEmptySubsequences: false)
-        guard !parts.isEmpty, parts.allSatisfy({ isSafeComponent(String($0)) }) else {
+        guard BlobID.isValidRun(request.blobID.run) else {
             throw ClusterError("no such blob '\(request.blobID)'")
         }
         return try LocalBlobFetcher(store: store).resolve(request.blobID, partition: request.partition)
-    }
-
-    static func isSafeComponent(_ name: String) -> Bool {
-        !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 }

@@ -13,17 +13,17 @@ import NIOCore
 public struct RemoteBlobFetcher: BlobFetcher {
     let group: any EventLoopGroup
     let token: AuthToken
-    /// Holder names whose blobs are on this host.
-    let localHolders: Set<String>
+    /// Holders whose blobs are on this host.
+    let localHolders: Set<BlobHolder>
     let localResolver: ShuffleServer.Resolver?
-    /// Where blobs without an address (holder "local" or "coordinator": the coordinator's own store) are.
+    /// Where blobs without an address (holder `.local` or `.coordinator`: the coordinator's own store) are.
     let coordinatorAddress: HostPort?
     let attempts: Int
     /// Seconds of silence after which a fetch is abandoned (and retried).
     let timeout: Double
 
     public init(
-        group: any EventLoopGroup, token: AuthToken, localHolders: Set<String>,
+        group: any EventLoopGroup, token: AuthToken, localHolders: Set<BlobHolder>,
         localResolver: ShuffleServer.Resolver?, coordinatorAddress: HostPort?, attempts: Int = 3, timeout: Double = 30
     ) {
         self.group = group

@@ -12,7 +12,7 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
     public let slots: Int
     public let shuffleAddress: String
     let connection: FrameConnection
-    /// Rewrites blobs of the coordinator's own store (holder "local") so the worker fetches them from the
+    /// Rewrites blobs of the coordinator's own store (holder `.local`) so the worker fetches them from the
     /// coordinator's shuffle server.
     let coordinatorBlobs: BlobRewriter
     /// Records map tasks in flight (for the per-run parallelism figure).

@@ -47,10 +47,10 @@ public enum WorkerNode {
         onRegistered(welcome.workerID)
         connection.startHeartbeats(HeartbeatSettings(interval: welcome.heartbeatInterval, timeout: welcome.heartbeatTimeout))
         let fetcher = RemoteBlobFetcher(
-            group: group, token: options.token, localHolders: [welcome.workerID],
+            group: group, token: options.token, localHolders: [.worker(welcome.workerID)],
             localResolver: { try await handler.resolve($0) },
             coordinatorAddress: HostPort(welcome.coordinatorShuffleAddress), timeout: welcome.heartbeatTimeout)
-        let identity = BlobRewriter(holder: welcome.workerID, address: shuffleAddress)
+        let identity = BlobRewriter(holder: .worker(welcome.workerID), address: shuffleAddress)
         let running = RunningTasks()
         defer { running.cancelAll() }
 
@@ -144,16 +144,13 @@ extension WorkerNode {
     }
 }
 
-/// Renames the engine's in-process blob holder ("local") to this worker's id and shuffle address.
+/// Publishes blobs of this process's own store (holder `.local`) under `holder` at `address`: a worker's id
+/// and shuffle address, or `.coordinator` and the coordinator's (see `BlobLocation.published(as:address:)`).
 struct BlobRewriter: Sendable {
-    let holder: String
+    let holder: BlobHolder
     let address: String
     func published(_ blob: BlobLocation) -> BlobLocation {
-        guard blob.holder == "local" || blob.address.isEmpty else { return blob }
-        var renamed = blob
-        renamed.holder = holder
-        renamed.address = address
-        return renamed
+        blob.published(as: holder, address: address)
     }
 }
 

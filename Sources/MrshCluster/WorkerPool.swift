@@ -1,5 +1,5 @@
-import MrshDataPath
 import MrshControl
+import MrshPlan
 
 /// The workers registered with a coordinator, and waiting for them; the source of workers that join a
 /// running job.
@@ -9,10 +9,12 @@ actor WorkerPool: ExecutorSource {
     private var waiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     private var counter = 0
 
-    /// Makes `proposed` unique among the workers seen so far.
+    /// Makes `proposed` unique among the workers seen so far, and never a reserved holder name ("local",
+    /// "coordinator"), so a worker's blobs cannot pass for the coordinator's.
     func uniqueName(_ proposed: String) -> String {
         counter += 1
-        return workers[proposed] == nil && !order.contains(proposed) ? proposed : "\(proposed)-\(counter)"
+        let taken = workers[proposed] != nil || order.contains(proposed) || BlobHolder.reservedNames.contains(proposed)
+        return taken ? "\(proposed)-\(counter)" : proposed
     }
 
     func add(_ executor: RemoteExecutor) {

@@ -6,7 +6,7 @@ import MrshWire
 /// What a worker process does with the work it is given: the engine's task runners over the worker's local
 /// store (`EngineTaskHandler`), or a fake in tests.
 ///
-/// Blob locations use the engine's in-process convention: a blob this worker made has holder "local" and an
+/// Blob locations use the engine's in-process convention: a blob this worker made has holder `.local` and an
 /// empty address; the worker rewrites that to its id and shuffle address before reporting.
 public protocol WorkerTaskHandler: Sendable {
     func runMap(_ task: MapTaskSpec, fetcher: any BlobFetcher) async throws -> MapTaskResult

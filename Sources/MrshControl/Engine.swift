@@ -39,7 +39,7 @@ public final class Engine: Sendable {
         self.ownsScratch = options.scratchDirectory == nil
         let store = try BlobStore(root: root)
         self.store = store
-        let fetcher = fetcher ?? LocalBlobFetcher(store: store, holders: ["local", options.coordinatorHolder])
+        let fetcher = fetcher ?? LocalBlobFetcher(store: store, holders: [.local, options.coordinatorHolder])
         self.fetcher = fetcher
         self.executors =
             executors

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import MrshPlan
 
 /// Settings of an `Engine`.
 public struct EngineOptions: Sendable {
@@ -31,7 +32,7 @@ public struct EngineOptions: Sendable {
     /// What tasks do with records they cannot process.
     public var badRecords: BadRecordPolicy
     /// Holder name and address of the blobs the coordinator itself creates (standard-input chunks).
-    public var coordinatorHolder: String
+    public var coordinatorHolder: BlobHolder
     public var coordinatorAddress: String
     /// Start backup attempts of the last running tasks of a phase on idle executors (paper, section 3.6).
     public var backupTasks: Bool
@@ -39,7 +40,7 @@ public struct EngineOptions: Sendable {
     public init(
         workers: Int = EngineOptions.cores, reducers: Int? = nil, splitSize: Int64 = 32 << 20,
         memoryBudget: Int = 64 << 20, scratchDirectory: String? = nil, maxAttempts: Int = 3, sampleSize: Int = 4000,
-        badRecords: BadRecordPolicy = .fail, coordinatorHolder: String = "local", coordinatorAddress: String = "",
+        badRecords: BadRecordPolicy = .fail, coordinatorHolder: BlobHolder = .local, coordinatorAddress: String = "",
         backupTasks: Bool = true
     ) {
         self.workers = max(1, workers)

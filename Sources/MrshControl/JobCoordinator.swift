@@ -46,10 +46,10 @@ public struct JobCoordinator: Sendable {
             run: run, started: started, progress: progress, jobCount: plan.jobs.count, executors: executors)
         do {
             let summary = try await execute(plan, files: files, standardInput: standardInput, output: output, context: &context)
-            await cleanUp(run)
+            cleanUp(run)
             return summary
         } catch {
-            await cleanUp(run)
+            cleanUp(run)
             if Task.isCancelled || error is CancellationError { throw EngineError.cancelled }
             if let engineError = error as? EngineError { throw engineError }
             throw EngineError.failed(EngineError.describe(error))
@@ -258,7 +258,7 @@ public struct JobCoordinator: Sendable {
         guard let first = splits.first else { return nil }
         switch first {
         case .file(let path, let offset, _): return "\(path) at offset \(offset)"
-        case .blob(let location): return location.id.contains("/stdin/") ? "standard input" : "blob \(location.id)"
+        case .blob(let location): return location.id.isStandardInput ? "standard input" : "blob \(location.id)"
         }
     }
 
@@ -287,11 +287,8 @@ public struct JobCoordinator: Sendable {
         return streamer.records
     }
 
-    /// Removes the run's blobs from the local store and asks releasing executors to do the same.
-    private func cleanUp(_ run: String) async {
+    /// Removes the run's blobs from the local store (workers remove theirs when the run ends: `endRun`).
+    private func cleanUp(_ run: String) {
         store.removeRun(run)
-        for executor in executors {
-            if let releasing = executor as? any BlobReleasing { await releasing.releaseRun(run) }
-        }
     }
 }

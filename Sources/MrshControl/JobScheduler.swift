@@ -86,7 +86,6 @@ struct JobScheduler {
     private var lastMapDone: ContinuousClock.Instant?
     private var startedAt: [Key: ContinuousClock.Instant] = [:]
     private var durations: [Kind: [Double]] = [.map: [], .reduce: []]
-    private var knownLost: Set<Int> = []
     private var retries = 0
     private var recomputed = 0
     private var starvedSince: ContinuousClock.Instant?
@@ -224,7 +223,7 @@ struct JobScheduler {
                 if bringHome, let blob = result.output.blob {
                     result.output = .blob(
                         try await Self.bringHome(
-                            blob, id: "\(jobID.run)/j\(jobID.index)/kept-map-\(assignment.task)-a\(assignment.attempt)",
+                            blob, id: .keptMapOutput(jobID, task: assignment.task, attempt: assignment.attempt),
                             store: store, fetcher: fetcher))
                 }
                 return .map(result)
@@ -243,7 +242,7 @@ struct JobScheduler {
                 if case .blob(let location) = result.output {
                     result.output = .blob(
                         try await Self.bringHome(
-                            location, id: "\(jobID.run)/j\(jobID.index)/kept-part-\(assignment.task)-a\(assignment.attempt)",
+                            location, id: .keptReduceOutput(jobID, partition: assignment.task, attempt: assignment.attempt),
                             store: store, fetcher: fetcher))
                 }
                 return .reduce(result)
@@ -253,7 +252,7 @@ struct JobScheduler {
 
     /// Copies a blob held by a worker into the coordinator's store under `id` (blobs already readable in
     /// place, as in-process, stay where they are).
-    static func bringHome(_ blob: BlobLocation, id: String, store: BlobStore, fetcher: any BlobFetcher) async throws
+    static func bringHome(_ blob: BlobLocation, id: BlobID, store: BlobStore, fetcher: any BlobFetcher) async throws
         -> BlobLocation
     {
         let prefix = try store.beginBlob(id)
@@ -279,7 +278,7 @@ struct JobScheduler {
         for (task, splits) in tasks.enumerated() {
             var votes: [Int: Int] = [:]
             for case .blob(let location) in splits {
-                if let holder = location.origin?.holder, let index = byName[holder] { votes[index, default: 0] += 1 }
+                if let holder = location.origin?.holder, let index = byName[holder.name] { votes[index, default: 0] += 1 }
             }
             if let best = votes.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) }) { preferred[task] = best.key }
         }
@@ -383,7 +382,7 @@ struct JobScheduler {
                 logger.info("\(name) of job \(spec.id) cannot fetch from \(blob.holder) (\(cause)): recomputing its outputs")
                 guard case .retry = fail(key, counts: false) else { return }
                 retries += 1
-                recomputed += recompute(heldBy: blob.holder, avoid: executors.firstIndex { $0.name == blob.holder })
+                recomputed += recompute(heldBy: blob.holder, avoid: executors.firstIndex { $0.name == blob.holder.name })
                 if recomputed > (tasks.count + reducers) * options.maxAttempts + 8 {
                     throw EngineError.taskFailed(
                         task: name, job: spec.id, attempts: options.maxAttempts, location: location(key), cause: cause)
@@ -421,16 +420,19 @@ struct JobScheduler {
 
     /// Polls executors that can tell they are lost.
     private mutating func checkLiveness() {
-        for (index, executor) in executors.enumerated() where !knownLost.contains(index) {
+        for (index, executor) in executors.enumerated() where !isLost(index) {
             if let liveness = executor as? any ExecutorLiveness, liveness.isLost {
                 executorLost(index, reason: "connection lost")
             }
         }
     }
 
+    /// True once `executorLost` ran for executor `index`. Both boards hear of every loss together (here),
+    /// and the map board's record is the one the scheduler reads.
+    private func isLost(_ index: Int) -> Bool { maps.isLost(index) }
+
     private mutating func executorLost(_ index: Int, reason: String) {
-        guard !knownLost.contains(index) else { return }
-        knownLost.insert(index)
+        guard !isLost(index) else { return }
         maps.executorLost(index)
         reduces.executorLost(index)
         for key in handles.keys where key.assignment.executor == index {
@@ -438,7 +440,7 @@ struct JobScheduler {
             startedAt.removeValue(forKey: key)
             feeds.removeValue(forKey: key)
         }
-        let again = recompute(heldBy: executors[index].name, avoid: index)
+        let again = recompute(heldBy: BlobHolder(named: executors[index].name), avoid: index)
         logger.info("worker \(executors[index].name) lost (\(reason)); \(again) finished tasks of job \(spec.id) run again")
     }
 
@@ -446,11 +448,11 @@ struct JobScheduler {
     /// a worker already lost, whose outputs were recomputed while the reducer still tried the old copy).
     private func recomputable(_ blob: BlobLocation) -> Bool {
         mapResults.contains { $0?.output.blob?.holder == blob.holder }
-            || knownLost.contains { executors[$0].name == blob.holder }
+            || executors.indices.contains { isLost($0) && executors[$0].name == blob.holder.name }
     }
 
     /// Reopens done tasks whose output lives on `holder` and is still needed; returns how many.
-    private mutating func recompute(heldBy holder: String, avoid: Int?) -> Int {
+    private mutating func recompute(heldBy holder: BlobHolder, avoid: Int?) -> Int {
         var count = 0
         if !reduces.isComplete || reducers == 0 {
             for (task, result) in mapResults.enumerated() where result?.output.blob?.holder == holder {

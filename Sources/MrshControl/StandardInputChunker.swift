@@ -10,7 +10,7 @@ import MrshPlan
 /// (except a line longer than a chunk), so that every chunk is a map split of whole lines.
 enum StandardInputChunker {
     static func chunk(
-        descriptor: Int32, store: BlobStore, run: String, chunkSize: Int64, holder: String, address: String,
+        descriptor: Int32, store: BlobStore, run: String, chunkSize: Int64, holder: BlobHolder, address: String,
         cancel: CancellationFlag?
     ) throws -> [InputPlanner.SizedInput] {
         var chunks: [InputPlanner.SizedInput] = []
@@ -20,14 +20,14 @@ enum StandardInputChunker {
         // bufferSize > 0, so baseAddress is non-nil.
         let base = buffer.baseAddress!
         var index = 0
-        var id = ""
+        var id = BlobID.standardInput(run: run, chunk: 0)
         var temporary = ""
         var writer: BufferedWriter?
         var size: Int64 = 0
         defer { if writer != nil { FileIO.unlinkQuietly(temporary) } }
 
         func open() throws {
-            id = "\(run)/stdin/chunk-\(index)"
+            id = BlobID.standardInput(run: run, chunk: index)
             temporary = try store.beginBlob(id)
             writer = try BufferedWriter(creating: temporary)
             size = 0

@@ -15,8 +15,8 @@
 public struct TaskBoard: Sendable, Equatable {
     public enum State: Sendable, Equatable {
         case idle
-        /// Running; the attempt started last.
-        case running(executor: Int, attempt: Int)
+        /// Running: its live attempts, in the order they started (more than one with backups).
+        case running([Assignment])
         case done(attempt: Int)
         case failed
     }
@@ -42,78 +42,93 @@ public struct TaskBoard: Sendable, Equatable {
         case ignore
     }
 
-    public private(set) var states: [State]
-    public private(set) var freeSlots: [Int]
-    public let maxAttempts: Int
-    private var capacity: [Int]
-    private var lost: Set<Int> = []
-    private var attemptsStarted: [Int]
-    private var failures: [Int]
-    private var failedOn: [Set<Int>]
-    /// The running attempts of each task (more than one with backups).
-    private var live: [[Assignment]]
-    /// Attempts that lost to another attempt of their task; the coordinator cancels them.
-    private var abandoned: [Assignment] = []
-    /// Idle tasks in the order they will be scheduled (re-queued tasks go to the front).
-    private var queue: [Int]
-    /// The executor each task would rather run on (it holds the task's input), if any.
-    private var preferred: [Int: Int] = [:]
+    /// One task: its state and what its history decides about its next attempt.
+    private struct Entry: Sendable, Equatable {
+        var state: State = .idle
+        /// Attempts started so far: the number of the next one.
+        var attemptsStarted = 0
+        /// Failures that count against `maxAttempts`.
+        var failures = 0
+        /// Executors to avoid: where an attempt failed, or that held an output that was lost.
+        var avoid: Set<Int> = []
+        /// The executor the task would rather run on (it holds the task's input), if any.
+        var preferred: Int?
 
-    public init(taskCount: Int, executorSlots: [Int], maxAttempts: Int = 3) {
-        states = Array(repeating: .idle, count: taskCount)
-        freeSlots = executorSlots.map { max(0, $0) }
-        capacity = freeSlots
-        self.maxAttempts = max(1, maxAttempts)
-        attemptsStarted = Array(repeating: 0, count: taskCount)
-        failures = Array(repeating: 0, count: taskCount)
-        failedOn = Array(repeating: [], count: taskCount)
-        live = Array(repeating: [], count: taskCount)
-        queue = Array((0..<taskCount).reversed())  // popped from the end
+        /// The running attempts (none unless running).
+        var live: [Assignment] {
+            if case .running(let attempts) = state { return attempts }
+            return []
+        }
     }
 
+    /// One executor's slots for this phase, and whether it was lost (the one record of that).
+    private struct Executor: Sendable, Equatable {
+        var capacity: Int
+        var free: Int
+        var lost = false
+        var isUsable: Bool { capacity > 0 && !lost }
+    }
+
+    public let maxAttempts: Int
+    private var tasks: [Entry]
+    private var executors: [Executor]
+    /// Idle tasks in the order they will be scheduled (re-queued tasks go to the front; popped from the end).
+    private var queue: [Int]
+    /// Attempts that lost to another attempt of their task; the coordinator cancels them.
+    private var abandoned: [Assignment] = []
+    /// True once some task has a preferred executor.
+    private var hasPreferences = false
+
+    public init(taskCount: Int, executorSlots: [Int], maxAttempts: Int = 3) {
+        tasks = Array(repeating: Entry(), count: taskCount)
+        executors = executorSlots.map { Executor(capacity: max(0, $0), free: max(0, $0)) }
+        self.maxAttempts = max(1, maxAttempts)
+        queue = Array((0..<taskCount).reversed())
+    }
+
+    /// Each task's state, in task order.
+    public var states: [State] { tasks.map(\.state) }
+
+    /// Each executor's free slots (0 for a lost one).
+    public var freeSlots: [Int] { executors.map(\.free) }
+
     public var isComplete: Bool {
-        states.allSatisfy { if case .done = $0 { return true } else { return false } }
+        tasks.allSatisfy { if case .done = $0.state { return true } else { return false } }
     }
 
     public var doneCount: Int {
-        states.reduce(0) { count, state in if case .done = state { return count + 1 } else { return count } }
+        tasks.reduce(0) { count, task in if case .done = task.state { return count + 1 } else { return count } }
     }
 
     public var runningCount: Int {
-        states.reduce(0) { count, state in if case .running = state { return count + 1 } else { return count } }
+        tasks.reduce(0) { count, task in if case .running = task.state { return count + 1 } else { return count } }
     }
 
-    /// Every attempt now running.
-    public var runningAttempts: [Assignment] { live.flatMap { $0 } }
-
-    /// True when no idle task waits for a slot (the end of the phase, where backups start).
-    public var hasNoIdleTask: Bool { queue.isEmpty }
-
     /// Executors that can still run tasks (not lost, with slots).
-    public var usableExecutors: Int { capacity.indices.filter { capacity[$0] > 0 && !lost.contains($0) }.count }
+    public var usableExecutors: Int { executors.filter(\.isUsable).count }
 
     /// Adds an executor (a worker that joined late); returns its index.
     public mutating func addExecutor(slots: Int) -> Int {
-        capacity.append(max(0, slots))
-        freeSlots.append(max(0, slots))
-        return capacity.count - 1
+        executors.append(Executor(capacity: max(0, slots), free: max(0, slots)))
+        return executors.count - 1
     }
 
     /// Makes `executor` the preferred one of `task` (locality): `schedule()` gives the task to it when it
     /// has a free slot (and the task has not failed there), else to any executor as usual.
     public mutating func prefer(_ task: Int, executor: Int) {
-        guard task >= 0 && task < states.count, executor >= 0 else { return }
-        preferred[task] = executor
+        guard task >= 0 && task < tasks.count, executor >= 0 else { return }
+        tasks[task].preferred = executor
+        hasPreferences = true
     }
 
     /// Assigns idle tasks to free slots, first those whose preferred executor has a free slot;
     /// returns the attempts to start now.
     public mutating func schedule() -> [Assignment] {
         var assignments: [Assignment] = []
-        if !preferred.isEmpty {
+        if hasPreferences {
             for task in queue.reversed() {
-                guard let executor = preferred[task], executor < freeSlots.count, freeSlots[executor] > 0,
-                    !lost.contains(executor), !failedOn[task].contains(executor)
+                guard let executor = tasks[task].preferred, executor < executors.count, executors[executor].free > 0,
+                    !executors[executor].lost, !tasks[task].avoid.contains(executor)
                 else { continue }
                 queue.removeAll { $0 == task }
                 assignments.append(start(task, on: executor))
@@ -123,7 +138,7 @@ public struct TaskBoard: Sendable, Equatable {
         while let task = queue.popLast() {
             guard let executor = chooseExecutor(for: task, excluding: []) else {
                 deferred.append(task)
-                if !freeSlots.contains(where: { $0 > 0 }) { break }
+                if !hasFreeSlot { break }
                 continue
             }
             assignments.append(start(task, on: executor))
@@ -138,9 +153,10 @@ public struct TaskBoard: Sendable, Equatable {
     public mutating func scheduleBackups(eligible: (Assignment) -> Bool) -> [Assignment] {
         guard queue.isEmpty else { return [] }
         var assignments: [Assignment] = []
-        for task in states.indices where live[task].count == 1 {
-            guard freeSlots.contains(where: { $0 > 0 }) else { break }
-            let running = live[task][0]
+        for task in tasks.indices {
+            guard case .running(let attempts) = tasks[task].state, attempts.count == 1 else { continue }
+            guard hasFreeSlot else { break }
+            let running = attempts[0]
             guard eligible(running) else { continue }
             guard let executor = chooseExecutor(for: task, excluding: [running.executor], strict: true) else { continue }
             assignments.append(start(task, on: executor))
@@ -148,13 +164,13 @@ public struct TaskBoard: Sendable, Equatable {
         return assignments
     }
 
+    private var hasFreeSlot: Bool { executors.contains { $0.free > 0 } }
+
     private mutating func start(_ task: Int, on executor: Int) -> Assignment {
-        let attempt = attemptsStarted[task]
-        attemptsStarted[task] += 1
-        freeSlots[executor] -= 1
-        states[task] = .running(executor: executor, attempt: attempt)
-        let assignment = Assignment(task: task, executor: executor, attempt: attempt)
-        live[task].append(assignment)
+        let assignment = Assignment(task: task, executor: executor, attempt: tasks[task].attemptsStarted)
+        tasks[task].attemptsStarted += 1
+        executors[executor].free -= 1
+        tasks[task].state = .running(tasks[task].live + [assignment])
         return assignment
     }
 
@@ -162,14 +178,9 @@ public struct TaskBoard: Sendable, Equatable {
     /// attempts are abandoned (see `takeAbandoned()`).
     @discardableResult
     public mutating func succeeded(_ assignment: Assignment) -> Bool {
-        guard removeLive(assignment) else { return false }
-        if case .done = states[assignment.task] { return false }
-        states[assignment.task] = .done(attempt: assignment.attempt)
-        for other in live[assignment.task] {
-            release(other.executor)
-            abandoned.append(other)
-        }
-        live[assignment.task] = []
+        guard let others = removeLive(assignment) else { return false }
+        abandon(others)
+        tasks[assignment.task].state = .done(attempt: assignment.attempt)
         return true
     }
 
@@ -182,23 +193,22 @@ public struct TaskBoard: Sendable, Equatable {
     /// Records a failed attempt. `counts: false` for failures that are not the task's fault (they neither
     /// use up an attempt nor mark the executor as one to avoid).
     public mutating func failed(_ assignment: Assignment, counts: Bool = true) -> FailureAction {
-        guard removeLive(assignment) else { return .ignore }
+        guard let others = removeLive(assignment) else { return .ignore }
+        let task = assignment.task
         if counts {
-            failures[assignment.task] += 1
-            failedOn[assignment.task].insert(assignment.executor)
-            if failures[assignment.task] >= maxAttempts {
-                for other in live[assignment.task] {
-                    release(other.executor)
-                    abandoned.append(other)
-                }
-                live[assignment.task] = []
-                states[assignment.task] = .failed
-                return .giveUp(attempts: failures[assignment.task])
+            tasks[task].failures += 1
+            tasks[task].avoid.insert(assignment.executor)
+            if tasks[task].failures >= maxAttempts {
+                abandon(others)
+                tasks[task].state = .failed
+                return .giveUp(attempts: tasks[task].failures)
             }
         }
-        if live[assignment.task].isEmpty {
-            states[assignment.task] = .idle
-            queue.append(assignment.task)
+        if others.isEmpty {
+            tasks[task].state = .idle
+            queue.append(task)
+        } else {
+            tasks[task].state = .running(others)
         }
         return .retry
     }
@@ -207,62 +217,80 @@ public struct TaskBoard: Sendable, Equatable {
     /// idle again unless another attempt runs). Returns the dropped attempts.
     @discardableResult
     public mutating func executorLost(_ executor: Int) -> [Assignment] {
-        guard executor >= 0 && executor < capacity.count, !lost.contains(executor) else { return [] }
-        lost.insert(executor)
-        freeSlots[executor] = 0
+        guard executor >= 0 && executor < executors.count, !executors[executor].lost else { return [] }
+        executors[executor].lost = true
+        executors[executor].free = 0
         var dropped: [Assignment] = []
-        for task in states.indices {
-            let mine = live[task].filter { $0.executor == executor }
+        for task in tasks.indices {
+            guard case .running(let attempts) = tasks[task].state else { continue }
+            let mine = attempts.filter { $0.executor == executor }
             guard !mine.isEmpty else { continue }
             dropped += mine
-            live[task].removeAll { $0.executor == executor }
-            if live[task].isEmpty, case .running = states[task] {
-                states[task] = .idle
+            let others = attempts.filter { $0.executor != executor }
+            if others.isEmpty {
+                tasks[task].state = .idle
                 queue.append(task)
+            } else {
+                tasks[task].state = .running(others)
             }
         }
         return dropped
     }
 
-    public func isLost(_ executor: Int) -> Bool { lost.contains(executor) }
+    public func isLost(_ executor: Int) -> Bool {
+        executor >= 0 && executor < executors.count && executors[executor].lost
+    }
 
     /// A done task whose output was lost runs again (preferably not on `avoid`). False when it was not done.
     @discardableResult
     public mutating func reopen(_ task: Int, avoid: Int? = nil) -> Bool {
-        guard case .done = states[task] else { return false }
-        states[task] = .idle
-        if let avoid { failedOn[task].insert(avoid) }
+        guard case .done = tasks[task].state else { return false }
+        tasks[task].state = .idle
+        if let avoid { tasks[task].avoid.insert(avoid) }
         queue.append(task)
         return true
     }
 
-    private mutating func removeLive(_ assignment: Assignment) -> Bool {
-        guard let index = live[assignment.task].firstIndex(of: assignment) else { return false }
-        live[assignment.task].remove(at: index)
+    /// Takes a running attempt off its task and frees its slot; returns the task's other running attempts,
+    /// or nil when `assignment` is not a running attempt (a stale report). The caller sets the task's state.
+    private mutating func removeLive(_ assignment: Assignment) -> [Assignment]? {
+        guard case .running(var attempts) = tasks[assignment.task].state,
+            let index = attempts.firstIndex(of: assignment)
+        else { return nil }
+        attempts.remove(at: index)
         release(assignment.executor)
-        return true
+        return attempts
+    }
+
+    /// Drops the losers of a task that finished (or failed for good) and frees their slots.
+    private mutating func abandon(_ attempts: [Assignment]) {
+        for other in attempts {
+            release(other.executor)
+            abandoned.append(other)
+        }
     }
 
     private mutating func release(_ executor: Int) {
-        if !lost.contains(executor) { freeSlots[executor] = min(capacity[executor], freeSlots[executor] + 1) }
+        guard !executors[executor].lost else { return }
+        executors[executor].free = min(executors[executor].capacity, executors[executor].free + 1)
     }
 
     /// A free executor for `task`: one where it has not failed if possible, the one with most free slots.
     /// `strict`: never one where it failed.
     private func chooseExecutor(for task: Int, excluding: Set<Int>, strict: Bool = false) -> Int? {
+        let avoid = tasks[task].avoid
         var best: Int?
         var bestFresh: Int?
-        for (executor, slots) in freeSlots.enumerated() where slots > 0 && !excluding.contains(executor) {
-            if best == nil || slots > freeSlots[best ?? 0] { best = executor }
-            if !failedOn[task].contains(executor), bestFresh == nil || slots > freeSlots[bestFresh ?? 0] {
-                bestFresh = executor
+        for (index, executor) in executors.enumerated() where executor.free > 0 && !excluding.contains(index) {
+            if best.map({ executor.free > executors[$0].free }) ?? true { best = index }
+            if !avoid.contains(index), bestFresh.map({ executor.free > executors[$0].free }) ?? true {
+                bestFresh = index
             }
         }
         if let bestFresh { return bestFresh }
         if strict { return nil }
         // Only executors where it failed are free: use one if every live executor has failed it, else wait.
-        let usable = capacity.indices.filter { capacity[$0] > 0 && !lost.contains($0) }
-        let allFailed = usable.allSatisfy { failedOn[task].contains($0) }
+        let allFailed = executors.indices.allSatisfy { !executors[$0].isUsable || avoid.contains($0) }
         return allFailed ? best : nil
     }
 }

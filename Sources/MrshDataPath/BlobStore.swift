@@ -6,9 +6,9 @@ import Darwin
 import MrshPlan
 
 /// A host's scratch directory of blobs (map outputs, reduce parts kept for later jobs, standard-input
-/// chunks). A blob's id is its path relative to the root, named by run, job, task and attempt
-/// (`<run>/j<job>/map-<task>-a<attempt>`), so every attempt writes under its own name; blobs are written
-/// under a temporary name and renamed into place when complete.
+/// chunks). A blob lives at its id's path relative to the root (`BlobID.path`: named by run, job, task and
+/// attempt), so every attempt writes under its own name; blobs are written under a temporary name and
+/// renamed into place when complete.
 public struct BlobStore: Sendable {
     public let root: String
 
@@ -19,15 +19,7 @@ public struct BlobStore: Sendable {
     }
 
     /// The file of a blob id.
-    public func path(of id: String) -> String { root + "/" + id }
-
-    public static func mapOutputID(job: JobID, task: Int, attempt: Int) -> String {
-        "\(job.run)/j\(job.index)/map-\(task)-a\(attempt)"
-    }
-
-    public static func reduceOutputID(job: JobID, partition: Int, attempt: Int) -> String {
-        "\(job.run)/j\(job.index)/part-\(partition)-a\(attempt)"
-    }
+    public func path(of id: BlobID) -> String { root + "/" + id.path }
 
     /// A fresh temporary path inside the store, for spills and fetched copies (directory created).
     public func temporaryPath(_ hint: String) throws -> String {
@@ -44,19 +36,19 @@ public struct BlobStore: Sendable {
     }
 
     /// Creates the directories of blob `id` and returns a temporary path to write it under.
-    public func beginBlob(_ id: String) throws -> String {
+    public func beginBlob(_ id: BlobID) throws -> String {
         let final = path(of: id)
         try FileIO.makeDirectories(FileIO.parentDirectory(final))
         return final + ".tmp-" + BlobStore.uniqueSuffix()
     }
 
     /// Renames a blob written at `temporaryPath` (from `beginBlob`) into place.
-    public func commitBlob(_ id: String, from temporaryPath: String) throws {
+    public func commitBlob(_ id: BlobID, from temporaryPath: String) throws {
         try FileIO.rename(temporaryPath, path(of: id))
     }
 
     /// Removes a blob (ignoring a missing one).
-    public func remove(_ id: String) {
+    public func remove(_ id: BlobID) {
         FileIO.unlinkQuietly(path(of: id))
     }
 
@@ -71,7 +63,7 @@ public struct BlobStore: Sendable {
     }
 
     /// A location for a blob of this store, as a holder reports it.
-    public func location(_ id: String, holder: String = "local", address: String = "") -> BlobLocation {
+    public func location(_ id: BlobID, holder: BlobHolder = .local, address: String = "") -> BlobLocation {
         BlobLocation(holder: holder, address: address, id: id)
     }
 

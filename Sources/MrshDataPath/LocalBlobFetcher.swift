@@ -5,9 +5,9 @@ import MrshPlan
 public struct LocalBlobFetcher: BlobFetcher {
     public let store: BlobStore
     /// Holders this fetcher treats as local.
-    public let holders: Set<String>
+    public let holders: Set<BlobHolder>
 
-    public init(store: BlobStore, holders: Set<String> = ["local"]) {
+    public init(store: BlobStore, holders: Set<BlobHolder> = [.local]) {
         self.store = store
         self.holders = holders
     }
@@ -20,7 +20,7 @@ public struct LocalBlobFetcher: BlobFetcher {
     }
 
     /// The bytes of blob `id` (or of one partition of it) in this store.
-    public func resolve(_ id: String, partition: Int?) throws -> LocalBytes {
+    public func resolve(_ id: BlobID, partition: Int?) throws -> LocalBytes {
         let path = store.path(of: id)
         guard let size = FileIO.size(of: path) else {
             throw EngineError.failed("blob '\(id)' does not exist")

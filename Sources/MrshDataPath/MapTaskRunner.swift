@@ -9,14 +9,14 @@ import MrshPlan
 /// The work runs on a thread of its own (`Offload`); cancelling the calling task stops it.
 public enum MapTaskRunner {
     public static func run(
-        _ spec: MapTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: String = "local",
+        _ spec: MapTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: BlobHolder = .local,
         address: String = "", badRecords: BadRecordPolicy = .fail
     ) async throws -> MapTaskResult {
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         let inputs = try await TaskInput.resolve(spec.splits, fetcher: fetcher, scratch: scratch)
         defer { TaskInput.removeCopies(inputs) }
-        let id = BlobStore.mapOutputID(job: spec.job, task: spec.task, attempt: spec.attempt)
+        let id = BlobID.mapOutput(spec.job, task: spec.task, attempt: spec.attempt)
         let (sizes, counters) = try await Offload.run { cancel in
             try runBlocking(spec, inputs: inputs, store: store, id: id, badRecords: badRecords, cancel: cancel)
         }
@@ -32,7 +32,7 @@ public enum MapTaskRunner {
 
     /// The blocking part of `run`, on the current thread.
     static func runBlocking(
-        _ spec: MapTaskSpec, inputs: [TaskInput], store: BlobStore, id: String, badRecords: BadRecordPolicy,
+        _ spec: MapTaskSpec, inputs: [TaskInput], store: BlobStore, id: BlobID, badRecords: BadRecordPolicy,
         cancel: CancellationFlag?
     ) throws -> ([Int64], Counters) {
         let source = spec.jobSource

@@ -15,7 +15,7 @@ public enum ReduceTaskRunner {
     /// `feed` nil: `spec.mapOutputs` must be complete.
     public static func run(
         _ spec: ReduceTaskSpec, feed: MapOutputFeed? = nil, store: BlobStore, fetcher: any BlobFetcher,
-        holder: String = "local", address: String = ""
+        holder: BlobHolder = .local, address: String = ""
     ) async throws -> ReduceTaskResult {
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
@@ -45,7 +45,7 @@ public enum ReduceTaskRunner {
             bytes.map { (bytes: $0, side: spec.source(ofTask: task)) }
         }
         let destination: String
-        let id = BlobStore.reduceOutputID(job: spec.job, partition: spec.partition, attempt: spec.attempt)
+        let id = BlobID.reduceOutput(spec.job, partition: spec.partition, attempt: spec.attempt)
         switch spec.destination {
         case .file(let path): destination = path
         case .blob: destination = try store.beginBlob(id)

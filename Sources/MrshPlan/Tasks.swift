@@ -28,17 +28,17 @@ public enum InputSplit: Codable, Sendable, Hashable {
 /// Where a blob of bytes lives: which host serves it and its id there.
 /// Map outputs, reduce parts and standard-input chunks are all blobs.
 public struct BlobLocation: Codable, Sendable, Hashable {
-    /// The worker (or "coordinator") holding the blob; in-process runs use "local".
-    public var holder: String
+    /// The worker (or the coordinator) holding the blob; in-process runs use `.local`.
+    public var holder: BlobHolder
     /// `host:port` of the holder's shuffle server; empty for in-process runs.
     public var address: String
-    /// The blob's id on its holder (a relative path under the holder's scratch directory).
-    public var id: String
+    /// The blob's id on its holder (its path under the holder's scratch directory follows from it).
+    public var id: BlobID
     /// For a copy the coordinator keeps of a worker's blob (a part read by the next job): where the
     /// original was made. That worker may still hold it and read it in place instead of fetching the copy;
     /// the scheduler prefers it for tasks reading the blob. nil otherwise.
     public var origin: BlobOrigin?
-    public init(holder: String, address: String, id: String, origin: BlobOrigin? = nil) {
+    public init(holder: BlobHolder, address: String, id: BlobID, origin: BlobOrigin? = nil) {
         self.holder = holder
         self.address = address
         self.id = id
@@ -48,10 +48,10 @@ public struct BlobLocation: Codable, Sendable, Hashable {
 
 /// The original of a blob copied to the coordinator: its holder, that holder's shuffle address, its id there.
 public struct BlobOrigin: Codable, Sendable, Hashable {
-    public var holder: String
+    public var holder: BlobHolder
     public var address: String
-    public var id: String
-    public init(holder: String, address: String, id: String) {
+    public var id: BlobID
+    public init(holder: BlobHolder, address: String, id: BlobID) {
         self.holder = holder
         self.address = address
         self.id = id

@@ -72,7 +72,7 @@ public struct WorkerWelcome: Codable, Sendable, Hashable {
     /// Seconds between heartbeats, and of silence after which the peer is considered lost.
     public var heartbeatInterval: Double
     public var heartbeatTimeout: Double
-    /// `host:port` of the coordinator's shuffle server (standard-input chunks, holder "coordinator").
+    /// `host:port` of the coordinator's shuffle server (standard-input chunks, holder `.coordinator`).
     public var coordinatorShuffleAddress: String
     public init(workerID: String, heartbeatInterval: Double, heartbeatTimeout: Double, coordinatorShuffleAddress: String) {
         self.workerID = workerID
@@ -174,10 +174,10 @@ public struct JobFailure: Codable, Sendable, Hashable {
 
 public struct FetchRequest: Codable, Sendable, Hashable {
     /// The blob's id on the holder (`BlobLocation.id`).
-    public var blobID: String
+    public var blobID: BlobID
     /// One partition of a map-output blob, or nil for the whole blob.
     public var partition: Int?
-    public init(blobID: String, partition: Int?) {
+    public init(blobID: BlobID, partition: Int?) {
         self.blobID = blobID
         self.partition = partition
     }

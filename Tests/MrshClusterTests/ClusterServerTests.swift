@@ -110,11 +110,14 @@ private let hostileInputs: [(String, [UInt8])] = [
 }
 
 @Suite(.timeLimit(.minutes(1))) struct ShuffleTests {
+    static let blob = BlobID.reduceOutput(JobID(run: "r1", index: 0), partition: 0, attempt: 0)
+
     func serve(_ hooks: ShuffleServer.Hooks) async throws -> (ShuffleServer, String, [UInt8]) {
         let dir = try makeTempDirectory()
         var rng = SystemRandomNumberGenerator()
         let bytes = (0..<(3 * WireLimits.blockSize + 12345)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/blob"))
+        try FileManager.default.createDirectory(atPath: dir + "/r1/j0", withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/" + Self.blob.path))
         let server = try await ShuffleServer.start(
             host: "127.0.0.1", group: testGroup, token: AuthToken("t"), hooks: hooks, logger: testLogger
         ) { request in
@@ -131,7 +134,7 @@ private let hostileInputs: [(String, [UInt8])] = [
         let (server, dir, bytes) = try await serve(ShuffleServer.Hooks())
         let fetcher = RemoteBlobFetcher(
             group: testGroup, token: AuthToken("t"), localHolders: [], localResolver: nil, coordinatorAddress: nil)
-        let blob = BlobLocation(holder: "w1", address: server.address.description, id: "blob")
+        let blob = BlobLocation(holder: .worker("w1"), address: server.address.description, id: Self.blob)
         let whole = try await fetcher.fetch(blob, partition: nil, scratch: dir)
         #expect(whole.isTemporaryCopy)
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: whole.path))) == bytes)
@@ -147,7 +150,7 @@ private let hostileInputs: [(String, [UInt8])] = [
         let fetcher = RemoteBlobFetcher(
             group: testGroup, token: AuthToken("t"), localHolders: [], localResolver: nil, coordinatorAddress: nil,
             attempts: 2)
-        let blob = BlobLocation(holder: "w1", address: server.address.description, id: "blob")
+        let blob = BlobLocation(holder: .worker("w1"), address: server.address.description, id: Self.blob)
         do {
             _ = try await fetcher.fetch(blob, partition: nil, scratch: dir)
             Issue.record("a corrupted block was accepted")

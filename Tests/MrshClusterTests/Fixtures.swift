@@ -26,10 +26,13 @@ struct FakeHandler: WorkerTaskHandler {
     let name: String
 
     func runMap(_ task: MapTaskSpec, fetcher: any BlobFetcher) async throws -> MapTaskResult {
-        let id = "\(task.job.run)-m\(task.task)-a\(task.attempt)"
-        try Data("task \(task.task) by \(name)\n".utf8).write(to: URL(fileURLWithPath: scratch + "/" + id))
+        let id = BlobID.mapOutput(task.job, task: task.task, attempt: task.attempt)
+        let path = scratch + "/" + id.path
+        try FileManager.default.createDirectory(
+            atPath: String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]), withIntermediateDirectories: true)
+        try Data("task \(task.task) by \(name)\n".utf8).write(to: URL(fileURLWithPath: path))
         return MapTaskResult(
-            task: task.task, attempt: task.attempt, output: .blob(BlobLocation(holder: "local", address: "", id: id)),
+            task: task.task, attempt: task.attempt, output: .blob(BlobLocation(holder: .local, address: "", id: id)),
             partitionSizes: [], counters: Counters())
     }
 

@@ -11,18 +11,20 @@ import Testing
         let scratch = try makeTempDirectory()
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let handler = try EngineTaskHandler(scratch: scratch)
-        try FileManager.default.createDirectory(atPath: scratch + "/r1", withIntermediateDirectories: true)
-        try Data("a\t1\n".utf8).write(to: URL(fileURLWithPath: scratch + "/r1/part-0"))
-        let me = BlobRewriter(holder: "w1", address: "127.0.0.1:7001")
-        func copy(_ id: String, madeBy holder: String) -> InputSplit {
+        let job = JobID(run: "r1", index: 0)
+        func part(_ partition: Int) -> BlobID { .reduceOutput(job, partition: partition, attempt: 0) }
+        try FileManager.default.createDirectory(atPath: scratch + "/r1/j0", withIntermediateDirectories: true)
+        try Data("a\t1\n".utf8).write(to: URL(fileURLWithPath: scratch + "/" + part(0).path))
+        let me = BlobRewriter(holder: .worker("w1"), address: "127.0.0.1:7001")
+        func copy(_ partition: Int, madeBy holder: String) -> InputSplit {
             .blob(BlobLocation(
-                holder: "coordinator", address: "127.0.0.1:7000", id: "r1/kept-\(id)",
-                origin: BlobOrigin(holder: holder, address: "127.0.0.1:7001", id: id)))
+                holder: .coordinator, address: "127.0.0.1:7000", id: .keptReduceOutput(job, partition: partition, attempt: 0),
+                origin: BlobOrigin(holder: .worker(holder), address: "127.0.0.1:7001", id: part(partition))))
         }
-        let splits = [copy("r1/part-0", madeBy: "w1"), copy("r1/part-1", madeBy: "w1"), copy("r1/part-2", madeBy: "w2")]
+        let splits = [copy(0, madeBy: "w1"), copy(1, madeBy: "w1"), copy(2, madeBy: "w2")]
         let (result, inPlace) = await WorkerNode.readingOwnOriginals(splits, handler: handler, identity: me)
         #expect(inPlace == 1)
-        #expect(result[0] == .blob(BlobLocation(holder: "w1", address: "127.0.0.1:7001", id: "r1/part-0")))
+        #expect(result[0] == .blob(BlobLocation(holder: .worker("w1"), address: "127.0.0.1:7001", id: part(0))))
         // Its original is gone (removed, or the worker restarted): the coordinator's copy.
         #expect(result[1] == splits[1])
         // Made by another worker: the coordinator's copy.

@@ -12,7 +12,7 @@ struct CopyingFetcher: BlobFetcher {
 
     func fetch(_ blob: BlobLocation, partition: Int?, scratch: String) async throws -> LocalBytes {
         let bytes = try inner.resolve(blob.id, partition: partition)
-        guard partition == nil, blob.holder != "local" else { return bytes }
+        guard partition == nil, blob.holder != .local else { return bytes }
         let copy = scratch + "-copy"
         try FileManager.default.copyItem(atPath: bytes.path, toPath: copy)
         return LocalBytes(path: copy, range: bytes.range, isTemporaryCopy: true)
@@ -41,7 +41,7 @@ struct PlacingExecutor: TaskExecutor {
     func runMap(_ task: MapTaskSpec) async throws -> MapTaskResult {
         if task.job.index == 1 {
             let origins = task.splits.compactMap { split -> String? in
-                if case .blob(let location) = split { return location.origin?.holder }
+                if case .blob(let location) = split { return location.origin?.holder.name }
                 return nil
             }
             log.add(.init(executor: name, origins: origins))

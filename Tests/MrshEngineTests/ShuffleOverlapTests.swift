@@ -182,7 +182,7 @@ struct DoomedHolderFetcher: BlobFetcher {
     let log: RelocationLog
 
     func fetch(_ blob: BlobLocation, partition: Int?, scratch: String) async throws -> LocalBytes {
-        if blob.holder == doomed, partition != nil {
+        if blob.holder.name == doomed, partition != nil {
             log.markLost(doomed)
             _ = await log.relocated.wait(seconds: 20)
             throw UnreachableBlobError(blob: blob)

@@ -92,7 +92,7 @@ extension PartOutput {
     /// Names `holder` as the blob's holder (a file output has none), as a wrapping executor does.
     mutating func relabel(holder: String) {
         if case .blob(var location) = self {
-            location.holder = holder
+            location.holder = BlobHolder(named: holder)
             self = .blob(location)
         }
     }

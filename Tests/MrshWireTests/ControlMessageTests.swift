@@ -14,7 +14,7 @@ import Testing
             .register(WorkerInfo(id: "w", slots: 2, shuffleAddress: "127.0.0.1:9", pid: 42)),
             .runTask(request: 9, .map(task)),
             .taskDone(request: 9, .failed(TaskFailure(message: "boom"))),
-            .heartbeat, .cancel, .inputEnd, .fetch(FetchRequest(blobID: "j/m-1", partition: 2)), .fetchEnd(bytes: 5),
+            .heartbeat, .cancel, .inputEnd, .fetch(FetchRequest(blobID: .mapOutput(JobID(run: "j", index: 0), task: 1, attempt: 0), partition: 2)), .fetchEnd(bytes: 5),
             .submit(JobSubmission(plan: JobPlan(jobs: [spec]), hasStandardInput: true, workingDirectory: "/tmp")),
         ]
         for m in messages {

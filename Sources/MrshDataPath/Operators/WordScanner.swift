@@ -116,26 +116,4 @@ enum WordScanner {
         }
         return p
     }
-
-    /// Bit j of `letters` is set when byte j of the 64 bytes at `p` is an ASCII letter; `ascii` is
-    /// false when any of the 64 bytes is >= 0x80 (the mask is then meaningless).
-    @inline(__always)
-    static func asciiLetterMask(_ p: UnsafeRawPointer) -> (letters: UInt64, ascii: Bool) {
-        var letters: UInt64 = 0
-        var high: UInt64 = 0
-        for k in 0..<8 {
-            let w = UInt64(littleEndian: p.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))
-            high |= w
-            // For bytes < 0x80, adding (0x80 - c) sets the byte's top bit iff byte >= c, with no carry
-            // into the next byte. `| 0x20` folds A-Z onto a-z (and nothing else onto a-z).
-            let folded = w | 0x2020_2020_2020_2020
-            let atLeastA = folded &+ 0x1F1F_1F1F_1F1F_1F1F
-            let pastZ = folded &+ 0x0505_0505_0505_0505
-            let top = atLeastA & ~pastZ & 0x8080_8080_8080_8080
-            // Gather the 8 top bits into one byte: the products' bits never collide (no carries).
-            let packed = ((top >> 7) &* 0x0102_0408_1020_4080) >> 56
-            letters |= packed << UInt64(8 * k)
-        }
-        return (letters, high & 0x8080_8080_8080_8080 == 0)
-    }
 }

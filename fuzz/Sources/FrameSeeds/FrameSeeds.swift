@@ -49,7 +49,7 @@ enum FrameSeeds {
             "session",
             bytes([
                 Frame(kind: .challenge, bytes: nonce), response, Frame(kind: .accepted),
-                ControlMessage.fetch(FetchRequest(blobID: "j0/m1-a0", partition: 2)).frame(),
+                ControlMessage.fetch(FetchRequest(blobID: .mapOutput(JobID(run: "r1", index: 0), task: 1, attempt: 0), partition: 2)).frame(),
                 DataBlock.frame(Array("x\n".utf8)), ControlMessage.fetchEnd(bytes: 2).frame(),
             ])
         ))
@@ -68,7 +68,8 @@ enum FrameSeeds {
     }
 
     static func messages() -> [(String, ControlMessage)] {
-        let blob = BlobLocation(holder: "w1", address: "127.0.0.1:7071", id: "r1/j0/m0-a0")
+        let blob = BlobLocation(
+            holder: .worker("w1"), address: "127.0.0.1:7071", id: .mapOutput(JobID(run: "r1", index: 0), task: 0, attempt: 0))
         let spec = JobSpec(
             id: 0, input: .files(["logs/*.txt"]), mapOps: [], mapLimit: nil, shuffle: nil, reduceOps: [],
             reducers: nil, output: .standardOutput)
@@ -103,7 +104,7 @@ enum FrameSeeds {
                 job: 1, jobs: 2, phase: "map", tasksDone: 3, tasksTotal: 9, bytesRead: 1 << 30, elapsed: 1.25))),
             ("finished", .finished(RunReport(summary: "ok", elapsed: 2.5, tasksPerWorker: ["w1": 4, "w2": 5]))),
             ("failed", .failed(JobFailure(message: "no input matches 'x*'", refused: true))),
-            ("fetch", .fetch(FetchRequest(blobID: "r1/j0/m0-a0", partition: nil))),
+            ("fetch", .fetch(FetchRequest(blobID: blob.id, partition: nil))),
             ("fetchEnd", .fetchEnd(bytes: 123_456)),
         ]
     }
