@@ -119,7 +119,7 @@ public struct ClusterClient: Sendable {
         while true {
             try Task.checkCancellation()
             let n = try buffer.withUnsafeMutableBytes { raw in
-                try SystemError.retrying("read", "standard input") { read(fd, raw.baseAddress, raw.count) }
+                try sys("read", "standard input") { read(fd, raw.baseAddress, raw.count) }
             }
             if n == 0 { break }
             try await connection.send(buffer.withUnsafeBytes { DataBlock.frame(UnsafeRawBufferPointer(rebasing: $0[0..<n])) })

@@ -11,9 +11,6 @@ public enum ExecutionStatus: Int32, Sendable {
     case runtimeError = 1
     /// The script is wrong (parse, plan or validation error): nothing of it ran.
     case scriptError = 2
-
-    /// The more severe of two statuses.
-    func worst(_ other: ExecutionStatus) -> ExecutionStatus { rawValue >= other.rawValue ? self : other }
 }
 
 /// Options a session can change while it lives (`:set` in the shell).
@@ -85,34 +82,6 @@ public final class Session {
             }
         }
         return .success
-    }
-
-    /// The `explain` text of one pipeline, or nil after reporting its error.
-    public func explain(_ source: String, sourceName: String) -> String? {
-        guard case .success(let script) = parse(source, sourceName: sourceName) else { return nil }
-        var scratch = planner
-        var text = ""
-        for statement in script.statements {
-            do throws(PlanError) {
-                switch statement {
-                case .bind(let name, _, let pipeline): try scratch.bind(name, to: pipeline)
-                case .explain(let pipeline), .run(let pipeline):
-                    text += Explain.render(try scratch.plan(pipeline), reducers: options.reducers)
-                }
-            } catch {
-                report(error, source: source, sourceName: sourceName)
-                return nil
-            }
-        }
-        return text
-    }
-
-    /// The plan of a binding followed by `take`, for `:describe`.
-    public func samplePlan(of name: String, records: Int) -> JobPlan? {
-        guard let stages = planner.bindings[name] else { return nil }
-        let end = stages.last?.range.end ?? SourceLocation(line: 1, column: 1, offset: 0)
-        let take = Stage(op: .take(records), range: SourceRange(start: end, end: end))
-        return try? planner.compile(stages + [take])
     }
 
     /// Runs one plan and reports its outcome.

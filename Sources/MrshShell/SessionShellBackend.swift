@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// It builds the `Session` on a console and a job runner of its own: the console sends messages to the
 /// `ShellOutput` of the statement running now, and the runner runs each job in a task that the
-/// statement's `StatementCancellation` (Ctrl-C) cancels; the engine then cancels it on every worker.
+/// statement's `CancellationFlag` (Ctrl-C) cancels; the engine then cancels it on every worker.
 public final class SessionShellBackend: ShellBackend {
     public let session: Session
     private let console: ForwardingConsole
@@ -27,7 +27,7 @@ public final class SessionShellBackend: ShellBackend {
     }
 
     public func execute(
-        _ source: String, sourceName: String, output: any ShellOutput, cancellation: StatementCancellation
+        _ source: String, sourceName: String, output: any ShellOutput, cancellation: CancellationFlag
     ) async -> ShellStatus {
         console.current.withLock { $0 = (output, cancellation) }
         defer { console.current.withLock { $0 = nil } }
@@ -95,7 +95,7 @@ public final class SessionShellBackend: ShellBackend {
 /// A `SessionConsole` that sends everything to the statement running now; quiet about the error a
 /// cancelled job reports, since the shell says `cancelled` itself.
 final class ForwardingConsole: SessionConsole {
-    let current = Mutex<(output: any ShellOutput, cancellation: StatementCancellation)?>(nil)
+    let current = Mutex<(output: any ShellOutput, cancellation: CancellationFlag)?>(nil)
 
     private var output: (any ShellOutput)? { current.withLock { $0?.output } }
 
@@ -107,9 +107,9 @@ final class ForwardingConsole: SessionConsole {
     }
 
     func explain(_ text: String) { output?.message(text) }
-    func progress(_ progress: JobProgress) { output?.progress(ShellProgress(progress)) }
+    func progress(_ progress: JobProgress) { output?.progress(progress) }
     func finished(_ summary: JobSummary, show: Bool) {
-        if show { output?.summary(SummaryLine.render(summary)) }
+        if show { output?.summary(summary.description) }
     }
 }
 
@@ -117,11 +117,11 @@ final class ForwardingConsole: SessionConsole {
 /// `Sendable`, so `CancellableRunner` can hand it to the job's own task.
 final class StatementSink: RecordSink, Sendable {
     let output: any ShellOutput
-    let cancellation: StatementCancellation
+    let cancellation: CancellationFlag
     /// True once a job ran into this sink (then the shell shows a row count, even of 0 rows).
     let sawRun = Atomic<Bool>(false)
 
-    init(output: any ShellOutput, cancellation: StatementCancellation) {
+    init(output: any ShellOutput, cancellation: CancellationFlag) {
         self.output = output
         self.cancellation = cancellation
     }

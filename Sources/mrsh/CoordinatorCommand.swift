@@ -32,14 +32,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let address = HostPort(listen) else {
-            StandardErrorText.write("mrsh coordinator: error: --listen expects HOST:PORT, got '\(listen)'\n")
+            TerminalWriter.standardError.write("mrsh coordinator: error: --listen expects HOST:PORT, got '\(listen)'\n")
             throw ExitCode(2)
         }
         let token: AuthToken
         do {
             token = try AuthToken(contentsOfFile: tokenFile)
         } catch {
-            StandardErrorText.write("mrsh coordinator: error: \(error)\n")
+            TerminalWriter.standardError.write("mrsh coordinator: error: \(error)\n")
             throw ExitCode(2)
         }
         let directory: String
@@ -51,7 +51,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 directory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-coordinator-\(getpid())")
             }
         } catch {
-            StandardErrorText.write("mrsh coordinator: error: cannot make the scratch directory: \(error)\n")
+            TerminalWriter.standardError.write("mrsh coordinator: error: cannot make the scratch directory: \(error)\n")
             throw ExitCode(1)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
@@ -60,7 +60,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 listen: address, token: token, scratch: directory,
                 heartbeat: HeartbeatSettings(interval: heartbeatInterval, timeout: heartbeatTimeout)),
             runner: try EnginePlanRunner(scratch: directory), group: group, logger: Logger(label: "mrsh.coordinator"))
-        StandardErrorText.write("mrsh coordinator: listening on \(server.address)\n")
+        TerminalWriter.standardError.write("mrsh coordinator: listening on \(server.address)\n")
         try await server.waitUntilClosed()
     }
 }

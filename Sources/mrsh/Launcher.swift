@@ -41,10 +41,10 @@ struct Launcher {
             }
             return status.rawValue
         }
-        let (status, signalNumber) = await InterruptCancellation.cancelling(work)
+        let (status, signalNumber) = await InterruptMonitor.cancelling(work)
         await runner.shutdown()
         // Cleaned up: now end as the signal asked, so that the parent sees a process killed by SIGTERM.
-        if signalNumber == SIGTERM { InterruptCancellation.endProcess(by: SIGTERM) }
+        if signalNumber == SIGTERM { InterruptMonitor.endProcess(by: SIGTERM) }
         return status
     }
 

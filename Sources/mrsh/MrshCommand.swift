@@ -52,7 +52,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             source = try ScriptFile.read(file)
         } catch {
-            StandardError.write("mrsh: error: \(error)\n")
+            TerminalWriter.standardError.write("mrsh: error: \(error)\n")
             throw ExitCode(2)
         }
         let status = await launcher.runScript(source, sourceName: file == "-" ? "<stdin>" : file, scriptFromStandardInput: file == "-")

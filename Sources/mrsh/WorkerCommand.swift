@@ -71,14 +71,14 @@ struct WorkerCommand: AsyncParsableCommand {
             signal(SIGTERM, SIG_IGN)
         }
         guard let address = HostPort(join) else {
-            StandardErrorText.write("mrsh worker: error: --join expects HOST:PORT, got '\(join)'\n")
+            TerminalWriter.standardError.write("mrsh worker: error: --join expects HOST:PORT, got '\(join)'\n")
             throw ExitCode(2)
         }
         let token: AuthToken
         do {
             token = try AuthToken(contentsOfFile: tokenFile)
         } catch {
-            StandardErrorText.write("mrsh worker: error: \(error)\n")
+            TerminalWriter.standardError.write("mrsh worker: error: \(error)\n")
             throw ExitCode(2)
         }
         let scratchDirectory: String
@@ -91,7 +91,7 @@ struct WorkerCommand: AsyncParsableCommand {
             do {
                 scratchDirectory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-worker-\(getpid())")
             } catch {
-                StandardErrorText.write("mrsh worker: error: cannot make the scratch directory: \(error)\n")
+                TerminalWriter.standardError.write("mrsh worker: error: cannot make the scratch directory: \(error)\n")
                 throw ExitCode(1)
             }
         }
@@ -115,7 +115,7 @@ struct WorkerCommand: AsyncParsableCommand {
             handler = try EngineTaskHandler(
                 scratch: scratchDirectory, slowdown: WorkerCommand.testSlowdown(id: options.id))
         } catch {
-            StandardErrorText.write("mrsh worker: error: cannot use scratch directory '\(scratchDirectory)': \(error)\n")
+            TerminalWriter.standardError.write("mrsh worker: error: cannot use scratch directory '\(scratchDirectory)': \(error)\n")
             throw ExitCode(1)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -130,14 +130,14 @@ struct WorkerCommand: AsyncParsableCommand {
                 if case .connectionLost(let why) = end { logger.warning("coordinator connection lost: \(why)") }
                 lostSince = clock.now
             } catch WireError.authenticationFailed {
-                StandardErrorText.write("mrsh worker: error: the coordinator at \(address) refused the token (authentication failed)\n")
+                TerminalWriter.standardError.write("mrsh worker: error: the coordinator at \(address) refused the token (authentication failed)\n")
                 throw ExitCode(1)
             } catch {
                 if embeddedParent != nil && registeredOnce { break }
                 let since = lostSince ?? clock.now
                 lostSince = since
                 if clock.now - since > .milliseconds(Int64(retry * 1000)) {
-                    StandardErrorText.write("mrsh worker: error: cannot reach the coordinator at \(address): \(error)\n")
+                    TerminalWriter.standardError.write("mrsh worker: error: cannot reach the coordinator at \(address): \(error)\n")
                     throw ExitCode(1)
                 }
                 try await Task.sleep(for: .milliseconds(200))
@@ -180,12 +180,5 @@ extension WorkerCommand {
         let fields = value.split(separator: ":")
         guard fields.count == 2, fields[0] == id || fields[0] == "*", let ms = Double(fields[1]), ms > 0 else { return 0 }
         return ms
-    }
-}
-
-/// Unbuffered writes to standard error.
-enum StandardErrorText {
-    static func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
     }
 }

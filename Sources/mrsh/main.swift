@@ -54,10 +54,10 @@ do {
     let code = (standalone ?? MrshCommand.self).exitCode(for: error)
     let message = (standalone ?? MrshCommand.self).fullMessage(for: error)
     if code == .success {
-        if !message.isEmpty { StandardOutput.write(message + "\n") }
+        if !message.isEmpty { TerminalWriter.standardOutput.write(message + "\n") }
         exit(0)
     }
-    if !message.isEmpty { StandardError.write(message + "\n") }
+    if !message.isEmpty { TerminalWriter.standardError.write(message + "\n") }
     // ArgumentParser reports usage errors as EX_USAGE (64); mrsh's contract says 2.
     exit(code == .validationFailure ? 2 : code.rawValue)
 }

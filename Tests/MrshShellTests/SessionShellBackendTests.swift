@@ -54,7 +54,7 @@ final class ScriptedRunner: JobRunner {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(reducers: 2))
         let (output, out, _) = makeOutput()
-        let cancellation = StatementCancellation()
+        let cancellation = CancellationFlag()
         #expect(await backend.execute("let x = read \"\(path)\"", sourceName: "t", output: output, cancellation: cancellation) == .success)
         #expect(await backend.bindingNames() == ["x"])
         #expect(await backend.execute("x | take 5", sourceName: "t", output: output, cancellation: cancellation) == .success)
@@ -65,7 +65,7 @@ final class ScriptedRunner: JobRunner {
     @Test func scriptErrorsAreReportedWithStatus2() async throws {
         let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(reducers: 2))
         let (output, _, err) = makeOutput()
-        let status = await backend.execute("read x | reduse count", sourceName: "t", output: output, cancellation: StatementCancellation())
+        let status = await backend.execute("read x | reduse count", sourceName: "t", output: output, cancellation: CancellationFlag())
         #expect(status == .failed(exitStatus: 2))
         #expect(err.capturedText.contains("did you mean 'reduce'?"))
     }
@@ -92,7 +92,7 @@ final class ScriptedRunner: JobRunner {
         #expect(await backend.setOption("backup-tasks", to: "maybe") != nil)
         #expect(await backend.options().first { $0.name == "split-size" }?.value == "4K")
         let (output, _, _) = makeOutput()
-        #expect(await backend.execute("read \"\(path)\" | count", sourceName: "t", output: output, cancellation: StatementCancellation()) == .success)
+        #expect(await backend.execute("read \"\(path)\" | count", sourceName: "t", output: output, cancellation: CancellationFlag()) == .success)
         let settings = runner.lastSettings.withLock { $0 }
         #expect(settings == RunSettings(reducers: 5, splitSize: 4096, memoryBudget: 1 << 20, backupTasks: false))
     }
@@ -101,7 +101,7 @@ final class ScriptedRunner: JobRunner {
         let runner = try ScriptedRunner(blocks: true)
         let backend = SessionShellBackend(runner: runner, options: SessionOptions(reducers: 2))
         let (output, _, err) = makeOutput()
-        let cancellation = StatementCancellation()
+        let cancellation = CancellationFlag()
         async let status = backend.execute("read \"in.txt\" | count", sourceName: "t", output: output, cancellation: cancellation)
         for await _ in runner.started { break }
         cancellation.cancel()
