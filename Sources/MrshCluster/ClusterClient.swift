@@ -50,7 +50,7 @@ public struct ClusterClient: Sendable {
         defer { Task { await connection.close() } }
         // Heartbeats both ways: the coordinator sees a live client, and a silent coordinator (stopped, or its
         // host gone) ends the job here with an error instead of a hang.
-        connection.startHeartbeats(HeartbeatSettings(interval: Self.heartbeatInterval, timeout: heartbeatTimeout))
+        connection.startHeartbeats(HeartbeatSettings(interval: .seconds(Self.heartbeatInterval), timeout: .seconds(heartbeatTimeout)))
         try await connection.send(
             .submit(
                 JobSubmission(

@@ -79,7 +79,7 @@ public final class CoordinatorServer: Sendable {
         RemoteBlobFetcher(
             group: group, token: options.token, localHolders: ["local", "coordinator"],
             localResolver: { [runner] in try await runner.resolve($0) }, coordinatorAddress: nil,
-            timeout: options.heartbeat.timeout)
+            timeout: options.heartbeat.timeout.seconds)
     }
 
     /// Returns when the listening socket closes (after `stop()`).
@@ -121,8 +121,8 @@ public final class CoordinatorServer: Sendable {
             try await connection.send(
                 .welcome(
                     WorkerWelcome(
-                        workerID: name, heartbeatInterval: options.heartbeat.interval,
-                        heartbeatTimeout: options.heartbeat.timeout,
+                        workerID: name, heartbeatInterval: options.heartbeat.interval.seconds,
+                        heartbeatTimeout: options.heartbeat.timeout.seconds,
                         coordinatorShuffleAddress: shuffle.address.description)))
         } catch {
             return
@@ -154,7 +154,7 @@ public final class CoordinatorServer: Sendable {
         // A client beats every `ClusterClient.heartbeatInterval` s whatever the workers are told: it may miss
         // several beats (a loaded client host) even when the workers' timeout is short.
         var heartbeat = options.heartbeat
-        heartbeat.timeout = max(heartbeat.timeout, 5 * ClusterClient.heartbeatInterval)
+        heartbeat.timeout = max(heartbeat.timeout, .seconds(5 * ClusterClient.heartbeatInterval))
         connection.startHeartbeats(heartbeat)
         var iterator = connection.inbound.makeAsyncIterator()
         do {

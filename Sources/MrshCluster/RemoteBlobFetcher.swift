@@ -70,7 +70,7 @@ public struct RemoteBlobFetcher: BlobFetcher {
     private func download(_ request: FetchRequest, from address: HostPort, scratch: String) async throws -> LocalBytes {
         let connection = try await FrameClient.connect(to: address, group: group, token: token, role: .fetcher, timeout: timeout)
         defer { Task { await connection.close() } }
-        connection.startHeartbeats(HeartbeatSettings(interval: timeout, timeout: timeout))
+        connection.startHeartbeats(HeartbeatSettings(interval: .seconds(timeout), timeout: .seconds(timeout)))
         // `scratch` is a directory, or (as the engine passes it) a fresh temporary path to use as a prefix.
         var info = stat()
         let isDirectory = stat(scratch, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

@@ -58,14 +58,6 @@ public enum FileIO {
         }
     }
 
-    /// Writes all of `text` (see `writeAll(_:_:path:waitWhenBusy:)`).
-    package static func writeAll(_ fd: Int32, _ text: String, path: String, waitWhenBusy: Bool = false) throws(SystemError) {
-        var text = text
-        try text.withUTF8 { (buffer) throws(SystemError) in
-            try writeAll(fd, UnsafeRawBufferPointer(buffer), path: path, waitWhenBusy: waitWhenBusy)
-        }
-    }
-
     package static func rename(_ from: String, _ to: String) throws {
         try sys("rename", from) { Glibc.rename(from, to) }
     }

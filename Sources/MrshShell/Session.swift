@@ -13,27 +13,26 @@ public enum ExecutionStatus: Int32, Sendable {
     case scriptError = 2
 }
 
-/// Options a session can change while it lives (`:set` in the shell).
+/// A session's settings: the job settings `:set` changes, and how it reports.
 public struct SessionOptions: Sendable {
-    /// Reduce tasks per shuffle where the plan leaves the choice to the engine.
-    public var reducers: Int
-    /// Whether the user chose `reducers` (`--reducers`, `:set reducers`); if not, jobs leave the choice to
-    /// the engine, which gives a small input fewer reduce tasks.
-    public var reducersChosen = false
-    /// Input split size and task memory budget; nil keeps the runner's (the command line's) value.
-    public var splitSize: Int64? = nil
-    public var memoryBudget: Int? = nil
-    /// Backup tasks near the end of a phase; nil keeps the runner's value.
-    public var backupTasks: Bool? = nil
+    /// What every job of the session runs with (the command line's, changed by `:set`).
+    public var settings: JobSettings
+    /// The reduce tasks `explain` and `:set` show while the engine chooses them (`settings.reducers` nil).
+    public var defaultReducers: Int
     /// Print a one-line job summary on standard error after each job.
     public var showSummary: Bool
     /// Use colour in diagnostics.
     public var useColor: Bool
-    public init(reducers: Int, showSummary: Bool = true, useColor: Bool = false) {
-        self.reducers = reducers
+
+    public init(settings: JobSettings = .defaults, defaultReducers: Int, showSummary: Bool = true, useColor: Bool = false) {
+        self.settings = settings
+        self.defaultReducers = defaultReducers
         self.showSummary = showSummary
         self.useColor = useColor
     }
+
+    /// Reduce tasks per shuffle where the plan leaves the choice to the engine.
+    public var reducers: Int { settings.reducers ?? defaultReducers }
 }
 
 /// The session core shared by the REPL, scripts and one-shot mode: parses statements, keeps `let` bindings,
@@ -87,23 +86,15 @@ public final class Session {
     /// Runs one plan and reports its outcome.
     public func run(_ plan: JobPlan, output: any RecordSink, standardInput: Int32?) async -> ExecutionStatus {
         do {
-            let settings = RunSettings(
-                reducers: options.reducersChosen ? options.reducers : nil, splitSize: options.splitSize,
-                memoryBudget: options.memoryBudget,
-                backupTasks: options.backupTasks)
             let summary = try await runner.run(
-                plan, settings: settings, standardInput: standardInput, output: output, progress: { [console] in console.progress($0) })
+                plan, settings: options.settings, standardInput: standardInput, output: output,
+                progress: { [console] in console.progress($0) })
             console.finished(summary, show: options.showSummary)
             return .success
-        } catch let error as EngineError {
-            console.error(error.message)
-            return error.isValidation ? .scriptError : .runtimeError
-        } catch is CancellationError {
-            console.error("job cancelled")
-            return .runtimeError
         } catch {
-            console.error("\(error)")
-            return .runtimeError
+            let failure = Failure(error)
+            console.error(failure.message)
+            return failure.status
         }
     }
 

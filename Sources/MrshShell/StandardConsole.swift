@@ -21,7 +21,7 @@ public final class StandardConsole: SessionConsole {
 
     public func error(_ message: String) {
         progressLine?.clear()
-        TerminalWriter.standardError.write("mrsh: error: \(message)\n")
+        TerminalWriter.standardError.write(Failure(message, status: .runtimeError).line)
     }
 
     public func explain(_ text: String) {

@@ -14,22 +14,19 @@ import NIOPosix
 final class EmbeddedClusterRunner: JobRunner {
     private let startup: Task<EmbeddedCluster, any Error>
     private let group: MultiThreadedEventLoopGroup
-    private let settings: JobSettings
 
-    init(workers: Int, settings: JobSettings, logger: Logger, heartbeat: HeartbeatSettings = HeartbeatSettings()) {
+    init(workers: Int, logger: Logger, heartbeat: HeartbeatSettings = HeartbeatSettings()) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
-        self.settings = settings
         startup = Task {
             try await EmbeddedCluster.start(workers: workers, group: group, logger: logger, heartbeat: heartbeat)
         }
     }
 
     func run(
-        _ plan: JobPlan, settings overrides: RunSettings, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
-        let settings = self.settings.applying(overrides)
         let cluster: EmbeddedCluster
         do {
             cluster = try await startup.value
@@ -66,31 +63,17 @@ final class EmbeddedClusterRunner: JobRunner {
 /// A remote coordinator (`--cluster HOST:PORT`) as a session's job runner.
 final class RemoteClusterRunner: JobRunner {
     let client: ClusterClient
-    let settings: JobSettings
 
-    init(client: ClusterClient, settings: JobSettings) {
+    init(client: ClusterClient) {
         self.client = client
-        self.settings = settings
     }
 
     func run(
-        _ plan: JobPlan, settings overrides: RunSettings, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         try await client.runPlan(
             plan, standardInput: standardInput, workingDirectory: FileManager.default.currentDirectoryPath,
-            settings: settings.applying(overrides), output: output, progress: progress)
-    }
-}
-
-extension JobSettings {
-    /// These settings with a session's overrides (`:set`) applied.
-    func applying(_ overrides: RunSettings) -> JobSettings {
-        var settings = self
-        if let reducers = overrides.reducers { settings.reducers = reducers }
-        if let splitSize = overrides.splitSize { settings.splitSize = splitSize }
-        if let memoryBudget = overrides.memoryBudget { settings.memoryBudget = memoryBudget }
-        if let backupTasks = overrides.backupTasks { settings.backupTasks = backupTasks }
-        return settings
+            settings: settings, output: output, progress: progress)
     }
 }

@@ -5,6 +5,7 @@ import Logging
 import MrshCluster
 import MrshDataPath
 import MrshControl
+import MrshShell
 import MrshWire
 import NIOPosix
 
@@ -71,15 +72,13 @@ struct WorkerCommand: AsyncParsableCommand {
             signal(SIGTERM, SIG_IGN)
         }
         guard let address = HostPort(join) else {
-            TerminalWriter.standardError.write("mrsh worker: error: --join expects HOST:PORT, got '\(join)'\n")
-            throw ExitCode(2)
+            throw Failure("--join expects HOST:PORT, got '\(join)'", status: .scriptError, program: "mrsh worker")
         }
         let token: AuthToken
         do {
             token = try AuthToken(contentsOfFile: tokenFile)
         } catch {
-            TerminalWriter.standardError.write("mrsh worker: error: \(error)\n")
-            throw ExitCode(2)
+            throw Failure("\(error)", status: .scriptError, program: "mrsh worker")
         }
         let scratchDirectory: String
         if let scratch {
@@ -91,8 +90,7 @@ struct WorkerCommand: AsyncParsableCommand {
             do {
                 scratchDirectory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-worker-\(getpid())")
             } catch {
-                TerminalWriter.standardError.write("mrsh worker: error: cannot make the scratch directory: \(error)\n")
-                throw ExitCode(1)
+                throw Failure("cannot make the scratch directory: \(error)", status: .runtimeError, program: "mrsh worker")
             }
         }
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
@@ -115,8 +113,7 @@ struct WorkerCommand: AsyncParsableCommand {
             handler = try EngineTaskHandler(
                 scratch: scratchDirectory, slowdown: WorkerCommand.testSlowdown(id: options.id))
         } catch {
-            TerminalWriter.standardError.write("mrsh worker: error: cannot use scratch directory '\(scratchDirectory)': \(error)\n")
-            throw ExitCode(1)
+            throw Failure("cannot use scratch directory '\(scratchDirectory)': \(error)", status: .runtimeError, program: "mrsh worker")
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let clock = ContinuousClock()
@@ -130,15 +127,13 @@ struct WorkerCommand: AsyncParsableCommand {
                 if case .connectionLost(let why) = end { logger.warning("coordinator connection lost: \(why)") }
                 lostSince = clock.now
             } catch WireError.authenticationFailed {
-                TerminalWriter.standardError.write("mrsh worker: error: the coordinator at \(address) refused the token (authentication failed)\n")
-                throw ExitCode(1)
+                throw Failure("the coordinator at \(address) refused the token (authentication failed)", status: .runtimeError, program: "mrsh worker")
             } catch {
                 if embeddedParent != nil && registeredOnce { break }
                 let since = lostSince ?? clock.now
                 lostSince = since
                 if clock.now - since > .milliseconds(Int64(retry * 1000)) {
-                    TerminalWriter.standardError.write("mrsh worker: error: cannot reach the coordinator at \(address): \(error)\n")
-                    throw ExitCode(1)
+                    throw Failure("cannot reach the coordinator at \(address): \(error)", status: .runtimeError, program: "mrsh worker")
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }
