@@ -50,7 +50,7 @@ public struct ClusterClient: Sendable {
         defer { Task { await connection.close() } }
         // Heartbeats both ways: the coordinator sees a live client, and a silent coordinator (stopped, or its
         // host gone) ends the job here with an error instead of a hang.
-        connection.startHeartbeats(HeartbeatSettings(interval: Self.heartbeatInterval, timeout: heartbeatTimeout))
+        connection.startHeartbeats(HeartbeatSettings(interval: .seconds(Self.heartbeatInterval), timeout: .seconds(heartbeatTimeout)))
         try await connection.send(
             .submit(
                 JobSubmission(
@@ -119,7 +119,7 @@ public struct ClusterClient: Sendable {
         while true {
             try Task.checkCancellation()
             let n = try buffer.withUnsafeMutableBytes { raw in
-                try SystemError.retrying("read", "standard input") { read(fd, raw.baseAddress, raw.count) }
+                try sys("read", "standard input") { read(fd, raw.baseAddress, raw.count) }
             }
             if n == 0 { break }
             try await connection.send(buffer.withUnsafeBytes { DataBlock.frame(UnsafeRawBufferPointer(rebasing: $0[0..<n])) })

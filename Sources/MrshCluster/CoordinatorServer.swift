@@ -79,7 +79,7 @@ public final class CoordinatorServer: Sendable {
         RemoteBlobFetcher(
             group: group, token: options.token, localHolders: [.local, .coordinator],
             localResolver: { [runner] in try await runner.resolve($0) }, coordinatorAddress: nil,
-            timeout: options.heartbeat.timeout)
+            timeout: options.heartbeat.timeout.seconds)
     }
 
     /// Returns when the listening socket closes (after `stop()`).
@@ -121,8 +121,8 @@ public final class CoordinatorServer: Sendable {
             try await connection.send(
                 .welcome(
                     WorkerWelcome(
-                        workerID: name, heartbeatInterval: options.heartbeat.interval,
-                        heartbeatTimeout: options.heartbeat.timeout,
+                        workerID: name, heartbeatInterval: options.heartbeat.interval.seconds,
+                        heartbeatTimeout: options.heartbeat.timeout.seconds,
                         coordinatorShuffleAddress: shuffle.address.description)))
         } catch {
             return
@@ -154,7 +154,7 @@ public final class CoordinatorServer: Sendable {
         // A client beats every `ClusterClient.heartbeatInterval` s whatever the workers are told: it may miss
         // several beats (a loaded client host) even when the workers' timeout is short.
         var heartbeat = options.heartbeat
-        heartbeat.timeout = max(heartbeat.timeout, 5 * ClusterClient.heartbeatInterval)
+        heartbeat.timeout = max(heartbeat.timeout, .seconds(5 * ClusterClient.heartbeatInterval))
         connection.startHeartbeats(heartbeat)
         var iterator = connection.inbound.makeAsyncIterator()
         do {
@@ -182,18 +182,12 @@ public final class CoordinatorServer: Sendable {
 
     /// Writes the client's standard-input data blocks to `path` until `inputEnd`.
     private func spool(from iterator: inout AsyncThrowingStream<Frame, any Error>.AsyncIterator, to path: String) async throws {
-        let fd = try SystemError.retrying("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
+        let fd = try sys("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         defer { close(fd) }
         while let frame = try await iterator.next() {
             if frame.kind == .data {
                 let bytes = try DataBlock.verifiedBytes(of: frame)
-                try bytes.withUnsafeReadableBytes { raw in
-                    var done = 0
-                    while done < raw.count {
-                        // Safe: raw is non-empty here.
-                        done += try SystemError.retrying("write", path) { write(fd, raw.baseAddress! + done, raw.count - done) }
-                    }
-                }
+                try bytes.withUnsafeReadableBytes { raw in try FileIO.writeAll(fd, raw, path: path) }
                 continue
             }
             guard case .inputEnd = try ControlMessage(frame: frame) else {
@@ -212,18 +206,18 @@ public final class CoordinatorServer: Sendable {
         iterator: sending AsyncThrowingStream<Frame, any Error>.AsyncIterator
     ) async throws -> Bool {
         // Watch the client from the start, also while queued.
-        let cancelled = CancelFlag()
+        let cancelled = CancellationFlag()
         let watcher = Task {
             var iterator = iterator
             while let frame = try? await iterator.next() {
                 if case .cancel? = try? ControlMessage(frame: frame) { break }
             }
-            if !Task.isCancelled { cancelled.set() }
+            if !Task.isCancelled { cancelled.cancel() }
         }
         defer { watcher.cancel() }
         await queue.acquire { position in connection.sendSoon(.queued(position: position)) }
         defer { Task { await queue.release() } }
-        if cancelled.isSet { throw CancellationError() }
+        if cancelled.isCancelled { throw CancellationError() }
         try await connection.send(.started(run: run))
 
         let stdinFD: Int32? = stdinPath.map { open($0, O_RDONLY | O_CLOEXEC) }
@@ -251,7 +245,7 @@ public final class CoordinatorServer: Sendable {
             report.parallelMapWorkers = activity.peak
             return report
         }
-        cancelled.onSet { job.cancel() }
+        cancelled.onCancel { job.cancel() }
         let result = await job.result
         let executors = await pool.executors
         switch result {
@@ -263,7 +257,7 @@ public final class CoordinatorServer: Sendable {
         case .failure(let error):
             for e in executors { e.send(.cancelRun(run: run)) }
             let engineError = error as? EngineError
-            let wasCancelled = error is CancellationError || cancelled.isSet || engineError == .cancelled
+            let wasCancelled = error is CancellationError || cancelled.isCancelled || engineError == .cancelled
             let message = wasCancelled ? "job cancelled" : (engineError?.message ?? "\(error)")
             let refused = engineError?.isValidation == true
             logger.info("run \(run) failed: \(message)")

@@ -26,7 +26,7 @@ public final class EmbeddedCluster: Sendable {
         let token = AuthToken.random()
         let tokenFile = directory + "/token"
         guard FileManager.default.createFile(atPath: tokenFile, contents: Data(token.utf8), attributes: [.posixPermissions: 0o600])
-        else { throw SystemError(call: "create", path: tokenFile, errno: errno) }
+        else { throw SystemError(call: "create", subject: tokenFile, errno: errno) }
         let scratch = directory + "/coordinator"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let runner = try runner ?? EnginePlanRunner(scratch: scratch, logger: logger)

@@ -53,11 +53,7 @@ public struct EnginePlanRunner: ClusterPlanRunner {
     ) async throws -> JobSummary {
         let paths = PlanPaths(plan, workingDirectory: workingDirectory ?? "")
         let slots = executors.reduce(0) { $0 + $1.slots }
-        let options = EngineOptions(
-            workers: max(1, slots), reducers: settings?.reducers, splitSize: settings?.splitSize ?? 32 << 20,
-            memoryBudget: settings?.memoryBudget ?? 64 << 20, scratchDirectory: store.root,
-            maxAttempts: settings?.maxAttempts ?? 3, badRecords: settings?.skipBadRecords == true ? .skip : .fail,
-            backupTasks: settings?.backupTasks ?? true)
+        let options = EngineOptions(workers: max(1, slots), settings: settings ?? .defaults, scratchDirectory: store.root)
         let coordinator = JobCoordinator(
             options: options, executors: executors, fetcher: fetcher, store: store, logger: logger, source: source,
             executorWait: executorWait)

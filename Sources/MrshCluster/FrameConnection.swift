@@ -1,3 +1,4 @@
+import MrshPlan
 import MrshWire
 import NIOCore
 import NIOPosix
@@ -89,14 +90,16 @@ public final class FrameConnection: Sendable {
 
 /// How often to send heartbeats and how long a silent peer is tolerated.
 public struct HeartbeatSettings: Sendable, Hashable {
-    public var interval: Double
-    public var timeout: Double
-    public init(interval: Double = 1, timeout: Double = 10) {
+    public var interval: Duration
+    public var timeout: Duration
+    public init(
+        interval: Duration = JobSettings.defaults.heartbeatInterval, timeout: Duration = JobSettings.defaults.heartbeatTimeout
+    ) {
         self.interval = interval
         self.timeout = timeout
     }
-    var intervalAmount: TimeAmount { .milliseconds(Int64(interval * 1000)) }
-    var timeoutAmount: TimeAmount { .milliseconds(Int64(timeout * 1000)) }
+    var intervalAmount: TimeAmount { .nanoseconds(Int64(interval.seconds * 1e9)) }
+    var timeoutAmount: TimeAmount { .nanoseconds(Int64(timeout.seconds * 1e9)) }
 }
 
 /// Forwards decoded frames to an `AsyncThrowingStream`; turns protocol errors, idle timeouts and EOF into the

@@ -70,12 +70,12 @@ public struct RemoteBlobFetcher: BlobFetcher {
     private func download(_ request: FetchRequest, from address: HostPort, scratch: String) async throws -> LocalBytes {
         let connection = try await FrameClient.connect(to: address, group: group, token: token, role: .fetcher, timeout: timeout)
         defer { Task { await connection.close() } }
-        connection.startHeartbeats(HeartbeatSettings(interval: timeout, timeout: timeout))
+        connection.startHeartbeats(HeartbeatSettings(interval: .seconds(timeout), timeout: .seconds(timeout)))
         // `scratch` is a directory, or (as the engine passes it) a fresh temporary path to use as a prefix.
         var info = stat()
         let isDirectory = stat(scratch, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
         let path = scratch + (isDirectory ? "/" : "-") + "fetch-\(UInt64.random(in: 0...UInt64.max))"
-        let fd = try SystemError.retrying("open", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
+        let fd = try sys("open", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         var ok = false
         defer {
             close(fd)
@@ -86,7 +86,7 @@ public struct RemoteBlobFetcher: BlobFetcher {
         for try await frame in connection.inbound {
             if frame.kind == .data {
                 let bytes = try DataBlock.verifiedBytes(of: frame)
-                try bytes.withUnsafeReadableBytes { raw in try writeAll(fd, raw, path: path) }
+                try bytes.withUnsafeReadableBytes { raw in try FileIO.writeAll(fd, raw, path: path) }
                 written += Int64(bytes.readableBytes)
                 continue
             }
@@ -100,15 +100,6 @@ public struct RemoteBlobFetcher: BlobFetcher {
             return LocalBytes(path: path, range: 0..<written, isTemporaryCopy: true)
         }
         throw WireError.connectionClosed
-    }
-
-    private func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
-        var done = 0
-        while done < raw.count {
-            // Safe: raw is non-empty here (done < raw.count), so it has a base address.
-            let n = try SystemError.retrying("write", path) { write(fd, raw.baseAddress! + done, raw.count - done) }
-            done += n
-        }
     }
 }
 

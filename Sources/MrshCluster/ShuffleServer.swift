@@ -69,7 +69,7 @@ public final class ShuffleServer: Sendable {
 
     /// Sends `bytes` as data blocks; each send waits for the previous block to be written.
     private static func stream(_ bytes: LocalBytes, to connection: FrameConnection, hooks: Hooks) async throws -> Int64 {
-        let fd = try SystemError.retrying("open", bytes.path) { open(bytes.path, O_RDONLY | O_CLOEXEC) }
+        let fd = try sys("open", bytes.path) { open(bytes.path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: WireLimits.blockSize)
         var offset = bytes.range.lowerBound
@@ -77,9 +77,9 @@ public final class ShuffleServer: Sendable {
         while offset < bytes.range.upperBound {
             let want = Int(min(Int64(buffer.count), bytes.range.upperBound - offset))
             let got = try buffer.withUnsafeMutableBytes { raw in
-                try SystemError.retrying("pread", bytes.path) { pread(fd, raw.baseAddress, want, off_t(offset)) }
+                try sys("pread", bytes.path) { pread(fd, raw.baseAddress, want, off_t(offset)) }
             }
-            if got == 0 { throw SystemError(call: "pread (file shorter than expected)", path: bytes.path, errno: EIO) }
+            if got == 0 { throw SystemError(call: "pread (file shorter than expected)", subject: bytes.path, errno: EIO) }
             var frame = buffer.withUnsafeBytes { DataBlock.frame(UnsafeRawBufferPointer(rebasing: $0[0..<got])) }
             if first && hooks.corruptFirstBlock {
                 let at = frame.payload.readerIndex + 4

@@ -1,5 +1,6 @@
 import CMrshShims
 import Glibc
+import MrshDataPath
 import Synchronization
 
 /// A worker process of the embedded cluster, started with posix_spawn(3) (`mrsh_spawn_quiet`) rather than
@@ -22,7 +23,7 @@ final class WorkerProcess: Sendable {
             // Safe: the buffer of a non-empty array has a base address.
             mrsh_spawn_quiet(&pid, executable, buffer.baseAddress!)
         }
-        if error != 0 { throw SystemError(call: "posix_spawn", path: executable, errno: error) }
+        if error != 0 { throw SystemError(call: "posix_spawn", subject: executable, errno: error) }
         return WorkerProcess(pid: pid)
     }
 

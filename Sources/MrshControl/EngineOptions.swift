@@ -1,12 +1,14 @@
-#if canImport(Glibc)
 import MrshDataPath
+import MrshPlan
+#if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 import MrshPlan
 
-/// Settings of an `Engine`.
+/// An `Engine`'s place (task slots, scratch directory, blob holder) and the `JobSettings` it runs jobs with;
+/// every default comes from `JobSettings.defaults`.
 public struct EngineOptions: Sendable {
     /// Local worker threads (task slots) when the engine runs tasks in-process.
     public var workers: Int
@@ -38,10 +40,12 @@ public struct EngineOptions: Sendable {
     public var backupTasks: Bool
 
     public init(
-        workers: Int = EngineOptions.cores, reducers: Int? = nil, splitSize: Int64 = 32 << 20,
-        memoryBudget: Int = 64 << 20, scratchDirectory: String? = nil, maxAttempts: Int = 3, sampleSize: Int = 4000,
-        badRecords: BadRecordPolicy = .fail, coordinatorHolder: BlobHolder = .local, coordinatorAddress: String = "",
-        backupTasks: Bool = true
+        workers: Int = EngineOptions.cores, reducers: Int? = JobSettings.defaults.reducers,
+        splitSize: Int64 = JobSettings.defaults.splitSize, memoryBudget: Int = JobSettings.defaults.memoryBudget,
+        scratchDirectory: String? = nil, maxAttempts: Int = JobSettings.defaults.maxAttempts, sampleSize: Int = 4000,
+        badRecords: BadRecordPolicy = JobSettings.defaults.skipBadRecords ? .skip : .fail,
+        coordinatorHolder: BlobHolder = .local, coordinatorAddress: String = "",
+        backupTasks: Bool = JobSettings.defaults.backupTasks
     ) {
         self.workers = max(1, workers)
         self.reducers = max(1, reducers ?? max(2, 2 * max(1, workers)))
@@ -55,6 +59,28 @@ public struct EngineOptions: Sendable {
         self.coordinatorHolder = coordinatorHolder
         self.coordinatorAddress = coordinatorAddress
         self.backupTasks = backupTasks
+    }
+
+    /// An engine of `workers` task slots running jobs with `settings`.
+    public init(workers: Int = EngineOptions.cores, settings: JobSettings, scratchDirectory: String? = nil) {
+        self.init(workers: workers, scratchDirectory: scratchDirectory)
+        apply(settings)
+    }
+
+    /// Runs the next jobs with `settings`; reducers nil leaves the choice to the engine.
+    public mutating func apply(_ settings: JobSettings) {
+        if let chosen = settings.reducers {
+            reducers = max(1, chosen)
+            autoReducers = false
+        } else {
+            reducers = max(2, 2 * workers)
+            autoReducers = true
+        }
+        splitSize = max(1, settings.splitSize)
+        memoryBudget = max(4096, settings.memoryBudget)
+        maxAttempts = max(1, settings.maxAttempts)
+        badRecords = settings.skipBadRecords ? .skip : .fail
+        backupTasks = settings.backupTasks
     }
 
     /// The reduce tasks of a job with `inputBytes` of input whose spec leaves the choice to the engine.

@@ -38,14 +38,23 @@ public enum FileIO {
         try sys("pread", path) { pread(fd, buffer, count, off_t(offset)) }
     }
 
-    /// Writes all of `bytes`.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    /// Writes all of `bytes`, retrying short writes and `EINTR` (and `EAGAIN` when `waitWhenBusy`, for a
+    /// terminal left non-blocking by another program): the one write-all loop of mrsh.
+    package static func writeAll(
+        _ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String, waitWhenBusy: Bool = false
+    ) throws(SystemError) {
         var done = 0
         while done < bytes.count {
             // base address is non-nil: count > done >= 0 means the buffer is not empty.
             let base = bytes.baseAddress.map { $0 + done }
-            let n = try sys("write", path) { write(fd, base, bytes.count - done) }
-            done += n
+            let n = write(fd, base, bytes.count - done)
+            if n >= 0 {
+                done += n
+                continue
+            }
+            let code = errno
+            if code == EINTR || (waitWhenBusy && code == EAGAIN) { continue }
+            throw SystemError(call: "write", subject: path, errno: code)
         }
     }
 

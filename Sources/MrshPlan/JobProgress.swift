@@ -74,25 +74,55 @@ public struct JobSummary: Codable, Sendable, Hashable, CustomStringConvertible {
         self.recordsOutput = recordsOutput
     }
 
-    /// One line for standard error.
+    /// The one job summary of mrsh, printed after every job (and logged by a coordinator): time, tasks, and
+    /// records and bytes in and out of the map and reduce side of every job, e.g.
+    /// `1 job, 1+4 tasks, 0.11 s | map 22 records (1.3 KiB) -> 203 | reduce 203 -> 132 | 132 records out`.
     public var description: String {
-        let tasks = jobs.reduce(0) { $0 + $1.mapTasks + $1.reduceTasks }
-        let bytesIn = jobs.first?.map.bytesIn ?? 0
-        let recordsIn = jobs.first?.map.recordsIn ?? 0
-        var text = "\(jobs.count) job\(jobs.count == 1 ? "" : "s"), \(tasks) tasks, "
-        text += "\(recordsIn) records (\(JobSummary.formatBytes(bytesIn))) in"
+        let maps = jobs.reduce(0) { $0 + $1.mapTasks }
+        let reduces = jobs.reduce(0) { $0 + $1.reduceTasks }
+        var parts = ["\(jobs.count) job\(jobs.count == 1 ? "" : "s"), \(maps)+\(reduces) tasks, \(Self.formatSeconds(elapsed))"]
+        for report in jobs {
+            let prefix = jobs.count > 1 ? "job \(report.job): " : ""
+            var text = prefix + "map \(Self.formatCount(report.map.recordsIn)) records (\(Self.formatBytes(report.map.bytesIn))) -> \(Self.formatCount(report.map.recordsOut))"
+            if report.reduceTasks > 0 {
+                text += " | reduce \(Self.formatCount(report.reduce.recordsIn)) -> \(Self.formatCount(report.reduce.recordsOut))"
+            }
+            parts.append(text)
+        }
+        var tail: [String] = []
         if partsWritten > 0 {
-            text += ", \(partsWritten) part\(partsWritten == 1 ? "" : "s") written"
+            tail.append("\(partsWritten) part\(partsWritten == 1 ? "" : "s") written")
         } else {
-            text += ", \(recordsOutput) records out"
+            tail.append("\(Self.formatCount(recordsOutput)) records out")
         }
         let retries = jobs.reduce(0) { $0 + $1.retries }
-        if retries > 0 { text += ", \(retries) retried" }
+        if retries > 0 { tail.append("\(retries) attempt\(retries == 1 ? "" : "s") retried") }
         let skipped = jobs.reduce(Int64(0)) { $0 + $1.map.skippedRecords + $1.reduce.skippedRecords }
-        if skipped > 0 { text += ", \(skipped) bad records skipped" }
-        let tenths = Int((elapsed * 100).rounded())
-        text += ", \(tenths / 100).\(tenths % 100 < 10 ? "0" : "")\(tenths % 100) s"
-        return text
+        if skipped > 0 { tail.append("\(Self.formatCount(skipped)) bad record\(skipped == 1 ? "" : "s") skipped") }
+        parts.append(tail.joined(separator: ", "))
+        return parts.joined(separator: " | ")
+    }
+
+    /// `1,234,567`
+    public static func formatCount(_ value: Int64) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (index, digit) in digits.enumerated() {
+            if index > 0 && (digits.count - index) % 3 == 0 { out.append(",") }
+            out.append(digit)
+        }
+        return (value < 0 ? "-" : "") + out
+    }
+
+    /// `0.11 s` below ten seconds, `12.3 s` from there (rounded half away from zero, as `%.2f`/`%.1f`).
+    public static func formatSeconds(_ value: Double) -> String {
+        let decimals = value < 10 ? 2 : 1
+        let scale = decimals == 2 ? 100.0 : 10.0
+        let scaled = Int64((abs(value) * scale).rounded())
+        let whole = scaled / Int64(scale)
+        let fraction = String(scaled % Int64(scale))
+        let padded = String(repeating: "0", count: decimals - fraction.count) + fraction
+        return (value < 0 && scaled != 0 ? "-" : "") + "\(whole).\(padded) s"
     }
 
     /// "1.5 MiB": binary units, one decimal, halves rounded up ("123 B" below 1 KiB). Every byte count

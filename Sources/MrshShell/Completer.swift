@@ -1,3 +1,4 @@
+import MrshLanguage
 /// Tab completion as a pure function of the line and cursor, so tests need no terminal.
 ///
 /// It completes operators at a statement's start and after `|`, an operator's argument keywords

@@ -4,7 +4,8 @@
 import Foundation
 import Synchronization
 
-/// Ctrl-C while a statement runs: one SIGINT handler for the life of the process.
+/// SIGINT and SIGTERM while a statement or a script runs: the one signal handler of mrsh, for the shell
+/// and for `mrsh run` / `mrsh -e` (`cancelling(_:)`).
 ///
 /// The handler only writes a byte to a pipe (async-signal-safe); a watcher thread reads it and runs
 /// the current `onInterrupt` action, which cancels the statement's task. At the prompt the terminal's
@@ -14,12 +15,12 @@ import Synchronization
 /// SIGTERM while a statement runs (`catchingTerminate`) cancels it the same way and sets
 /// `terminateRequested`, so that the shell cleans up and leaves; at the prompt SIGTERM keeps its default
 /// action (libedit restores the terminal first), since no job is running then.
-final class InterruptMonitor: Sendable {
-    static let shared = InterruptMonitor()
+public final class InterruptMonitor: Sendable {
+    public static let shared = InterruptMonitor()
 
     /// The pipe's write end, or -1.
     fileprivate let writeFD = Atomic<Int32>(-1)
-    private let action = Mutex<(@Sendable () -> Void)?>(nil)
+    private let action = Mutex<(@Sendable (Int32) -> Void)?>(nil)
     private let installed = Atomic<Bool>(false)
     private let terminated = Atomic<Bool>(false)
 
@@ -46,7 +47,7 @@ final class InterruptMonitor: Sendable {
                 if n <= 0 { return }
                 if byte == UInt8(SIGTERM) { terminated.store(true, ordering: .releasing) }
                 let current = action.withLock { $0 }
-                current?()
+                current?(Int32(byte))
             }
         }
         watcher.name = "mrsh-interrupt"
@@ -58,8 +59,8 @@ final class InterruptMonitor: Sendable {
         sigaction(SIGINT, &sa, nil)
     }
 
-    /// Sets what Ctrl-C does while a statement runs (nil: nothing).
-    func onInterrupt(_ newAction: (@Sendable () -> Void)?) {
+    /// Sets what Ctrl-C (and a caught SIGTERM) does while a statement runs, given the signal (nil: nothing).
+    func onInterrupt(_ newAction: (@Sendable (Int32) -> Void)?) {
         action.withLock { $0 = newAction }
     }
 
@@ -67,6 +68,10 @@ final class InterruptMonitor: Sendable {
     /// default action.
     func catchingTerminate(_ catching: Bool) {
         guard installed.load(ordering: .acquiring) else { return }
+        Self.handle(SIGTERM, catching)
+    }
+
+    private static func handle(_ number: Int32, _ catching: Bool) {
         var sa = sigaction()
         if catching {
             sa.__sigaction_handler.sa_handler = mrshInterruptHandler
@@ -75,7 +80,45 @@ final class InterruptMonitor: Sendable {
         }
         sigemptyset(&sa.sa_mask)
         sa.sa_flags = SA_RESTART
-        sigaction(SIGTERM, &sa, nil)
+        sigaction(number, &sa, nil)
+    }
+
+    /// Turns SIGINT and SIGTERM into cancellation of `task` while it runs (a script, a one-shot statement):
+    /// the job is cancelled on every worker and what it wrote is removed, where being killed outright would
+    /// leave `DIR/_temporary` behind. A second signal ends the process at once. Afterwards both signals have
+    /// their default action again. Returns the task's value and the first signal (nil when none arrived).
+    public static func cancelling<T: Sendable>(_ task: Task<T, Never>) async -> (value: T, signal: Int32?) {
+        let monitor = shared
+        monitor.install()
+        let received = Mutex<(count: Int, first: Int32?)>((0, nil))
+        monitor.onInterrupt { number in
+            let count = received.withLock { state -> Int in
+                state.count += 1
+                state.first = state.first ?? number
+                return state.count
+            }
+            if count > 1 { endProcess(by: number) }
+            task.cancel()
+        }
+        handle(SIGINT, true)
+        handle(SIGTERM, true)
+        let value = await task.value
+        handle(SIGINT, false)
+        handle(SIGTERM, false)
+        monitor.onInterrupt(nil)
+        return (value, received.withLock { $0.first })
+    }
+
+    /// Ends the process by `number` with its default action (the parent sees the signal); 128 + number
+    /// if that cannot be done.
+    public static func endProcess(by number: Int32) -> Never {
+        signal(number, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, number)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        raise(number)
+        _exit(128 + number)
     }
 }
 

@@ -4,30 +4,13 @@ import MrshPlan
 
 /// Runs job plans for a session: the embedded engine, or a coordinator of a cluster.
 public protocol JobRunner: AnyObject, Sendable {
-    /// Checks the plan (inputs exist, output directory is free) and runs it; final records go to `output`.
+    /// Checks the plan (inputs exist, output directory is free) and runs it with `settings` (the session's,
+    /// after `:set`); final records go to `output`.
     /// Throws `EngineError` (validation errors mean nothing ran) or `CancellationError`.
     func run(
-        _ plan: JobPlan, settings: RunSettings, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary
-}
-
-/// Engine settings a session may change between jobs (`:set` in the shell); nil keeps the runner's default.
-public struct RunSettings: Sendable, Hashable {
-    /// Reduce tasks of a shuffle the plan does not fix.
-    public var reducers: Int?
-    /// Target bytes of input per map task.
-    public var splitSize: Int64?
-    /// Bytes a task buffers before it spills a sorted run.
-    public var memoryBudget: Int?
-    /// Backup attempts near the end of a phase.
-    public var backupTasks: Bool?
-    public init(reducers: Int? = nil, splitSize: Int64? = nil, memoryBudget: Int? = nil, backupTasks: Bool? = nil) {
-        self.reducers = reducers
-        self.splitSize = splitSize
-        self.memoryBudget = memoryBudget
-        self.backupTasks = backupTasks
-    }
 }
 
 /// Where a session's messages go: diagnostics, errors, `explain` text, progress and job summaries.

@@ -1,12 +1,13 @@
 import MrshPlan
 
-/// The one-line progress of a running job: `job 1/2 · map 12/40 · reduce 0/4 · 12.3 MiB · 1.2 s`.
+/// The one progress line of mrsh (the shell's and a script's on a terminal):
+/// `job 1/2 · map 12/40 · reduce 0/4 · 12.3 MiB · 1.2 s`. The job index of `JobProgress` is 0-based.
 enum ProgressLine {
-    static func render(_ p: ShellProgress) -> String {
+    static func render(_ p: JobProgress) -> String {
         var parts: [String] = []
-        if p.jobs > 1 { parts.append("job \(p.job)/\(p.jobs)") }
-        parts.append("map \(p.mapsDone)/\(p.maps)")
-        if p.reduces > 0 { parts.append("reduce \(p.reducesDone)/\(p.reduces)") }
+        if p.jobCount > 1 { parts.append("job \(p.job + 1)/\(p.jobCount)") }
+        parts.append("map \(p.mapsDone)/\(p.mapsTotal)")
+        if p.reducesTotal > 0 { parts.append("reduce \(p.reducesDone)/\(p.reducesTotal)") }
         if p.bytesRead > 0 { parts.append(JobSummary.formatBytes(p.bytesRead)) }
         parts.append(seconds(p.elapsed))
         return parts.joined(separator: " · ")

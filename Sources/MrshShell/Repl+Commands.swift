@@ -1,3 +1,4 @@
+import MrshLanguage
 import Foundation
 
 /// The handlers of the shell commands in `ShellCommand.all`.
@@ -18,7 +19,7 @@ extension Repl {
         }
         let names = ShellLanguage.entries.map(\.name) + ShellCommand.names
         var message = "no help for '\(name)'"
-        if let near = ShellLanguage.nearest(to: name, among: names) { message += "; did you mean '\(near)'?" }
+        if let near = Suggestion.nearest(to: name, among: names) { message += "; did you mean '\(near)'?" }
         reportError(message)
         return .failed(2)
     }
@@ -52,7 +53,7 @@ extension Repl {
         }
         guard bindings.contains(name) else {
             var message = "no binding named '\(name)'"
-            if let near = ShellLanguage.nearest(to: name, among: bindings) { message += "; did you mean '\(near)'?" }
+            if let near = Suggestion.nearest(to: name, among: bindings) { message += "; did you mean '\(near)'?" }
             else if bindings.isEmpty { message += " (define one with let NAME = PIPELINE)" }
             reportError(message)
             return .failed(2)
@@ -129,7 +130,7 @@ extension Repl {
         }
         guard options.contains(where: { $0.name == name }) else {
             var message = "unknown option '\(name)'"
-            if let near = ShellLanguage.nearest(to: name, among: options.map(\.name)) { message += "; did you mean '\(near)'?" }
+            if let near = Suggestion.nearest(to: name, among: options.map(\.name)) { message += "; did you mean '\(near)'?" }
             reportError(message + " (:set lists the options)")
             return .failed(2)
         }

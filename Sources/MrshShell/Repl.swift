@@ -1,3 +1,5 @@
+import MrshLanguage
+import MrshDataPath
 import Foundation
 
 /// The read-eval-print loop: reads statements (several lines while incomplete), runs them on the
@@ -91,7 +93,7 @@ final class Repl {
                 continue
             }
             buffer += buffer.isEmpty ? line : "\n" + line
-            switch ShellLanguage.completeness(of: buffer) {
+            switch StatementCompleteness(of: buffer) {
             case .empty:
                 buffer = ""
             case .incomplete:
@@ -137,7 +139,7 @@ final class Repl {
         let argument = text.dropFirst(name.count).trimmingCharacters(in: .whitespaces)
         guard let command = ShellCommand.named(name) else {
             var message = name.isEmpty ? "missing command after ':'" : "unknown command :\(name)"
-            if let near = ShellLanguage.nearest(to: name, among: ShellCommand.names) {
+            if let near = Suggestion.nearest(to: name, among: ShellCommand.names) {
                 message += "; did you mean :\(near)?"
             } else {
                 message += " (:help lists the commands)"
@@ -161,9 +163,9 @@ final class Repl {
 
     /// Runs `source` on the backend; in interactive mode Ctrl-C fires its cancellation.
     func runCancellable(_ source: String, sourceName: String, output: any ShellOutput) async -> ShellStatus {
-        let cancellation = StatementCancellation()
+        let cancellation = CancellationFlag()
         if interactive {
-            InterruptMonitor.shared.onInterrupt { cancellation.cancel() }
+            InterruptMonitor.shared.onInterrupt { _ in cancellation.cancel() }
             InterruptMonitor.shared.catchingTerminate(true)
         }
         let status = await backend.execute(source, sourceName: sourceName, output: output, cancellation: cancellation)

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import MrshPlan
 
 /// How the REPL presents one statement's results: a `ShellOutput` for the backend.
 ///
@@ -73,7 +74,7 @@ final class ReplOutput: ShellOutput {
         }
     }
 
-    func progress(_ p: ShellProgress) {
+    func progress(_ p: JobProgress) {
         guard presentation.progress else { return }
         state.withLock { s in
             let now = DispatchTime.now().uptimeNanoseconds

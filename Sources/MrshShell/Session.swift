@@ -11,32 +11,28 @@ public enum ExecutionStatus: Int32, Sendable {
     case runtimeError = 1
     /// The script is wrong (parse, plan or validation error): nothing of it ran.
     case scriptError = 2
-
-    /// The more severe of two statuses.
-    func worst(_ other: ExecutionStatus) -> ExecutionStatus { rawValue >= other.rawValue ? self : other }
 }
 
-/// Options a session can change while it lives (`:set` in the shell).
+/// A session's settings: the job settings `:set` changes, and how it reports.
 public struct SessionOptions: Sendable {
-    /// Reduce tasks per shuffle where the plan leaves the choice to the engine.
-    public var reducers: Int
-    /// Whether the user chose `reducers` (`--reducers`, `:set reducers`); if not, jobs leave the choice to
-    /// the engine, which gives a small input fewer reduce tasks.
-    public var reducersChosen = false
-    /// Input split size and task memory budget; nil keeps the runner's (the command line's) value.
-    public var splitSize: Int64? = nil
-    public var memoryBudget: Int? = nil
-    /// Backup tasks near the end of a phase; nil keeps the runner's value.
-    public var backupTasks: Bool? = nil
+    /// What every job of the session runs with (the command line's, changed by `:set`).
+    public var settings: JobSettings
+    /// The reduce tasks `explain` and `:set` show while the engine chooses them (`settings.reducers` nil).
+    public var defaultReducers: Int
     /// Print a one-line job summary on standard error after each job.
     public var showSummary: Bool
     /// Use colour in diagnostics.
     public var useColor: Bool
-    public init(reducers: Int, showSummary: Bool = true, useColor: Bool = false) {
-        self.reducers = reducers
+
+    public init(settings: JobSettings = .defaults, defaultReducers: Int, showSummary: Bool = true, useColor: Bool = false) {
+        self.settings = settings
+        self.defaultReducers = defaultReducers
         self.showSummary = showSummary
         self.useColor = useColor
     }
+
+    /// Reduce tasks per shuffle where the plan leaves the choice to the engine.
+    public var reducers: Int { settings.reducers ?? defaultReducers }
 }
 
 /// The session core shared by the REPL, scripts and one-shot mode: parses statements, keeps `let` bindings,
@@ -87,54 +83,18 @@ public final class Session {
         return .success
     }
 
-    /// The `explain` text of one pipeline, or nil after reporting its error.
-    public func explain(_ source: String, sourceName: String) -> String? {
-        guard case .success(let script) = parse(source, sourceName: sourceName) else { return nil }
-        var scratch = planner
-        var text = ""
-        for statement in script.statements {
-            do throws(PlanError) {
-                switch statement {
-                case .bind(let name, _, let pipeline): try scratch.bind(name, to: pipeline)
-                case .explain(let pipeline), .run(let pipeline):
-                    text += Explain.render(try scratch.plan(pipeline), reducers: options.reducers)
-                }
-            } catch {
-                report(error, source: source, sourceName: sourceName)
-                return nil
-            }
-        }
-        return text
-    }
-
-    /// The plan of a binding followed by `take`, for `:describe`.
-    public func samplePlan(of name: String, records: Int) -> JobPlan? {
-        guard let stages = planner.bindings[name] else { return nil }
-        let end = stages.last?.range.end ?? SourceLocation(line: 1, column: 1, offset: 0)
-        let take = Stage(op: .take(records), range: SourceRange(start: end, end: end))
-        return try? planner.compile(stages + [take])
-    }
-
     /// Runs one plan and reports its outcome.
     public func run(_ plan: JobPlan, output: any RecordSink, standardInput: Int32?) async -> ExecutionStatus {
         do {
-            let settings = RunSettings(
-                reducers: options.reducersChosen ? options.reducers : nil, splitSize: options.splitSize,
-                memoryBudget: options.memoryBudget,
-                backupTasks: options.backupTasks)
             let summary = try await runner.run(
-                plan, settings: settings, standardInput: standardInput, output: output, progress: { [console] in console.progress($0) })
+                plan, settings: options.settings, standardInput: standardInput, output: output,
+                progress: { [console] in console.progress($0) })
             console.finished(summary, show: options.showSummary)
             return .success
-        } catch let error as EngineError {
-            console.error(error.message)
-            return error.isValidation ? .scriptError : .runtimeError
-        } catch is CancellationError {
-            console.error("job cancelled")
-            return .runtimeError
         } catch {
-            console.error("\(error)")
-            return .runtimeError
+            let failure = Failure(error)
+            console.error(failure.message)
+            return failure.status
         }
     }
 

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// It builds the `Session` on a console and a job runner of its own: the console sends messages to the
 /// `ShellOutput` of the statement running now, and the runner runs each job in a task that the
-/// statement's `StatementCancellation` (Ctrl-C) cancels; the engine then cancels it on every worker.
+/// statement's `CancellationFlag` (Ctrl-C) cancels; the engine then cancels it on every worker.
 public final class SessionShellBackend: ShellBackend {
     public let session: Session
     private let console: ForwardingConsole
@@ -27,7 +27,7 @@ public final class SessionShellBackend: ShellBackend {
     }
 
     public func execute(
-        _ source: String, sourceName: String, output: any ShellOutput, cancellation: StatementCancellation
+        _ source: String, sourceName: String, output: any ShellOutput, cancellation: CancellationFlag
     ) async -> ShellStatus {
         console.current.withLock { $0 = (output, cancellation) }
         defer { console.current.withLock { $0 = nil } }
@@ -45,13 +45,13 @@ public final class SessionShellBackend: ShellBackend {
         return [
             ShellOption(name: "reducers", value: String(options.reducers), summary: "reduce tasks per shuffle"),
             ShellOption(
-                name: "split-size", value: options.splitSize.map { ByteSize.format($0) } ?? "default",
+                name: "split-size", value: ByteSize.format(options.settings.splitSize),
                 summary: "input bytes per map task (e.g. 32M)"),
             ShellOption(
-                name: "memory", value: options.memoryBudget.map { ByteSize.format(Int64($0)) } ?? "default",
+                name: "memory", value: ByteSize.format(Int64(options.settings.memoryBudget)),
                 summary: "bytes a task buffers before spilling a sorted run (e.g. 64M)"),
             ShellOption(
-                name: "backup-tasks", value: options.backupTasks.map { $0 ? "on" : "off" } ?? "default",
+                name: "backup-tasks", value: options.settings.backupTasks ? "on" : "off",
                 summary: "start backup attempts near the end of a phase (on/off)"),
         ]
     }
@@ -62,25 +62,24 @@ public final class SessionShellBackend: ShellBackend {
             guard let n = Int(value), n >= 1 else {
                 return ShellOptionError("reducers must be a whole number, at least 1 (not '\(value)')")
             }
-            session.options.reducers = n
-            session.options.reducersChosen = true
+            session.options.settings.reducers = n
             return nil
         case "split-size":
             guard let bytes = ByteSize.parse(value), bytes >= 1 else {
                 return ShellOptionError("split-size takes a size such as 4M, 32M or 1G (not '\(value)')")
             }
-            session.options.splitSize = bytes
+            session.options.settings.splitSize = bytes
             return nil
         case "memory":
             guard let bytes = ByteSize.parse(value), bytes >= 64 << 10 else {
                 return ShellOptionError("memory takes a size of at least 64K, such as 64M (not '\(value)')")
             }
-            session.options.memoryBudget = Int(bytes)
+            session.options.settings.memoryBudget = Int(bytes)
             return nil
         case "backup-tasks":
             switch value {
-            case "on", "true", "yes": session.options.backupTasks = true
-            case "off", "false", "no": session.options.backupTasks = false
+            case "on", "true", "yes": session.options.settings.backupTasks = true
+            case "off", "false", "no": session.options.settings.backupTasks = false
             default: return ShellOptionError("backup-tasks is on or off (not '\(value)')")
             }
             return nil
@@ -95,7 +94,7 @@ public final class SessionShellBackend: ShellBackend {
 /// A `SessionConsole` that sends everything to the statement running now; quiet about the error a
 /// cancelled job reports, since the shell says `cancelled` itself.
 final class ForwardingConsole: SessionConsole {
-    let current = Mutex<(output: any ShellOutput, cancellation: StatementCancellation)?>(nil)
+    let current = Mutex<(output: any ShellOutput, cancellation: CancellationFlag)?>(nil)
 
     private var output: (any ShellOutput)? { current.withLock { $0?.output } }
 
@@ -107,9 +106,9 @@ final class ForwardingConsole: SessionConsole {
     }
 
     func explain(_ text: String) { output?.message(text) }
-    func progress(_ progress: JobProgress) { output?.progress(ShellProgress(progress)) }
+    func progress(_ progress: JobProgress) { output?.progress(progress) }
     func finished(_ summary: JobSummary, show: Bool) {
-        if show { output?.summary(SummaryLine.render(summary)) }
+        if show { output?.summary(summary.description) }
     }
 }
 
@@ -117,11 +116,11 @@ final class ForwardingConsole: SessionConsole {
 /// `Sendable`, so `CancellableRunner` can hand it to the job's own task.
 final class StatementSink: RecordSink, Sendable {
     let output: any ShellOutput
-    let cancellation: StatementCancellation
+    let cancellation: CancellationFlag
     /// True once a job ran into this sink (then the shell shows a row count, even of 0 rows).
     let sawRun = Atomic<Bool>(false)
 
-    init(output: any ShellOutput, cancellation: StatementCancellation) {
+    init(output: any ShellOutput, cancellation: CancellationFlag) {
         self.output = output
         self.cancellation = cancellation
     }
@@ -136,7 +135,7 @@ final class CancellableRunner: JobRunner {
     init(base: any JobRunner) { self.base = base }
 
     func run(
-        _ plan: JobPlan, settings: RunSettings, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         guard let sink = output as? StatementSink else {

@@ -14,7 +14,7 @@ public protocol ShellBackend: AnyObject {
     /// When `cancellation` fires (Ctrl-C), the backend cancels the running job on every worker and
     /// returns `.cancelled` promptly.
     func execute(
-        _ source: String, sourceName: String, output: any ShellOutput, cancellation: StatementCancellation
+        _ source: String, sourceName: String, output: any ShellOutput, cancellation: CancellationFlag
     ) async -> ShellStatus
 
     /// The names bound with `let` so far, for completion and `:describe`.
@@ -52,38 +52,9 @@ public protocol ShellOutput: Sendable {
     /// A rendered error (with carets for script errors), shown on standard error.
     func diagnostic(_ text: String)
     /// How far the running job is; the REPL shows it as a live line on a terminal.
-    func progress(_ progress: ShellProgress)
+    func progress(_ progress: JobProgress)
     /// One line after a job: time, tasks, bytes (shown dimmed on standard error unless quiet).
     func summary(_ text: String)
-}
-
-/// A snapshot of a running plan's progress (see `init(_:)` from the engine's `JobProgress`).
-public struct ShellProgress: Sendable, Hashable {
-    /// 1-based index of the running job and how many jobs the plan has.
-    public var job: Int
-    public var jobs: Int
-    public var mapsDone: Int
-    public var maps: Int
-    public var reducesDone: Int
-    public var reduces: Int
-    /// Input bytes read so far by the running job.
-    public var bytesRead: Int64
-    /// Seconds since the statement started.
-    public var elapsed: Double
-
-    public init(
-        job: Int, jobs: Int, mapsDone: Int, maps: Int, reducesDone: Int, reduces: Int,
-        bytesRead: Int64, elapsed: Double
-    ) {
-        self.job = job
-        self.jobs = jobs
-        self.mapsDone = mapsDone
-        self.maps = maps
-        self.reducesDone = reducesDone
-        self.reduces = reduces
-        self.bytesRead = bytesRead
-        self.elapsed = elapsed
-    }
 }
 
 /// One option of `:set`.
@@ -124,14 +95,5 @@ public struct ShellWorker: Sendable, Hashable {
         self.running = running
         self.completed = completed
         self.detail = detail
-    }
-}
-
-extension ShellProgress {
-    /// The engine's progress (whose job index is 0-based) as the shell shows it.
-    public init(_ p: JobProgress) {
-        self.init(
-            job: p.job + 1, jobs: p.jobCount, mapsDone: p.mapsDone, maps: p.mapsTotal, reducesDone: p.reducesDone,
-            reduces: p.reducesTotal, bytesRead: p.bytesRead, elapsed: p.elapsed)
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import MrshDataPath
 import Synchronization
 
 /// Unbuffered, thread-safe writes of whole strings to a file descriptor (standard output or error),
@@ -39,16 +40,7 @@ public final class TerminalWriter: Sendable {
             captured.withLock { $0.append(contentsOf: bytes) }
             return
         }
-        lock.withLock { _ in
-            var offset = 0
-            while offset < bytes.count, let base = bytes.baseAddress {
-                let n = Glibc.write(fd, base + offset, bytes.count - offset)
-                if n < 0 {
-                    if errno == EINTR || errno == EAGAIN { continue }
-                    return
-                }
-                offset += n
-            }
-        }
+        // A message that cannot be written (standard error closed) has nowhere else to go: drop it.
+        lock.withLock { _ in try? FileIO.writeAll(fd, bytes, path: "file descriptor \(fd)", waitWhenBusy: true) }
     }
 }

@@ -120,31 +120,6 @@ public struct JobSubmission: Codable, Sendable, Hashable {
     }
 }
 
-/// Engine settings a client chooses for its job (`--reducers`, `--split-size`, `--memory`).
-public struct JobSettings: Codable, Sendable, Hashable {
-    /// Reduce tasks of a shuffle the plan does not fix; nil: twice the registered task slots.
-    public var reducers: Int?
-    public var splitSize: Int64?
-    public var memoryBudget: Int?
-    /// Failed attempts of a task before its job fails (`--max-attempts`); nil: 3.
-    public var maxAttempts: Int?
-    /// Skip records a task cannot process, counting them (`--skip-bad-records`).
-    public var skipBadRecords: Bool?
-    /// Backup attempts near the end of a phase (`--no-backup-tasks` sets false); nil: on.
-    public var backupTasks: Bool?
-    public init(
-        reducers: Int? = nil, splitSize: Int64? = nil, memoryBudget: Int? = nil, maxAttempts: Int? = nil,
-        skipBadRecords: Bool? = nil, backupTasks: Bool? = nil
-    ) {
-        self.reducers = reducers
-        self.splitSize = splitSize
-        self.memoryBudget = memoryBudget
-        self.maxAttempts = maxAttempts
-        self.skipBadRecords = skipBadRecords
-        self.backupTasks = backupTasks
-    }
-}
-
 /// The end of a successful job.
 public struct RunReport: Codable, Sendable, Hashable {
     /// What the engine reports: per-job counters, time, `part-NNNNN` files written, records streamed; its

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Logging
 import MrshCluster
 import MrshDataPath
@@ -15,22 +14,19 @@ import NIOPosix
 final class EmbeddedClusterRunner: JobRunner {
     private let startup: Task<EmbeddedCluster, any Error>
     private let group: MultiThreadedEventLoopGroup
-    private let settings: JobSettings
 
-    init(workers: Int, settings: JobSettings, logger: Logger, heartbeat: HeartbeatSettings = HeartbeatSettings()) {
+    init(workers: Int, logger: Logger, heartbeat: HeartbeatSettings = HeartbeatSettings()) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.group = group
-        self.settings = settings
         startup = Task {
             try await EmbeddedCluster.start(workers: workers, group: group, logger: logger, heartbeat: heartbeat)
         }
     }
 
     func run(
-        _ plan: JobPlan, settings overrides: RunSettings, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
-        let settings = self.settings.applying(overrides)
         let cluster: EmbeddedCluster
         do {
             cluster = try await startup.value
@@ -67,76 +63,17 @@ final class EmbeddedClusterRunner: JobRunner {
 /// A remote coordinator (`--cluster HOST:PORT`) as a session's job runner.
 final class RemoteClusterRunner: JobRunner {
     let client: ClusterClient
-    let settings: JobSettings
 
-    init(client: ClusterClient, settings: JobSettings) {
+    init(client: ClusterClient) {
         self.client = client
-        self.settings = settings
     }
 
     func run(
-        _ plan: JobPlan, settings overrides: RunSettings, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         try await client.runPlan(
             plan, standardInput: standardInput, workingDirectory: FileManager.default.currentDirectoryPath,
-            settings: settings.applying(overrides), output: output, progress: progress)
-    }
-}
-
-extension JobSettings {
-    /// These settings with a session's overrides (`:set`) applied.
-    func applying(_ overrides: RunSettings) -> JobSettings {
-        var settings = self
-        if let reducers = overrides.reducers { settings.reducers = reducers }
-        if let splitSize = overrides.splitSize { settings.splitSize = splitSize }
-        if let memoryBudget = overrides.memoryBudget { settings.memoryBudget = memoryBudget }
-        if let backupTasks = overrides.backupTasks { settings.backupTasks = backupTasks }
-        return settings
-    }
-}
-
-/// Turns SIGINT and SIGTERM into cancellation of a task while it runs: the job is cancelled on every worker
-/// and what it wrote is removed, where being killed outright would leave `DIR/_temporary` behind. A second
-/// signal ends the process at once.
-enum InterruptCancellation {
-    /// The task's value, and the signal that cancelled it (nil when none arrived).
-    static func cancelling<T: Sendable>(_ task: Task<T, Never>) async -> (value: T, signal: Int32?) {
-        let count = Counter()
-        let received = Mutex<Int32?>(nil)
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                if count.increment() > 1 { endProcess(by: number) }
-                received.withLock { $0 = $0 ?? number }
-                task.cancel()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        let value = await task.value
-        for source in sources { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
-        return (value, received.withLock { $0 })
-    }
-
-    /// Ends the process by `number` with its default action (the parent sees the signal); 128 + number
-    /// if that cannot be done. The signal sources above may leave it blocked in this thread: unblock it.
-    static func endProcess(by number: Int32) -> Never {
-        signal(number, SIG_DFL)
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, number)
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        raise(number)
-        _exit(128 + number)
-    }
-
-    private final class Counter: Sendable {
-        private let value = Mutex(0)
-        func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+            settings: settings, output: output, progress: progress)
     }
 }

@@ -4,6 +4,8 @@ import Logging
 import MrshCluster
 import MrshDataPath
 import MrshControl
+import MrshPlan
+import MrshShell
 import MrshWire
 import NIOPosix
 
@@ -25,22 +27,20 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var scratch: String?
 
     @Option(name: .long, help: "Seconds between heartbeats.")
-    var heartbeatInterval: Double = 1
+    var heartbeatInterval: Double = JobSettings.defaults.heartbeatInterval.seconds
 
     @Option(name: .long, help: "Seconds of silence after which a worker is lost.")
-    var heartbeatTimeout: Double = 10
+    var heartbeatTimeout: Double = JobSettings.defaults.heartbeatTimeout.seconds
 
     func run() async throws {
         guard let address = HostPort(listen) else {
-            StandardErrorText.write("mrsh coordinator: error: --listen expects HOST:PORT, got '\(listen)'\n")
-            throw ExitCode(2)
+            throw Failure("--listen expects HOST:PORT, got '\(listen)'", status: .scriptError, program: "mrsh coordinator")
         }
         let token: AuthToken
         do {
             token = try AuthToken(contentsOfFile: tokenFile)
         } catch {
-            StandardErrorText.write("mrsh coordinator: error: \(error)\n")
-            throw ExitCode(2)
+            throw Failure("\(error)", status: .scriptError, program: "mrsh coordinator")
         }
         let directory: String
         do {
@@ -51,16 +51,15 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 directory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-coordinator-\(getpid())")
             }
         } catch {
-            StandardErrorText.write("mrsh coordinator: error: cannot make the scratch directory: \(error)\n")
-            throw ExitCode(1)
+            throw Failure("cannot make the scratch directory: \(error)", status: .runtimeError, program: "mrsh coordinator")
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = try await CoordinatorServer.start(
             options: CoordinatorOptions(
                 listen: address, token: token, scratch: directory,
-                heartbeat: HeartbeatSettings(interval: heartbeatInterval, timeout: heartbeatTimeout)),
+                heartbeat: HeartbeatSettings(interval: .seconds(heartbeatInterval), timeout: .seconds(heartbeatTimeout))),
             runner: try EnginePlanRunner(scratch: directory), group: group, logger: Logger(label: "mrsh.coordinator"))
-        StandardErrorText.write("mrsh coordinator: listening on \(server.address)\n")
+        TerminalWriter.standardError.write("mrsh coordinator: listening on \(server.address)\n")
         try await server.waitUntilClosed()
     }
 }

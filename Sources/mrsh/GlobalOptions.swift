@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MrshPlan
 import MrshShell
 
 /// Options shared by every way of running jobs (`-e`, `run`, the shell).
@@ -22,7 +23,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("File holding the cluster's token (or MRSH_TOKEN).", valueName: "file"))
     var tokenFile: String?
 
-    @Option(name: .long, help: "Failed attempts of a task before its job fails (default 3).")
+    @Option(name: .long, help: "Failed attempts of a task before its job fails (default \(JobSettings.defaults.maxAttempts)).")
     var maxAttempts: Int?
 
     @Flag(name: .long, help: "Skip records a task cannot process (e.g. a value `reduce sum` cannot read), counting them.")
@@ -31,7 +32,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Do not start backup attempts of the last running tasks of a phase.")
     var noBackupTasks = false
 
-    @Option(name: .long, help: "Seconds of silence after which an embedded worker is declared dead (default 10).")
+    @Option(name: .long, help: "Seconds of silence after which an embedded worker is declared dead (default \(Int(JobSettings.defaults.heartbeatTimeout.seconds))).")
     var heartbeatTimeout: Double?
 
     @Flag(name: .long, help: "Run tasks on threads of this process instead of worker processes (debugging).")
@@ -52,6 +53,21 @@ struct GlobalOptions: ParsableArguments {
         if let heartbeatTimeout, !(heartbeatTimeout >= 0.2) {
             throw ValidationError("--heartbeat-timeout must be at least 0.2 seconds")
         }
+    }
+
+    /// The job settings these flags choose; every flag not given keeps `JobSettings.defaults`.
+    var settings: JobSettings {
+        var settings = JobSettings.defaults
+        settings.reducers = reducers
+        if let splitSize { settings.splitSize = Int64(splitSize.bytes) }
+        if let memory { settings.memoryBudget = memory.bytes }
+        if let maxAttempts { settings.maxAttempts = maxAttempts }
+        settings.skipBadRecords = skipBadRecords
+        settings.backupTasks = !noBackupTasks
+        if let heartbeatTimeout {
+            (settings.heartbeatInterval, settings.heartbeatTimeout) = JobSettings.heartbeats(timeout: .seconds(heartbeatTimeout))
+        }
+        return settings
     }
 
     var isVerbose: Bool { verbose || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true }

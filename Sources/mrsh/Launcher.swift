@@ -24,7 +24,7 @@ struct Launcher {
             runner = try makeRunner(console: console)
         } catch {
             console.error(error.message)
-            return error.status
+            return error.status.rawValue
         }
         let sessionOptions = self.sessionOptions
         // A pipeline without `read` reads standard input, unless the script itself came from there.
@@ -36,15 +36,16 @@ struct Launcher {
             do {
                 try output.flush()
             } catch {
-                console.error("\(error)")
-                status = .runtimeError
+                let failure = Failure(error)
+                console.error(failure.message)
+                status = failure.status
             }
             return status.rawValue
         }
-        let (status, signalNumber) = await InterruptCancellation.cancelling(work)
+        let (status, signalNumber) = await InterruptMonitor.cancelling(work)
         await runner.shutdown()
         // Cleaned up: now end as the signal asked, so that the parent sees a process killed by SIGTERM.
-        if signalNumber == SIGTERM { InterruptCancellation.endProcess(by: SIGTERM) }
+        if signalNumber == SIGTERM { InterruptMonitor.endProcess(by: SIGTERM) }
         return status
     }
 
@@ -57,7 +58,7 @@ struct Launcher {
                 runner = try makeRunner(console: console)
             } catch {
                 console.error(error.message)
-                return error.status
+                return error.status.rawValue
             }
             var sessionOptions = self.sessionOptions
             sessionOptions.useColor = isatty(2) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
@@ -71,34 +72,17 @@ struct Launcher {
     }
 
     var sessionOptions: SessionOptions {
-        var session = SessionOptions(reducers: engineOptions.reducers, showSummary: !options.quiet, useColor: false)
-        session.reducersChosen = options.reducers != nil
-        return session
+        SessionOptions(
+            settings: options.settings, defaultReducers: engineOptions.reducers, showSummary: !options.quiet, useColor: false)
     }
 
     var engineOptions: EngineOptions {
-        EngineOptions(
-            workers: options.workers ?? EngineOptions.cores,
-            reducers: options.reducers,
-            splitSize: options.splitSize.map { Int64($0.bytes) } ?? 32 << 20,
-            memoryBudget: options.memory?.bytes ?? 64 << 20,
-            maxAttempts: options.maxAttempts ?? 3,
-            badRecords: options.skipBadRecords ? .skip : .fail,
-            backupTasks: !options.noBackupTasks
-        )
-    }
-
-    /// What the client asks of a cluster's engine.
-    var jobSettings: JobSettings {
-        JobSettings(
-            reducers: options.reducers, splitSize: options.splitSize.map { Int64($0.bytes) },
-            memoryBudget: options.memory?.bytes, maxAttempts: options.maxAttempts,
-            skipBadRecords: options.skipBadRecords ? true : nil, backupTasks: options.noBackupTasks ? false : nil)
+        EngineOptions(workers: options.workers ?? EngineOptions.cores, settings: options.settings)
     }
 
     /// `--cluster` / MRSH_CLUSTER: a remote coordinator; `--in-process`: threads of this process; else the
     /// embedded cluster (`--workers` worker processes, started in the background while the script is parsed).
-    func makeRunner(console: StandardConsole) throws(LaunchError) -> RunnerHandle {
+    func makeRunner(console: StandardConsole) throws(Failure) -> RunnerHandle {
         let environment = ProcessInfo.processInfo.environment
         if let cluster = options.cluster ?? environment["MRSH_CLUSTER"].flatMap({ $0.isEmpty ? nil : $0 }) {
             return try makeRemoteRunner(cluster, environment: environment)
@@ -111,46 +95,39 @@ struct Launcher {
                 }
                 return RunnerHandle(jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() }, workers: workers)
             } catch {
-                throw LaunchError(status: 1, message: "cannot start the engine: \(error)")
+                throw Failure("cannot start the engine: \(error)", status: .runtimeError)
             }
         }
         var logger = Logger(label: "mrsh.coordinator")
         logger.logLevel = options.isVerbose ? .debug : .error
         let runner = EmbeddedClusterRunner(
-            workers: options.workers ?? EngineOptions.cores, settings: jobSettings, logger: logger,
-            heartbeat: options.heartbeatTimeout.map { HeartbeatSettings(interval: min(1, $0 / 4), timeout: $0) }
-                ?? HeartbeatSettings())
+            workers: options.workers ?? EngineOptions.cores, logger: logger,
+            heartbeat: HeartbeatSettings(interval: options.settings.heartbeatInterval, timeout: options.settings.heartbeatTimeout))
         return RunnerHandle(jobs: runner, shutdown: { await runner.shutdown() }, workers: { await runner.workers() })
     }
 
-    private func makeRemoteRunner(_ cluster: String, environment: [String: String]) throws(LaunchError) -> RunnerHandle {
+    private func makeRemoteRunner(_ cluster: String, environment: [String: String]) throws(Failure) -> RunnerHandle {
         guard let address = HostPort(cluster) else {
-            throw LaunchError(status: 2, message: "--cluster expects HOST:PORT, got '\(cluster)'")
+            throw Failure("--cluster expects HOST:PORT, got '\(cluster)'", status: .scriptError)
         }
         let token: AuthToken
         if let file = options.tokenFile {
             do {
                 token = try AuthToken(contentsOfFile: file)
             } catch {
-                throw LaunchError(status: 2, message: error.message)
+                throw Failure(error.message, status: .scriptError)
             }
         } else if let text = environment["MRSH_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
             token = AuthToken(text)
         } else {
-            throw LaunchError(
-                status: 2, message: "--cluster needs the cluster's token: --token-file FILE, or the token itself in MRSH_TOKEN")
+            throw Failure(
+                "--cluster needs the cluster's token: --token-file FILE, or the token itself in MRSH_TOKEN", status: .scriptError)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let runner = RemoteClusterRunner(
-            client: ClusterClient(address: address, token: token, group: group), settings: jobSettings)
+            client: ClusterClient(address: address, token: token, group: group))
         return RunnerHandle(jobs: runner, shutdown: { try? await group.shutdownGracefully() })
     }
-}
-
-/// Why no runner could be made, with the exit status (2: usage, 1: run time).
-struct LaunchError: Error {
-    var status: Int32
-    var message: String
 }
 
 /// A job runner, how to stop it, and the rows of the shell's `:workers`.
@@ -166,17 +143,11 @@ final class EngineRunner: JobRunner {
     init(engine: Engine) { self.engine = engine }
 
     func run(
-        _ plan: JobPlan, settings: RunSettings, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         var options = engine.options
-        if let reducers = settings.reducers {
-            options.reducers = max(1, reducers)
-            options.autoReducers = false
-        }
-        if let splitSize = settings.splitSize { options.splitSize = max(1, splitSize) }
-        if let memoryBudget = settings.memoryBudget { options.memoryBudget = memoryBudget }
-        if let backupTasks = settings.backupTasks { options.backupTasks = backupTasks }
+        options.apply(settings)
         return try await engine.run(
             plan, settings: options, standardInput: standardInput, output: output, progress: progress)
     }

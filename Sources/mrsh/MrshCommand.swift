@@ -52,8 +52,7 @@ struct RunCommand: AsyncParsableCommand {
         do {
             source = try ScriptFile.read(file)
         } catch {
-            StandardError.write("mrsh: error: \(error)\n")
-            throw ExitCode(2)
+            throw Failure("\(error)", status: .scriptError)
         }
         let status = await launcher.runScript(source, sourceName: file == "-" ? "<stdin>" : file, scriptFromStandardInput: file == "-")
         if status != 0 { throw ExitCode(status) }

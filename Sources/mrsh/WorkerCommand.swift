@@ -5,6 +5,7 @@ import Logging
 import MrshCluster
 import MrshDataPath
 import MrshControl
+import MrshShell
 import MrshWire
 import NIOPosix
 
@@ -71,15 +72,13 @@ struct WorkerCommand: AsyncParsableCommand {
             signal(SIGTERM, SIG_IGN)
         }
         guard let address = HostPort(join) else {
-            StandardErrorText.write("mrsh worker: error: --join expects HOST:PORT, got '\(join)'\n")
-            throw ExitCode(2)
+            throw Failure("--join expects HOST:PORT, got '\(join)'", status: .scriptError, program: "mrsh worker")
         }
         let token: AuthToken
         do {
             token = try AuthToken(contentsOfFile: tokenFile)
         } catch {
-            StandardErrorText.write("mrsh worker: error: \(error)\n")
-            throw ExitCode(2)
+            throw Failure("\(error)", status: .scriptError, program: "mrsh worker")
         }
         let scratchDirectory: String
         if let scratch {
@@ -91,8 +90,7 @@ struct WorkerCommand: AsyncParsableCommand {
             do {
                 scratchDirectory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-worker-\(getpid())")
             } catch {
-                StandardErrorText.write("mrsh worker: error: cannot make the scratch directory: \(error)\n")
-                throw ExitCode(1)
+                throw Failure("cannot make the scratch directory: \(error)", status: .runtimeError, program: "mrsh worker")
             }
         }
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
@@ -115,8 +113,7 @@ struct WorkerCommand: AsyncParsableCommand {
             handler = try EngineTaskHandler(
                 scratch: scratchDirectory, slowdown: WorkerCommand.testSlowdown(id: options.id))
         } catch {
-            StandardErrorText.write("mrsh worker: error: cannot use scratch directory '\(scratchDirectory)': \(error)\n")
-            throw ExitCode(1)
+            throw Failure("cannot use scratch directory '\(scratchDirectory)': \(error)", status: .runtimeError, program: "mrsh worker")
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let clock = ContinuousClock()
@@ -130,15 +127,13 @@ struct WorkerCommand: AsyncParsableCommand {
                 if case .connectionLost(let why) = end { logger.warning("coordinator connection lost: \(why)") }
                 lostSince = clock.now
             } catch WireError.authenticationFailed {
-                StandardErrorText.write("mrsh worker: error: the coordinator at \(address) refused the token (authentication failed)\n")
-                throw ExitCode(1)
+                throw Failure("the coordinator at \(address) refused the token (authentication failed)", status: .runtimeError, program: "mrsh worker")
             } catch {
                 if embeddedParent != nil && registeredOnce { break }
                 let since = lostSince ?? clock.now
                 lostSince = since
                 if clock.now - since > .milliseconds(Int64(retry * 1000)) {
-                    StandardErrorText.write("mrsh worker: error: cannot reach the coordinator at \(address): \(error)\n")
-                    throw ExitCode(1)
+                    throw Failure("cannot reach the coordinator at \(address): \(error)", status: .runtimeError, program: "mrsh worker")
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }
@@ -180,12 +175,5 @@ extension WorkerCommand {
         let fields = value.split(separator: ":")
         guard fields.count == 2, fields[0] == id || fields[0] == "*", let ms = Double(fields[1]), ms > 0 else { return 0 }
         return ms
-    }
-}
-
-/// Unbuffered writes to standard error.
-enum StandardErrorText {
-    static func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
     }
 }

@@ -4,7 +4,9 @@ import Logging
 import CMrshShims
 import MrshShell
 
-// One place decides every exit status: 0 success, 2 usage or script error, 1 a job that failed.
+// One place decides every exit status: 0 success, 2 usage or script error, 1 a job that failed (a thrown
+// `Failure` carries its message and status, `Failure.init(_:)` maps every other error; SIGINT cancels and
+// exits 1, SIGTERM ends the process by that signal after cleaning up, see `InterruptMonitor`).
 signal(SIGPIPE, SIG_IGN)
 
 // Tasks grow tables and buffers by doubling and free them at the end: with glibc's defaults every block over
@@ -50,14 +52,17 @@ do {
     case var command: try command.run()
     }
     exit(0)
+} catch let failure as Failure {
+    TerminalWriter.standardError.write(failure.line)
+    exit(failure.status.rawValue)
 } catch {
     let code = (standalone ?? MrshCommand.self).exitCode(for: error)
     let message = (standalone ?? MrshCommand.self).fullMessage(for: error)
     if code == .success {
-        if !message.isEmpty { StandardOutput.write(message + "\n") }
+        if !message.isEmpty { TerminalWriter.standardOutput.write(message + "\n") }
         exit(0)
     }
-    if !message.isEmpty { StandardError.write(message + "\n") }
+    if !message.isEmpty { TerminalWriter.standardError.write(message + "\n") }
     // ArgumentParser reports usage errors as EX_USAGE (64); mrsh's contract says 2.
     exit(code == .validationFailure ? 2 : code.rawValue)
 }

@@ -125,7 +125,7 @@ struct TestCluster {
         let coordinator = try await CoordinatorServer.start(
             options: CoordinatorOptions(
                 listen: HostPort(host: "127.0.0.1", port: 0), token: AuthToken(token), scratch: directory,
-                heartbeat: HeartbeatSettings(interval: 0.2, timeout: 5), workerWaitTimeout: 5),
+                heartbeat: HeartbeatSettings(interval: .milliseconds(200), timeout: .seconds(5)), workerWaitTimeout: 5),
             runner: runner(directory), group: testGroup, logger: testLogger)
         var tasks: [Task<WorkerNode.End, any Error>] = []
         for i in 0..<count {

@@ -1,3 +1,4 @@
+import MrshDataPath
 import Synchronization
 @testable import MrshShell
 
@@ -15,7 +16,7 @@ final class FakeBackend: ShellBackend {
     var executed: [String] { state.withLock { $0.executed } }
 
     func execute(
-        _ source: String, sourceName: String, output: any ShellOutput, cancellation: StatementCancellation
+        _ source: String, sourceName: String, output: any ShellOutput, cancellation: CancellationFlag
     ) async -> ShellStatus {
         state.withLock { $0.executed.append(source) }
         if source.hasPrefix("let ") {

@@ -4,9 +4,9 @@ import Testing
 
 @Suite struct ProgressAndWidthTests {
     @Test func progressLine() {
-        let single = ShellProgress(job: 1, jobs: 1, mapsDone: 12, maps: 40, reducesDone: 0, reduces: 4, bytesRead: 12_900_000, elapsed: 1.25)
+        let single = JobProgress(job: 0, jobCount: 1, phase: .map, mapsDone: 12, mapsTotal: 40, reducesDone: 0, reducesTotal: 4, bytesRead: 12_900_000, elapsed: 1.25)
         #expect(ProgressLine.render(single) == "map 12/40 · reduce 0/4 · 12.3 MiB · 1.3 s")
-        let mapOnly = ShellProgress(job: 2, jobs: 3, mapsDone: 1, maps: 2, reducesDone: 0, reduces: 0, bytesRead: 0, elapsed: 75)
+        let mapOnly = JobProgress(job: 1, jobCount: 3, phase: .map, mapsDone: 1, mapsTotal: 2, reducesDone: 0, reducesTotal: 0, bytesRead: 0, elapsed: 75)
         #expect(ProgressLine.render(mapOnly) == "job 2/3 · map 1/2 · 1 min 15 s")
     }
 
@@ -16,8 +16,8 @@ import Testing
         #expect(JobSummary.formatBytes(1024) == "1.0 KiB")
         #expect(JobSummary.formatBytes(1280) == "1.3 KiB")  // a half rounds up
         #expect(JobSummary.formatBytes(3_435_973_837) == "3.2 GiB")
-        #expect(ProgressLine.render(ShellProgress(
-            job: 1, jobs: 1, mapsDone: 0, maps: 1, reducesDone: 0, reduces: 0, bytesRead: 1280, elapsed: 0)) == "map 0/1 · 1.3 KiB · 0.0 s")
+        #expect(ProgressLine.render(JobProgress(
+            job: 0, jobCount: 1, phase: .map, mapsDone: 0, mapsTotal: 1, reducesDone: 0, reducesTotal: 0, bytesRead: 1280, elapsed: 0)) == "map 0/1 · 1.3 KiB · 0.0 s")
     }
 
     @Test func displayWidths() {

@@ -13,7 +13,7 @@ final class ScriptedRunner: JobRunner {
     let started: AsyncStream<Void>
     private let startedContinuation: AsyncStream<Void>.Continuation
     /// The settings of the last job run.
-    let lastSettings = Mutex<RunSettings?>(nil)
+    let lastSettings = Mutex<JobSettings?>(nil)
 
     init(blocks: Bool) throws {
         self.blocks = blocks
@@ -24,7 +24,7 @@ final class ScriptedRunner: JobRunner {
     deinit { engine?.shutdown() }
 
     func run(
-        _ plan: JobPlan, settings: RunSettings, standardInput: Int32?, output: any RecordSink,
+        _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         lastSettings.withLock { $0 = settings }
@@ -52,9 +52,9 @@ final class ScriptedRunner: JobRunner {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("mrsh-shell-\(UUID().uuidString).txt").path
         try "a\t1\nb\t2\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(reducers: 2))
+        let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(defaultReducers: 2))
         let (output, out, _) = makeOutput()
-        let cancellation = StatementCancellation()
+        let cancellation = CancellationFlag()
         #expect(await backend.execute("let x = read \"\(path)\"", sourceName: "t", output: output, cancellation: cancellation) == .success)
         #expect(await backend.bindingNames() == ["x"])
         #expect(await backend.execute("x | take 5", sourceName: "t", output: output, cancellation: cancellation) == .success)
@@ -63,15 +63,15 @@ final class ScriptedRunner: JobRunner {
     }
 
     @Test func scriptErrorsAreReportedWithStatus2() async throws {
-        let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(reducers: 2))
+        let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(defaultReducers: 2))
         let (output, _, err) = makeOutput()
-        let status = await backend.execute("read x | reduse count", sourceName: "t", output: output, cancellation: StatementCancellation())
+        let status = await backend.execute("read x | reduse count", sourceName: "t", output: output, cancellation: CancellationFlag())
         #expect(status == .failed(exitStatus: 2))
         #expect(err.capturedText.contains("did you mean 'reduce'?"))
     }
 
     @Test func setOptionValidatesReducers() async throws {
-        let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(reducers: 2))
+        let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(defaultReducers: 2))
         #expect(await backend.setOption("reducers", to: "0") != nil)
         #expect(await backend.setOption("reducers", to: "7") == nil)
         #expect(await backend.options().first { $0.name == "reducers" }?.value == "7")
@@ -82,7 +82,7 @@ final class ScriptedRunner: JobRunner {
         try "a\t1\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let runner = try ScriptedRunner(blocks: false)
-        let backend = SessionShellBackend(runner: runner, options: SessionOptions(reducers: 2))
+        let backend = SessionShellBackend(runner: runner, options: SessionOptions(defaultReducers: 2))
         #expect(await backend.setOption("split-size", to: "4K") == nil)
         #expect(await backend.setOption("memory", to: "1M") == nil)
         #expect(await backend.setOption("backup-tasks", to: "off") == nil)
@@ -92,16 +92,16 @@ final class ScriptedRunner: JobRunner {
         #expect(await backend.setOption("backup-tasks", to: "maybe") != nil)
         #expect(await backend.options().first { $0.name == "split-size" }?.value == "4K")
         let (output, _, _) = makeOutput()
-        #expect(await backend.execute("read \"\(path)\" | count", sourceName: "t", output: output, cancellation: StatementCancellation()) == .success)
+        #expect(await backend.execute("read \"\(path)\" | count", sourceName: "t", output: output, cancellation: CancellationFlag()) == .success)
         let settings = runner.lastSettings.withLock { $0 }
-        #expect(settings == RunSettings(reducers: 5, splitSize: 4096, memoryBudget: 1 << 20, backupTasks: false))
+        #expect(settings == JobSettings(reducers: 5, splitSize: 4096, memoryBudget: 1 << 20, backupTasks: false))
     }
 
     @Test func cancellationStopsTheRunningJob() async throws {
         let runner = try ScriptedRunner(blocks: true)
-        let backend = SessionShellBackend(runner: runner, options: SessionOptions(reducers: 2))
+        let backend = SessionShellBackend(runner: runner, options: SessionOptions(defaultReducers: 2))
         let (output, _, err) = makeOutput()
-        let cancellation = StatementCancellation()
+        let cancellation = CancellationFlag()
         async let status = backend.execute("read \"in.txt\" | count", sourceName: "t", output: output, cancellation: cancellation)
         for await _ in runner.started { break }
         cancellation.cancel()

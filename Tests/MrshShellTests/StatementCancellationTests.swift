@@ -1,10 +1,11 @@
+import MrshDataPath
 import Synchronization
 import Testing
 @testable import MrshShell
 
 @Suite struct StatementCancellationTests {
     @Test func runsHandlersOnceIncludingLateOnes() {
-        let cancellation = StatementCancellation()
+        let cancellation = CancellationFlag()
         let calls = Atomic<Int>(0)
         cancellation.onCancel { calls.add(1, ordering: .relaxed) }
         #expect(!cancellation.isCancelled)
@@ -17,7 +18,7 @@ import Testing
     }
 
     @Test func cancelsATaskWaitingOnIt() async {
-        let cancellation = StatementCancellation()
+        let cancellation = CancellationFlag()
         let job = Task {
             while !Task.isCancelled { await Task.yield() }
             return "stopped"
