@@ -269,7 +269,7 @@ public struct JobCoordinator: Sendable {
         default: merge = .concatenate
         }
         var streamer = OutputStreamer(limit: limit)
-        try streamer.stream(local, merge: merge, into: output, cancel: { try Task.checkCancellation() })
+        try await streamer.stream(local, merge: merge, into: output, cancel: { try Task.checkCancellation() })
         return streamer.records
     }
 
