@@ -71,7 +71,8 @@ public final class ClientOutput: Sendable {
         try await drain(to: 0)
     }
 
-    /// Waits for the oldest writes until at most `limit` bytes are unwritten.
+    /// Waits for the oldest writes until at most `limit` bytes are unwritten. Cancellation ends the wait at
+    /// once (a cancelled job must not wait for a client that does not read).
     private func drain(to limit: Int) async throws {
         while let oldest = state.withLock({ s -> EventLoopFuture<Void>? in
             guard s.unwrittenBytes > limit, !s.unwritten.isEmpty else { return nil }
@@ -79,7 +80,15 @@ public final class ClientOutput: Sendable {
             s.unwrittenBytes -= first.bytes
             return first.write
         }) {
-            try await oldest.get()
+            try Task.checkCancellation()
+            // The first of the write's outcome and the cancellation completes the waiter (a second is ignored).
+            let waiter = oldest.eventLoop.makePromise(of: Void.self)
+            oldest.cascade(to: waiter)
+            try await withTaskCancellationHandler {
+                try await waiter.futureResult.get()
+            } onCancel: {
+                waiter.fail(CancellationError())
+            }
         }
     }
 

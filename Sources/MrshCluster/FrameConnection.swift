@@ -65,6 +65,12 @@ public final class FrameConnection: Sendable {
         deadline.cancel()
     }
 
+    /// Drops every frame from now on instead of queueing it, and reads freely: for a consumer that has
+    /// stopped (a cancelled client) but still waits for the peer to close.
+    public func discardInbound() {
+        if inbound.budget.discard() { channel.read() }
+    }
+
     /// Starts sending heartbeats and watching for silence.
     public func startHeartbeats(_ settings: HeartbeatSettings) {
         let channel = self.channel
@@ -135,6 +141,7 @@ public final class InboundBudget: Sendable {
     private struct State {
         var waiting = 0
         var readHeld = false
+        var discarding = false
     }
     private let state = Mutex(State())
 
@@ -142,15 +149,29 @@ public final class InboundBudget: Sendable {
         frame.payload.readableBytes + WireLimits.headerSize
     }
 
-    /// A frame of `bytes` was handed to the consumer (on the event loop).
-    func received(_ bytes: Int) {
-        state.withLock { $0.waiting += bytes }
+    /// A frame of `bytes` arrived (on the event loop): true when it is to be handed to the consumer, false
+    /// when frames are discarded.
+    func received(_ bytes: Int) -> Bool {
+        state.withLock { s in
+            if s.discarding { return false }
+            s.waiting += bytes
+            return true
+        }
+    }
+
+    /// From now on frames are dropped and reads never held. True when a held read must now be issued.
+    func discard() -> Bool {
+        state.withLock { s in
+            s.discarding = true
+            defer { s.readHeld = false }
+            return s.readHeld
+        }
     }
 
     /// The channel wants to read more (on the event loop): false, and the read is held, when too much waits.
     func mayRead() -> Bool {
         state.withLock { s in
-            if s.waiting >= Self.high {
+            if s.waiting >= Self.high && !s.discarding {
                 s.readHeld = true
                 return false
             }
@@ -224,7 +245,7 @@ final class FrameStreamHandler: ChannelDuplexHandler {
         let frame = unwrapInboundIn(data)
         lastHeard = .now()
         if frame == Self.heartbeat { return }
-        budget.received(InboundBudget.cost(of: frame))
+        guard budget.received(InboundBudget.cost(of: frame)) else { return }
         continuation.yield(frame)
     }
 

@@ -121,6 +121,64 @@ import Testing
             "grew from \(Self.mib(atStall)) to \(Self.mib(stalledPeak)) while its client did not read")
     }
 
+    /// `mrsh --cluster` printing `data/big.txt` of `cluster`, its standard output a pipe nobody reads yet.
+    static func startSlowClient(_ cluster: ProcessCluster) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: mrshBinary)
+        process.arguments = [
+            "--cluster", cluster.coordinatorAddress, "--token-file", cluster.tokenFile, "--quiet", "--split-size", "16M",
+            "-e", #"read "data/big.txt""#,
+        ]
+        process.currentDirectoryURL = URL(fileURLWithPath: cluster.directory)
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return (process, out, err)
+    }
+
+    /// Reads `pipe` to its end on a thread of its own.
+    static func drain(_ pipe: Pipe, into collected: ByteCollector, done: Locked<Bool>? = nil) {
+        let reader = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                collected.append(chunk)
+            }
+            done?.set(true)
+        }
+    }
+
+    @Test func cancellingAClientWhoseOutputIsStalledEndsPromptly() async throws {
+        let cluster = try await ProcessCluster.start(workers: 2)
+        defer { cluster.stop() }
+        try FileManager.default.createDirectory(atPath: cluster.directory + "/data", withIntermediateDirectories: true)
+        _ = try Self.writeLines(to: cluster.directory + "/data/big.txt", bytes: Self.outputSize)
+        let (process, out, err) = try Self.startSlowClient(cluster)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let errors = ByteCollector()
+        Self.drain(err, into: errors)
+        // Time for the output to start and be held back by the undrained pipe (the job takes about 2 s).
+        try await Task.sleep(for: .seconds(3))
+        try #require(process.isRunning, "the job ended before it could be cancelled")
+        kill(process.processIdentifier, SIGINT)
+        let cancelledAt = Date()
+        // The client is blocked writing to its standard output: let it finish that write, then it stops reading
+        // the coordinator and must still see the cancellation through without waiting out its grace (5 s).
+        Self.drain(out, into: ByteCollector())
+        #expect(await eventually(15) { !process.isRunning })
+        let took = Date().timeIntervalSince(cancelledAt)
+        process.waitUntilExit()
+        print("cluster client cancelled with a stalled output: exited after \(String(format: "%.1f", took)) s")
+        let text = String(decoding: errors.data, as: UTF8.self)
+        #expect(process.terminationStatus == 1, "\(text)")
+        #expect(text.contains("job cancelled"), "\(text)")
+        #expect(took < 4, "the client waited out its grace period")
+    }
+
     @Test func clusterClientWithSlowStandardOutputHoldsBoundedMemory() async throws {
         let cluster = try await ProcessCluster.start(workers: 2)
         defer { cluster.stop() }
