@@ -84,7 +84,9 @@ public struct ClusterClient: Sendable {
         if let report { return report }
         if Task.isCancelled {
             // The stream ended because this task was cancelled: wait for the coordinator to finish the
-            // cancellation (it closes the connection), so that its files are gone when we return.
+            // cancellation (it closes the connection), so that its files are gone when we return. Nothing
+            // reads the frames any more: drop them, so that the coordinator's last writes and its close arrive.
+            connection.discardInbound()
             try? await connection.channel.closeFuture.get()
             throw CancellationError()
         }

@@ -181,7 +181,7 @@ public final class CoordinatorServer: Sendable {
     }
 
     /// Writes the client's standard-input data blocks to `path` until `inputEnd`.
-    private func spool(from iterator: inout AsyncThrowingStream<Frame, any Error>.AsyncIterator, to path: String) async throws {
+    private func spool(from iterator: inout FrameInbound.AsyncIterator, to path: String) async throws {
         let fd = try sys("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         defer { close(fd) }
         while let frame = try await iterator.next() {
@@ -203,7 +203,7 @@ public final class CoordinatorServer: Sendable {
     /// own cancel).
     private func runJob(
         _ submission: JobSubmission, run: String, stdinPath: String?, connection: FrameConnection,
-        iterator: sending AsyncThrowingStream<Frame, any Error>.AsyncIterator
+        iterator: sending FrameInbound.AsyncIterator
     ) async throws -> Bool {
         // Watch the client from the start, also while queued.
         let cancelled = CancellationFlag()
@@ -236,7 +236,7 @@ public final class CoordinatorServer: Sendable {
             var report = try await runner.run(
                 submission, run: run, standardInput: stdinFD, executors: executors, source: pool, fetcher: fetcher,
                 output: output, progress: { connection.sendSoon(.progress($0)) })
-            try output.flush()
+            try await output.flush()
             // Workers that joined during the run count too.
             for e in await pool.executors where !executors.contains(where: { $0 === e }) {
                 report.tasksPerWorker[e.name] = e.completedTasks

@@ -10,7 +10,7 @@ public enum FrameClient {
     public static func connect(
         to address: HostPort, group: any EventLoopGroup, token: AuthToken, role: PeerRole, timeout: Double = 10
     ) async throws -> FrameConnection {
-        let box = Mutex<AsyncThrowingStream<Frame, any Error>?>(nil)
+        let box = Mutex<FrameInbound?>(nil)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(timeout * 1000)))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -31,6 +31,7 @@ public enum FrameClient {
         defer { deadline.cancel() }
         var handshake = ClientHandshake(token: token, role: role)
         do {
+            // One iterator for the handshake; the connection's users make their own, which continue after it.
             for try await frame in stream {
                 switch handshake.receive(frame) {
                 case .send(let reply):

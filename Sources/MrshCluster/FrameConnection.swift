@@ -5,18 +5,23 @@ import NIOPosix
 import Synchronization
 
 /// One authenticated connection carrying frames, bridged to async: received frames arrive on `inbound`,
-/// `send` writes one frame and waits until NIO has written it (which is the sender's backpressure).
+/// `send` writes one frame and suspends until NIO has written it (which is the sender's backpressure).
+///
+/// Receiving is bounded too: frames decoded but not yet taken from `inbound` count against an
+/// `InboundBudget`; above its high watermark the connection stops reading from the socket (the kernel's
+/// buffers fill and TCP's window holds the peer back) until the consumer has taken it below the low one.
 ///
 /// Heartbeats are handled here: when `heartbeat` is set, a `.heartbeat` control message is sent every
 /// interval, received heartbeats are swallowed, and a peer silent for longer than the timeout (any frame
-/// counts) closes the connection with `WireError.timeout`.
+/// counts) closes the connection with `WireError.timeout`. Time during which this side holds its reads (its
+/// consumer is slow) does not count as the peer's silence: the peer's heartbeats wait behind the data.
 public final class FrameConnection: Sendable {
     public let channel: any Channel
-    public let inbound: AsyncThrowingStream<Frame, any Error>
+    public let inbound: FrameInbound
     /// The authenticated role of the peer (server side) or our own role (client side).
     public let role: PeerRole
 
-    init(channel: any Channel, inbound: AsyncThrowingStream<Frame, any Error>, role: PeerRole) {
+    init(channel: any Channel, inbound: FrameInbound, role: PeerRole) {
         self.channel = channel
         self.inbound = inbound
         self.role = role
@@ -61,6 +66,12 @@ public final class FrameConnection: Sendable {
         deadline.cancel()
     }
 
+    /// Drops every frame from now on instead of queueing it, and reads freely: for a consumer that has
+    /// stopped (a cancelled client) but still waits for the peer to close.
+    public func discardInbound() {
+        if inbound.budget.discard() { channel.read() }
+    }
+
     /// Starts sending heartbeats and watching for silence.
     public func startHeartbeats(_ settings: HeartbeatSettings) {
         let channel = self.channel
@@ -72,20 +83,115 @@ public final class FrameConnection: Sendable {
                 channel.writeAndFlush(frame, promise: nil)
             }
             channel.closeFuture.whenComplete { _ in task.cancel() }
-            try? channel.pipeline.syncOperations.addHandler(
-                IdleStateHandler(readTimeout: settings.timeoutAmount), position: .first)
+            try? channel.pipeline.syncOperations.handler(type: FrameStreamHandler.self)
+                .watchSilence(timeout: settings.timeoutAmount)
         }
     }
 
-    /// Installs the frame codec and the bridge on a fresh channel; returns the inbound stream.
-    static func installHandlers(on channel: any Channel) throws -> AsyncThrowingStream<Frame, any Error> {
+    /// Installs the frame codec and the bridge on a fresh channel; returns the inbound frames.
+    static func installHandlers(on channel: any Channel) throws -> FrameInbound {
         let (stream, continuation) = AsyncThrowingStream<Frame, any Error>.makeStream()
+        let budget = InboundBudget()
         let ops = channel.pipeline.syncOperations
         try ops.addHandler(ByteToMessageHandler(FrameDecoder()))
         try ops.addHandler(MessageToByteHandler(FrameEncoder()))
-        try ops.addHandler(FrameStreamHandler(continuation: continuation))
-        return stream
+        try ops.addHandler(FrameStreamHandler(continuation: continuation, budget: budget))
+        return FrameInbound(stream: stream, budget: budget, channel: channel)
     }
+}
+
+/// The frames received on a connection, in order. Taking a frame (`next()`) releases its bytes from the
+/// connection's `InboundBudget`, which resumes reading from the socket once enough was taken.
+///
+/// Several iterators may be made one after another (each continues where the last stopped), not at once.
+public struct FrameInbound: AsyncSequence, Sendable {
+    public typealias Element = Frame
+    let stream: AsyncThrowingStream<Frame, any Error>
+    let budget: InboundBudget
+    let channel: any Channel
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<Frame, any Error>.AsyncIterator
+        let budget: InboundBudget
+        let channel: any Channel
+
+        public mutating func next() async throws -> Frame? {
+            guard let frame = try await base.next() else { return nil }
+            if budget.taken(InboundBudget.cost(of: frame)) { channel.read() }
+            return frame
+        }
+    }
+
+    /// Bytes of received frames not yet taken.
+    public var bytesWaiting: Int { budget.waiting }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator(), budget: budget, channel: channel)
+    }
+}
+
+/// The bytes of frames received on one connection and not yet taken by its consumer. The channel reads from
+/// its socket only while they are under `high`; once reading was held, it resumes when they fall to `low`.
+/// A connection therefore holds at most `high` bytes of waiting frames, plus what one read of the socket
+/// brings (NIO reads at most a few 64 KiB buffers per turn) and one frame being assembled (at most
+/// `WireLimits.maxPayload`; senders' data blocks are 1 MiB).
+public final class InboundBudget: Sendable {
+    public static let high = 4 * WireLimits.blockSize
+    public static let low = 1 * WireLimits.blockSize
+
+    private struct State {
+        var waiting = 0
+        var readHeld = false
+        var discarding = false
+    }
+    private let state = Mutex(State())
+
+    static func cost(of frame: Frame) -> Int {
+        frame.payload.readableBytes + WireLimits.headerSize
+    }
+
+    /// A frame of `bytes` arrived (on the event loop): true when it is to be handed to the consumer, false
+    /// when frames are discarded.
+    func received(_ bytes: Int) -> Bool {
+        state.withLock { s in
+            if s.discarding { return false }
+            s.waiting += bytes
+            return true
+        }
+    }
+
+    /// From now on frames are dropped and reads never held. True when a held read must now be issued.
+    func discard() -> Bool {
+        state.withLock { s in
+            s.discarding = true
+            defer { s.readHeld = false }
+            return s.readHeld
+        }
+    }
+
+    /// The channel wants to read more (on the event loop): false, and the read is held, when too much waits.
+    func mayRead() -> Bool {
+        state.withLock { s in
+            if s.waiting >= Self.high && !s.discarding {
+                s.readHeld = true
+                return false
+            }
+            return true
+        }
+    }
+
+    /// The consumer took a frame of `bytes`. True when a held read must now be issued (`channel.read()`).
+    func taken(_ bytes: Int) -> Bool {
+        state.withLock { s in
+            s.waiting -= bytes
+            guard s.readHeld, s.waiting <= Self.low else { return false }
+            s.readHeld = false
+            return true
+        }
+    }
+
+    /// Bytes waiting for the consumer.
+    var waiting: Int { state.withLock { $0.waiting } }
 }
 
 /// How often to send heartbeats and how long a silent peer is tolerated.
@@ -102,25 +208,65 @@ public struct HeartbeatSettings: Sendable, Hashable {
     var timeoutAmount: TimeAmount { .nanoseconds(Int64(timeout.seconds * 1e9)) }
 }
 
-/// Forwards decoded frames to an `AsyncThrowingStream`; turns protocol errors, idle timeouts and EOF into the
-/// stream's end (sending an error frame for protocol errors first) and closes the channel.
-final class FrameStreamHandler: ChannelInboundHandler, Sendable {
+/// Forwards decoded frames to an `AsyncThrowingStream`; turns protocol errors, a silent peer and EOF into the
+/// stream's end (sending an error frame for protocol errors first) and closes the channel. Holds the
+/// channel's reads while its `InboundBudget` is full (the consumer issues the read again when it has caught
+/// up), and watches the peer's silence only while reading.
+///
+/// Not `Sendable`: its state lives on the channel's event loop, where NIO calls it.
+final class FrameStreamHandler: ChannelDuplexHandler {
     typealias InboundIn = Frame
+    typealias OutboundIn = Frame
     typealias OutboundOut = Frame
     private let continuation: AsyncThrowingStream<Frame, any Error>.Continuation
+    private let budget: InboundBudget
     private static let heartbeat = ControlMessage.heartbeat.frame()
+    private var context: ChannelHandlerContext?
+    /// A read the budget refused and the consumer has not yet asked for again.
+    private var readHeld = false
+    /// The last frame from the peer, or the last time reading was held or resumed (silence while our
+    /// consumer is slow is not the peer's).
+    private var lastHeard = NIODeadline.now()
+    private var silenceTimeout: TimeAmount?
+    private var silenceCheck: Scheduled<Void>?
 
-    init(continuation: AsyncThrowingStream<Frame, any Error>.Continuation) {
+    init(continuation: AsyncThrowingStream<Frame, any Error>.Continuation, budget: InboundBudget) {
         self.continuation = continuation
+        self.budget = budget
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        silenceCheck?.cancel()
+        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
+        lastHeard = .now()
         if frame == Self.heartbeat { return }
+        guard budget.received(InboundBudget.cost(of: frame)) else { return }
         continuation.yield(frame)
     }
 
+    func read(context: ChannelHandlerContext) {
+        guard budget.mayRead() else {
+            if !readHeld { lastHeard = .now() }
+            readHeld = true
+            return
+        }
+        if readHeld {
+            readHeld = false
+            lastHeard = .now()
+        }
+        context.read()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        silenceCheck?.cancel()
         continuation.finish()
         context.fireChannelInactive()
     }
@@ -136,13 +282,32 @@ final class FrameStreamHandler: ChannelInboundHandler, Sendable {
         context.close(promise: nil)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+    /// Closes the connection with `WireError.timeout` when the peer sends nothing for `timeout` while this
+    /// side is reading (on the event loop).
+    func watchSilence(timeout: TimeAmount) {
+        silenceTimeout = timeout
+        lastHeard = .now()
+        scheduleSilenceCheck()
+    }
+
+    private func scheduleSilenceCheck() {
+        guard let context, let timeout = silenceTimeout else { return }
+        silenceCheck?.cancel()
+        let step = TimeAmount.nanoseconds(max(timeout.nanoseconds / 10, 10_000_000))
+        silenceCheck = context.eventLoop.assumeIsolated().scheduleTask(in: step) { [self] in
+            checkSilence()
+        }
+    }
+
+    private func checkSilence() {
+        guard let context, let timeout = silenceTimeout, context.channel.isActive else { return }
+        if readHeld { lastHeard = .now() }
+        if NIODeadline.now() - lastHeard >= timeout {
             continuation.finish(throwing: WireError.timeout("the peer (no heartbeat)"))
             context.close(promise: nil)
             return
         }
-        context.fireUserInboundEventTriggered(event)
+        scheduleSilenceCheck()
     }
 
     private static func unwrap(_ error: ByteToMessageDecoderError) -> WireError? {

@@ -45,7 +45,7 @@ public final class FrameServer: Sendable {
     }
 
     private static func accept(
-        channel: any Channel, stream: AsyncThrowingStream<Frame, any Error>, token: AuthToken,
+        channel: any Channel, stream: FrameInbound, token: AuthToken,
         roles: Set<PeerRole>, timeout: Double, logger: Logger,
         onConnection: @Sendable (FrameConnection) async -> Void
     ) async {

@@ -283,7 +283,7 @@ public struct JobCoordinator: Sendable {
         // Parts of a hash-partitioned job are each sorted: one stream merges them; a single part is as it is.
         let merge = local.count > 1 ? spec.shuffle?.kind.streamMerge ?? .concatenate : .concatenate
         var streamer = OutputStreamer(limit: limit)
-        try streamer.stream(local, merge: merge, into: output, cancel: { try Task.checkCancellation() })
+        try await streamer.stream(local, merge: merge, into: output, cancel: { try Task.checkCancellation() })
         return streamer.records
     }
 

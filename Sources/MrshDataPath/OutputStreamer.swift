@@ -26,13 +26,14 @@ package struct OutputStreamer {
     /// Streams `parts` (local byte ranges) into `sink`.
     package mutating func stream<Sink: RecordSink>(
         _ parts: [LocalBytes], merge: Merge, into sink: Sink, cancel: () throws -> Void
-    ) throws {
+    ) async throws {
         let cursors = try parts.filter { !$0.range.isEmpty }.map { try LineCursor(path: $0.path, range: $0.range) }
         switch merge {
         case .concatenate:
             for cursor in cursors {
                 while left > 0, try cursor.next() {
-                    try emit(cursor.current, into: sink)
+                    emit(cursor.current)
+                    if chunk.count >= OutputStreamer.chunkSize { try await flush(into: sink) }
                     if records & 0xFFFF == 0 { try cancel() }
                 }
             }
@@ -45,12 +46,13 @@ package struct OutputStreamer {
                 for i in 1..<live.count where OutputStreamer.compare(live[i].current, live[best].current, merge) < 0 {
                     best = i
                 }
-                try emit(live[best].current, into: sink)
+                emit(live[best].current)
                 if try !live[best].next() { live.remove(at: best) }
+                if chunk.count >= OutputStreamer.chunkSize { try await flush(into: sink) }
                 if records & 0xFFFF == 0 { try cancel() }
             }
         }
-        try flush(into: sink)
+        try await flush(into: sink)
     }
 
     private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, _ merge: Merge) -> Int {
@@ -58,16 +60,17 @@ package struct OutputStreamer {
     }
 
     @inline(__always)
-    private mutating func emit<Sink: RecordSink>(_ line: UnsafeRawBufferPointer, into sink: Sink) throws {
+    private mutating func emit(_ line: UnsafeRawBufferPointer) {
         chunk.append(contentsOf: line)
         chunk.append(0x0A)
         records += 1
         left -= 1
-        if chunk.count >= OutputStreamer.chunkSize { try flush(into: sink) }
     }
 
-    private mutating func flush<Sink: RecordSink>(into sink: Sink) throws {
+    /// Hands the chunk to the sink once it can take it (`awaitCapacity`: a slow client slows the stream).
+    private mutating func flush<Sink: RecordSink>(into sink: Sink) async throws {
         if chunk.isEmpty { return }
+        try await sink.awaitCapacity()
         try chunk.withUnsafeBytes { try sink.write($0) }
         chunk.removeAll(keepingCapacity: true)
     }

@@ -3,6 +3,13 @@
 /// A class, so that the engine can hand it around without copies.
 public protocol RecordSink: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws
+    /// Suspends until the sink can take another chunk: the backpressure of a sink whose writes complete
+    /// later (a network client). The output streamer awaits it before each chunk. By default it returns at once.
+    func awaitCapacity() async throws
+}
+
+extension RecordSink {
+    public func awaitCapacity() async throws {}
 }
 
 /// A sink writing to a file descriptor (standard output) through a buffer; call `flush()` at the end.
