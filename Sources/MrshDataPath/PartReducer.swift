@@ -25,7 +25,7 @@ package final class PartReducer {
     }
 
     func reduce(_ merger: EntryMerger) throws {
-        try layout.kind.reduce(merger, into: self)
+        try layout.shuffle.kind.reduce(merger, into: self)
     }
 
     /// Starts a group of entries whose a is `key`, and a line that begins `key TAB`.

@@ -1,7 +1,9 @@
 import MrshPlan
 
 /// A shuffle kind's rules, compiled once per task for the hot loops (map-side collection, sorting of
-/// buffers, spills, merges): plain values they switch on, so no record calls back into the kind.
+/// buffers, spills, merges): plain values they switch on, so no record calls back into the kind. The layout
+/// holds no reference (not the kind itself): it is copied into comparison closures, and a copy must cost no
+/// retain and release.
 ///
 /// Every sort and merge is stable (ties keep input order, then map task order), so `collect` and
 /// `gather` see records in input order.
@@ -19,14 +21,13 @@ package struct ShuffleLayout: Sendable {
     }
 
     package let shuffle: Shuffle
-    package let kind: any ShuffleKind
     package let entries: EntryRule
     package let combine: Combine
     package let order: EntryOrder
 
     package init(_ shuffle: Shuffle) {
         self.shuffle = shuffle
-        kind = shuffle.kind
+        let kind = shuffle.kind
         entries = kind.entries
         combine = kind.combine
         order = kind.order
