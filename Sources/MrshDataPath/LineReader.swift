@@ -11,7 +11,8 @@ import Darwin
 /// next line start; every line that starts inside `offset ..< offset + length` is read to its end, even
 /// past the region. So adjacent regions read every line of a file exactly once. A trailing `\r` is
 /// stripped; a last line without `\n` is still a line; bytes are passed through unchanged (no UTF-8 check).
-/// A line longer than the buffer grows the buffer.
+/// A line longer than the buffer grows the buffer. A file that ends before the region does (it was truncated
+/// after the job planned its splits) is an error naming it, never silently partial input.
 public struct LineReader: ~Copyable {
     private let fd: Int32
     private let path: String
@@ -110,9 +111,23 @@ public struct LineReader: ~Copyable {
         }
         let n = try FileIO.read(
             fd, into: bufferBase + filled, count: buffer.count - filled, at: bufferPosition + Int64(filled), path: path)
-        if n == 0 { return true }
+        if n == 0 {
+            try checkNotShorter(endOfFile: bufferPosition + Int64(filled))
+            return true
+        }
         filled += n
         return false
+    }
+
+    /// A file that ends before the region does was truncated after its splits were planned: reading on
+    /// would give partial output that looks complete, so the task fails, naming the file.
+    private func checkNotShorter(endOfFile: Int64) throws {
+        guard endOfFile < regionEnd else { return }
+        var info = stat()
+        let size = fstat(fd, &info) == 0 ? Int64(info.st_size) : endOfFile
+        throw EngineError.failed(
+            "'\(path)' ended at byte \(size), before byte \(regionEnd) that the job planned to read: "
+                + "it was truncated while the job ran")
     }
 
     /// For a region that starts after byte 0: reads from one byte before it up to the first line start
@@ -124,7 +139,10 @@ public struct LineReader: ~Copyable {
         while true {
             try cancel?.check()
             let n = try FileIO.read(fd, into: bufferBase, count: buffer.count, at: bufferPosition, path: path)
-            if n == 0 { return nil }
+            if n == 0 {
+                try checkNotShorter(endOfFile: bufferPosition)
+                return nil
+            }
             if let newline = memchr(bufferBase, 0x0A, n) {
                 return (bufferPosition, n, bufferBase.distance(to: newline) + 1)
             }

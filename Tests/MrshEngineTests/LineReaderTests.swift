@@ -75,7 +75,7 @@ import Testing
         let path = dir.write("f", "a\n\(long)\nb\n")
         let first = try LineReaderTests.read(path, 0, 10, bufferSize: 16)
         let second = try LineReaderTests.read(path, 10, 100, bufferSize: 16)
-        let third = try LineReaderTests.read(path, 110, 196, bufferSize: 16)
+        let third = try LineReaderTests.read(path, 110, 195, bufferSize: 16)
         #expect(first.map { String(decoding: $0, as: UTF8.self) } == ["a", long])
         #expect(second.isEmpty)
         #expect(third.map { String(decoding: $0, as: UTF8.self) } == ["b"])
@@ -87,5 +87,29 @@ import Testing
         } throws: { error in
             String(describing: error).contains("open '/nonexistent/mrsh'")
         }
+    }
+}
+
+extension LineReaderTests {
+    @Test("a file shorter than its planned region (truncated after planning) fails naming it")
+    func truncatedFileFails() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.write("f", Array("one\ntwo\nthree\n".utf8))
+        // Planned as 1000 bytes; 14 are there: both a region from the start and one starting past the end.
+        for (offset, length) in [(Int64(0), Int64(1000)), (Int64(500), Int64(500)), (Int64(4), Int64(996))] {
+            #expect {
+                _ = try LineReaderTests.read(path, offset, length, bufferSize: 16)
+            } throws: { error in
+                "\(error)".contains("'\(path)' ended at byte 14, before byte 1000") && "\(error)".contains("truncated")
+            }
+            var reader = try LineReader(path: path, offset: offset, length: length)
+            #expect(throws: EngineError.self) { try reader.forEachBlock { _ in true } }
+        }
+        // Exactly the planned size, with or without a final newline: no error.
+        #expect(try LineReaderTests.read(path, 0, 14, bufferSize: 16).count == 3)
+        let open = dir.write("g", Array("a\nb".utf8))
+        #expect(try LineReaderTests.read(open, 2, 1, bufferSize: 16).count == 1)
+        #expect(try LineReaderTests.read(open, 1, 2, bufferSize: 16).count == 1)
     }
 }
