@@ -10,13 +10,15 @@ public enum FrameClient {
     public static func connect(
         to address: HostPort, group: any EventLoopGroup, token: AuthToken, role: PeerRole, timeout: Double = 10
     ) async throws -> FrameConnection {
+        // Until the server has proved the token too, only handshake-sized frames are accepted from it.
+        let limit = FrameSizeLimit(WireLimits.handshakePayload)
         let box = Mutex<FrameInbound?>(nil)
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(Int64(timeout * 1000)))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let stream = try FrameConnection.installHandlers(on: channel)
+                    let stream = try FrameConnection.installHandlers(on: channel, limit: limit)
                     box.withLock { $0 = stream }
                 }
             }
@@ -38,6 +40,7 @@ public enum FrameClient {
                     try await channel.writeAndFlush(reply).get()
                 case .established:
                     deadline.cancel()
+                    limit.set(WireLimits.maxPayload)
                     return FrameConnection(channel: channel, inbound: stream, role: role)
                 case .fail(let error):
                     try? await channel.close().get()

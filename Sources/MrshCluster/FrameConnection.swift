@@ -89,11 +89,12 @@ public final class FrameConnection: Sendable {
     }
 
     /// Installs the frame codec and the bridge on a fresh channel; returns the inbound frames.
-    static func installHandlers(on channel: any Channel) throws -> FrameInbound {
+    /// `limit`: the largest payload accepted (the handshake's small one until the peer is authenticated).
+    static func installHandlers(on channel: any Channel, limit: FrameSizeLimit) throws -> FrameInbound {
         let (stream, continuation) = AsyncThrowingStream<Frame, any Error>.makeStream()
         let budget = InboundBudget()
         let ops = channel.pipeline.syncOperations
-        try ops.addHandler(ByteToMessageHandler(FrameDecoder()))
+        try ops.addHandler(ByteToMessageHandler(FrameDecoder(limit: limit)))
         try ops.addHandler(MessageToByteHandler(FrameEncoder()))
         try ops.addHandler(FrameStreamHandler(continuation: continuation, budget: budget))
         return FrameInbound(stream: stream, budget: budget, channel: channel)

@@ -11,4 +11,7 @@ public enum WireLimits {
     public static let blockSize = 1024 * 1024
     /// Bytes of the handshake nonce.
     public static let nonceSize = 32
+    /// Largest payload accepted before the handshake has succeeded (4 KiB; handshake frames are a few
+    /// dozen bytes): a peer that has not proved the token cannot make a server hold a large frame.
+    public static let handshakePayload = 4096
 }
