@@ -55,7 +55,8 @@ public final class ShuffleServer: Sendable {
                 do {
                     bytes = try await resolver(request)
                 } catch {
-                    await connection.fail("cannot serve blob '\(request.blobID)': \(error)")
+                    logger.info("cannot serve blob '\(request.blobID)' to \(connection.remoteAddress): \(error)")
+                    await connection.fail("cannot serve blob '\(request.blobID)': \(Self.peerMessage(error))")
                     return
                 }
                 let sent = try await stream(bytes, to: connection, hooks: hooks)
@@ -63,8 +64,16 @@ public final class ShuffleServer: Sendable {
             }
         } catch {
             logger.debug("shuffle connection \(connection.remoteAddress) ended: \(error)")
-            await connection.fail("\(error)")
+            await connection.fail(Self.peerMessage(error))
         }
+    }
+
+    /// What a peer is told of a failure: never a path of this host (its scratch directory is nobody else's
+    /// business); the worker's log has the whole error.
+    static func peerMessage(_ error: any Error) -> String {
+        if let system = error as? SystemError { return "\(system.call): \(String(cString: strerror(system.errno)))" }
+        if error is WireError { return "\(error)" }
+        return "the blob is not here or cannot be read (the worker's log says why)"
     }
 
     /// Sends `bytes` as data blocks; each send waits for the previous block to be written.

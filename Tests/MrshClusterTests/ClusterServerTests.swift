@@ -145,6 +145,25 @@ private let hostileInputs: [(String, [UInt8])] = [
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    @Test func errorsToThePeerNameNoLocalPath() async throws {
+        let (server, dir, _) = try await serve(ShuffleServer.Hooks())
+        let fetcher = RemoteBlobFetcher(
+            group: testGroup, token: AuthToken("t"), localHolders: [], localResolver: nil, coordinatorAddress: nil,
+            attempts: 1)
+        let missing = BlobID.reduceOutput(JobID(run: "r1", index: 0), partition: 9, attempt: 0)
+        let blob = BlobLocation(holder: .worker("w1"), address: server.address.description, id: missing)
+        do {
+            _ = try await fetcher.fetch(blob, partition: nil, scratch: dir)
+            Issue.record("a missing blob was served")
+        } catch {
+            let text = "\(error)"
+            #expect(text.contains("cannot serve blob"), "\(text)")
+            #expect(!text.contains(dir), "the worker's scratch path reached the peer: \(text)")
+        }
+        await server.stop()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
     @Test func corruptedBlockIsDetected() async throws {
         let (server, dir, _) = try await serve(ShuffleServer.Hooks(corruptFirstBlock: true))
         let fetcher = RemoteBlobFetcher(
