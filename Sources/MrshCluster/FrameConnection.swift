@@ -31,7 +31,12 @@ public final class FrameConnection: Sendable {
         channel.remoteAddress.map { "\($0)" } ?? "?"
     }
 
+    /// Sends one frame; a frame larger than the protocol allows is not sent (`WireError.messageTooLarge`)
+    /// and the connection stays usable.
     public func send(_ frame: Frame) async throws {
+        guard frame.payload.readableBytes <= WireLimits.maxPayload else {
+            throw WireError.messageTooLarge(bytes: frame.payload.readableBytes)
+        }
         try await channel.writeAndFlush(frame).get()
     }
 
@@ -41,7 +46,12 @@ public final class FrameConnection: Sendable {
 
     /// Writes without waiting (from synchronous contexts); errors surface as a closed connection.
     public func sendSoon(_ message: ControlMessage) {
-        channel.writeAndFlush(message.frame(), promise: nil)
+        sendSoon(message.frame())
+    }
+
+    /// Writes a frame without waiting; the caller has checked it fits (`WireLimits.maxPayload`).
+    public func sendSoon(_ frame: Frame) {
+        channel.writeAndFlush(frame, promise: nil)
     }
 
     /// Sends an error frame, then closes.
@@ -274,7 +284,11 @@ final class FrameStreamHandler: ChannelDuplexHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let wire = (error as? WireError) ?? (error as? ByteToMessageDecoderError).flatMap(Self.unwrap)
-        if let wire {
+        if case .messageTooLarge? = wire {
+            // An outbound frame failed to encode: the encoder refuses every later write, so no error frame
+            // can go out (trying would fail again and land here again). Close.
+            continuation.finish(throwing: error)
+        } else if let wire {
             context.writeAndFlush(wrapOutboundOut(.error(wire.description)), promise: nil)
             continuation.finish(throwing: wire)
         } else {

@@ -88,6 +88,12 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
             defer { s.nextRequest += 1 }
             return s.nextRequest
         }
+        // A task too large for one frame fails as a task (the worker is fine); sending it would close the
+        // connection and look like a lost worker.
+        let frame = ControlMessage.runTask(request: id, request).frame()
+        guard frame.payload.readableBytes <= WireLimits.maxPayload else {
+            throw WireError.messageTooLarge(bytes: frame.payload.readableBytes)
+        }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TaskOutcome, any Error>) in
                 let lost: String? = state.withLock { s in
@@ -100,7 +106,7 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
                 } else if Task.isCancelled {
                     cancel(id)
                 } else {
-                    connection.sendSoon(.runTask(request: id, request))
+                    connection.sendSoon(frame)
                     onSent(id)
                 }
             }

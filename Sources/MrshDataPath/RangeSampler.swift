@@ -3,7 +3,8 @@ import MrshPlan
 /// Chooses range-partition boundaries for a `.sort` job before it runs: reads records from the start of
 /// up to 32 splits spread over the input (about `sampleSize` in all), runs them through the map
 /// operators, sorts their partition keys in the shuffle's order and takes `partitions - 1` evenly spaced
-/// keys, dropping duplicates (so there may be fewer partitions than asked for).
+/// keys, dropping duplicates (so there may be fewer partitions than asked for). Keys longer than a share of
+/// 1 MiB are not candidates, so the boundaries fit in a task's spec whatever the records' length.
 package enum RangeSampler {
     /// `tasks`: the job's map tasks, each with the source (side) whose operators run on its splits.
     package static func boundaries(
@@ -20,6 +21,9 @@ package enum RangeSampler {
         let inputs = try await TaskInput.resolve(chosen.map(\.split), fetcher: fetcher, scratch: scratch)
         defer { TaskInput.removeCopies(inputs) }
         let perSplit = max(1, sampleSize / picks)
+        // Boundaries travel in every map task's spec: a sampled key longer than its share of 1 MiB is not a
+        // candidate (any sampled key is a correct boundary; skipping some only makes ranges less even).
+        let longestBoundary = max(256, (1 << 20) / partitions)
         let operators = spec.sources.map(\.mapOps)
         let sourceOfInput = chosen.map(\.source)
         return try await Offload.run { cancel in
@@ -33,7 +37,8 @@ package enum RangeSampler {
                     try reader.forEachLine(cancel: cancel) { line in
                         pipelines[source].process(line, file: file) { record in
                             if taken < perSplit {
-                                keys.append(Array(RecordOrdering.partitionKey(order, record)))
+                                let key = RecordOrdering.partitionKey(order, record)
+                                if key.count <= longestBoundary { keys.append(Array(key)) }
                                 taken += 1
                             }
                         }

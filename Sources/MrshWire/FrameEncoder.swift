@@ -1,13 +1,16 @@
 import NIOCore
 
-/// NIO encoder: `Frame` -> bytes.
+/// NIO encoder: `Frame` -> bytes. A frame over `WireLimits.maxPayload` is not sent: its write fails with
+/// `WireError.messageTooLarge` (the peer would refuse it anyway), and nothing crashes.
 public struct FrameEncoder: MessageToByteEncoder {
     public typealias OutboundIn = Frame
 
     public init() {}
 
     public func encode(data: Frame, out: inout ByteBuffer) throws {
-        precondition(data.payload.readableBytes <= WireLimits.maxPayload, "frame payload over the limit")
+        guard data.payload.readableBytes <= WireLimits.maxPayload else {
+            throw WireError.messageTooLarge(bytes: data.payload.readableBytes)
+        }
         data.encode(into: &out)
     }
 }

@@ -2,6 +2,8 @@
 public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A frame declared a payload larger than the limit (the connection is closed unread).
     case frameTooLarge(declared: UInt64)
+    /// A message to send is larger than a frame may carry (it is not sent).
+    case messageTooLarge(bytes: Int)
     /// A frame declared a length too small to hold version and kind.
     case frameTooShort(declared: UInt64)
     case unsupportedVersion(UInt8)
@@ -25,6 +27,8 @@ public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .frameTooLarge(let n):
             return "protocol error: frame of \(n) bytes exceeds the limit of \(WireLimits.maxPayload) bytes"
+        case .messageTooLarge(let n):
+            return "a message of \(n) bytes is larger than the wire protocol allows (\(WireLimits.maxPayload) bytes)"
         case .frameTooShort(let n): return "protocol error: frame length \(n) is too short"
         case .unsupportedVersion(let v):
             return "protocol error: unsupported protocol version \(v) (this side speaks \(WireLimits.protocolVersion))"

@@ -185,3 +185,32 @@ extension GeneratedDataTests {
         #expect(result.stdout == expected)
     }
 }
+
+extension GeneratedDataTests {
+    @Test("a line longer than a wire frame (17 MiB) sorts and counts on worker processes")
+    func lineLongerThanAFrame() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let long = String(repeating: "x", count: 17 << 20) + " tail"
+        try dir.write("big.txt", "b short\n" + long + "\na last\n")
+        let sorted = try MrshProcess.run(
+            ["--workers", "2", "--reducers", "2", "--quiet", "-e", #"read "big.txt" | sort | pick 1 | write out"#],
+            directory: dir.url, timeout: 120)
+        #expect(sorted.status == 0, "\(sorted.stderr)")
+        let parts = try FileManager.default.contentsOfDirectory(atPath: dir.file("out").path).filter { $0.hasPrefix("part-") }.sorted()
+        var text = ""
+        for part in parts { text += try String(contentsOf: dir.file("out/" + part), encoding: .utf8) }
+        #expect(text == "a last\nb short\n" + long + "\n")
+    }
+
+    @Test("a statement whose plan is larger than a wire frame fails with a message, not a crash")
+    func planLargerThanAFrame() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("in.txt", "a\n")
+        try dir.write("huge.mr", "read \"in.txt\" | grep \"" + String(repeating: "y", count: 17 << 20) + "\" | count\n")
+        let result = try MrshProcess.run(["--workers", "1", "run", "huge.mr"], directory: dir.url, timeout: 120)
+        #expect(result.status == 1, "\(result.stderr.prefix(500))")
+        #expect(result.stderr.contains("larger than the wire protocol allows"), "\(result.stderr.prefix(500))")
+    }
+}
