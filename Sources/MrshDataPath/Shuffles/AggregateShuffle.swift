@@ -3,16 +3,12 @@ import MrshPlan
 /// `reduce count|sum|min|max|avg`: the values of each key folded into one number. Map tasks fold partial
 /// aggregates in the in-mapper combiner (the paper's combiner); reduce tasks merge the partials of a key
 /// and write `key TAB result`, each part sorted by key.
-package struct AggregateShuffle: ShuffleKind {
+package struct AggregateShuffle: GroupByKeyShuffle {
     package let aggregate: Aggregate
 
     package var entries: EntryRule { aggregate == .count ? .countKeys : .foldValues(aggregate) }
     package var combine: ShuffleLayout.Combine { .fold(aggregate) }
     package var order: EntryOrder { .bytesOfA }
-    package var partitionKey: PartitionKeyRule { .key }
-    package var partitioning: Partitioning { .hash }
-    package var streamMerge: OutputStreamer.Merge { .byKey }
-    package var outputOrder: SortOrder? { .byKey }
 
     package func reduce(_ merger: EntryMerger, into part: PartReducer) throws {
         while let top = merger.top {
@@ -40,6 +36,5 @@ package struct AggregateShuffle: ShuffleKind {
     }
 
     package var combinerDescription: String? { "\(aggregate.rawValue) (partial, in map tasks)" }
-    package func shuffleDescription(partitions: String) -> String { "hash of key into \(partitions), sorted by key" }
     package var reduceDescription: String { "reduce \(aggregate.rawValue)" }
 }

@@ -4,14 +4,10 @@ import MrshPlan
 /// `read "docs/*" | map words | tag file | reduce ndistinct` gives `word TAB files`). Map tasks keep each distinct
 /// (key, value) pair once; entries are ordered by key, then value, so a reduce task counts the changes of
 /// value within a key without holding the values. Output `key TAB N`, each part sorted by key.
-package struct DistinctValueCountShuffle: ShuffleKind {
+package struct DistinctValueCountShuffle: GroupByKeyShuffle {
     package var entries: EntryRule { .keyValuePairs(dedup: true) }
     package var combine: ShuffleLayout.Combine { .dedup(includingB: true) }
     package var order: EntryOrder { .bytesOfAThenB }
-    package var partitionKey: PartitionKeyRule { .key }
-    package var partitioning: Partitioning { .hash }
-    package var streamMerge: OutputStreamer.Merge { .byKey }
-    package var outputOrder: SortOrder? { .byKey }
 
     package func reduce(_ merger: EntryMerger, into part: PartReducer) throws {
         while let top = merger.top {

@@ -36,6 +36,18 @@ package protocol ShuffleKind: Sendable {
     var reduceDescription: String { get }
 }
 
+/// A kind that groups records by key: hash-partitioned by the key, each part sorted by key, streamed parts
+/// merged by key. The `reduce` kinds are these; each says how entries are made, combined and reduced.
+package protocol GroupByKeyShuffle: ShuffleKind {}
+
+extension GroupByKeyShuffle {
+    package var partitionKey: PartitionKeyRule { .key }
+    package var partitioning: Partitioning { .hash }
+    package var streamMerge: OutputStreamer.Merge { .byKey }
+    package var outputOrder: SortOrder? { .byKey }
+    package func shuffleDescription(partitions: String) -> String { "hash of key into \(partitions), sorted by key" }
+}
+
 /// How a map output record becomes an entry `(a, b)`.
 package enum EntryRule: Sendable, Equatable {
     /// Only the number of records counts: one entry per map task, a empty, b the count.

@@ -3,17 +3,13 @@ import MrshPlan
 /// `reduce collect` and `reduce distinct`: the values of each key joined by `,` — all of them in input
 /// order (`collect`, no combiner: every value travels), or each distinct value once in byte order
 /// (`distinct`: map tasks drop duplicate (key, value) pairs). Output `key TAB v1,v2,...`, parts sorted by key.
-package struct ValueListShuffle: ShuffleKind {
+package struct ValueListShuffle: GroupByKeyShuffle {
     /// `reduce distinct` rather than `reduce collect`.
     package let distinct: Bool
 
     package var entries: EntryRule { .keyValuePairs(dedup: distinct) }
     package var combine: ShuffleLayout.Combine { distinct ? .dedup(includingB: true) : .none }
     package var order: EntryOrder { distinct ? .bytesOfAThenB : .bytesOfA }
-    package var partitionKey: PartitionKeyRule { .key }
-    package var partitioning: Partitioning { .hash }
-    package var streamMerge: OutputStreamer.Merge { .byKey }
-    package var outputOrder: SortOrder? { .byKey }
 
     package func reduce(_ merger: EntryMerger, into part: PartReducer) throws {
         while let top = merger.top {
@@ -38,6 +34,5 @@ package struct ValueListShuffle: ShuffleKind {
     }
 
     package var combinerDescription: String? { distinct ? "distinct (partial, in map tasks)" : nil }
-    package func shuffleDescription(partitions: String) -> String { "hash of key into \(partitions), sorted by key" }
     package var reduceDescription: String { distinct ? "reduce distinct" : "reduce collect" }
 }
