@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The cluster's shared secret. It never travels: the handshake proves it with HMAC-SHA256.
 public struct AuthToken: Sendable {
@@ -10,15 +13,55 @@ public struct AuthToken: Sendable {
         self.secret = Array(secret.utf8)
     }
 
+    /// The fewest characters a token may have: a short one is guessed by whoever can reach a port.
+    public static let minimumLength = 16
+
+    /// How to make a good token file, for error messages.
+    public static let advice = "`mrsh token FILE` writes a random one, readable only by you"
+
     /// Reads the token from a file (surrounding white space ignored). Throws a message naming the file when it
-    /// cannot be read or is empty.
+    /// cannot be read, can be read by other users (as ssh refuses such a key), or holds a token that is empty
+    /// or shorter than `minimumLength`.
     public init(contentsOfFile path: String) throws(TokenError) {
-        guard let data = FileManager.default.contents(atPath: path) else {
+        var info = stat()
+        guard stat(path, &info) == 0, let data = FileManager.default.contents(atPath: path) else {
             throw TokenError(message: "cannot read token file '\(path)'")
         }
+        if info.st_mode & 0o077 != 0 {
+            throw TokenError(
+                message: "token file '\(path)' can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))): "
+                    + "run chmod 600 '\(path)', or \(Self.advice)")
+        }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw TokenError(message: "token file '\(path)' is empty") }
+        guard !text.isEmpty else { throw TokenError(message: "token file '\(path)' is empty: \(Self.advice)") }
+        try self.init(checking: text, from: "token file '\(path)'")
+    }
+
+    /// A token given as text (`MRSH_TOKEN`), refused when shorter than `minimumLength`; `source` names it.
+    public init(checking text: String, from source: String) throws(TokenError) {
+        guard text.count >= Self.minimumLength else {
+            throw TokenError(
+                message: "the token in \(source) has \(text.count) characters; a token needs at least "
+                    + "\(Self.minimumLength): \(Self.advice)")
+        }
         self.init(text)
+    }
+
+    /// Writes a new random token to `path`, readable and writable by its owner only; refuses to replace a
+    /// file that exists.
+    public static func writeNew(to path: String) throws(TokenError) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw TokenError(message: "cannot create token file '\(path)': \(reason)")
+        }
+        defer { close(fd) }
+        let bytes = Array((random() + "\n").utf8)
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            unlink(path)
+            throw TokenError(message: "cannot write token file '\(path)': \(String(cString: strerror(errno)))")
+        }
     }
 
     /// A fresh random token: 32 random bytes in hex.

@@ -118,7 +118,11 @@ struct Launcher {
                 throw Failure(error.message, status: .scriptError)
             }
         } else if let text = environment["MRSH_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
-            token = AuthToken(text)
+            do {
+                token = try AuthToken(checking: text, from: "MRSH_TOKEN")
+            } catch {
+                throw Failure(error.message, status: .scriptError)
+            }
         } else {
             throw Failure(
                 "--cluster needs the cluster's token: --token-file FILE, or the token itself in MRSH_TOKEN", status: .scriptError)

@@ -15,7 +15,7 @@ struct MrshCommand: AsyncParsableCommand {
 
             Example: mrsh -e 'read "logs/*" | map words | reduce count | sort by value desc | take 10'
             """,
-        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self]
+        subcommands: [RunCommand.self, CoordinatorCommand.self, WorkerCommand.self, TokenCommand.self]
     )
 
     @Option(name: [.short, .customLong("execute")], help: ArgumentHelp("Run one statement and exit.", valueName: "statement"))

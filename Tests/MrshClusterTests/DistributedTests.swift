@@ -96,7 +96,7 @@ import Testing
         }
         // A client with a wrong token is refused with a clear message and exit status 1.
         let wrongToken = cluster.directory + "/wrong-token"
-        try Data("not-the-token".utf8).write(to: URL(fileURLWithPath: wrongToken))
+        try writeTokenFile("not-the-token-of-this-cluster", to: wrongToken)
         let refused = try Child(mrsh: ["--cluster", cluster.coordinatorAddress, "--token-file", wrongToken, "-e", script], directory: cluster.directory)
         #expect(await refused.wait() == 1)
         #expect(refused.stderr.contains("authentication failed"), "\(refused.stderr)")

@@ -43,7 +43,7 @@ final class FaultCluster: Sendable {
         directory = try makeTempDirectory()
         tokenFile = directory + "/token"
         self.environment = environment
-        try Data("fault-cluster-token\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        try writeTokenFile("fault-cluster-token\n", to: tokenFile)
         try FileManager.default.createDirectory(atPath: directory + "/coordinator", withIntermediateDirectories: true)
         coordinator = try Child(
             mrsh: [

@@ -14,6 +14,12 @@ let testGroup = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 let testLogger = Logger(label: "mrsh.cluster.tests")
 
 /// A fresh temporary directory.
+/// Writes a token file as a user would make one: readable by its owner only (mode 0600).
+func writeTokenFile(_ text: String, to path: String) throws {
+    try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    guard chmod(path, 0o600) == 0 else { throw ClusterError("chmod \(path) failed") }
+}
+
 func makeTempDirectory() throws -> String {
     var template = Array((NSTemporaryDirectory() + "mrsh-cluster-test-XXXXXX").utf8CString)
     guard let made = mkdtemp(&template) else { throw ClusterError("mkdtemp failed") }

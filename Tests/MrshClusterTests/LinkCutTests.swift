@@ -34,7 +34,7 @@ import Testing
             if step.first == "netns" { made.append(step[2]) }
         }
         let tokenFile = directory + "/token"
-        try Data("link-cut-token\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        try writeTokenFile("link-cut-cluster-token\n", to: tokenFile)
         let texts = try DistributedTests.makeCorpus(in: directory, files: 4, lines: 1500)
         let coordinatorAddress = address(0) + ":7070"
         let coordinator = try Child(

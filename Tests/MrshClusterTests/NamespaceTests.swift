@@ -59,7 +59,7 @@ import Testing
         }
         let ip = try #require(Self.ip)
         let tokenFile = directory + "/token"
-        try Data("namespace-token\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        try writeTokenFile("namespace-cluster-token\n", to: tokenFile)
         let texts = try DistributedTests.makeCorpus(in: directory, files: 3, lines: 2000)
         let coordinatorAddress = address(0) + ":7070"
         let coordinator = try Child(ip, [

@@ -195,7 +195,7 @@ final class ProcessCluster: Sendable {
     private init(workers count: Int, slots: Int) throws {
         directory = try makeTempDirectory()
         tokenFile = directory + "/token"
-        try Data("process-cluster-token\n".utf8).write(to: URL(fileURLWithPath: tokenFile))
+        try writeTokenFile("process-cluster-token\n", to: tokenFile)
         try FileManager.default.createDirectory(atPath: directory + "/coordinator", withIntermediateDirectories: true)
         coordinator = try Child(mrsh: [
             "coordinator", "--listen", "127.0.0.1:0", "--token-file", tokenFile, "--scratch", directory + "/coordinator",
