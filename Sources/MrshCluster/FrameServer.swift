@@ -13,7 +13,7 @@ public final class FrameServer: Sendable {
 
     public static func start(
         host: String, port: Int, group: any EventLoopGroup, token: AuthToken, roles: Set<PeerRole>,
-        handshakeTimeout: Double = 10, logger: Logger,
+        handshakeTimeout: Duration = FrameClient.defaultTimeout, logger: Logger,
         onConnection: @escaping @Sendable (FrameConnection) async -> Void
     ) async throws -> FrameServer {
         let bootstrap = ServerBootstrap(group: group)
@@ -46,11 +46,11 @@ public final class FrameServer: Sendable {
 
     private static func accept(
         channel: any Channel, stream: FrameInbound, token: AuthToken,
-        roles: Set<PeerRole>, timeout: Double, logger: Logger,
+        roles: Set<PeerRole>, timeout: Duration, logger: Logger,
         onConnection: @Sendable (FrameConnection) async -> Void
     ) async {
         var handshake = ServerHandshake(token: token, allowedRoles: roles)
-        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             channel.writeAndFlush(Frame.error(WireError.timeout("the handshake").description), promise: nil)
             channel.close(promise: nil)
         }

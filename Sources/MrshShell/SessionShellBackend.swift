@@ -56,23 +56,23 @@ public final class SessionShellBackend: ShellBackend {
         ]
     }
 
-    public func setOption(_ name: String, to value: String) async -> ShellOptionError? {
+    public func setOption(_ name: String, to value: String) async -> Failure? {
         switch name {
         case "reducers":
             guard let n = Int(value), n >= 1 else {
-                return ShellOptionError("reducers must be a whole number, at least 1 (not '\(value)')")
+                return Failure("reducers must be a whole number, at least 1 (not '\(value)')", status: .scriptError)
             }
             session.options.settings.reducers = n
             return nil
         case "split-size":
             guard let bytes = ByteSize.parse(value), bytes >= 1 else {
-                return ShellOptionError("split-size takes a size such as 4M, 32M or 1G (not '\(value)')")
+                return Failure("split-size takes a size such as 4M, 32M or 1G (not '\(value)')", status: .scriptError)
             }
             session.options.settings.splitSize = bytes
             return nil
         case "memory":
             guard let bytes = ByteSize.parse(value), bytes >= 64 << 10 else {
-                return ShellOptionError("memory takes a size of at least 64K, such as 64M (not '\(value)')")
+                return Failure("memory takes a size of at least 64K, such as 64M (not '\(value)')", status: .scriptError)
             }
             session.options.settings.memoryBudget = Int(bytes)
             return nil
@@ -80,11 +80,11 @@ public final class SessionShellBackend: ShellBackend {
             switch value {
             case "on", "true", "yes": session.options.settings.backupTasks = true
             case "off", "false", "no": session.options.settings.backupTasks = false
-            default: return ShellOptionError("backup-tasks is on or off (not '\(value)')")
+            default: return Failure("backup-tasks is on or off (not '\(value)')", status: .scriptError)
             }
             return nil
         default:
-            return ShellOptionError("unknown option '\(name)'")
+            return Failure("unknown option '\(name)'", status: .scriptError)
         }
     }
 
@@ -100,9 +100,9 @@ final class ForwardingConsole: SessionConsole {
 
     func diagnostic(_ text: String) { output?.diagnostic(text) }
 
-    func error(_ message: String) {
+    func error(_ failure: Failure) {
         guard let (output, cancellation) = current.withLock({ $0 }), !cancellation.isCancelled else { return }
-        output.diagnostic("error: " + message)
+        output.diagnostic(failure.line)
     }
 
     func explain(_ text: String) { output?.message(text) }

@@ -23,8 +23,9 @@ public protocol ShellBackend: AnyObject {
     /// The engine options `:set` lists and changes (reducers, split-size, memory, backup-tasks).
     func options() async -> [ShellOption]
 
-    /// Changes one option; `value` is as typed. Returns a message for the user when the name or value is wrong.
-    func setOption(_ name: String, to value: String) async -> ShellOptionError?
+    /// Changes one option; `value` is as typed. Returns what to tell the user (a script error) when the name or
+    /// value is wrong.
+    func setOption(_ name: String, to value: String) async -> Failure?
 
     /// The cluster's workers for `:workers` (the embedded engine's local executors when not on a cluster).
     func workers() async -> [ShellWorker]
@@ -69,12 +70,6 @@ public struct ShellOption: Sendable, Hashable {
         self.value = value
         self.summary = summary
     }
-}
-
-/// Why `:set NAME VALUE` was refused, for the user.
-public struct ShellOptionError: Error, Sendable, Hashable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
 }
 
 /// One row of `:workers`.

@@ -10,14 +10,14 @@ public struct AuthToken: Sendable {
         self.secret = Array(secret.utf8)
     }
 
-    /// Reads the token from a file (surrounding white space ignored). Throws a message naming the file when it
-    /// cannot be read or is empty.
-    public init(contentsOfFile path: String) throws(TokenError) {
+    /// Reads the token from a file (surrounding white space ignored). Throws `WireError.badToken`, naming the file,
+    /// when it cannot be read or is empty.
+    public init(contentsOfFile path: String) throws(WireError) {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw TokenError(message: "cannot read token file '\(path)'")
+            throw .badToken("cannot read token file '\(path)'")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw TokenError(message: "token file '\(path)' is empty") }
+        guard !text.isEmpty else { throw .badToken("token file '\(path)' is empty") }
         self.init(text)
     }
 
@@ -39,10 +39,4 @@ public struct AuthToken: Sendable {
     func verify(proof: [UInt8], nonce: [UInt8], role: PeerRole) -> Bool {
         HMAC<SHA256>.isValidAuthenticationCode(proof, authenticating: nonce + [role.rawValue], using: key)
     }
-}
-
-/// A token file that cannot be used.
-public struct TokenError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
 }

@@ -40,7 +40,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var id: String?
 
     @Option(name: .long, help: "Seconds to keep retrying when the coordinator connection is lost.")
-    var retry: Double = 5
+    var retry = SecondsArgument(.seconds(5))
 
     @Option(name: .long, help: .hidden)
     var embeddedParent: Int32?
@@ -78,7 +78,7 @@ struct WorkerCommand: AsyncParsableCommand {
         do {
             token = try AuthToken(contentsOfFile: tokenFile)
         } catch {
-            throw Failure("\(error)", status: .scriptError, program: "mrsh worker")
+            throw Failure(error.description, status: .scriptError, program: "mrsh worker")
         }
         let scratchDirectory: String
         if let scratch {
@@ -132,7 +132,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 if embeddedParent != nil && registeredOnce { break }
                 let since = lostSince ?? clock.now
                 lostSince = since
-                if clock.now - since > .milliseconds(Int64(retry * 1000)) {
+                if clock.now - since > retry.duration {
                     throw Failure("cannot reach the coordinator at \(address): \(error)", status: .runtimeError, program: "mrsh worker")
                 }
                 try await Task.sleep(for: .milliseconds(200))

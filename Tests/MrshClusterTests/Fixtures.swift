@@ -16,7 +16,7 @@ let testLogger = Logger(label: "mrsh.cluster.tests")
 /// A fresh temporary directory.
 func makeTempDirectory() throws -> String {
     var template = Array((NSTemporaryDirectory() + "mrsh-cluster-test-XXXXXX").utf8CString)
-    guard let made = mkdtemp(&template) else { throw ClusterError("mkdtemp failed") }
+    guard let made = mkdtemp(&template) else { throw EngineError.failed("mkdtemp failed") }
     return String(cString: made)
 }
 
@@ -37,7 +37,7 @@ struct FakeHandler: WorkerTaskHandler {
     }
 
     func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed, fetcher: any BlobFetcher) async throws -> ReduceTaskResult {
-        throw ClusterError("no reduce in the fake")
+        throw EngineError.failed("no reduce in the fake")
     }
 
     func resolve(_ request: FetchRequest) async throws -> LocalBytes {
@@ -85,7 +85,7 @@ struct FakeRunner: ClusterPlanRunner {
             return all.sorted { $0.task < $1.task }
         }
         for r in results {
-            guard let blob = r.output.blob else { throw ClusterError("map task \(r.task) kept no blob") }
+            guard let blob = r.output.blob else { throw EngineError.failed("map task \(r.task) kept no blob") }
             let bytes = try await fetcher.fetch(blob, partition: nil, scratch: scratch)
             let data = try Data(contentsOf: URL(fileURLWithPath: bytes.path))
             if bytes.isTemporaryCopy { unlink(bytes.path) }
@@ -125,7 +125,7 @@ struct TestCluster {
         let coordinator = try await CoordinatorServer.start(
             options: CoordinatorOptions(
                 listen: HostPort(host: "127.0.0.1", port: 0), token: AuthToken(token), scratch: directory,
-                heartbeat: HeartbeatSettings(interval: .milliseconds(200), timeout: .seconds(5)), workerWaitTimeout: 5),
+                heartbeat: HeartbeatSettings(interval: .milliseconds(200), timeout: .seconds(5)), workerWaitTimeout: .seconds(5)),
             runner: runner(directory), group: testGroup, logger: testLogger)
         var tasks: [Task<WorkerNode.End, any Error>] = []
         for i in 0..<count {
@@ -163,7 +163,7 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () 
         }
         guard let first = try await group.next(), let value = first else {
             group.cancelAll()
-            throw ClusterError("timed out after \(seconds) s")
+            throw EngineError.failed("timed out after \(seconds) s")
         }
         group.cancelAll()
         return value
