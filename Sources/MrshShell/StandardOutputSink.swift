@@ -167,6 +167,29 @@ public final class StandardOutputSink: RecordSink, Sendable {
         thread.start()
     }
 
+    /// Writes all of `bytes`, retrying short writes and `EINTR`; a descriptor left non-blocking by whoever
+    /// opened it is waited for with `poll` instead of spinning. Returns the failure, if any.
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) -> SystemError? {
+        var done = 0
+        while done < bytes.count {
+            // Non-nil: count > done >= 0, so the buffer is not empty.
+            let n = Glibc.write(fd, bytes.baseAddress.map { $0 + done }, bytes.count - done)
+            if n >= 0 {
+                done += n
+                continue
+            }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK {
+                var ready = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                _ = poll(&ready, 1, -1)
+                continue
+            }
+            return SystemError(call: "write", subject: name, errno: code)
+        }
+        return nil
+    }
+
     /// Writes the queued blocks, oldest first, until the queue is empty; false once the writer should end
     /// (closed and drained, or a write failed).
     private func writeQueued(fd: Int32, name: String) -> Bool {
@@ -175,14 +198,7 @@ public final class StandardOutputSink: RecordSink, Sendable {
             guard let block = next else {
                 return !state.withLock { $0.closed }
             }
-            let failure: SystemError? = block.withUnsafeBytes { bytes in
-                do throws(SystemError) {
-                    try FileIO.writeAll(fd, bytes, path: name, waitWhenBusy: true)
-                    return nil
-                } catch {
-                    return error
-                }
-            }
+            let failure = block.withUnsafeBytes { Self.writeAll(fd, $0, name: name) }
             let resumed: [(Waiter, Result<Void, any Error>)] = state.withLock { s in
                 // `abandon()` may have emptied the queue during the write.
                 if !s.queue.isEmpty {
