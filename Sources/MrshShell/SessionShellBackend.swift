@@ -112,20 +112,41 @@ final class ForwardingConsole: SessionConsole {
     }
 }
 
-/// The record sink the shell gives the session: records go to the statement's `ShellOutput`; it is
-/// `Sendable`, so `CancellableRunner` can hand it to the job's own task.
+/// The record sink the shell gives the session: records go to the statement's `ShellOutput`, or, when it
+/// asks for plain records on a descriptor, to a `StandardOutputSink` writing there from a thread of its own;
+/// it is `Sendable`, so `CancellableRunner` can hand it to the job's own task.
 final class StatementSink: RecordSink, Sendable {
     let output: any ShellOutput
     let cancellation: CancellationFlag
     /// True once a job ran into this sink (then the shell shows a row count, even of 0 rows).
     let sawRun = Atomic<Bool>(false)
+    /// The writer of plain records (nil: records go to `output`).
+    let direct: StandardOutputSink?
 
     init(output: any ShellOutput, cancellation: CancellationFlag) {
         self.output = output
         self.cancellation = cancellation
+        direct = output.recordsDescriptor.map { StandardOutputSink(descriptor: $0) }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws { output.records(bytes) }
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if let direct { return try direct.write(bytes) }
+        output.records(bytes)
+    }
+
+    func awaitCapacity() async throws { try await direct?.awaitCapacity() }
+
+    /// Waits until a job's records are written, so that what the statement says next comes after them; the
+    /// calling task's cancellation (Ctrl-C) ends the wait and drops the rest.
+    func finishRecords() async throws {
+        guard let direct else { return }
+        do {
+            try await direct.finish()
+        } catch {
+            direct.abandon()
+            throw error
+        }
+    }
 }
 
 /// Runs each job in a task of its own that the statement's cancellation cancels.
@@ -145,7 +166,16 @@ final class CancellableRunner: JobRunner {
         if plan.jobs.last?.output == .standardOutput { sink.sawRun.store(true, ordering: .relaxed) }
         let base = self.base
         let job = Task {
-            try await base.run(plan, settings: settings, standardInput: standardInput, output: sink, progress: progress)
+            do {
+                let summary = try await base.run(
+                    plan, settings: settings, standardInput: standardInput, output: sink, progress: progress)
+                try await sink.finishRecords()
+                return summary
+            } catch {
+                // The records before a failure are shown; a cancelled job's are dropped.
+                try? await sink.finishRecords()
+                throw error
+            }
         }
         sink.cancellation.onCancel { job.cancel() }
         return try await withTaskCancellationHandler {

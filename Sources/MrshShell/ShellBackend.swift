@@ -56,6 +56,14 @@ public protocol ShellOutput: Sendable {
     func progress(_ progress: JobProgress)
     /// One line after a job: time, tasks, bytes (shown dimmed on standard error unless quiet).
     func summary(_ text: String)
+    /// When records are to be copied as they are to a file descriptor (plain output), that descriptor: the
+    /// backend then writes them there itself, from a thread of its own (`StandardOutputSink`), and finishes
+    /// each job's records before the next message. nil (the default): records go to `records(_:)`.
+    var recordsDescriptor: Int32? { get }
+}
+
+extension ShellOutput {
+    public var recordsDescriptor: Int32? { nil }
 }
 
 /// One option of `:set`.

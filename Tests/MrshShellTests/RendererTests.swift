@@ -2,6 +2,8 @@ import Foundation
 import MrshControl
 import MrshDataPath
 import MrshPlan
+import MrshTestSupport
+import Synchronization
 import Testing
 @testable import MrshShell
 
@@ -82,5 +84,95 @@ import Testing
             out: TerminalWriter(capturing: ()), err: TerminalWriter(capturing: ()))
         #expect(await backend.execute("read \"\(path)\" | count", sourceName: "t", output: output, cancellation: CancellationFlag()) == .success)
         #expect(runner.lastSettings.withLock { $0 } == defaults)
+    }
+}
+
+/// The shell's plain records go to their descriptor from a writer thread: a standard output that does not
+/// drain holds the job back without blocking a cooperative thread, and Ctrl-C still cancels it.
+@Suite struct ShellRecordWriterTests {
+    static func plainOutput(to fd: Int32) -> ReplOutput {
+        ReplOutput(
+            ReplOutput.Presentation(
+                table: false, limit: 10, width: nil, style: Style(enabled: false), errorStyle: Style(enabled: false),
+                progress: false, quiet: true),
+            out: TerminalWriter(fd: fd), err: TerminalWriter(capturing: ()))
+    }
+
+    static func input(lines: Int) throws -> (path: String, text: String) {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("mrsh-writer-\(UUID().uuidString).txt").path
+        let text = (0..<lines).map { "line \($0) of some text to print back" }.joined(separator: "\n") + "\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return (path, text)
+    }
+
+    @Test func plainRecordsReachTheirDescriptorInOrder() async throws {
+        BrokenPipes.ignore()
+        let (path, text) = try Self.input(lines: 50_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer { close(fds[0]) }
+        let collected = ByteCollector()
+        let reader = fds[0]
+        let done = Thread.detach {
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(reader, $0.baseAddress, $0.count) }
+                if n <= 0 { break }
+                collected.append(buffer[0..<n])
+            }
+        }
+        let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(defaultReducers: 2))
+        let output = Self.plainOutput(to: fds[1])
+        #expect(output.recordsDescriptor == fds[1])
+        let status = await backend.execute("read \"\(path)\"", sourceName: "t", output: output, cancellation: CancellationFlag())
+        #expect(status == .success)
+        close(fds[1])
+        await done.value
+        #expect(String(decoding: collected.bytes, as: UTF8.self) == text)
+    }
+
+    @Test(.timeLimit(.minutes(1))) func ctrlCCancelsAJobWhoseOutputNobodyReads() async throws {
+        BrokenPipes.ignore()
+        let (path, _) = try Self.input(lines: 200_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var fds: [Int32] = [0, 0]
+        #expect(pipe(&fds) == 0)
+        defer {
+            // The read end first: the writer thread's stuck write then fails (EPIPE) and the thread ends.
+            close(fds[0])
+            usleep(100_000)
+            close(fds[1])
+        }
+        let backend = SessionShellBackend(runner: try ScriptedRunner(blocks: false), options: SessionOptions(defaultReducers: 2))
+        let cancellation = CancellationFlag()
+        let output = Self.plainOutput(to: fds[1])
+        async let status = backend.execute("read \"\(path)\"", sourceName: "t", output: output, cancellation: cancellation)
+        // The pipe (64 KiB) fills at once and nobody reads it: the job is held back, the writer thread is stuck.
+        try await Task.sleep(for: .seconds(1))
+        let cancelledAt = ContinuousClock.now
+        cancellation.cancel()
+        #expect(await status == .cancelled)
+        // Generous for a loaded machine: a write that held the job's thread would never end at all.
+        #expect(ContinuousClock.now - cancelledAt < .seconds(15))
+    }
+}
+
+/// Bytes appended by one thread and read by another.
+final class ByteCollector: Sendable {
+    private let storage = Mutex<[UInt8]>([])
+    func append(_ chunk: ArraySlice<UInt8>) { storage.withLock { $0.append(contentsOf: chunk) } }
+    var bytes: [UInt8] { storage.withLock { $0 } }
+}
+
+extension Thread {
+    /// Runs `body` on a new thread; the task's value is ready when it returns.
+    static func detach(_ body: @escaping @Sendable () -> Void) -> Task<Void, Never> {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        Thread.detachNewThread {
+            body()
+            continuation.finish()
+        }
+        return Task { for await _ in stream {} }
     }
 }
