@@ -13,16 +13,16 @@ public struct ClusterClient: Sendable {
     public let address: HostPort
     let token: AuthToken
     let group: any EventLoopGroup
-    /// Seconds to wait for the coordinator's answer to `cancel`.
-    let cancelGrace: Double
-    /// Seconds of silence from the coordinator after which the job fails.
-    let heartbeatTimeout: Double
-    /// Seconds between the client's heartbeats to the coordinator.
-    public static let heartbeatInterval: Double = 1
+    /// How long to wait for the coordinator's answer to `cancel`.
+    let cancelGrace: Duration
+    /// The silence from the coordinator after which the job fails.
+    let heartbeatTimeout: Duration
+    /// Time between the client's heartbeats to the coordinator.
+    public static let heartbeatInterval: Duration = .seconds(1)
 
     public init(
-        address: HostPort, token: AuthToken, group: any EventLoopGroup, cancelGrace: Double = 5,
-        heartbeatTimeout: Double = 15
+        address: HostPort, token: AuthToken, group: any EventLoopGroup, cancelGrace: Duration = .seconds(5),
+        heartbeatTimeout: Duration = .seconds(15)
     ) {
         self.address = address
         self.token = token
@@ -31,26 +31,28 @@ public struct ClusterClient: Sendable {
         self.heartbeatTimeout = heartbeatTimeout
     }
 
-    /// Runs `plan` on the cluster. Output blocks (newline-terminated records, in order) go to `output`.
-    /// Throws `ClusterJobError` when the job fails, `CancellationError` when cancelled, `ClusterError` when the
-    /// coordinator cannot be reached.
+    /// Runs `plan` on the cluster. Output blocks (newline-terminated records, in order) go to `output`, which
+    /// may suspend (a slow standard output): meanwhile no frame is read, and the connection's receive budget
+    /// holds the coordinator back. Throws `EngineError` when the job fails (`invalid` when the coordinator
+    /// refused the plan before anything ran, `failed` otherwise, also when the coordinator cannot be reached
+    /// or the connection is lost) and `CancellationError` when cancelled.
     public func run(
         _ plan: JobPlan, standardInput: Int32?, workingDirectory: String, settings: JobSettings? = nil,
-        output: (ByteBuffer) throws -> Void,
+        output: (ByteBuffer) async throws -> Void,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport {
         let connection: FrameConnection
         do {
             connection = try await FrameClient.connect(to: address, group: group, token: token, role: .client)
         } catch WireError.authenticationFailed {
-            throw ClusterError("the coordinator at \(address) refused the token (authentication failed)")
+            throw EngineError.failed("the coordinator at \(address) refused the token (authentication failed)")
         } catch {
-            throw ClusterError("cannot reach the coordinator at \(address): \(error)")
+            throw EngineError.failed("cannot reach the coordinator at \(address): \(error)")
         }
         defer { Task { await connection.close() } }
         // Heartbeats both ways: the coordinator sees a live client, and a silent coordinator (stopped, or its
         // host gone) ends the job here with an error instead of a hang.
-        connection.startHeartbeats(HeartbeatSettings(interval: .seconds(Self.heartbeatInterval), timeout: .seconds(heartbeatTimeout)))
+        connection.startHeartbeats(HeartbeatSettings(interval: Self.heartbeatInterval, timeout: heartbeatTimeout))
         try await connection.send(
             .submit(
                 JobSubmission(
@@ -61,7 +63,13 @@ public struct ClusterClient: Sendable {
         let report: RunReport? = try await withTaskCancellationHandler {
             for try await frame in connection.inbound {
                 if frame.kind == .data {
-                    try output(try DataBlock.verifiedBytes(of: frame))
+                    do {
+                        try await output(try DataBlock.verifiedBytes(of: frame))
+                    } catch is CancellationError where Task.isCancelled {
+                        // Cancelled while the output was held back (Ctrl-C with a stalled standard output):
+                        // finish the cancellation below.
+                        return nil
+                    }
                     continue
                 }
                 switch try ControlMessage(frame: frame) {
@@ -69,7 +77,7 @@ public struct ClusterClient: Sendable {
                 case .finished(let report): return report
                 case .failed(let failure):
                     if failure.cancelled { throw CancellationError() }
-                    throw ClusterJobError(failure: failure)
+                    throw failure.refused ? EngineError.invalid(failure.message) : EngineError.failed(failure.message)
                 case .queued, .started: continue
                 default: throw WireError.badMessage("unexpected message from the coordinator")
                 }
@@ -79,7 +87,7 @@ public struct ClusterClient: Sendable {
             connection.sendSoon(.cancel)
             // The coordinator answers `failed` and closes; do not wait for it forever.
             let channel = connection.channel
-            channel.eventLoop.scheduleTask(in: .milliseconds(Int64(grace * 1000))) { channel.close(promise: nil) }
+            channel.eventLoop.scheduleTask(in: TimeAmount(grace)) { channel.close(promise: nil) }
         }
         if let report { return report }
         if Task.isCancelled {
@@ -90,12 +98,12 @@ public struct ClusterClient: Sendable {
             try? await connection.channel.closeFuture.get()
             throw CancellationError()
         }
-        throw ClusterError("lost the connection to the coordinator at \(address); the job did not finish")
+        throw EngineError.failed("lost the connection to the coordinator at \(address); the job did not finish")
     }
 
-    /// `run` for a session: output to a record sink, engine progress, the engine's summary. Failures are
-    /// `EngineError` (`invalid` for a plan the coordinator refused before anything ran), cancellation is
-    /// `CancellationError`.
+    /// `run` for a session: output to a record sink (awaiting its capacity after each block, so that a sink
+    /// that writes later, such as `StandardOutputSink`, bounds what is held), engine progress, the engine's
+    /// summary. Failures are `EngineError`, cancellation is `CancellationError`.
     public func runPlan(
         _ plan: JobPlan, standardInput: Int32?, workingDirectory: String, settings: JobSettings?,
         output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void
@@ -103,13 +111,12 @@ public struct ClusterClient: Sendable {
         do {
             let report = try await run(
                 plan, standardInput: standardInput, workingDirectory: workingDirectory, settings: settings,
-                output: { block in try block.withUnsafeReadableBytes { try output.write($0) } },
+                output: { block in
+                    try block.withUnsafeReadableBytes { try output.write($0) }
+                    try await output.awaitCapacity()
+                },
                 progress: progress)
             return report.summary
-        } catch let error as ClusterJobError {
-            throw error.failure.refused ? EngineError.invalid(error.failure.message) : EngineError.failed(error.failure.message)
-        } catch let error as ClusterError {
-            throw EngineError.failed(error.message)
         } catch let error as WireError {
             throw EngineError.failed("lost the connection to the coordinator at \(address): \(error); the job did not finish")
         }
@@ -128,10 +135,4 @@ public struct ClusterClient: Sendable {
         }
         try await connection.send(.inputEnd)
     }
-}
-
-/// A job the coordinator reported as failed.
-public struct ClusterJobError: Error, Sendable, CustomStringConvertible {
-    public var failure: JobFailure
-    public var description: String { failure.message }
 }

@@ -8,11 +8,11 @@ public struct CoordinatorOptions: Sendable {
     public var scratch: String
     public var heartbeat: HeartbeatSettings
     /// How long a job waits for its first worker before failing.
-    public var workerWaitTimeout: Double
+    public var workerWaitTimeout: Duration
 
     public init(
         listen: HostPort, token: AuthToken, scratch: String, heartbeat: HeartbeatSettings = HeartbeatSettings(),
-        workerWaitTimeout: Double = 30
+        workerWaitTimeout: Duration = .seconds(30)
     ) {
         self.listen = listen
         self.token = token

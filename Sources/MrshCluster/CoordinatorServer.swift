@@ -79,7 +79,7 @@ public final class CoordinatorServer: Sendable {
         RemoteBlobFetcher(
             group: group, token: options.token, localHolders: [.local, .coordinator],
             localResolver: { [runner] in try await runner.resolve($0) }, coordinatorAddress: nil,
-            timeout: options.heartbeat.timeout.seconds)
+            timeout: options.heartbeat.timeout)
     }
 
     /// Returns when the listening socket closes (after `stop()`).
@@ -121,8 +121,8 @@ public final class CoordinatorServer: Sendable {
             try await connection.send(
                 .welcome(
                     WorkerWelcome(
-                        workerID: name, heartbeatInterval: options.heartbeat.interval.seconds,
-                        heartbeatTimeout: options.heartbeat.timeout.seconds,
+                        workerID: name, heartbeatInterval: options.heartbeat.interval,
+                        heartbeatTimeout: options.heartbeat.timeout,
                         coordinatorShuffleAddress: shuffle.address.description)))
         } catch {
             return
@@ -151,10 +151,10 @@ public final class CoordinatorServer: Sendable {
 
     /// One client connection carries one job: `submit` (+ standard input), then progress, output and the end.
     private func serveClient(_ connection: FrameConnection) async {
-        // A client beats every `ClusterClient.heartbeatInterval` s whatever the workers are told: it may miss
+        // A client beats every `ClusterClient.heartbeatInterval` whatever the workers are told: it may miss
         // several beats (a loaded client host) even when the workers' timeout is short.
         var heartbeat = options.heartbeat
-        heartbeat.timeout = max(heartbeat.timeout, .seconds(5 * ClusterClient.heartbeatInterval))
+        heartbeat.timeout = max(heartbeat.timeout, ClusterClient.heartbeatInterval * 5)
         connection.startHeartbeats(heartbeat)
         var iterator = connection.inbound.makeAsyncIterator()
         do {
@@ -173,7 +173,7 @@ public final class CoordinatorServer: Sendable {
             defer { if let stdinPath { unlink(stdinPath) } }
             let told = try await runJob(submission, run: run, stdinPath: stdinPath, connection: connection, iterator: iterator)
             // The client closes when it has read the outcome (a client that cancelled waits for us instead).
-            if told { await connection.closeAfterPeer(timeout: 10) }
+            if told { await connection.closeAfterPeer(timeout: .seconds(10)) }
         } catch {
             logger.info("client \(connection.remoteAddress) closed: \(error)")
         }
@@ -272,14 +272,14 @@ extension CoordinatorServer {
     /// Runs a plan of this process (the embedded cluster's session) as the next job of the queue, over the
     /// registered workers, with the engine runner; output goes straight to `output`. Cancelling the calling
     /// task cancels the job on every worker. Relative paths stay relative: the workers must share this
-    /// process's working directory (as the embedded cluster's do). Throws `EngineError` (or `ClusterError`
+    /// process's working directory (as the embedded cluster's do). Throws `EngineError` (also
     /// without workers).
     public func runLocal(
         _ plan: JobPlan, standardInput: Int32?, settings: JobSettings?,
         output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         guard let engine = runner as? EnginePlanRunner else {
-            throw ClusterError("this coordinator does not run the engine")
+            throw EngineError.failed("this coordinator does not run the engine")
         }
         await queue.acquire { _ in }
         defer { Task { await queue.release() } }
@@ -322,13 +322,6 @@ public struct WorkerStatus: Sendable, Hashable {
     public var slots: Int
     public var shuffleAddress: String
     public var completedTasks: Int
-}
-
-/// A cluster failure with a user-facing message.
-public struct ClusterError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }
 
 /// Hands the server to the connection callback that is created before it.

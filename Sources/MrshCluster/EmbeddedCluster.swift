@@ -16,11 +16,11 @@ public final class EmbeddedCluster: Sendable {
     private let processes: [WorkerProcess]
     private let directory: String
 
-    /// Starts everything and waits (at most `timeout` seconds) until every worker registered.
+    /// Starts everything and waits (at most `timeout`) until every worker registered.
     public static func start(
         workers: Int, slotsPerWorker: Int = 1, runner: (any ClusterPlanRunner)? = nil, group: any EventLoopGroup,
         logger: Logger, executable: String? = nil, heartbeat: HeartbeatSettings = HeartbeatSettings(),
-        timeout: Double = 30
+        timeout: Duration = .seconds(30)
     ) async throws -> EmbeddedCluster {
         let directory = try FileIO.makeUniqueTemporaryDirectory(prefix: "mrsh-cluster")
         let token = AuthToken.random()
@@ -47,7 +47,7 @@ public final class EmbeddedCluster: Sendable {
                 processes.append(try WorkerProcess.spawn(executable: exe, arguments: arguments))
             } catch {
                 await tearDown(coordinator: coordinator, processes: processes, directory: directory)
-                throw ClusterError("cannot start worker process \(exe): \(error)")
+                throw EngineError.failed("cannot start worker process \(exe): \(error)")
             }
         }
         let cluster = EmbeddedCluster(
@@ -63,9 +63,9 @@ public final class EmbeddedCluster: Sendable {
     }
 
     /// Returns as soon as `count` workers registered (an event, not a poll); throws when a worker process
-    /// ends first or `timeout` seconds pass (those are checked every 10 ms).
-    private func awaitRegistration(of count: Int, timeout: Double) async throws {
-        let (events, sink) = AsyncStream<ClusterError?>.makeStream()
+    /// ends first or `timeout` passes (those are checked every 10 ms).
+    private func awaitRegistration(of count: Int, timeout: Duration) async throws {
+        let (events, sink) = AsyncStream<EngineError?>.makeStream()
         let coordinator = self.coordinator
         let registered = Task {
             await coordinator.waitForWorkers(count)
@@ -74,14 +74,14 @@ public final class EmbeddedCluster: Sendable {
         let processes = self.processes
         let watcher = Task {
             let clock = ContinuousClock()
-            let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
+            let deadline = clock.now + timeout
             while !Task.isCancelled {
                 if let status = processes.lazy.compactMap({ $0.exitStatus() }).first {
-                    sink.yield(ClusterError("a worker process exited during start-up (status \(status))"))
+                    sink.yield(EngineError.failed("a worker process exited during start-up (status \(status))"))
                     return
                 }
                 if clock.now >= deadline {
-                    sink.yield(ClusterError("workers did not register within \(Int(timeout)) s"))
+                    sink.yield(EngineError.failed("workers did not register within \(Int(timeout.seconds)) s"))
                     return
                 }
                 try? await Task.sleep(for: .milliseconds(10))

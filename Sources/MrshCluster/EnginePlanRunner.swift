@@ -11,11 +11,11 @@ import MrshWire
 public struct EnginePlanRunner: ClusterPlanRunner {
     public let store: BlobStore
     let logger: Logger
-    /// Seconds a job waits for a worker to join when every worker was lost.
-    let executorWait: Double
+    /// How long a job waits for a worker to join when every worker was lost.
+    let executorWait: Duration
 
     /// Keeps the coordinator's blobs under `scratch/store`.
-    public init(scratch: String, logger: Logger = Logger(label: "mrsh.coordinator"), executorWait: Double = 30) throws {
+    public init(scratch: String, logger: Logger = Logger(label: "mrsh.coordinator"), executorWait: Duration = .seconds(30)) throws {
         store = try BlobStore(root: scratch + "/store")
         self.logger = logger
         self.executorWait = executorWait

@@ -55,7 +55,7 @@ public struct EngineTaskHandler: WorkerTaskHandler {
     /// id never does; one built from a bad run name could).
     static func resolve(_ request: FetchRequest, in store: BlobStore) throws -> LocalBytes {
         guard BlobID.isValidRun(request.blobID.run) else {
-            throw ClusterError("no such blob '\(request.blobID)'")
+            throw EngineError.failed("no such blob '\(request.blobID)'")
         }
         return try LocalBlobFetcher(store: store).resolve(request.blobID, partition: request.partition)
     }

@@ -5,16 +5,19 @@ import Synchronization
 
 /// Opens authenticated connections to a frame server.
 public enum FrameClient {
+    /// How long connecting and the handshake may take unless told otherwise.
+    public static let defaultTimeout: Duration = .seconds(10)
+
     /// Connects to `address`, proves the token in `role` and returns the connection. Throws
     /// `WireError.authenticationFailed` when the server refuses the token, or the connection error.
     public static func connect(
-        to address: HostPort, group: any EventLoopGroup, token: AuthToken, role: PeerRole, timeout: Double = 10
+        to address: HostPort, group: any EventLoopGroup, token: AuthToken, role: PeerRole, timeout: Duration = FrameClient.defaultTimeout
     ) async throws -> FrameConnection {
         // Until the server has proved the token too, only handshake-sized frames are accepted from it.
         let limit = FrameSizeLimit(WireLimits.handshakePayload)
         let box = Mutex<FrameInbound?>(nil)
         let channel = try await ClientBootstrap(group: group)
-            .connectTimeout(.milliseconds(Int64(timeout * 1000)))
+            .connectTimeout(TimeAmount(timeout))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -27,7 +30,7 @@ public enum FrameClient {
             try? await channel.close().get()
             throw WireError.connectionClosed
         }
-        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             channel.close(promise: nil)
         }
         defer { deadline.cancel() }

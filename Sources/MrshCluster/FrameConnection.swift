@@ -64,12 +64,12 @@ public final class FrameConnection: Sendable {
         try? await channel.close().get()
     }
 
-    /// Closes once the peer has closed its end, or after `timeout` seconds. Closing first while the peer's
+    /// Closes once the peer has closed its end, or after `timeout`. Closing first while the peer's
     /// heartbeats still arrive answers them with a reset, and a reset can make the peer drop the last frames
     /// it had not read yet (a job's output and its `finished`).
-    public func closeAfterPeer(timeout: Double) async {
+    public func closeAfterPeer(timeout: Duration) async {
         let channel = self.channel
-        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             channel.close(promise: nil)
         }
         try? await channel.closeFuture.get()
@@ -215,8 +215,8 @@ public struct HeartbeatSettings: Sendable, Hashable {
         self.interval = interval
         self.timeout = timeout
     }
-    var intervalAmount: TimeAmount { .nanoseconds(Int64(interval.seconds * 1e9)) }
-    var timeoutAmount: TimeAmount { .nanoseconds(Int64(timeout.seconds * 1e9)) }
+    var intervalAmount: TimeAmount { TimeAmount(interval) }
+    var timeoutAmount: TimeAmount { TimeAmount(timeout) }
 }
 
 /// Forwards decoded frames to an `AsyncThrowingStream`; turns protocol errors, a silent peer and EOF into the

@@ -24,7 +24,7 @@ public final class FrameServer: Sendable {
 
     public static func start(
         host: String, port: Int, group: any EventLoopGroup, token: AuthToken, roles: Set<PeerRole>,
-        handshakeTimeout: Double = 10, logger: Logger,
+        handshakeTimeout: Duration = FrameClient.defaultTimeout, logger: Logger,
         onConnection: @escaping @Sendable (FrameConnection) async -> Void
     ) async throws -> FrameServer {
         let pending = PendingHandshakes(limit: maxPendingHandshakes)
@@ -75,7 +75,7 @@ public final class FrameServer: Sendable {
 
     private static func accept(
         channel: any Channel, stream: FrameInbound, limit: FrameSizeLimit, token: AuthToken,
-        roles: Set<PeerRole>, timeout: Double, pending: PendingHandshakes, refusals: RefusalLog, logger: Logger,
+        roles: Set<PeerRole>, timeout: Duration, pending: PendingHandshakes, refusals: RefusalLog, logger: Logger,
         onConnection: @Sendable (FrameConnection) async -> Void
     ) async {
         var inHandshake = true
@@ -85,7 +85,7 @@ public final class FrameServer: Sendable {
         }
         defer { endHandshake() }
         var handshake = ServerHandshake(token: token, allowedRoles: roles)
-        let deadline = channel.eventLoop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) {
+        let deadline = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) {
             channel.writeAndFlush(Frame.error(WireError.timeout("the handshake").description), promise: nil)
             channel.close(promise: nil)
         }

@@ -19,12 +19,12 @@ public struct RemoteBlobFetcher: BlobFetcher {
     /// Where blobs without an address (holder `.local` or `.coordinator`: the coordinator's own store) are.
     let coordinatorAddress: HostPort?
     let attempts: Int
-    /// Seconds of silence after which a fetch is abandoned (and retried).
-    let timeout: Double
+    /// The silence after which a fetch is abandoned (and retried).
+    let timeout: Duration
 
     public init(
         group: any EventLoopGroup, token: AuthToken, localHolders: Set<BlobHolder>,
-        localResolver: ShuffleServer.Resolver?, coordinatorAddress: HostPort?, attempts: Int = 3, timeout: Double = 30
+        localResolver: ShuffleServer.Resolver?, coordinatorAddress: HostPort?, attempts: Int = 3, timeout: Duration = .seconds(30)
     ) {
         self.group = group
         self.token = token
@@ -70,7 +70,7 @@ public struct RemoteBlobFetcher: BlobFetcher {
     private func download(_ request: FetchRequest, from address: HostPort, scratch: String) async throws -> LocalBytes {
         let connection = try await FrameClient.connect(to: address, group: group, token: token, role: .fetcher, timeout: timeout)
         defer { Task { await connection.close() } }
-        connection.startHeartbeats(HeartbeatSettings(interval: .seconds(timeout), timeout: .seconds(timeout)))
+        connection.startHeartbeats(HeartbeatSettings(interval: timeout, timeout: timeout))
         // `scratch` is a directory, or (as the engine passes it) a fresh temporary path to use as a prefix.
         var info = stat()
         let isDirectory = stat(scratch, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

@@ -45,7 +45,7 @@ public enum WorkerNode {
         }
         logger.info("registered as \(welcome.workerID) with \(options.coordinator), shuffle server \(shuffleAddress)")
         onRegistered(welcome.workerID)
-        connection.startHeartbeats(HeartbeatSettings(interval: .seconds(welcome.heartbeatInterval), timeout: .seconds(welcome.heartbeatTimeout)))
+        connection.startHeartbeats(HeartbeatSettings(interval: welcome.heartbeatInterval, timeout: welcome.heartbeatTimeout))
         let fetcher = RemoteBlobFetcher(
             group: group, token: options.token, localHolders: [.worker(welcome.workerID)],
             localResolver: { try await handler.resolve($0) },

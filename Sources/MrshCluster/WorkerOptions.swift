@@ -11,12 +11,13 @@ public struct WorkerOptions: Sendable {
     public var listenHost: String
     /// Proposed worker id (the coordinator makes it unique).
     public var id: String
-    public var connectTimeout: Double
+    /// How long connecting and the handshake to the coordinator may take.
+    public var connectTimeout: Duration
     public var shuffleHooks: ShuffleServer.Hooks
 
     public init(
         coordinator: HostPort, token: AuthToken, slots: Int, scratch: String, listenHost: String = "127.0.0.1",
-        id: String, connectTimeout: Double = 10, shuffleHooks: ShuffleServer.Hooks = ShuffleServer.Hooks()
+        id: String, connectTimeout: Duration = FrameClient.defaultTimeout, shuffleHooks: ShuffleServer.Hooks = ShuffleServer.Hooks()
     ) {
         self.coordinator = coordinator
         self.token = token

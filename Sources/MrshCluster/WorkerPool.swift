@@ -1,4 +1,5 @@
 import MrshControl
+import MrshDataPath
 import MrshPlan
 
 /// The workers registered with a coordinator, and waiting for them; the source of workers that join a
@@ -50,12 +51,12 @@ actor WorkerPool: ExecutorSource {
         for w in all { w.continuation.resume() }
     }
 
-    /// Like `waitFor(_:)`, but gives up after `timeout` seconds (checking registrations every 20 ms).
-    func waitFor(_ count: Int, timeout: Double) async throws {
+    /// Like `waitFor(_:)`, but gives up after `timeout` (checking registrations every 20 ms).
+    func waitFor(_ count: Int, timeout: Duration) async throws {
         let clock = ContinuousClock()
-        let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
+        let deadline = clock.now + timeout
         while workers.count < count {
-            if clock.now >= deadline { throw ClusterError("no worker registered within \(Int(timeout)) s") }
+            if clock.now >= deadline { throw EngineError.failed("no worker registered within \(Int(timeout.seconds)) s") }
             try await Task.sleep(for: .milliseconds(20))
         }
     }

@@ -52,15 +52,17 @@ public final class Engine: Sendable {
 
     /// Checks the plan (globs, output directories) and runs it; final records go to `output`, progress
     /// reports to `progress`. Throws `EngineError` (see `isValidation`). `settings` replaces the engine's
-    /// options for this run where they are per job (reducers, split size, memory budget, backup tasks).
+    /// job settings for this run (reducers, split size, memory budget, backup tasks, ...).
     public func run(
-        _ plan: JobPlan, settings: EngineOptions? = nil, standardInput: Int32? = nil, output: some RecordSink,
+        _ plan: JobPlan, settings: JobSettings? = nil, standardInput: Int32? = nil, output: some RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void = { _ in }
     ) async throws -> JobSummary {
         let number = runCounter.wrappingAdd(1, ordering: .relaxed).newValue
         let run = "r\(processID)-\(number)"
+        var options = self.options
+        if let settings { options.settings = settings }
         let coordinator = JobCoordinator(
-            options: settings ?? options, executors: executors, fetcher: fetcher, store: store, logger: logger)
+            options: options, executors: executors, fetcher: fetcher, store: store, logger: logger)
         return try await coordinator.run(plan, run: run, standardInput: standardInput, output: output, progress: progress)
     }
 

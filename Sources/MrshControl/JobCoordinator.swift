@@ -18,12 +18,12 @@ public struct JobCoordinator: Sendable {
     public let logger: Logger
     /// Where executors that join during a run come from (nil: the set is fixed).
     public let source: (any ExecutorSource)?
-    /// Seconds a job waits for an executor when every one was lost, before failing.
-    public let executorWait: Double
+    /// How long a job waits for an executor when every one was lost, before failing.
+    public let executorWait: Duration
 
     public init(
         options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
-        logger: Logger = Logger(label: "mrsh.engine"), source: (any ExecutorSource)? = nil, executorWait: Double = 30
+        logger: Logger = Logger(label: "mrsh.engine"), source: (any ExecutorSource)? = nil, executorWait: Duration = .seconds(30)
     ) {
         self.source = source
         self.executorWait = executorWait

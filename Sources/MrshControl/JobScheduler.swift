@@ -66,7 +66,7 @@ struct JobScheduler {
     let logger: Logger
     let source: (any ExecutorSource)?
     /// Seconds to wait for an executor when every one is lost.
-    let executorWait: Double
+    let executorWait: Duration
     /// Where attempt `attempt` of part `index` writes: a reduce task's, or a map-only job's map task's.
     let destination: @Sendable (Int, Int) -> PartDestination
     /// Called after each winning attempt with (maps done, reduces done, bytes read by maps).
@@ -104,7 +104,7 @@ struct JobScheduler {
     init(
         spec: JobSpec, jobID: JobID, tasks: [[InputSplit]], sourceStarts: [Int] = [0], partitioner: Partitioner?, reducers: Int,
         options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
-        logger: Logger, source: (any ExecutorSource)?, executorWait: Double,
+        logger: Logger, source: (any ExecutorSource)?, executorWait: Duration,
         destination: @escaping @Sendable (Int, Int) -> PartDestination, announce: @escaping (Int, Int, Int64) -> Void
     ) {
         self.spec = spec
@@ -467,7 +467,7 @@ struct JobScheduler {
         return count
     }
 
-    /// Fails the job when no executor has been usable for `executorWait` seconds.
+    /// Fails the job when no executor has been usable for `executorWait`.
     private mutating func checkStarvation() throws {
         let usable = min(maps.usableExecutors, reduces.usableExecutors)
         guard usable == 0, handles.isEmpty else {
@@ -476,9 +476,9 @@ struct JobScheduler {
         }
         let since = starvedSince ?? clock.now
         starvedSince = since
-        if clock.now - since > .milliseconds(Int64(executorWait * 1000)) {
+        if clock.now - since > executorWait {
             throw EngineError.failed(
-                "every worker was lost and none joined within \(Int(executorWait)) s (job \(spec.id) was not finished)")
+                "every worker was lost and none joined within \(Int(executorWait.seconds)) s (job \(spec.id) was not finished)")
         }
     }
 

@@ -109,8 +109,8 @@ public final class InterruptMonitor: Sendable {
         return (value, received.withLock { $0.first })
     }
 
-    /// Ends the process by `number` with its default action (the parent sees the signal); 128 + number
-    /// if that cannot be done.
+    /// Ends the process by `number` with its default action (the parent sees the signal); with its
+    /// `ExecutionStatus` (128 + number) if that cannot be done.
     public static func endProcess(by number: Int32) -> Never {
         signal(number, SIG_DFL)
         var set = sigset_t()
@@ -118,7 +118,7 @@ public final class InterruptMonitor: Sendable {
         sigaddset(&set, number)
         pthread_sigmask(SIG_UNBLOCK, &set, nil)
         raise(number)
-        _exit(128 + number)
+        _exit(ExecutionStatus(endedBy: number).rawValue)
     }
 }
 

@@ -18,8 +18,8 @@ public protocol JobRunner: AnyObject, Sendable {
 public protocol SessionConsole: Sendable {
     /// A rendered script diagnostic (with its caret lines).
     func diagnostic(_ text: String)
-    /// A run-time error message (without the "error: " prefix).
-    func error(_ message: String)
+    /// A failure to show (rendered by `Failure`: `mrsh: error: ...`).
+    func error(_ failure: Failure)
     /// The task graph printed by `explain`.
     func explain(_ text: String)
     /// Called as tasks finish; may be called from any thread.

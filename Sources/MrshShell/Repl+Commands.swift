@@ -20,8 +20,7 @@ extension Repl {
         let names = ShellLanguage.entries.map(\.name) + ShellCommand.names
         var message = "no help for '\(name)'"
         if let near = Suggestion.nearest(to: name, among: names) { message += "; did you mean '\(near)'?" }
-        reportError(message)
-        return .failed(2)
+        return reportError(message)
     }
 
     /// `:help` without an argument: every operator and command with its summary.
@@ -48,15 +47,13 @@ extension Repl {
     func describe(_ argument: String) async -> ShellCommand.Outcome {
         let name = argument
         guard !name.isEmpty else {
-            reportError("usage: :describe NAME" + (bindings.isEmpty ? " (no let bindings yet)" : " (one of: \(bindings.joined(separator: ", ")))"))
-            return .failed(2)
+            return reportError("usage: :describe NAME" + (bindings.isEmpty ? " (no let bindings yet)" : " (one of: \(bindings.joined(separator: ", ")))"))
         }
         guard bindings.contains(name) else {
             var message = "no binding named '\(name)'"
             if let near = Suggestion.nearest(to: name, among: bindings) { message += "; did you mean '\(near)'?" }
             else if bindings.isEmpty { message += " (define one with let NAME = PIPELINE)" }
-            reportError(message)
-            return .failed(2)
+            return reportError(message)
         }
         let sampleSize = 5
         var presentation = presentation(limit: sampleSize)
@@ -116,14 +113,12 @@ extension Repl {
             return .proceed
         }
         guard parts.count == 2 else {
-            reportError("usage: :set NAME VALUE (:set alone lists the options)")
-            return .failed(2)
+            return reportError("usage: :set NAME VALUE (:set alone lists the options)")
         }
         let (name, value) = (parts[0], parts[1])
         if name == "limit" {
             guard let n = Int(value), n >= 0 else {
-                reportError("limit must be a number of rows (0 or more), not '\(value)'")
-                return .failed(2)
+                return reportError("limit must be a number of rows (0 or more), not '\(value)'")
             }
             limit = n
             return .proceed
@@ -131,12 +126,10 @@ extension Repl {
         guard options.contains(where: { $0.name == name }) else {
             var message = "unknown option '\(name)'"
             if let near = Suggestion.nearest(to: name, among: options.map(\.name)) { message += "; did you mean '\(near)'?" }
-            reportError(message + " (:set lists the options)")
-            return .failed(2)
+            return reportError(message + " (:set lists the options)")
         }
-        if let error = await backend.setOption(name, to: value) {
-            reportError(error.message)
-            return .failed(2)
+        if let failure = await backend.setOption(name, to: value) {
+            return report(failure)
         }
         return .proceed
     }
@@ -156,13 +149,11 @@ extension Repl {
 
     func runFile(_ argument: String) async -> ShellCommand.Outcome {
         guard !argument.isEmpty else {
-            reportError("usage: :run FILE")
-            return .failed(2)
+            return reportError("usage: :run FILE")
         }
         let path = argument.hasPrefix("~/") ? NSHomeDirectory() + argument.dropFirst() : argument
         guard let data = FileManager.default.contents(atPath: path) else {
-            reportError("cannot read '\(argument)'")
-            return .failed(2)
+            return reportError("cannot read '\(argument)'")
         }
         let status = await execute(String(decoding: data, as: UTF8.self), sourceName: argument)
         if case .failed(let code) = status { return .failed(code) }

@@ -62,7 +62,7 @@ final class Repl {
         var buffer = ""
         while true {
             // SIGTERM during a statement: it was cancelled and cleaned up; leave as the signal asked.
-            if interactive && InterruptMonitor.shared.terminateRequested { return 128 + SIGTERM }
+            if interactive && InterruptMonitor.shared.terminateRequested { return ExecutionStatus.terminated.rawValue }
             let input = readInput(continuing: !buffer.isEmpty)
             let line: String
             switch input {
@@ -144,8 +144,7 @@ final class Repl {
             } else {
                 message += " (:help lists the commands)"
             }
-            reportError(message)
-            return .failed(2)
+            return reportError(message)
         }
         return await command.handler(self, argument)
     }
@@ -183,8 +182,17 @@ final class Repl {
             style: style, errorStyle: errorStyle, progress: interactive && terminal.errorIsTerminal, quiet: quiet)
     }
 
-    func reportError(_ message: String) {
-        err.write(errorStyle.red("error:") + " " + message + "\n")
+    /// Shows a command's mistake through the one renderer (`mrsh: error: ...`) and returns the outcome that
+    /// ends a script with its status; the interactive shell goes on.
+    @discardableResult
+    func reportError(_ message: String) -> ShellCommand.Outcome {
+        report(Failure(message, status: .scriptError))
+    }
+
+    @discardableResult
+    func report(_ failure: Failure) -> ShellCommand.Outcome {
+        err.write(failure.line(style: errorStyle))
+        return .failed(failure.status.rawValue)
     }
 
     private func refreshNames() async {

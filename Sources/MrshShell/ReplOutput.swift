@@ -54,6 +54,10 @@ final class ReplOutput: ShellOutput {
         }
     }
 
+    /// Plain records to a real descriptor are written by the backend's writer thread, not by `records(_:)`:
+    /// a standard output that does not drain must not block the job's (cooperative) thread.
+    var recordsDescriptor: Int32? { presentation.table || out.fd < 0 ? nil : out.fd }
+
     func endOfRecords() {
         state.withLock { $0.sawEndOfRecords = true }
     }

@@ -4,15 +4,6 @@ import MrshLanguage
 import MrshPlan
 import MrshPlanner
 
-/// How a batch of statements ended; it decides the process's exit status.
-public enum ExecutionStatus: Int32, Sendable {
-    case success = 0
-    /// A job failed while running.
-    case runtimeError = 1
-    /// The script is wrong (parse, plan or validation error): nothing of it ran.
-    case scriptError = 2
-}
-
 /// A session's settings: the job settings `:set` changes, and how it reports.
 public struct SessionOptions: Sendable {
     /// What every job of the session runs with (the command line's, changed by `:set`).
@@ -93,7 +84,7 @@ public final class Session {
             return .success
         } catch {
             let failure = Failure(error)
-            console.error(failure.message)
+            console.error(failure)
             return failure.status
         }
     }

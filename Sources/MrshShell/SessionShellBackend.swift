@@ -56,23 +56,23 @@ public final class SessionShellBackend: ShellBackend {
         ]
     }
 
-    public func setOption(_ name: String, to value: String) async -> ShellOptionError? {
+    public func setOption(_ name: String, to value: String) async -> Failure? {
         switch name {
         case "reducers":
             guard let n = Int(value), n >= 1 else {
-                return ShellOptionError("reducers must be a whole number, at least 1 (not '\(value)')")
+                return Failure("reducers must be a whole number, at least 1 (not '\(value)')", status: .scriptError)
             }
             session.options.settings.reducers = n
             return nil
         case "split-size":
             guard let bytes = ByteSize.parse(value), bytes >= 1 else {
-                return ShellOptionError("split-size takes a size such as 4M, 32M or 1G (not '\(value)')")
+                return Failure("split-size takes a size such as 4M, 32M or 1G (not '\(value)')", status: .scriptError)
             }
             session.options.settings.splitSize = bytes
             return nil
         case "memory":
             guard let bytes = ByteSize.parse(value), bytes >= 64 << 10 else {
-                return ShellOptionError("memory takes a size of at least 64K, such as 64M (not '\(value)')")
+                return Failure("memory takes a size of at least 64K, such as 64M (not '\(value)')", status: .scriptError)
             }
             session.options.settings.memoryBudget = Int(bytes)
             return nil
@@ -80,11 +80,11 @@ public final class SessionShellBackend: ShellBackend {
             switch value {
             case "on", "true", "yes": session.options.settings.backupTasks = true
             case "off", "false", "no": session.options.settings.backupTasks = false
-            default: return ShellOptionError("backup-tasks is on or off (not '\(value)')")
+            default: return Failure("backup-tasks is on or off (not '\(value)')", status: .scriptError)
             }
             return nil
         default:
-            return ShellOptionError("unknown option '\(name)'")
+            return Failure("unknown option '\(name)'", status: .scriptError)
         }
     }
 
@@ -100,9 +100,9 @@ final class ForwardingConsole: SessionConsole {
 
     func diagnostic(_ text: String) { output?.diagnostic(text) }
 
-    func error(_ message: String) {
+    func error(_ failure: Failure) {
         guard let (output, cancellation) = current.withLock({ $0 }), !cancellation.isCancelled else { return }
-        output.diagnostic("error: " + message)
+        output.diagnostic(failure.line)
     }
 
     func explain(_ text: String) { output?.message(text) }
@@ -112,20 +112,41 @@ final class ForwardingConsole: SessionConsole {
     }
 }
 
-/// The record sink the shell gives the session: records go to the statement's `ShellOutput`; it is
-/// `Sendable`, so `CancellableRunner` can hand it to the job's own task.
+/// The record sink the shell gives the session: records go to the statement's `ShellOutput`, or, when it
+/// asks for plain records on a descriptor, to a `StandardOutputSink` writing there from a thread of its own;
+/// it is `Sendable`, so `CancellableRunner` can hand it to the job's own task.
 final class StatementSink: RecordSink, Sendable {
     let output: any ShellOutput
     let cancellation: CancellationFlag
     /// True once a job ran into this sink (then the shell shows a row count, even of 0 rows).
     let sawRun = Atomic<Bool>(false)
+    /// The writer of plain records (nil: records go to `output`).
+    let direct: StandardOutputSink?
 
     init(output: any ShellOutput, cancellation: CancellationFlag) {
         self.output = output
         self.cancellation = cancellation
+        direct = output.recordsDescriptor.map { StandardOutputSink(descriptor: $0) }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws { output.records(bytes) }
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if let direct { return try direct.write(bytes) }
+        output.records(bytes)
+    }
+
+    func awaitCapacity() async throws { try await direct?.awaitCapacity() }
+
+    /// Waits until a job's records are written, so that what the statement says next comes after them; the
+    /// calling task's cancellation (Ctrl-C) ends the wait and drops the rest.
+    func finishRecords() async throws {
+        guard let direct else { return }
+        do {
+            try await direct.finish()
+        } catch {
+            direct.abandon()
+            throw error
+        }
+    }
 }
 
 /// Runs each job in a task of its own that the statement's cancellation cancels.
@@ -145,7 +166,16 @@ final class CancellableRunner: JobRunner {
         if plan.jobs.last?.output == .standardOutput { sink.sawRun.store(true, ordering: .relaxed) }
         let base = self.base
         let job = Task {
-            try await base.run(plan, settings: settings, standardInput: standardInput, output: sink, progress: progress)
+            do {
+                let summary = try await base.run(
+                    plan, settings: settings, standardInput: standardInput, output: sink, progress: progress)
+                try await sink.finishRecords()
+                return summary
+            } catch {
+                // The records before a failure are shown; a cancelled job's are dropped.
+                try? await sink.finishRecords()
+                throw error
+            }
         }
         sink.cancellation.onCancel { job.cancel() }
         return try await withTaskCancellationHandler {

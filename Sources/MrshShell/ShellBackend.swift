@@ -23,8 +23,9 @@ public protocol ShellBackend: AnyObject {
     /// The engine options `:set` lists and changes (reducers, split-size, memory, backup-tasks).
     func options() async -> [ShellOption]
 
-    /// Changes one option; `value` is as typed. Returns a message for the user when the name or value is wrong.
-    func setOption(_ name: String, to value: String) async -> ShellOptionError?
+    /// Changes one option; `value` is as typed. Returns what to tell the user (a script error) when the name or
+    /// value is wrong.
+    func setOption(_ name: String, to value: String) async -> Failure?
 
     /// The cluster's workers for `:workers` (the embedded engine's local executors when not on a cluster).
     func workers() async -> [ShellWorker]
@@ -55,6 +56,14 @@ public protocol ShellOutput: Sendable {
     func progress(_ progress: JobProgress)
     /// One line after a job: time, tasks, bytes (shown dimmed on standard error unless quiet).
     func summary(_ text: String)
+    /// When records are to be copied as they are to a file descriptor (plain output), that descriptor: the
+    /// backend then writes them there itself, from a thread of its own (`StandardOutputSink`), and finishes
+    /// each job's records before the next message. nil (the default): records go to `records(_:)`.
+    var recordsDescriptor: Int32? { get }
+}
+
+extension ShellOutput {
+    public var recordsDescriptor: Int32? { nil }
 }
 
 /// One option of `:set`.
@@ -69,12 +78,6 @@ public struct ShellOption: Sendable, Hashable {
         self.value = value
         self.summary = summary
     }
-}
-
-/// Why `:set NAME VALUE` was refused, for the user.
-public struct ShellOptionError: Error, Sendable, Hashable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
 }
 
 /// One row of `:workers`.

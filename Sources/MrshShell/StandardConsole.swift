@@ -19,9 +19,9 @@ public final class StandardConsole: SessionConsole {
         TerminalWriter.standardError.write(text.hasSuffix("\n") ? text : text + "\n")
     }
 
-    public func error(_ message: String) {
+    public func error(_ failure: Failure) {
         progressLine?.clear()
-        TerminalWriter.standardError.write(Failure(message, status: .runtimeError).line)
+        TerminalWriter.standardError.write(failure.line)
     }
 
     public func explain(_ text: String) {

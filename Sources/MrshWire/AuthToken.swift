@@ -22,26 +22,26 @@ public struct AuthToken: Sendable {
     /// Reads the token from a file (surrounding white space ignored). Throws a message naming the file when it
     /// cannot be read, can be read by other users (as ssh refuses such a key), or holds a token that is empty
     /// or shorter than `minimumLength`.
-    public init(contentsOfFile path: String) throws(TokenError) {
+    public init(contentsOfFile path: String) throws(WireError) {
         var info = stat()
         guard stat(path, &info) == 0, let data = FileManager.default.contents(atPath: path) else {
-            throw TokenError(message: "cannot read token file '\(path)'")
+            throw .badToken("cannot read token file '\(path)'")
         }
         if info.st_mode & 0o077 != 0 {
-            throw TokenError(
-                message: "token file '\(path)' can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))): "
+            throw .badToken(
+                "token file '\(path)' can be read by other users (mode \(String(info.st_mode & 0o777, radix: 8))): "
                     + "run chmod 600 '\(path)', or \(Self.advice)")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { throw TokenError(message: "token file '\(path)' is empty: \(Self.advice)") }
+        guard !text.isEmpty else { throw .badToken("token file '\(path)' is empty: \(Self.advice)") }
         try self.init(checking: text, from: "token file '\(path)'")
     }
 
     /// A token given as text (`MRSH_TOKEN`), refused when shorter than `minimumLength`; `source` names it.
-    public init(checking text: String, from source: String) throws(TokenError) {
+    public init(checking text: String, from source: String) throws(WireError) {
         guard text.count >= Self.minimumLength else {
-            throw TokenError(
-                message: "the token in \(source) has \(text.count) characters; a token needs at least "
+            throw .badToken(
+                "the token in \(source) has \(text.count) characters; a token needs at least "
                     + "\(Self.minimumLength): \(Self.advice)")
         }
         self.init(text)
@@ -49,18 +49,18 @@ public struct AuthToken: Sendable {
 
     /// Writes a new random token to `path`, readable and writable by its owner only; refuses to replace a
     /// file that exists.
-    public static func writeNew(to path: String) throws(TokenError) {
+    public static func writeNew(to path: String) throws(WireError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
-            throw TokenError(message: "cannot create token file '\(path)': \(reason)")
+            throw .badToken("cannot create token file '\(path)': \(reason)")
         }
         defer { close(fd) }
         let bytes = Array((random() + "\n").utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == bytes.count else {
             unlink(path)
-            throw TokenError(message: "cannot write token file '\(path)': \(String(cString: strerror(errno)))")
+            throw .badToken("cannot write token file '\(path)': \(String(cString: strerror(errno)))")
         }
     }
 
@@ -82,10 +82,4 @@ public struct AuthToken: Sendable {
     func verify(proof: [UInt8], nonce: [UInt8], role: PeerRole) -> Bool {
         HMAC<SHA256>.isValidAuthenticationCode(proof, authenticating: nonce + [role.rawValue], using: key)
     }
-}
-
-/// A token file that cannot be used.
-public struct TokenError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
 }

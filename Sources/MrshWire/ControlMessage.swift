@@ -69,16 +69,42 @@ public struct WorkerInfo: Codable, Sendable, Hashable {
 public struct WorkerWelcome: Codable, Sendable, Hashable {
     /// The id under which the worker's blobs are known (`BlobLocation.holder`).
     public var workerID: String
-    /// Seconds between heartbeats, and of silence after which the peer is considered lost.
-    public var heartbeatInterval: Double
-    public var heartbeatTimeout: Double
+    /// Time between heartbeats, and the silence after which the peer is considered lost. On the wire both are
+    /// numbers of seconds (`heartbeatInterval`, `heartbeatTimeout`), as they always were.
+    public var heartbeatInterval: Duration
+    public var heartbeatTimeout: Duration
     /// `host:port` of the coordinator's shuffle server (standard-input chunks, holder `.coordinator`).
     public var coordinatorShuffleAddress: String
-    public init(workerID: String, heartbeatInterval: Double, heartbeatTimeout: Double, coordinatorShuffleAddress: String) {
+    public init(workerID: String, heartbeatInterval: Duration, heartbeatTimeout: Duration, coordinatorShuffleAddress: String) {
         self.workerID = workerID
         self.heartbeatInterval = heartbeatInterval
         self.heartbeatTimeout = heartbeatTimeout
         self.coordinatorShuffleAddress = coordinatorShuffleAddress
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case workerID, heartbeatInterval, heartbeatTimeout, coordinatorShuffleAddress
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        workerID = try c.decode(String.self, forKey: .workerID)
+        heartbeatInterval = Self.duration(seconds: try c.decode(Double.self, forKey: .heartbeatInterval))
+        heartbeatTimeout = Self.duration(seconds: try c.decode(Double.self, forKey: .heartbeatTimeout))
+        coordinatorShuffleAddress = try c.decode(String.self, forKey: .coordinatorShuffleAddress)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(workerID, forKey: .workerID)
+        try c.encode(heartbeatInterval.seconds, forKey: .heartbeatInterval)
+        try c.encode(heartbeatTimeout.seconds, forKey: .heartbeatTimeout)
+        try c.encode(coordinatorShuffleAddress, forKey: .coordinatorShuffleAddress)
+    }
+
+    /// A number of seconds from the wire as a `Duration` (a negative or non-finite one as zero).
+    private static func duration(seconds: Double) -> Duration {
+        seconds.isFinite && seconds > 0 ? .nanoseconds(Int64(min(seconds, 1e9) * 1e9)) : .zero
     }
 }
 

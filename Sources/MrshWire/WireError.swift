@@ -22,6 +22,8 @@ public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
     case connectionClosed
     /// The peer did not answer in time.
     case timeout(String)
+    /// A token file that cannot be used (missing, unreadable, empty); the text names the file.
+    case badToken(String)
 
     public var description: String {
         switch self {
@@ -41,6 +43,7 @@ public enum WireError: Error, Sendable, Equatable, CustomStringConvertible {
         case .remote(let message): return message
         case .connectionClosed: return "connection closed"
         case .timeout(let what): return "timed out waiting for \(what)"
+        case .badToken(let message): return message
         }
     }
 

@@ -38,8 +38,6 @@ final class EmbeddedClusterRunner: JobRunner {
                 plan, standardInput: standardInput, settings: settings, output: output, progress: progress)
         } catch EngineError.cancelled {
             throw CancellationError()
-        } catch let error as ClusterError {
-            throw EngineError.failed(error.message)
         }
     }
 

@@ -27,10 +27,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     var scratch: String?
 
     @Option(name: .long, help: "Seconds between heartbeats.")
-    var heartbeatInterval: Double = JobSettings.defaults.heartbeatInterval.seconds
+    var heartbeatInterval = SecondsArgument(JobSettings.defaults.heartbeatInterval)
 
     @Option(name: .long, help: "Seconds of silence after which a worker is lost.")
-    var heartbeatTimeout: Double = JobSettings.defaults.heartbeatTimeout.seconds
+    var heartbeatTimeout = SecondsArgument(JobSettings.defaults.heartbeatTimeout)
 
     func run() async throws {
         guard let address = HostPort(listen) else {
@@ -40,7 +40,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         do {
             token = try AuthToken(contentsOfFile: tokenFile)
         } catch {
-            throw Failure("\(error)", status: .scriptError, program: "mrsh coordinator")
+            throw Failure(error.description, status: .scriptError, program: "mrsh coordinator")
         }
         let directory: String
         do {
@@ -57,7 +57,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let server = try await CoordinatorServer.start(
             options: CoordinatorOptions(
                 listen: address, token: token, scratch: directory,
-                heartbeat: HeartbeatSettings(interval: .seconds(heartbeatInterval), timeout: .seconds(heartbeatTimeout))),
+                heartbeat: HeartbeatSettings(interval: heartbeatInterval.duration, timeout: heartbeatTimeout.duration)),
             runner: try EnginePlanRunner(scratch: directory), group: group, logger: Logger(label: "mrsh.coordinator"))
         TerminalWriter.standardError.write("mrsh coordinator: listening on \(server.address)\n")
         try await server.waitUntilClosed()

@@ -33,7 +33,7 @@ struct GlobalOptions: ParsableArguments {
     var noBackupTasks = false
 
     @Option(name: .long, help: "Seconds of silence after which an embedded worker is declared dead (default \(Int(JobSettings.defaults.heartbeatTimeout.seconds))).")
-    var heartbeatTimeout: Double?
+    var heartbeatTimeout: SecondsArgument?
 
     @Flag(name: .long, help: "Run tasks on threads of this process instead of worker processes (debugging).")
     var inProcess = false
@@ -50,7 +50,7 @@ struct GlobalOptions: ParsableArguments {
         if let splitSize, splitSize.bytes < 1 { throw ValidationError("--split-size must be positive") }
         if let memory, memory.bytes < 64 * 1024 { throw ValidationError("--memory must be at least 64K") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
-        if let heartbeatTimeout, !(heartbeatTimeout >= 0.2) {
+        if let heartbeatTimeout, heartbeatTimeout.duration < .milliseconds(200) {
             throw ValidationError("--heartbeat-timeout must be at least 0.2 seconds")
         }
     }
@@ -65,12 +65,32 @@ struct GlobalOptions: ParsableArguments {
         settings.skipBadRecords = skipBadRecords
         settings.backupTasks = !noBackupTasks
         if let heartbeatTimeout {
-            (settings.heartbeatInterval, settings.heartbeatTimeout) = JobSettings.heartbeats(timeout: .seconds(heartbeatTimeout))
+            (settings.heartbeatInterval, settings.heartbeatTimeout) = JobSettings.heartbeats(timeout: heartbeatTimeout.duration)
         }
         return settings
     }
 
     var isVerbose: Bool { verbose || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true }
+}
+
+/// A time on the command line, in seconds (`10`, `0.5`), as a `Duration`.
+struct SecondsArgument: ExpressibleByArgument, Sendable {
+    var duration: Duration
+
+    init(_ duration: Duration) {
+        self.duration = duration
+    }
+
+    init?(argument: String) {
+        guard let seconds = Double(argument), seconds.isFinite, seconds >= 0, seconds < 1e9 else { return nil }
+        duration = .seconds(seconds)
+    }
+
+    /// The seconds as `--help` shows a default: `10`, `0.5`.
+    var defaultValueDescription: String {
+        let seconds = duration.seconds
+        return seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
 }
 
 /// A byte count on the command line: `123`, `64K`, `32M` or `1G` (powers of 1024).

@@ -14,58 +14,70 @@ import NIOPosix
 struct Launcher {
     var options: GlobalOptions
 
-    /// Runs a script or a one-shot statement; returns the exit status. SIGINT while it runs cancels the
+    /// Runs a script or a one-shot statement; returns how it ended. SIGINT while it runs cancels the
     /// running job (on every worker) and ends the script with "job cancelled"; so does SIGTERM, after which
-    /// the process ends by that signal.
-    func runScript(_ source: String, sourceName: String, scriptFromStandardInput: Bool = false) async -> Int32 {
+    /// the status is `terminated` (the process ends by that signal).
+    ///
+    /// Records go to standard output through a `StandardOutputSink`: its writes happen on a thread of their
+    /// own, so a standard output nobody reads blocks that thread only, and Ctrl-C still cancels the job.
+    func runScript(_ source: String, sourceName: String, scriptFromStandardInput: Bool = false) async -> ExecutionStatus {
         let console = StandardConsole(liveProgress: isatty(2) == 1 && !options.quiet)
         let runner: RunnerHandle
         do {
             runner = try makeRunner(console: console)
         } catch {
-            console.error(error.message)
-            return error.status.rawValue
+            console.error(error)
+            return error.status
         }
         let sessionOptions = self.sessionOptions
         // A pipeline without `read` reads standard input, unless the script itself came from there.
         let standardInput: Int32? = scriptFromStandardInput ? nil : 0
-        let work = Task { () -> Int32 in
+        let work = Task { () -> ExecutionStatus in
             let session = Session(runner: runner.jobs, options: sessionOptions, console: console)
-            let output = FileDescriptorSink()
+            let output = StandardOutputSink()
             var status = await session.execute(source, sourceName: sourceName, output: output, standardInput: standardInput)
+            // A cancelled run does not wait for its output: standard output may never drain.
+            if Task.isCancelled {
+                output.abandon()
+                guard status == .success else { return status }
+                let failure = Failure(CancellationError())
+                console.error(failure)
+                return failure.status
+            }
             do {
-                try output.flush()
+                try await output.finish()
             } catch {
+                output.abandon()
                 let failure = Failure(error)
-                console.error(failure.message)
+                console.error(failure)
                 status = failure.status
             }
-            return status.rawValue
+            return status
         }
         let (status, signalNumber) = await InterruptMonitor.cancelling(work)
         await runner.shutdown()
         // Cleaned up: now end as the signal asked, so that the parent sees a process killed by SIGTERM.
-        if signalNumber == SIGTERM { InterruptMonitor.endProcess(by: SIGTERM) }
+        if let signalNumber, signalNumber == SIGTERM { return ExecutionStatus(endedBy: signalNumber) }
         return status
     }
 
     /// The interactive shell on a terminal; a script read from standard input otherwise (like `mrsh run -`).
-    func runShell() async -> Int32 {
+    func runShell() async -> ExecutionStatus {
         if isatty(0) == 1 {
             let console = StandardConsole(liveProgress: false)
             let runner: RunnerHandle
             do {
                 runner = try makeRunner(console: console)
             } catch {
-                console.error(error.message)
-                return error.status.rawValue
+                console.error(error)
+                return error.status
             }
             var sessionOptions = self.sessionOptions
             sessionOptions.useColor = isatty(2) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
             let backend = SessionShellBackend(runner: runner.jobs, options: sessionOptions, workers: runner.workers)
             let status = await runInteractiveShell(backend: backend, configuration: ShellConfiguration(quiet: options.quiet))
             await runner.shutdown()
-            return status
+            return ExecutionStatus(rawValue: status) ?? .runtimeError
         }
         let source = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
         return await runScript(source, sourceName: "<stdin>", scriptFromStandardInput: true)
@@ -115,13 +127,13 @@ struct Launcher {
             do {
                 token = try AuthToken(contentsOfFile: file)
             } catch {
-                throw Failure(error.message, status: .scriptError)
+                throw Failure(error.description, status: .scriptError)
             }
         } else if let text = environment["MRSH_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty {
             do {
                 token = try AuthToken(checking: text, from: "MRSH_TOKEN")
             } catch {
-                throw Failure(error.message, status: .scriptError)
+                throw Failure(error.description, status: .scriptError)
             }
         } else {
             throw Failure(
@@ -150,9 +162,7 @@ final class EngineRunner: JobRunner {
         _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
-        var options = engine.options
-        options.apply(settings)
-        return try await engine.run(
-            plan, settings: options, standardInput: standardInput, output: output, progress: progress)
+        try await engine.run(
+            plan, settings: settings, standardInput: standardInput, output: output, progress: progress)
     }
 }

@@ -23,14 +23,14 @@ struct MrshCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    func run() async throws {
-        let status: Int32
+    func run() async throws(Failure) {
+        let status: ExecutionStatus
         if let execute {
             status = await Launcher(options: options).runScript(execute, sourceName: "<command line>")
         } else {
             status = await Launcher(options: options).runShell()
         }
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw Failure.exit(status) }
     }
 }
 
@@ -46,36 +46,29 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
 
-    func run() async throws {
+    func run() async throws(Failure) {
         let launcher = Launcher(options: options)
-        let source: String
-        do {
-            source = try ScriptFile.read(file)
-        } catch {
-            throw Failure("\(error)", status: .scriptError)
-        }
+        let source = try ScriptFile.read(file)
         let status = await launcher.runScript(source, sourceName: file == "-" ? "<stdin>" : file, scriptFromStandardInput: file == "-")
-        if status != 0 { throw ExitCode(status) }
+        if status != .success { throw Failure.exit(status) }
     }
 }
 
-/// Reads a script file, with errors that name the file.
+/// Reads a script file, with errors that name the file (script errors: nothing ran).
 enum ScriptFile {
-    struct ReadError: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    static func read(_ path: String) throws -> String {
+    static func read(_ path: String) throws(Failure) -> String {
         if path == "-" {
             let data = FileHandle.standardInput.readDataToEndOfFile()
             return String(decoding: data, as: UTF8.self)
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ReadError(description: "cannot read script '\(path)': no such file")
+            throw Failure("cannot read script '\(path)': no such file", status: .scriptError)
         }
         guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
-            throw ReadError(description: "cannot read script '\(path)': \(isDirectory.boolValue ? "it is a directory" : "permission denied")")
+            throw Failure(
+                "cannot read script '\(path)': \(isDirectory.boolValue ? "it is a directory" : "permission denied")",
+                status: .scriptError)
         }
         return String(decoding: data, as: UTF8.self)
     }

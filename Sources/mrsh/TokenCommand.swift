@@ -22,7 +22,7 @@ struct TokenCommand: ParsableCommand {
         do {
             try AuthToken.writeNew(to: file)
         } catch {
-            throw Failure(error.message, status: .runtimeError)
+            throw Failure(error.description, status: .runtimeError)
         }
     }
 }

@@ -40,7 +40,7 @@ struct WorkerCommand: AsyncParsableCommand {
     var id: String?
 
     @Option(name: .long, help: "Seconds to keep retrying when the coordinator connection is lost.")
-    var retry: Double = 5
+    var retry = SecondsArgument(.seconds(5))
 
     @Option(name: .long, help: .hidden)
     var embeddedParent: Int32?
@@ -78,7 +78,7 @@ struct WorkerCommand: AsyncParsableCommand {
         do {
             token = try AuthToken(contentsOfFile: tokenFile)
         } catch {
-            throw Failure("\(error)", status: .scriptError, program: "mrsh worker")
+            throw Failure(error.description, status: .scriptError, program: "mrsh worker")
         }
         let scratchDirectory: String
         if let scratch {
@@ -98,7 +98,7 @@ struct WorkerCommand: AsyncParsableCommand {
             // The connection ended because the client died (it never cleaned up): remove what it left. A dying
             // process's sockets close before its children are given to a new parent, so give getppid() up to
             // 2 s to change; a client that is alive and shutting down SIGKILLs this process meanwhile.
-            if let parent = embeddedParent, Self.parentGone(parent, within: 2) { Self.remove(leftovers) }
+            if let parent = embeddedParent, Self.parentGone(parent, within: .seconds(2)) { Self.remove(leftovers) }
         }
         var logger = Logger(label: "mrsh.worker")
         if embeddedParent != nil { logger.logLevel = .error }
@@ -132,7 +132,7 @@ struct WorkerCommand: AsyncParsableCommand {
                 if embeddedParent != nil && registeredOnce { break }
                 let since = lostSince ?? clock.now
                 lostSince = since
-                if clock.now - since > .milliseconds(Int64(retry * 1000)) {
+                if clock.now - since > retry.duration {
                     throw Failure("cannot reach the coordinator at \(address): \(error)", status: .runtimeError, program: "mrsh worker")
                 }
                 try await Task.sleep(for: .milliseconds(200))
@@ -151,11 +151,12 @@ extension WorkerCommand {
         return (scratch.map { [$0] } ?? []) + (isClusterDirectory ? [directory] : [])
     }
 
-    /// True once this process's parent is no longer `parent`, checked every 10 ms for `seconds`.
-    static func parentGone(_ parent: Int32, within seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
+    /// True once this process's parent is no longer `parent`, checked every 10 ms for `time`.
+    static func parentGone(_ parent: Int32, within time: Duration) -> Bool {
+        let clock = ContinuousClock()
+        let deadline = clock.now + time
         while getppid() == parent {
-            if Date() >= deadline { return false }
+            if clock.now >= deadline { return false }
             usleep(10_000)
         }
         return true

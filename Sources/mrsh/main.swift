@@ -4,9 +4,9 @@ import Logging
 import CMrshShims
 import MrshShell
 
-// One place decides every exit status: 0 success, 2 usage or script error, 1 a job that failed (a thrown
-// `Failure` carries its message and status, `Failure.init(_:)` maps every other error; SIGINT cancels and
-// exits 1, SIGTERM ends the process by that signal after cleaning up, see `InterruptMonitor`).
+// One place decides every message and exit status: `Failure` (MrshShell/Failure.swift). 0 success, 2 usage or
+// script error, 1 a job that failed (a cancelled one too: SIGINT cancels and exits 1 with "job cancelled"),
+// 143 (the process ends by SIGTERM) after SIGTERM cancelled and cleaned up; every path ends with `end()`.
 signal(SIGPIPE, SIG_IGN)
 
 // Tasks grow tables and buffers by doubling and free them at the end: with glibc's defaults every block over
@@ -36,33 +36,40 @@ let standalone: (any ParsableCommand.Type)? =
     case "coordinator": CoordinatorCommand.self
     default: nil
     }
+let rootType = standalone ?? MrshCommand.self
+let parsed: any ParsableCommand
 do {
-    let parsed: any ParsableCommand
     if let standalone {
         parsed = try standalone.parse(Array(subcommandArguments.dropFirst()))
     } else {
         parsed = try MrshCommand.parseAsRoot()
     }
+} catch {
+    // A command line the parser refused (status 2: ArgumentParser's own EX_USAGE is not mrsh's contract), or
+    // the help that was asked for (status 0, on standard output), in the parser's words.
+    Failure.usage(rootType.fullMessage(for: error), helpRequested: rootType.exitCode(for: error) == .success).end()
+}
+let program = standalone == nil ? "mrsh" : "mrsh " + (subcommandArguments.first ?? "")
+do {
     // Dispatch by type: calling `run()` on an existential picks ParsableCommand's synchronous default.
     switch parsed {
     case let command as MrshCommand: try await command.run()
     case let command as RunCommand: try await command.run()
     case let command as CoordinatorCommand: try await command.run()
     case let command as WorkerCommand: try await command.run()
-    case var command: try command.run()
+    case let command as TokenCommand: try command.run()
+    case var command:
+        // The parser's own commands (`help`, and what `--help` parses to) answer with the parser's text.
+        do {
+            try command.run()
+        } catch {
+            Failure.usage(rootType.fullMessage(for: error), helpRequested: rootType.exitCode(for: error) == .success).end()
+        }
     }
-    exit(0)
-} catch let failure as Failure {
-    TerminalWriter.standardError.write(failure.line)
-    exit(failure.status.rawValue)
+    Failure.exit(.success).end()
+} catch let code as ExitCode {
+    Failure.exit(code.isSuccess ? .success : .runtimeError).end()
 } catch {
-    let code = (standalone ?? MrshCommand.self).exitCode(for: error)
-    let message = (standalone ?? MrshCommand.self).fullMessage(for: error)
-    if code == .success {
-        if !message.isEmpty { TerminalWriter.standardOutput.write(message + "\n") }
-        exit(0)
-    }
-    if !message.isEmpty { TerminalWriter.standardError.write(message + "\n") }
-    // ArgumentParser reports usage errors as EX_USAGE (64); mrsh's contract says 2.
-    exit(code == .validationFailure ? 2 : code.rawValue)
+    // Every other error a command throws is said and mapped to its status by the one renderer.
+    Failure(error, program: program).end()
 }

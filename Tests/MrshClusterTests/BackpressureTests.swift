@@ -179,6 +179,52 @@ import Testing
         #expect(took < 4, "the client waited out its grace period")
     }
 
+    /// SIGINT to a `--cluster` client whose standard output nobody ever reads: its writer thread is stuck in a
+    /// `write(2)` that never returns, and still the job is cancelled and the client exits 1 with
+    /// "job cancelled" within a few seconds (the write is not on a cooperative thread the cancellation needs).
+    @Test func sigintEndsAClientWhoseStandardOutputIsNeverRead() async throws {
+        let cluster = try await ProcessCluster.start(workers: 2)
+        defer { cluster.stop() }
+        try FileManager.default.createDirectory(atPath: cluster.directory + "/data", withIntermediateDirectories: true)
+        _ = try Self.writeLines(to: cluster.directory + "/data/big.txt", bytes: Self.outputSize)
+        let (process, out, err) = try Self.startSlowClient(cluster)
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let errors = ByteCollector()
+        Self.drain(err, into: errors)
+        // Wait for the output to start and fill the pipe: from then on the client's write to it blocks for good.
+        // The write that blocks is the output thread's (in the kernel's pipe write), not a cooperative thread's.
+        let pid = process.processIdentifier
+        _ = await eventually(30) { Self.threadStates(of: pid).contains("pipe") || !process.isRunning }
+        try await Task.sleep(for: .milliseconds(500))
+        try #require(process.isRunning, "the job ended before it could be cancelled")
+        let writer = Self.threadStates(of: pid)
+        print("cluster client's output thread while its standard output is stalled: \(writer)")
+        #expect(!writer.isEmpty, "no mrsh-output thread")
+        kill(process.processIdentifier, SIGINT)
+        let cancelledAt = Date()
+        #expect(await eventually(10) { !process.isRunning })
+        let took = Date().timeIntervalSince(cancelledAt)
+        process.waitUntilExit()
+        print("cluster client cancelled with a standard output never read: exited after \(String(format: "%.1f", took)) s")
+        let text = String(decoding: errors.data, as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1, "\(text)")
+        #expect(text.contains("mrsh: error: job cancelled"), "\(text)")
+        // Generous for a loaded machine: a write that held a cooperative thread would never end (it took 0.0 s).
+        #expect(took < 8, "the cancellation waited for the stalled standard output")
+        withExtendedLifetime(out) {}
+    }
+
+    /// `name: wait channel` of each thread of `pid` (for the log: the output thread waits in the pipe).
+    static func threadStates(of pid: Int32) -> String {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.compactMap { tid -> String? in
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/comm", encoding: .utf8)) ?? "?"
+            let wchan = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/wchan", encoding: .utf8)) ?? "?"
+            guard name.hasPrefix("mrsh-output") else { return nil }
+            return name.trimmingCharacters(in: .whitespacesAndNewlines) + ": " + wchan
+        }.joined(separator: ", ")
+    }
+
     @Test func clusterClientWithSlowStandardOutputHoldsBoundedMemory() async throws {
         let cluster = try await ProcessCluster.start(workers: 2)
         defer { cluster.stop() }

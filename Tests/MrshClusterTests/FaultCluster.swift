@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MrshCluster
+import MrshDataPath
 import Testing
 
 /// A coordinator process with a verbose task log and worker processes that tests kill, stop, slow down or
@@ -31,7 +32,7 @@ final class FaultCluster: Sendable {
             let address = firstCapture(pattern, in: coordinator.stderr)
         else {
             coordinator.stop()
-            throw ClusterError("the coordinator did not start: \(coordinator.stderr)")
+            throw EngineError.failed("the coordinator did not start: \(coordinator.stderr)")
         }
         cluster.address.set(address)
         for _ in 0..<count { try cluster.addWorker() }
@@ -74,7 +75,7 @@ final class FaultCluster: Sendable {
         let ids = Array(liveWorkers.keys)
         let coordinator = self.coordinator
         guard await eventually(15, { ids.allSatisfy { coordinator.stderr.contains("worker \($0) registered") } }) else {
-            throw ClusterError("workers \(ids) did not register: \(coordinator.stderr.suffix(3000))")
+            throw EngineError.failed("workers \(ids) did not register: \(coordinator.stderr.suffix(3000))")
         }
     }
 

@@ -17,12 +17,12 @@ let testLogger = Logger(label: "mrsh.cluster.tests")
 /// Writes a token file as a user would make one: readable by its owner only (mode 0600).
 func writeTokenFile(_ text: String, to path: String) throws {
     try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-    guard chmod(path, 0o600) == 0 else { throw ClusterError("chmod \(path) failed") }
+    guard chmod(path, 0o600) == 0 else { throw EngineError.failed("chmod \(path) failed") }
 }
 
 func makeTempDirectory() throws -> String {
     var template = Array((NSTemporaryDirectory() + "mrsh-cluster-test-XXXXXX").utf8CString)
-    guard let made = mkdtemp(&template) else { throw ClusterError("mkdtemp failed") }
+    guard let made = mkdtemp(&template) else { throw EngineError.failed("mkdtemp failed") }
     return String(cString: made)
 }
 
@@ -43,7 +43,7 @@ struct FakeHandler: WorkerTaskHandler {
     }
 
     func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed, fetcher: any BlobFetcher) async throws -> ReduceTaskResult {
-        throw ClusterError("no reduce in the fake")
+        throw EngineError.failed("no reduce in the fake")
     }
 
     func resolve(_ request: FetchRequest) async throws -> LocalBytes {
@@ -91,7 +91,7 @@ struct FakeRunner: ClusterPlanRunner {
             return all.sorted { $0.task < $1.task }
         }
         for r in results {
-            guard let blob = r.output.blob else { throw ClusterError("map task \(r.task) kept no blob") }
+            guard let blob = r.output.blob else { throw EngineError.failed("map task \(r.task) kept no blob") }
             let bytes = try await fetcher.fetch(blob, partition: nil, scratch: scratch)
             let data = try Data(contentsOf: URL(fileURLWithPath: bytes.path))
             if bytes.isTemporaryCopy { unlink(bytes.path) }
@@ -131,7 +131,7 @@ struct TestCluster {
         let coordinator = try await CoordinatorServer.start(
             options: CoordinatorOptions(
                 listen: HostPort(host: "127.0.0.1", port: 0), token: AuthToken(token), scratch: directory,
-                heartbeat: HeartbeatSettings(interval: .milliseconds(200), timeout: .seconds(5)), workerWaitTimeout: 5),
+                heartbeat: HeartbeatSettings(interval: .milliseconds(200), timeout: .seconds(5)), workerWaitTimeout: .seconds(5)),
             runner: runner(directory), group: testGroup, logger: testLogger)
         var tasks: [Task<WorkerNode.End, any Error>] = []
         for i in 0..<count {
@@ -169,7 +169,7 @@ func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () 
         }
         guard let first = try await group.next(), let value = first else {
             group.cancelAll()
-            throw ClusterError("timed out after \(seconds) s")
+            throw EngineError.failed("timed out after \(seconds) s")
         }
         group.cancelAll()
         return value

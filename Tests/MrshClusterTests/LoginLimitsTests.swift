@@ -75,7 +75,7 @@ struct LoginLimitsTests {
                 WireLimits.protocolVersion, kind]
     }
 
-    static func startServer(roles: Set<PeerRole> = [.worker, .client], handshakeTimeout: Double = 10) async throws -> FrameServer {
+    static func startServer(roles: Set<PeerRole> = [.worker, .client], handshakeTimeout: Duration = .seconds(10)) async throws -> FrameServer {
         try await FrameServer.start(
             host: "127.0.0.1", port: 0, group: testGroup, token: AuthToken("login-limits-token"), roles: roles,
             handshakeTimeout: handshakeTimeout, logger: testLogger, onConnection: { connection in

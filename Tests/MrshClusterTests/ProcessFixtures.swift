@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import MrshCluster
+import MrshDataPath
 import MrshTestSupport
 import Synchronization
 import Testing
@@ -165,7 +166,7 @@ final class ProcessCluster: Sendable {
             let address = firstCapture("mrsh coordinator: listening on (\\S+)", in: coordinator.stderr)
         else {
             coordinator.stop()
-            throw ClusterError("the coordinator did not start: \(coordinator.stderr)")
+            throw EngineError.failed("the coordinator did not start: \(coordinator.stderr)")
         }
         cluster.address.set(address)
         for i in 0..<count {
@@ -186,7 +187,7 @@ final class ProcessCluster: Sendable {
         if !ready {
             for w in workers { w.stop() }
             coordinator.stop()
-            throw ClusterError("workers did not register: \(workers.map(\.stderr))")
+            throw EngineError.failed("workers did not register: \(workers.map(\.stderr))")
         }
         cluster.shuffle.set(addresses)
         return cluster

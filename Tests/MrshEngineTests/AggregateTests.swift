@@ -110,7 +110,7 @@ import MrshPlan
         let plan = JobPlan(jobs: [
             JobSpec(id: 0, input: .files([input]), shuffle: .aggregate(.sum), output: .standardOutput)
         ])
-        let engine = try Engine(options: EngineOptions(workers: 1, scratchDirectory: dir.file("scratch"), badRecords: .skip))
+        let engine = try Engine(options: EngineOptions(workers: 1, settings: JobSettings(skipBadRecords: true), scratchDirectory: dir.file("scratch")))
         let sink = CollectingSink()
         let summary = try await engine.run(plan, output: sink)
         #expect(sink.lines == ["a\t3"])

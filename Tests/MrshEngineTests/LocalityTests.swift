@@ -99,7 +99,8 @@ struct PlacingExecutor: TaskExecutor {
                 inner: LocalExecutor(name: "E\($0)", store: store, fetcher: fetcher), label: "E\(($0 + 1) % 3)", log: log)
         }
         let options = EngineOptions(
-            workers: 3, reducers: 3, splitSize: 600, scratchDirectory: dir.file("scratch"), backupTasks: false)
+            workers: 3, settings: JobSettings(reducers: 3, splitSize: 600, backupTasks: false),
+            scratchDirectory: dir.file("scratch"))
         let engine = try Engine(options: options, executors: executors, fetcher: fetcher)
         let plan = JobPlan(jobs: [
             JobSpec(id: 0, input: .files([input]), mapOps: [.words], shuffle: .aggregate(.count), reducers: 3,

@@ -52,7 +52,7 @@ struct StuckExecutor: TaskExecutor {
     }
 
     static func engine(_ dir: TemporaryDirectory, executors: ((BlobStore, any BlobFetcher) -> [any TaskExecutor])? = nil) throws -> Engine {
-        let options = EngineOptions(workers: 2, reducers: 3, scratchDirectory: dir.file("scratch"))
+        let options = EngineOptions(workers: 2, settings: JobSettings(reducers: 3), scratchDirectory: dir.file("scratch"))
         guard let executors else { return try Engine(options: options) }
         let store = try BlobStore(root: dir.file("scratch"))
         let fetcher = LocalBlobFetcher(store: store)

@@ -232,8 +232,8 @@ struct DoomedHolderFetcher: BlobFetcher {
                 release: fetched)
         }
         let options = EngineOptions(
-            workers: 2, reducers: 2, splitSize: splitSize, scratchDirectory: dir.file("scratch"), maxAttempts: 1,
-            backupTasks: false)
+            workers: 2, settings: JobSettings(reducers: 2, splitSize: splitSize, maxAttempts: 1, backupTasks: false),
+            scratchDirectory: dir.file("scratch"))
         let engine = try Engine(options: options, executors: executors, fetcher: fetcher)
         let sink = CollectingSink()
         _ = try await engine.run(Self.wordCount(input, reducers: 2), output: sink)
@@ -257,7 +257,8 @@ struct DoomedHolderFetcher: BlobFetcher {
             HolderExecutor(inner: LocalExecutor(name: "E\($0)", store: store, fetcher: fetcher), log: log)
         }
         let options = EngineOptions(
-            workers: 3, reducers: 1, splitSize: splitSize, scratchDirectory: dir.file("scratch"), backupTasks: false)
+            workers: 3, settings: JobSettings(reducers: 1, splitSize: splitSize, backupTasks: false),
+            scratchDirectory: dir.file("scratch"))
         let engine = try Engine(options: options, executors: executors, fetcher: fetcher)
         let sink = CollectingSink()
         _ = try await engine.run(Self.wordCount(input, reducers: 1), output: sink)

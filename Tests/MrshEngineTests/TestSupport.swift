@@ -80,7 +80,7 @@ func runPlan(
     scratch: String, standardInput: Int32? = nil
 ) async throws -> (lines: [String], summary: JobSummary) {
     let options = EngineOptions(
-        workers: workers, reducers: reducers, splitSize: splitSize, memoryBudget: memoryBudget,
+        workers: workers, settings: JobSettings(reducers: reducers, splitSize: splitSize, memoryBudget: memoryBudget),
         scratchDirectory: scratch)
     let engine = try Engine(options: options)
     let sink = CollectingSink()

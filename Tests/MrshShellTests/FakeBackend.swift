@@ -40,8 +40,8 @@ final class FakeBackend: ShellBackend {
         state.withLock { s in s.options.sorted { $0.key < $1.key }.map { ShellOption(name: $0.key, value: $0.value, summary: "") } }
     }
 
-    func setOption(_ name: String, to value: String) async -> ShellOptionError? {
-        guard Int(value) != nil else { return ShellOptionError("\(name) must be a number") }
+    func setOption(_ name: String, to value: String) async -> Failure? {
+        guard Int(value) != nil else { return Failure("\(name) must be a number", status: .scriptError) }
         state.withLock { $0.options[name] = value }
         return nil
     }
