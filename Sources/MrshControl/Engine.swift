@@ -13,9 +13,8 @@ import Synchronization
 ///
 /// ```swift
 /// let engine = try Engine(options: EngineOptions())
-/// let sink = FileDescriptorSink()
+/// let sink = CollectingSink()  // the CLI uses MrshShell's StandardOutputSink
 /// let summary = try await engine.run(plan, standardInput: 0, output: sink) { progress in ... }
-/// try sink.flush()
 /// engine.shutdown()
 /// ```
 public final class Engine: Sendable {

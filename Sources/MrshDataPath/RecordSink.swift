@@ -12,23 +12,6 @@ extension RecordSink {
     public func awaitCapacity() async throws {}
 }
 
-/// A sink writing to a file descriptor (standard output) through a buffer; call `flush()` at the end.
-public final class FileDescriptorSink: RecordSink {
-    private var writer: BufferedWriter
-
-    public init(descriptor: Int32 = 1, name: String = "standard output") {
-        writer = BufferedWriter(descriptor: descriptor, name: name)
-    }
-
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        try writer.write(bytes)
-    }
-
-    public func flush() throws {
-        try writer.flush()
-    }
-}
-
 /// A sink that keeps everything in memory (tests, small results).
 public final class CollectingSink: RecordSink {
     public private(set) var bytes: [UInt8] = []
