@@ -18,6 +18,7 @@ struct Launcher {
     /// running job (on every worker) and ends the script with "job cancelled"; so does SIGTERM, after which
     /// the process ends by that signal.
     func runScript(_ source: String, sourceName: String, scriptFromStandardInput: Bool = false) async -> Int32 {
+        let format = options.format.flatMap { $0 == .table ? nil : $0 } ?? .tsv
         let console = StandardConsole(liveProgress: isatty(2) == 1 && !options.quiet)
         let runner: RunnerHandle
         do {
@@ -31,7 +32,7 @@ struct Launcher {
         let standardInput: Int32? = scriptFromStandardInput ? nil : 0
         let work = Task { () -> Int32 in
             let session = Session(runner: runner.jobs, options: sessionOptions, console: console)
-            let output = FileDescriptorSink()
+            let output = FormattingSink(format: format, base: FileDescriptorSink())
             var status = await session.execute(source, sourceName: sourceName, output: output, standardInput: standardInput)
             do {
                 try output.flush()
@@ -63,7 +64,8 @@ struct Launcher {
             var sessionOptions = self.sessionOptions
             sessionOptions.useColor = isatty(2) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
             let backend = SessionShellBackend(runner: runner.jobs, options: sessionOptions, workers: runner.workers)
-            let status = await runInteractiveShell(backend: backend, configuration: ShellConfiguration(quiet: options.quiet))
+            let configuration = ShellConfiguration(quiet: options.quiet, format: options.format ?? .table)
+            let status = await runInteractiveShell(backend: backend, configuration: configuration)
             await runner.shutdown()
             return status
         }
