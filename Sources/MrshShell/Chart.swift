@@ -67,7 +67,8 @@ struct ChartData: Sendable, Equatable {
         let labelWidth = min(300, 12 + 8 * (bars.map { $0.label.count }.max() ?? 0))
         let barRoom = 480
         let valueRoom = 12 + 8 * (bars.map { $0.text.count }.max() ?? 0)
-        let width = labelWidth + barRoom + valueRoom + 20
+        // Wide enough for the title too (about 7 px a character at 13 px).
+        let width = max(labelWidth + barRoom + valueRoom + 20, 20 + 7 * title.count)
         let top = 34
         let height = top + rowHeight * bars.count + 12
         let largest = bars.map(\.value).max() ?? 0
