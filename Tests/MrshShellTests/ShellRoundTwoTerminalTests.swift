@@ -55,6 +55,21 @@ struct ShellRoundTwoTerminalTests {
         try shell.expect("mrsh> ")
     }
 
+    @Test func linesTypedAheadWhileAJobRunsFormOneStatement() throws {
+        let workspace = try Workspace()
+        let line = String(repeating: "lorem ipsum dolor sit amet ", count: 4) + "\n"
+        try String(repeating: line, count: 20_000).write(toFile: workspace.directory + "/mid.txt", atomically: true, encoding: .utf8)
+        let shell = try workspace.start(["--workers", "2", "--split-size", "4K"])
+        shell.send("read \"mid.txt\" | map words | reduce count | count\r")
+        try shell.expect("count\n")  // the statement's echo: the job starts
+        // Typed while the job runs (the terminal is not in libedit's hands then): read when it ends.
+        shell.send("read \"words.txt\"\r  | map words\r  | count\r")
+        try shell.expect("1 row", timeout: 60)  // the job's
+        let screen = try shell.expect("1 row", timeout: 30)
+        #expect(screen.contains("9") && !screen.contains("2 rows") && !screen.contains("error"), "\(screen)")
+        try shell.expect("mrsh> ")
+    }
+
     @Test func aLineStartingWithAPipeRefinesTheLastPipeline() throws {
         let workspace = try Workspace()
         let shell = try workspace.start()
