@@ -184,6 +184,22 @@ struct ShellRoundTwoTerminalTests {
         try shell.expect("read \"words.txt\" | map words | count")
     }
 
+    @Test func editAtTheContinuationPromptOpensTheStatementBeingTyped() throws {
+        let workspace = try Workspace()
+        let editor = workspace.directory + "/finish.sh"
+        try "#!/bin/sh\nprintf '%s count\\n' \"$(cat \"$1\")\" > \"$1.new\" && mv \"$1.new\" \"$1\"\n"
+            .write(toFile: editor, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: editor)
+        let shell = try start(workspace, extra: ["VISUAL": editor])
+        shell.send("read \"words.txt\" |\r")
+        try shell.expect("..> ")
+        shell.send(":edit\r")
+        try shell.expect("read \"words.txt\" | count\n")
+        let screen = try shell.expect("1 row")
+        #expect(screen.contains("2") && !screen.contains("error"), "\(screen)")
+        try shell.expect("mrsh> ")
+    }
+
     @Test func ctrlRSearchesHistoryBackwards() throws {
         let workspace = try Workspace()
         let shell = try workspace.start()
