@@ -4,7 +4,9 @@
 /// reaches it. Every step consumes at least one byte, so no input can hang it; it runs in O(n).
 ///
 /// A `/` starts a regex only right after the identifiers `grep`, `not`, `extract` and `split`; elsewhere it is
-/// part of a bare path. Comments (`#` to end of line) produce no token; the line break after them does.
+/// part of a bare path. In a path position (the words after `read`, the word after `write`) every bare word
+/// that is not a plain NAME is a path (`write results-2024`). Comments (`#` to end of line) produce no token;
+/// the line break after them does.
 public struct Lexer: Sendable {
     private let bytes: [UInt8]
     private var offset = 0
@@ -12,6 +14,8 @@ public struct Lexer: Sendable {
     private var column = 1
     /// Whether the previous token lets a `/` start a regex.
     private var regexAllowed = false
+    /// Whether the next word is in a path position: after `read` (and each of its paths) or `write`.
+    private var pathPosition = false
     /// End of the current word already known to hold no path character (avoids rescanning it).
     private var plainWordEnd = 0
 
@@ -52,6 +56,11 @@ public struct Lexer: Sendable {
             regexAllowed = name == "grep" || name == "not" || name == "extract" || name == "split"
         } else {
             regexAllowed = false
+        }
+        switch kind {
+        case .identifier("read"), .identifier("write"): pathPosition = true
+        case .identifier, .string, .path: break  // `read a b c`: every word of a read is a path
+        default: pathPosition = false
         }
         return Token(kind: kind, range: SourceRange(start: start, end: location))
     }
@@ -206,16 +215,20 @@ public struct Lexer: Sendable {
 
     // MARK: - Words: paths, identifiers, integers
 
-    /// A run of non-space characters other than `| ; # " =` is a path when it holds `/ . * ? ~ [`;
-    /// otherwise its first identifier, integer or character is the token.
+    /// A run of non-space characters other than `| ; # " =` is a path when it holds `/ . * ? ~ [`, or when it is
+    /// in a path position and is not a plain NAME (`out-dir`, `2024`); otherwise its first identifier, integer
+    /// or character is the token.
     private mutating func lexWord() -> TokenKind {
         if offset >= plainWordEnd {
             var end = offset
             var isPath = false
+            var isName = Byte.isIdentifierStart(bytes[offset])
             while end < bytes.count, !Byte.endsWord(bytes[end]) {
                 if Byte.isPathMarker(bytes[end]) { isPath = true }
+                if !Byte.isIdentifierContinue(bytes[end]) { isName = false }
                 end += 1
             }
+            if pathPosition && !isName { isPath = true }
             if isPath {
                 let start = offset
                 while offset < end { advance() }

@@ -3,7 +3,7 @@ import MrshLanguage
 ///
 /// It completes operators at a statement's start and after `|`, an operator's argument keywords
 /// (`reduce <TAB>` offers count, sum, ...), `let` names, shell commands after `:`, their arguments
-/// (`:help`, `:describe`, `:set`, `:run`), and file paths inside the string of `read` and `write` and
+/// (`:help`, `:describe`, `:set`, `:mode`, `:run`, `:chart`), and file paths inside the string of `read` and `write` and
 /// as bare paths there.
 public struct Completer: Sendable {
     /// One directory entry, for path completion.
@@ -97,8 +97,11 @@ public struct Completer: Sendable {
             return Result(wordStart: wordStart, word: word, candidates: matching(bindings, prefix: word).map(plain))
         case ":set":
             return Result(wordStart: wordStart, word: word, candidates: matching(options, prefix: word).map(plain))
-        case ":run":
+        case ":run", ":chart":
             return Result(wordStart: wordStart, word: word, candidates: paths(word, quoted: false))
+        case ":mode":
+            let modes = OutputFormat.allCases.map(\.rawValue)
+            return Result(wordStart: wordStart, word: word, candidates: matching(modes, prefix: word).map(plain))
         default:
             return Result(wordStart: wordStart, word: word, candidates: [])
         }

@@ -26,6 +26,8 @@ extension Repl {
     /// `:help` without an argument: every operator and command with its summary.
     static func overview(style: Style) -> String {
         var text = style.bold("Statements") + "  (a pipeline runs when complete; end a line with | to continue)\n"
+        text += "  A line that starts with | extends the last pipeline by that stage and runs it:\n"
+        text += "    read \"logs/*\" | grep \"error\"   then   | reduce count   then   | sort by value desc\n"
         let entries = ShellLanguage.entries
         let usageWidth = entries.map { DisplayWidth.of($0.usage) }.max() ?? 0
         for entry in entries where !entry.isStage {
@@ -40,7 +42,9 @@ extension Repl {
         for command in ShellCommand.all {
             text += "  " + command.usage.padding(toLength: commandWidth, withPad: " ", startingAt: 0) + "  " + command.summary + "\n"
         }
-        text += style.dim("Keys: Tab completes, Up recalls a statement, Ctrl-C cancels a job or clears the line, Ctrl-D leaves.") + "\n"
+        text += style.dim(
+            "Keys: Tab completes, Up recalls a statement, Ctrl-R searches history, Ctrl-C cancels a job or clears the line, "
+                + "Ctrl-D leaves. Pasted lines run as one script.") + "\n"
         return text
     }
 
@@ -58,6 +62,7 @@ extension Repl {
         let sampleSize = 5
         var presentation = presentation(limit: sampleSize)
         presentation.table = true
+        presentation.format = .table
         presentation.quiet = true
         let capture = ReplOutput(presentation, out: out, err: err)
         let status = await runCancellable("\(name) | take \(sampleSize)", sourceName: sourceName, output: capture)
@@ -156,6 +161,111 @@ extension Repl {
             return reportError("cannot read '\(argument)'")
         }
         let status = await execute(String(decoding: data, as: UTF8.self), sourceName: argument)
+        if case .failed(let code) = status { return .failed(code) }
+        return .proceed
+    }
+}
+
+/// `:mode`, `:chart` and `:edit`.
+extension Repl {
+    func mode(_ argument: String) async -> ShellCommand.Outcome {
+        let names = OutputFormat.allCases.map(\.rawValue)
+        guard !argument.isEmpty else {
+            out.write("mode: \(format.rawValue) (one of: \(names.joined(separator: ", ")))\n")
+            return .proceed
+        }
+        guard let chosen = OutputFormat(rawValue: argument.lowercased()) else {
+            var message = "unknown mode '\(argument)'"
+            if let near = Suggestion.nearest(to: argument, among: names) { message += "; did you mean '\(near)'?" }
+            reportError(message + " (one of: \(names.joined(separator: ", ")))")
+            return .failed(2)
+        }
+        format = chosen
+        return .proceed
+    }
+
+    func chart(_ argument: String) async -> ShellCommand.Outcome {
+        guard let table = lastResult else {
+            reportError("no result to chart yet: run a query whose records are a label and a number, such as "
+                + "read \"logs/*\" | map words | reduce count | sort by value desc | take 10")
+            return .failed(2)
+        }
+        guard let data = ChartData(table) else {
+            let columns = table.rows.map(\.count).max() ?? 0
+            reportError("the last result cannot be charted: :chart needs two columns, a label and a number "
+                + "(it has \(columns) column\(columns == 1 ? "" : "s")\(columns == 2 ? " and a second that is not always a number" : ""))")
+            return .failed(2)
+        }
+        let note = data.omitted > 0 ? "the first \(data.bars.count) of \(table.totalRows) rows (:set limit N to chart more)" : nil
+        if argument.isEmpty {
+            out.write(data.renderText(width: (Terminal.width(fd: 1) ?? 80) - 1))
+            if let note { err.write(errorStyle.dim(note) + "\n") }
+            return .proceed
+        }
+        let path = argument.hasPrefix("~/") ? NSHomeDirectory() + argument.dropFirst() : argument
+        guard path.lowercased().hasSuffix(".svg") else {
+            reportError("usage: :chart [FILE.svg] (the file name must end in .svg)")
+            return .failed(2)
+        }
+        let title = lastStatement.map { $0.replacingOccurrences(of: "\n", with: " ") } ?? "mrsh"
+        do {
+            try Data(data.renderSVG(title: title).utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            reportError("cannot write '\(argument)': \((error as NSError).localizedDescription)")
+            return .failed(1)
+        }
+        out.write("wrote \(argument) (\(data.bars.count) bars)\n")
+        if let note { err.write(errorStyle.dim(note) + "\n") }
+        return .proceed
+    }
+
+    /// `:edit`: the last statement in the editor.
+    func edit(_ argument: String) async -> ShellCommand.Outcome {
+        await edit(statement: lastStatement ?? "")
+    }
+
+    /// Opens `$VISUAL` (else `$EDITOR`, else `vi`) on `initial` in a temporary file, as psql's `\e` does, and
+    /// runs what was saved (nothing when it is empty).
+    func edit(statement initial: String) async -> ShellCommand.Outcome {
+        let environment = ProcessInfo.processInfo.environment
+        let editor = [environment["VISUAL"], environment["EDITOR"]].compactMap { $0 }.first { !$0.isEmpty } ?? "vi"
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("mrsh-edit-\(UUID().uuidString).mr")
+        defer { try? FileManager.default.removeItem(at: file) }
+        do {
+            try Data((initial.isEmpty ? "" : initial + "\n").utf8).write(to: file)
+        } catch {
+            reportError("cannot write a temporary file for the editor: \((error as NSError).localizedDescription)")
+            return .failed(1)
+        }
+        // Through the shell, so that EDITOR may hold arguments ("code --wait"); the file is its $1.
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", editor + " \"$1\"", "sh", file.path]
+        do {
+            try process.run()
+        } catch {
+            reportError("cannot start the editor '\(editor)': \((error as NSError).localizedDescription)")
+            return .failed(1)
+        }
+        // The shell waits for its editor as it waits at the prompt: on this thread.
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            reportError("the editor '\(editor)' exited with status \(process.terminationStatus); nothing was run")
+            return .failed(1)
+        }
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            reportError("the editor left no file; nothing was run")
+            return .failed(1)
+        }
+        var text = Substring(String(decoding: data, as: UTF8.self))
+        while let last = text.last, last.isWhitespace { text = text.dropLast() }
+        guard StatementCompleteness(of: String(text)) != .empty else {
+            err.write(errorStyle.dim("empty: nothing was run") + "\n")
+            return .proceed
+        }
+        let statement = String(text)
+        out.write(statement + "\n")
+        let status = await runStatement(statement)
         if case .failed(let code) = status { return .failed(code) }
         return .proceed
     }

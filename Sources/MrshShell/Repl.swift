@@ -19,6 +19,18 @@ final class Repl {
     /// `let` names, refreshed after each statement (completion runs synchronously inside libedit).
     private(set) var bindings: [String] = []
     private var optionNames: [String] = []
+    /// The last statement that ran and parsed as one pipeline (not ending in `write`): what `| stage` extends.
+    private(set) var lastPipeline: String?
+    /// The last statement that ran (what `:edit` opens).
+    var lastStatement: String?
+    /// The rows of the last result (for `:chart`).
+    var lastResult: ResultTable?
+    /// `:mode`: how results are shown.
+    var format: OutputFormat
+    /// Ask the terminal for bracketed paste (not on TERM=dumb).
+    private let bracketedPaste: Bool
+    /// Whether `:chart`'s hint was given this session (it is given once).
+    private var chartHinted = false
 
     static let prompt = "mrsh> "
     static let continuationPrompt = "  ..> "
@@ -34,6 +46,8 @@ final class Repl {
         interactive = configuration.interactive ?? terminal.inputIsTerminal
         limit = configuration.limit
         quiet = configuration.quiet
+        format = configuration.format
+        bracketedPaste = configuration.environment["TERM"] != "dumb"
         sourceName = configuration.sourceName
         history = LineHistory(
             path: interactive ? configuration.historyPath ?? LineHistory.defaultPath(environment: configuration.environment) : nil)
@@ -48,7 +62,9 @@ final class Repl {
     func run() async -> Int32 {
         if interactive {
             history.load()
-            editor = LineEditor(program: "mrsh", history: history, completer: Completer(), output: out)
+            editor = LineEditor(
+                program: "mrsh", history: history, completer: Completer(), output: out,
+                bracketedPaste: bracketedPaste)
             err.write(errorStyle.dim("mrsh: :help for help, Ctrl-D or :quit to leave") + "\n")
         }
         await refreshNames()
@@ -60,17 +76,22 @@ final class Repl {
 
     private func loop() async -> Int32 {
         var buffer = ""
+        // `buffer` is complete, but more lines arrived with it (a paste, lines typed ahead): it runs once
+        // those lines are read, unless they continue it (a line starting with `|`), as in a script.
+        var deferred = false
         while true {
             // SIGTERM during a statement: it was cancelled and cleaned up; leave as the signal asked.
             if interactive && InterruptMonitor.shared.terminateRequested { return ExecutionStatus.terminated.rawValue }
-            let input = readInput(continuing: !buffer.isEmpty)
+            let input = readInput(continuing: !buffer.isEmpty, deferred: deferred)
             let line: String
             switch input {
             case .interrupted:
                 buffer = ""
+                deferred = false
                 continue
             case .endOfInput:
                 if interactive {
+                    if deferred { await runStatement(buffer) }
                     out.write("\n")
                     return 0
                 }
@@ -80,37 +101,120 @@ final class Repl {
                     if case .failed(let code) = status { return code }
                 }
                 return 0
+            case .pasteEnded:
+                if deferred {
+                    deferred = false
+                    let statement = buffer
+                    buffer = ""
+                    await runStatement(statement)
+                }
+                continue
             case .line(let text):
                 line = text
             }
-            if buffer.isEmpty, let command = Self.commandText(line) {
-                rememberInHistory(line)
-                switch await dispatch(command) {
-                case .proceed: continue
-                case .quit: return 0
-                case .failed(let code): if !interactive { return code }
+            if deferred {
+                deferred = false
+                if !(Self.startsWithPipe(line) || StatementCompleteness(of: line) == .empty) {
+                    // A new statement: the held one runs first, then this line is read on its own.
+                    let statement = buffer
+                    buffer = ""
+                    await runStatement(statement)
                 }
-                continue
             }
-            buffer += buffer.isEmpty ? line : "\n" + line
-            switch StatementCompleteness(of: buffer) {
+            if buffer.isEmpty {
+                if let command = Self.commandText(line) {
+                    rememberInHistory(line)
+                    switch await dispatch(command) {
+                    case .proceed: continue
+                    case .quit: return 0
+                    case .failed(let code): if !interactive { return code }
+                    }
+                    continue
+                }
+                if interactive && Self.startsWithPipe(line) {
+                    // `| stage` at the prompt: extends the last pipeline that ran.
+                    guard let previous = lastPipeline else {
+                        reportError(
+                            "nothing to extend: a line starting with '|' adds a stage to the last pipeline that ran, "
+                                + "and none has yet (start with an operator, such as: read logs/* | count)")
+                        continue
+                    }
+                    buffer = Self.extend(previous, with: line)
+                    err.write(errorStyle.dim(buffer) + "\n")
+                } else {
+                    buffer = line
+                }
+            } else if interactive, let command = Self.commandText(line), ["edit", "e"].contains(command.trimmingCharacters(in: .whitespaces)),
+                Lexer.tokenize(buffer).last(where: { $0.kind != .newline && $0.kind != .endOfInput })?.kind != .invalid(.unterminatedString)
+            {
+                // `:edit` at the continuation prompt: the statement typed so far goes to the editor.
+                let current = buffer
+                buffer = ""
+                rememberInHistory(line)
+                _ = await edit(statement: current)
+                continue
+            } else {
+                buffer += "\n" + line
+            }
+            // A script read line by line keeps asking for more after a trailing `|`: its error is reported
+            // when the input ends, as `mrsh run` reports it.
+            let completeness =
+                interactive ? StatementCompleteness(of: buffer, knownBindings: Set(bindings)) : StatementCompleteness(of: buffer)
+            switch completeness {
             case .empty:
                 buffer = ""
             case .incomplete:
                 continue
-            case .complete:
+            case .invalid:
+                // An error already certain: reported now with its caret, instead of a continuation prompt.
                 let statement = buffer
                 buffer = ""
-                rememberInHistory(statement)
-                let status = await execute(statement)
+                await runStatement(statement)
+            case .complete:
+                if interactive, let editor, editor.morePending() {
+                    deferred = true
+                    continue
+                }
+                let statement = buffer
+                buffer = ""
+                let status = await runStatement(statement)
                 if !interactive, case .failed(let code) = status { return code }
             }
         }
     }
 
-    private func readInput(continuing: Bool) -> LineEditor.Input {
+    /// Remembers `statement` in history, runs it, and keeps it as the pipeline a `| stage` line extends when
+    /// it is one pipeline that parses.
+    @discardableResult
+    func runStatement(_ statement: String) async -> ShellStatus {
+        rememberInHistory(statement)
+        let known = Set(bindings)
+        let status = await execute(statement)
+        if case .success(let script) = parseScript(statement, knownBindings: known), script.statements.count == 1,
+            case .run(let pipeline) = script.statements[0]
+        {
+            if case .write = pipeline.stages.last?.op {} else { lastPipeline = statement }
+        }
+        lastStatement = statement
+        return status
+    }
+
+    /// Whether `line` starts (after spaces) with `|`.
+    static func startsWithPipe(_ line: String) -> Bool {
+        line.drop(while: { $0 == " " || $0 == "\t" }).first == "|"
+    }
+
+    /// `previous` with the stage of `line` (`| take 5`) added: on the same line when `previous` is one line.
+    static func extend(_ previous: String, with line: String) -> String {
+        var base = Substring(previous)
+        while let last = base.last, last.isWhitespace || last == ";" { base = base.dropLast() }
+        let stage = line.drop(while: { $0 == " " || $0 == "\t" })
+        return base.contains("\n") ? String(base) + "\n" + line : String(base) + " " + String(stage)
+    }
+
+    private func readInput(continuing: Bool, deferred: Bool) -> LineEditor.Input {
         if let editor {
-            return editor.readLine(prompt: continuing ? Self.continuationPrompt : Self.prompt)
+            return editor.readLine(prompt: continuing ? Self.continuationPrompt : Self.prompt, submitOnPasteEnd: deferred)
         }
         guard let line = Swift.readLine(strippingNewline: true) else { return .endOfInput }
         return .line(line)
@@ -152,9 +256,16 @@ final class Repl {
     /// Runs statements on the backend; Ctrl-C cancels them.
     @discardableResult
     func execute(_ source: String, sourceName: String? = nil) async -> ShellStatus {
-        let output = ReplOutput(presentation(), out: out, err: err)
+        var presentation = presentation()
+        presentation.chartHint = !chartHinted
+        let output = ReplOutput(presentation, out: out, err: err)
         let status = await runCancellable(source, sourceName: sourceName ?? self.sourceName, output: output)
         output.finish(cancelled: status == .cancelled)
+        let table = output.table
+        if status == .success && table.totalRows > 0 {
+            lastResult = table
+            if presentation.table && ChartData.isOffered(for: table) { chartHinted = true }
+        }
         if status == .cancelled { err.write(errorStyle.yellow("cancelled") + "\n") }
         await refreshNames()
         return status
@@ -179,7 +290,8 @@ final class Repl {
         let table = interactive && terminal.outputIsTerminal
         return ReplOutput.Presentation(
             table: table, limit: limit ?? self.limit, width: table ? Terminal.width(fd: 1) : nil,
-            style: style, errorStyle: errorStyle, progress: interactive && terminal.errorIsTerminal, quiet: quiet)
+            style: style, errorStyle: errorStyle, progress: interactive && terminal.errorIsTerminal, quiet: quiet,
+            format: format)
     }
 
     /// Shows a command's mistake through the one renderer (`mrsh: error: ...`) and returns the outcome that

@@ -20,6 +20,13 @@ final class ReplOutput: ShellOutput {
         var progress: Bool
         /// No summary line.
         var quiet: Bool
+        /// `:mode`: the table (when `table` is true; plain records otherwise) or a streaming format.
+        var format: OutputFormat = .table
+        /// Add the hint that `:chart` can draw a two-column result with numbers in its second column.
+        var chartHint: Bool = false
+
+        /// Records are formatted as they stream rather than collected into a table.
+        var streams: Bool { format != .table || !table }
     }
 
     private struct State {
@@ -29,6 +36,7 @@ final class ReplOutput: ShellOutput {
         var progressShown = false
         var lastProgress: UInt64 = 0
         var summaries: [String] = []
+        var formatter: RecordFormatter
     }
 
     let presentation: Presentation
@@ -40,15 +48,18 @@ final class ReplOutput: ShellOutput {
         self.presentation = presentation
         self.out = out
         self.err = err
-        state = Mutex(State(table: ResultTable(limit: presentation.limit)))
+        state = Mutex(
+            State(
+                table: ResultTable(limit: presentation.limit),
+                formatter: RecordFormatter(format: presentation.format == .table ? .tsv : presentation.format)))
     }
 
     func records(_ bytes: UnsafeRawBufferPointer) {
         state.withLock { s in
-            if presentation.table {
-                s.table.append(bytes)
-            } else {
-                s.plainBuffer.append(contentsOf: bytes)
+            // Kept (the first `limit` rows) in every mode, for `:chart`.
+            s.table.append(bytes)
+            if presentation.streams {
+                s.formatter.append(bytes, to: &s.plainBuffer)
                 if s.plainBuffer.count >= 1 << 16 { flushPlain(&s) }
             }
         }
@@ -99,13 +110,15 @@ final class ReplOutput: ShellOutput {
     func finish(cancelled: Bool) {
         state.withLock { s in
             clearProgress(&s)
+            if !cancelled { s.formatter.finish(to: &s.plainBuffer) }
             flushPlain(&s)
-            if presentation.table && (s.sawEndOfRecords || s.table.totalRows > 0) {
-                s.table.finish()
-                if !cancelled {
-                    out.write(s.table.renderRows(width: presentation.width))
-                    err.write(presentation.errorStyle.dim(s.table.footer) + "\n")
-                }
+            let sawRecords = s.sawEndOfRecords || s.table.totalRows > 0
+            if sawRecords { s.table.finish() }
+            if presentation.table && sawRecords && !cancelled {
+                var footer = s.table.footer
+                if presentation.chartHint && ChartData.isOffered(for: s.table) { footer += "  (:chart draws it as bars)" }
+                if presentation.format == .table { out.write(s.table.renderRows(width: presentation.width)) }
+                err.write(presentation.errorStyle.dim(footer) + "\n")
             }
             if !presentation.quiet {
                 for line in s.summaries { err.write(presentation.errorStyle.dim(line) + "\n") }
@@ -114,7 +127,7 @@ final class ReplOutput: ShellOutput {
         }
     }
 
-    /// The collected table (for `:describe`).
+    /// The collected table (for `:describe` and `:chart`): the first `limit` rows, and how many there were.
     var table: ResultTable { state.withLock { $0.table } }
 
     private func clearProgress(_ s: inout State) {

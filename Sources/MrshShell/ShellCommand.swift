@@ -33,6 +33,18 @@ struct ShellCommand: Sendable {
             summary: "List the options, or set one (limit, reducers, split-size, memory, backup-tasks).",
             handler: { await $0.set($1) }),
         ShellCommand(
+            name: "mode", aliases: [], usage: ":mode [table|tsv|csv|json|markdown]",
+            summary: "Show results as a table (default), TSV, CSV, JSON Lines or a markdown table.",
+            handler: { await $0.mode($1) }),
+        ShellCommand(
+            name: "chart", aliases: [], usage: ":chart [FILE.svg]",
+            summary: "Draw the last result (label, number) as a bar chart, or write it as SVG.",
+            handler: { await $0.chart($1) }),
+        ShellCommand(
+            name: "edit", aliases: ["e"], usage: ":edit",
+            summary: "Edit the last statement (or, at ..>, the one being typed) in $VISUAL or $EDITOR; run what is saved.",
+            handler: { await $0.edit($1) }),
+        ShellCommand(
             name: "history", aliases: [], usage: ":history",
             summary: "List the statements entered so far.", handler: { await $0.showHistory($1) }),
         ShellCommand(

@@ -10,18 +10,21 @@ public struct ShellConfiguration: Sendable {
     public var limit: Int
     /// No job summary lines.
     public var quiet: Bool
+    /// How results are shown at first (`--format`; `:mode` changes it).
+    public var format: OutputFormat
     public var environment: [String: String]
     /// The name diagnostics give to statements typed or piped in.
     public var sourceName: String
 
     public init(
         interactive: Bool? = nil, historyPath: String? = nil, limit: Int = 40, quiet: Bool = false,
-        environment: [String: String] = ProcessInfo.processInfo.environment, sourceName: String = "<stdin>"
+        format: OutputFormat = .table, environment: [String: String] = ProcessInfo.processInfo.environment, sourceName: String = "<stdin>"
     ) {
         self.interactive = interactive
         self.historyPath = historyPath
         self.limit = limit
         self.quiet = quiet
+        self.format = format
         self.environment = environment
         self.sourceName = sourceName
     }

@@ -44,6 +44,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print no job summary on standard error.")
     var quiet = false
 
+    @Option(name: .long, help: ArgumentHelp("How records are written: tsv (default), csv (RFC 4180), json (JSON Lines) or markdown; the shell also has table (its default).", valueName: "format"))
+    var format: OutputFormat?
+
     func validate() throws {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1") }
         if let reducers, reducers < 1 { throw ValidationError("--reducers must be at least 1") }
@@ -92,6 +95,8 @@ struct SecondsArgument: ExpressibleByArgument, Sendable {
         return seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
 }
+
+extension OutputFormat: ExpressibleByArgument {}
 
 /// A byte count on the command line: `123`, `64K`, `32M` or `1G` (powers of 1024).
 struct ByteSizeArgument: ExpressibleByArgument, Sendable {

@@ -21,6 +21,7 @@ struct Launcher {
     /// Records go to standard output through a `StandardOutputSink`: its writes happen on a thread of their
     /// own, so a standard output nobody reads blocks that thread only, and Ctrl-C still cancels the job.
     func runScript(_ source: String, sourceName: String, scriptFromStandardInput: Bool = false) async -> ExecutionStatus {
+        let format = options.format.flatMap { $0 == .table ? nil : $0 } ?? .tsv
         let console = StandardConsole(liveProgress: isatty(2) == 1 && !options.quiet)
         let runner: RunnerHandle
         do {
@@ -34,7 +35,7 @@ struct Launcher {
         let standardInput: Int32? = scriptFromStandardInput ? nil : 0
         let work = Task { () -> ExecutionStatus in
             let session = Session(runner: runner.jobs, options: sessionOptions, console: console)
-            let output = StandardOutputSink()
+            let output = FormattingSink(format: format, base: StandardOutputSink())
             var status = await session.execute(source, sourceName: sourceName, output: output, standardInput: standardInput)
             // A cancelled run does not wait for its output: standard output may never drain.
             if Task.isCancelled {
@@ -75,7 +76,8 @@ struct Launcher {
             var sessionOptions = self.sessionOptions
             sessionOptions.useColor = isatty(2) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
             let backend = SessionShellBackend(runner: runner.jobs, options: sessionOptions, workers: runner.workers)
-            let status = await runInteractiveShell(backend: backend, configuration: ShellConfiguration(quiet: options.quiet))
+            let configuration = ShellConfiguration(quiet: options.quiet, format: options.format ?? .table)
+            let status = await runInteractiveShell(backend: backend, configuration: configuration)
             await runner.shutdown()
             return ExecutionStatus(rawValue: status) ?? .runtimeError
         }

@@ -66,4 +66,28 @@ struct UnprivilegedShellTests {
         shell.send(":quit\r")
         #expect(shell.waitForExit(timeout: 20) == 0)
     }
+
+    @Test("a pasted pipeline runs once, | stage refines it, and :chart writes an SVG in the user's folder")
+    func pasteRefineAndChart() throws {
+        let home = try Unprivileged.makeOwnedDirectory(prefix: "mrsh-pty-nobody")
+        defer { Unprivileged.remove(home) }
+        try Data("the cat sat on the mat\nthe dog sat\n".utf8).write(to: URL(fileURLWithPath: home + "/words.txt"))
+        try Unprivileged.giveTree(home)
+        let shell = try startShell(in: home, homeVariable: home)
+        shell.send("read \"words.txt\"\r  | map words\r  | reduce count\r")
+        let screen = try shell.expect("6 rows  (:chart draws it as bars)", timeout: 30)
+        #expect(!screen.contains("error") && !screen.contains("2 rows"), "\(screen)")
+        try shell.expect("mrsh> ")
+        shell.send("| sort by value desc\r")
+        try shell.expect("sort by value desc\n")  // the whole statement that runs
+        try shell.expect("6 rows", timeout: 30)
+        try shell.expect("mrsh> ")
+        shell.send(":chart top.svg\r")
+        try shell.expect("wrote top.svg (6 bars)")
+        var info = stat()
+        #expect(stat(home + "/top.svg", &info) == 0 && info.st_uid == Unprivileged.account?.uid)
+        try shell.expect("mrsh> ")
+        shell.send(":quit\r")
+        #expect(shell.waitForExit(timeout: 20) == 0)
+    }
 }
