@@ -51,9 +51,7 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
         activity?.started(name)
         defer { activity?.ended(name) }
         switch try await call(.map(task)) {
-        case .map(let result):
-            activity?.mapSucceeded(name)
-            return result
+        case .map(let result): return result
         case .failed(let failure): throw RemoteTaskError(worker: name, failure: failure)
         case .reduce: throw WireError.badMessage("a reduce result answered a map task")
         }

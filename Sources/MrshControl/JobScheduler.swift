@@ -87,7 +87,12 @@ package struct JobScheduler {
     private var reduces: TaskBoard
     private var mapResults: [MapTaskResult?]
     private var reduceResults: [ReduceTaskResult?]
-    private var handles: [Key: Task<Outcome, any Error>] = [:]
+    private var handles: [Key: Task<Void, Never>] = [:]
+    /// Every attempt whose end the loop has not handled yet (live ones, and cancelled losers).
+    private var outstanding: [Key: Task<Void, Never>] = [:]
+    /// Attempts' ends, ticks and flushes, in the order they happen.
+    private let eventStream: AsyncStream<Event>
+    private let events: AsyncStream<Event>.Continuation
     /// The map-output feed of each running reduce attempt.
     private var feeds: [Key: MapOutputFeed] = [:]
     /// When the scheduler last accepted a map output: reduce attempts' running time (for backups) counts
@@ -172,6 +177,7 @@ package struct JobScheduler {
         mapResults = Array(repeating: nil, count: tasks.count)
         reduceResults = Array(repeating: nil, count: reducers)
         knownPosition = Array(repeating: -1, count: tasks.count)
+        (eventStream, events) = AsyncStream.makeStream(of: Event.self)
         liveness = executors.map { $0 as? any ExecutorLiveness }
         lastFlush = clock.now
     }
@@ -184,53 +190,64 @@ package struct JobScheduler {
         let runStarted = clock.now
         defer { stats.wall = clock.now - runStarted }
         if !isComplete {
-            try await withThrowingTaskGroup(of: Event.self) { group in
-                group.addTask { await Self.sleepTick() }
-                do {
-                    try await loop(&group)
-                } catch {
-                    for handle in handles.values { handle.cancel() }
-                    group.cancelAll()
-                    throw error
+            let events = self.events
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.tick)
+                    events.yield(.tick)
                 }
-                for handle in handles.values { handle.cancel() }
-                group.cancelAll()
             }
+            do {
+                try await loop()
+            } catch {
+                ticker.cancel()
+                await stopOutstanding()
+                throw error
+            }
+            ticker.cancel()
+            await stopOutstanding()
         }
         return Output(maps: mapResults.compactMap { $0 }, reduces: reduceResults.compactMap { $0 }, retries: retries)
     }
 
-    private static func sleepTick() async -> Event {
-        try? await Task.sleep(for: tick)
-        return .tick
+    /// Cancels every attempt whose end was not handled yet (losers of a race included) and waits for them, so
+    /// that none still runs when the job's outputs are committed.
+    private mutating func stopOutstanding() async {
+        let all = Array(outstanding.values)
+        outstanding = [:]
+        for attempt in all { attempt.cancel() }
+        for attempt in all { await attempt.value }
+        events.finish()
     }
 
-    private mutating func loop(_ group: inout ThrowingTaskGroup<Event, any Error>) async throws {
+    private mutating func loop() async throws {
         checkLiveness()
+        var iterator = eventStream.makeAsyncIterator()
         while !isComplete {
             let working = clock.now
             if Task.isCancelled { throw EngineError.cancelled }
-            flushUpdates(&group, force: maps.isComplete)
-            for assignment in maps.schedule() { launch(Key(kind: .map, assignment: assignment), &group) }
+            flushUpdates(force: maps.isComplete)
+            for assignment in maps.schedule() { launch(Key(kind: .map, assignment: assignment)) }
             if reducesMayStart {
-                for assignment in reduces.schedule() { launch(Key(kind: .reduce, assignment: assignment), &group) }
+                for assignment in reduces.schedule() { launch(Key(kind: .reduce, assignment: assignment)) }
             }
-            if options.backupTasks { launchBackups(&group) }
+            if options.backupTasks { launchBackups() }
             cancelAbandoned()
             try checkStarvation()
             stats.busy += clock.now - working
-            guard let event = try await group.next() else { throw EngineError.failed("the scheduler stopped") }
+            // The stream ends only when the calling task is cancelled.
+            guard let event = await iterator.next() else { throw EngineError.cancelled }
             let handling = clock.now
             stats.events += 1
             switch event {
             case .tick:
-                group.addTask { await Self.sleepTick() }
                 await addNewExecutors()
                 checkLiveness()
             case .flush:
                 flushScheduled = false
-                flushUpdates(&group, force: true)
+                flushUpdates(force: true)
             case .attempt(let key, let result):
+                outstanding.removeValue(forKey: key)
                 try handle(key, result)
             }
             stats.busy += clock.now - handling
@@ -239,7 +256,7 @@ package struct JobScheduler {
 
     /// Publishes the accepted map outputs to every running reduce attempt's feed as one batch, once
     /// `feedBatch(feeds:)` passed since the last batch (or `force`); otherwise makes sure a `.flush` event comes.
-    private mutating func flushUpdates(_ group: inout ThrowingTaskGroup<Event, any Error>, force: Bool) {
+    private mutating func flushUpdates(force: Bool) {
         guard !pendingUpdates.isEmpty else { return }
         let now = clock.now
         let interval = Self.feedBatch(feeds: feeds.count)
@@ -247,9 +264,10 @@ package struct JobScheduler {
             if !flushScheduled {
                 flushScheduled = true
                 let wait = interval - (now - lastFlush)
-                group.addTask {
+                let events = self.events
+                Task {
                     try? await Task.sleep(for: wait)
-                    return .flush
+                    events.yield(.flush)
                 }
             }
             return
@@ -293,25 +311,29 @@ package struct JobScheduler {
 
     // MARK: starting attempts
 
-    private mutating func launch(_ key: Key, _ group: inout ThrowingTaskGroup<Event, any Error>) {
+    private mutating func launch(_ key: Key) {
         let executor = executors[key.assignment.executor]
         let feed = MapOutputFeed()
         if key.kind == .reduce { feeds[key] = feed }
         let work = makeWork(key, executor: executor, feed: feed)
-        let handle = Task { try await work() }
+        let events = self.events
+        // An unstructured task per attempt that reports its end on the event stream (a task group's child
+        // removal costs a pass over its children: quadratic with thousands of attempts in flight).
+        let handle = Task {
+            let result: Result<Outcome, any Error>
+            do {
+                result = .success(try await work())
+            } catch {
+                result = .failure(error)
+            }
+            events.yield(.attempt(key, result))
+        }
         handles[key] = handle
+        outstanding[key] = handle
         startedAt[key] = clock.now
         stats.decisions += 1
         logger.debug(
             "start \(key.kind)-\(key.assignment.task) of job \(spec.id), attempt \(key.assignment.attempt), on \(executor.name)")
-        group.addTask {
-            let result = await withTaskCancellationHandler {
-                await handle.result
-            } onCancel: {
-                handle.cancel()
-            }
-            return .attempt(key, result)
-        }
     }
 
     /// The attempt's work: run the task, then bring the job's outputs into the coordinator's store.
@@ -395,7 +417,7 @@ package struct JobScheduler {
         return preferred
     }
 
-    private mutating func launchBackups(_ group: inout ThrowingTaskGroup<Event, any Error>) {
+    private mutating func launchBackups() {
         let kind: Kind = maps.isComplete ? .reduce : .map
         guard let threshold = backupThreshold(kind) else { return }
         let now = clock.now
@@ -408,7 +430,7 @@ package struct JobScheduler {
         let backups = kind == .map ? maps.scheduleBackups(eligible: eligible) : reduces.scheduleBackups(eligible: eligible)
         for assignment in backups {
             logger.debug("backup \(kind)-\(assignment.task) of job \(spec.id)")
-            launch(Key(kind: kind, assignment: assignment), &group)
+            launch(Key(kind: kind, assignment: assignment))
         }
     }
 

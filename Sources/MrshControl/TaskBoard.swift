@@ -200,7 +200,8 @@ public struct TaskBoard: Sendable, Equatable {
     public mutating func scheduleBackups(eligible: (Assignment) -> Bool) -> [Assignment] {
         guard queue.isEmpty, totalFree > 0 else { return [] }
         var assignments: [Assignment] = []
-        for task in runningTasks.sorted() {
+        // In no particular order (a sort per event would cost more than the backups it orders).
+        for task in runningTasks {
             guard case .running(let attempts) = tasks[task].state, attempts.count == 1 else { continue }
             guard totalFree > 0 else { break }
             let running = attempts[0]

@@ -4,12 +4,13 @@ import MrshCluster
 import Testing
 
 /// Every worker gets work (issue 16): jobs on worker processes of the built `mrsh`, map tasks counted per
-/// worker from the coordinator's log ("map tasks per worker: w0=2, w1=2, w2=2").
+/// worker from the coordinator's log ("map attempts per worker: w0=2, w1=2, w2=2": attempts started, so a
+/// backup that won elsewhere still counts for the worker that ran the first attempt).
 @Suite(.serialized, .timeLimit(.minutes(2))) struct SchedulingSpreadTests {
-    /// The map tasks each worker finished in the coordinator's last run.
+    /// The map attempts each worker started in the coordinator's last run.
     static func mapsPerWorker(_ log: String, workers: Int) -> [String: Int] {
-        let lines = log.split(separator: "\n").filter { $0.contains("map tasks per worker: ") }
-        guard let last = lines.last, let range = last.range(of: "map tasks per worker: ") else { return [:] }
+        let lines = log.split(separator: "\n").filter { $0.contains("map attempts per worker: ") }
+        guard let last = lines.last, let range = last.range(of: "map attempts per worker: ") else { return [:] }
         var counts: [String: Int] = [:]
         for worker in (0..<workers).map({ "w\($0)" }) { counts[worker] = 0 }
         for item in last[range.upperBound...].split(separator: ",") {
@@ -55,9 +56,10 @@ import Testing
         for (worker, done) in maps { #expect(done >= 1, "\(worker) ran no map task: \(maps)") }
     }
 
-    /// 8 workers of 1 slot. 8 map tasks: exactly one each (the first wave spreads evenly; later tasks go to
-    /// whichever worker frees a slot first, so faster workers run more, as the paper intends, and the exact
-    /// spread of a longer job depends on timing). 16 map tasks: every worker runs some.
+    /// 8 workers of 1 slot. 8 map tasks: one each, within one (a backup of a straggler) of even: the first
+    /// wave spreads evenly; later tasks go to whichever worker frees a slot first, so faster workers run
+    /// more, as the paper intends, and the exact spread of a longer job depends on timing. 16 map tasks:
+    /// every worker runs some.
     @Test func eightWorkersOfOneSlotShareTheMapsEvenly() async throws {
         let cluster = try await ProcessCluster.start(workers: 8, slots: 1)
         defer { cluster.stop() }
@@ -69,10 +71,10 @@ import Testing
             #expect(await count.wait() == 0, "\(count.stderr)")
             #expect(count.stdout == Self.wordCount(text, copies: copies))
             let maps = await Self.awaitMapsPerWorker(cluster, runs: job, workers: 8)
-            #expect(maps.values.reduce(0, +) == copies, "\(maps)")
+            #expect(maps.values.reduce(0, +) >= copies, "\(maps)")
             for (worker, done) in maps {
                 if job == 1 {
-                    #expect(done == 1, "\(worker) ran \(done) map tasks: \(maps)")
+                    #expect((1...2).contains(done), "\(worker) ran \(done) map attempts: \(maps)")
                 } else {
                     #expect(done >= 1, "\(worker) ran no map task: \(maps)")
                 }
@@ -80,11 +82,11 @@ import Testing
         }
     }
 
-    /// The map tasks per worker of the coordinator's `runs`-th run, once its line is in the log.
+    /// The map attempts per worker of the coordinator's `runs`-th run, once its line is in the log.
     static func awaitMapsPerWorker(_ cluster: ProcessCluster, runs: Int, workers: Int) async -> [String: Int] {
         let log = cluster.coordinator
-        let logged = await eventually(10) { log.stderr.components(separatedBy: "map tasks per worker: ").count > runs }
-        #expect(logged, "no map tasks per worker line for run \(runs): \(log.stderr)")
+        let logged = await eventually(10) { log.stderr.components(separatedBy: "map attempts per worker: ").count > runs }
+        #expect(logged, "no map attempts per worker line for run \(runs): \(log.stderr)")
         let maps = mapsPerWorker(log.stderr, workers: workers)
         #expect(maps.count == workers, "\(log.stderr)")
         return maps
