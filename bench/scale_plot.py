@@ -65,7 +65,7 @@ def main():
         ("Scheduler capacity (decisions per busy second)", "workers (M = 100 x workers, R = 2.5 x workers)",
          [("in memory", "#1f77b4", [(w(r), r["decisionsPerBusySecond"]) for r in growth]),
           ("loopback TCP", "#d62728", [(w(r), r["decisionsPerBusySecond"]) for r in loop])], True, ""),
-        ("Coordinator heap per task (bytes)", "workers (M = 100 x workers)",
+        ("Coordinator memory per task (bytes, resident)", "workers (M = 100 x workers)",
          [("bytes per task", "#2ca02c", [(w(r), r["bytesPerTask"]) for r in growth if r.get("bytesPerTask")])], False, ""),
         ("Job time over ideal (total task time / slots)", "workers",
          [("in memory", "#1f77b4", [(w(r), r["overIdeal"]) for r in growth]),

@@ -90,6 +90,8 @@ package struct JobScheduler {
     private var handles: [Key: Task<Void, Never>] = [:]
     /// Every attempt whose end the loop has not handled yet (live ones, and cancelled losers).
     private var outstanding: [Key: Task<Void, Never>] = [:]
+    /// True when the next iteration considers backup attempts (on each tick).
+    private var backupsDue = true
     /// Attempts' ends, ticks and flushes, in the order they happen.
     private let eventStream: AsyncStream<Event>
     private let events: AsyncStream<Event>.Continuation
@@ -231,7 +233,10 @@ package struct JobScheduler {
             if reducesMayStart {
                 for assignment in reduces.schedule() { launch(Key(kind: .reduce, assignment: assignment)) }
             }
-            if options.backupTasks { launchBackups() }
+            // Backups are considered on the tick (their threshold is at least half a second): a pass over the
+            // running attempts per event would cost O(slots) per event at the end of each phase.
+            if options.backupTasks && backupsDue { launchBackups() }
+            backupsDue = false
             cancelAbandoned()
             try checkStarvation()
             stats.busy += clock.now - working
@@ -241,6 +246,7 @@ package struct JobScheduler {
             stats.events += 1
             switch event {
             case .tick:
+                backupsDue = true
                 await addNewExecutors()
                 checkLiveness()
             case .flush:

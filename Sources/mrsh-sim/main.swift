@@ -67,7 +67,7 @@ func line(_ r: SimResult) -> String {
 }
 
 let header = """
-    | transport | workers x slots | M | R | killed | time s | ideal s | over ideal | decisions/s | decisions/busy s | scheduler busy | coordinator heap | B/task | B/pair | heartbeat us | location ms p50/p99/max |
+    | transport | workers x slots | M | R | killed | time s | ideal s | over ideal | decisions/s | decisions/busy s | scheduler busy | coordinator memory | B/task | B/pair | heartbeat us | location ms p50/p99/max |
     |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
     """
 
@@ -118,6 +118,18 @@ func suite(quick: Bool) -> [SimConfig] {
     ]
 }
 
+/// The `mrsh-sim run` arguments of `config`.
+func runArguments(_ c: SimConfig) -> [String] {
+    var arguments = [
+        "run", "--transport", c.transport.rawValue, "--workers", "\(c.workers)", "--slots", "\(c.slots)", "--maps", "\(c.maps)",
+        "--reduces", "\(c.reduces)", "--map-ms", "\(c.mapMilliseconds)", "--reduce-ms", "\(c.reduceMilliseconds)",
+        "--stragglers", "\(c.stragglerWorkers)", "--kill", "\(c.killFraction)", "--kill-at", "\(c.killAt)", "--seed", "\(c.seed)",
+        "--heartbeat-ms", "\(c.heartbeatMilliseconds)",
+    ]
+    if !c.backupTasks { arguments.append("--no-backup-tasks") }
+    return arguments
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 guard let command = arguments.first else { fail(usage) }
 let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
@@ -143,7 +155,19 @@ case "suite":
     var rows: [String] = []
     for config in suite(quick: quick) {
         log("\(config.transport.rawValue): \(config.workers) workers x \(config.slots), M = \(config.maps), R = \(config.reduces), kill \(config.killFraction)")
-        let result = try await Simulation.run(config, log: log)
+        // Each run in a process of its own: resident memory is measured from a fresh start.
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = runArguments(config)
+        let pipe = Pipe()
+        child.standardOutput = pipe
+        try child.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        guard child.terminationStatus == 0,
+            let last = String(decoding: output, as: UTF8.self).split(separator: "\n").last,
+            let result = try? JSONDecoder().decode(SimResult.self, from: Data(last.utf8))
+        else { fail("the run \(runArguments(config)) failed") }
         log(line(result))
         rows.append(line(result))
         lines.append(encode(result))
