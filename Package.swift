@@ -73,6 +73,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The coordinator at scale: the real scheduler over thousands of simulated workers (issue 16;
+        // `bench/sim.sh`, docs/SCALE.md), and its command.
+        .target(
+            name: "MrshSim",
+            dependencies: [
+                "MrshCluster", "MrshControl", "MrshDataPath", "MrshPlan", "MrshWire",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(name: "mrsh-sim", dependencies: ["MrshSim"]),
         // The session core shared by the REPL, scripts and one-shot mode; the REPL on libedit.
         .target(
             name: "MrshShell",
@@ -114,7 +125,7 @@ let package = Package(
         .testTarget(
             name: "MrshClusterTests",
             dependencies: [
-                "MrshCluster", "MrshWire", "MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport",
+                "MrshCluster", "MrshWire", "MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport", "MrshSim",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -67,6 +67,11 @@ public final class CoordinatorServer: Sendable {
         await pool.waitFor(count)
     }
 
+    /// The registered workers' executors (the scale simulation drives a scheduler over them).
+    package func registeredExecutors() async -> [any TaskExecutor] {
+        await pool.executors
+    }
+
     /// The registered workers.
     public func workers() async -> [WorkerStatus] {
         await pool.executors.map {
@@ -253,6 +258,7 @@ public final class CoordinatorServer: Sendable {
             for e in executors { e.send(.endRun(run: run)) }
             try await connection.send(.finished(report))
             logger.info("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")
+            logger.info("run \(run) \(activity.describeMaps(Array(report.tasksPerWorker.keys)))")
             return true
         case .failure(let error):
             for e in executors { e.send(.cancelRun(run: run)) }

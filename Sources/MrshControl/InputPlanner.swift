@@ -46,6 +46,25 @@ public enum InputPlanner {
         }
     }
 
+    /// Map tasks a job should have per task slot of the cluster, when its input allows: enough that every
+    /// worker gets work and that a lost or slow worker's share is spread thin (the paper wants M much larger
+    /// than the number of workers).
+    public static let tasksPerSlot = 2
+    /// Splits are never made smaller than this to reach `tasksPerSlot` (a map task costs a round trip, a
+    /// map output on disk and one fetch per reducer).
+    public static let minimumSplit: Int64 = 4 << 20
+
+    /// The split size for a job of `inputBytes` on a cluster of `slots` task slots: `largest` (the
+    /// `--split-size`), made smaller so the job has at least `tasksPerSlot` map tasks per slot, but not below
+    /// `minimumSplit` (nor above `largest`).
+    public static func splitSize(inputBytes: Int64, slots: Int, largest: Int64) -> Int64 {
+        let largest = max(1, largest)
+        guard slots > 0, inputBytes > 0 else { return largest }
+        let wanted = Int64(slots) * Int64(tasksPerSlot)
+        let even = (inputBytes + wanted - 1) / wanted
+        return min(largest, max(minimumSplit, even))
+    }
+
     /// Groups inputs into tasks: a whole-file input larger than `splitSize` is cut into ranges of about
     /// `splitSize` (each its own task); smaller inputs are packed together up to `splitSize`.
     public static func tasks(_ inputs: [SizedInput], splitSize: Int64) -> [[InputSplit]] {

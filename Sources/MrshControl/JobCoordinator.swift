@@ -149,9 +149,13 @@ public struct JobCoordinator: Sendable {
         // Map tasks source by source; `sourceStarts[s]` is the first task of source s.
         var tasks: [[InputSplit]] = []
         var sourceStarts: [Int] = []
+        // Splits small enough for about two map tasks per slot of the cluster, when the input allows.
+        let splitSize = InputPlanner.splitSize(
+            inputBytes: inputs.joined().reduce(0) { $0 + $1.size }, slots: context.executors.reduce(0) { $0 + max(0, $1.slots) },
+            largest: options.splitSize)
         for sourceInputs in inputs {
             sourceStarts.append(tasks.count)
-            tasks += InputPlanner.tasks(sourceInputs, splitSize: options.splitSize)
+            tasks += InputPlanner.tasks(sourceInputs, splitSize: splitSize)
         }
         var partitioner: Partitioner?
         var reducers = 0

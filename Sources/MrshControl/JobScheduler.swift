@@ -25,7 +25,14 @@ import MrshPlan
 ///   original in place), when that one has a free slot; it never waits for it.
 ///
 /// Counters come from the winning attempt of each task only.
-struct JobScheduler {
+///
+/// Scale (paper, section 3.5: M = 200,000, R = 5,000 on 2,000 workers): no event costs a pass over every
+/// task or executor. The boards keep their counts and a queue of free executors by load; the outputs
+/// known to a starting reduce attempt are kept as they are accepted (shared, not rebuilt); accepted map
+/// outputs go to the running reduce attempts' feeds in batches (`feedBatch(feeds:)`: a batch per
+/// reducer, not a message per output per reducer); the backup threshold's median is kept incrementally;
+/// executors' liveness is polled on the tick. `bench/sim.sh` measures it (docs/SCALE.md).
+package struct JobScheduler {
     enum Kind: Sendable, Hashable {
         case map, reduce
     }
@@ -43,10 +50,12 @@ struct JobScheduler {
     enum Event: Sendable {
         case attempt(Key, Result<Outcome, any Error>)
         case tick
+        /// Time to publish the map outputs accepted since the last batch.
+        case flush
     }
 
     /// What the job produced.
-    struct Output {
+    package struct Output {
         var maps: [MapTaskResult]
         var reduces: [ReduceTaskResult]
         var retries: Int
@@ -73,25 +82,66 @@ struct JobScheduler {
     let announce: (Int, Int, Int64) -> Void
 
     // State.
-    var executors: [any TaskExecutor]
+    package private(set) var executors: [any TaskExecutor]
     private var maps: TaskBoard
     private var reduces: TaskBoard
     private var mapResults: [MapTaskResult?]
     private var reduceResults: [ReduceTaskResult?]
-    private var handles: [Key: Task<Outcome, any Error>] = [:]
+    private var handles: [Key: Task<Void, Never>] = [:]
+    /// Every attempt whose end the loop has not handled yet (live ones, and cancelled losers).
+    private var outstanding: [Key: Task<Void, Never>] = [:]
+    /// True when the next iteration considers backup attempts (on each tick).
+    private var backupsDue = true
+    /// Attempts' ends, ticks and flushes, in the order they happen.
+    private let eventStream: AsyncStream<Event>
+    private let events: AsyncStream<Event>.Continuation
     /// The map-output feed of each running reduce attempt.
     private var feeds: [Key: MapOutputFeed] = [:]
     /// When the scheduler last accepted a map output: reduce attempts' running time (for backups) counts
     /// from here, not from their start, so time spent waiting for maps does not make them look slow.
     private var lastMapDone: ContinuousClock.Instant?
     private var startedAt: [Key: ContinuousClock.Instant] = [:]
-    private var durations: [Kind: [Double]] = [.map: [], .reduce: []]
+    private var durations: [Kind: RunningMedian] = [.map: RunningMedian(), .reduce: RunningMedian()]
+    /// Map outputs accepted but not yet published to the running reduce attempts' feeds.
+    private var pendingUpdates: [MapOutputUpdate] = []
+    private var lastFlush: ContinuousClock.Instant
+    private var flushScheduled = false
+    /// The published map outputs of done map tasks (what a starting reduce attempt is given), with each
+    /// task's position in them (-1: none).
+    private var knownLocations: [BlobLocation] = []
+    private var knownTasks: [Int] = []
+    private var knownPosition: [Int]
+    /// Bytes read by the winning map attempts.
+    private var mapBytesIn: Int64 = 0
+    /// Each executor as `ExecutorLiveness`, if it is one (cast once).
+    private var liveness: [(any ExecutorLiveness)?]
+    /// What the scheduler did and how long it worked (for `bench/sim.sh`).
+    package private(set) var stats = Stats()
     private var retries = 0
     private var recomputed = 0
     private var starvedSince: ContinuousClock.Instant?
     private let clock = ContinuousClock()
 
     static let tick: Duration = .milliseconds(100)
+    /// How long accepted map outputs may wait to be published to the running reduce attempts: one batch per
+    /// reducer per interval instead of one message per map output per reducer. 5 ms, longer with many
+    /// running reducers (25 us per feed, at most 250 ms), so that publishing stays a small share of the
+    /// scheduler's time (4,000 feeds: a batch every 100 ms).
+    static func feedBatch(feeds: Int) -> Duration {
+        .microseconds(max(5_000, min(250_000, 25 * feeds)))
+    }
+
+    /// Counts and busy time of one job's scheduler.
+    package struct Stats: Sendable {
+        /// Attempts started (scheduling decisions), events handled, feed batches published (per reducer).
+        package var decisions = 0
+        package var events = 0
+        package var feedBatches = 0
+        package var updatesPublished = 0
+        /// Time the scheduler spent working (between events), and in the whole run.
+        package var busy: Duration = .zero
+        package var wall: Duration = .zero
+    }
     /// The fraction of a job's map tasks done before its reduce attempts start (at least one).
     static let reduceSlowstart = 0.05
 
@@ -101,7 +151,7 @@ struct JobScheduler {
     }
 
     /// `sourceStarts`: the first task of each of the job's sources (see `SourceStarts`).
-    init(
+    package init(
         spec: JobSpec, jobID: JobID, tasks: [[InputSplit]], sourceStarts: [Int] = [0], partitioner: Partitioner?, reducers: Int,
         options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
         logger: Logger, source: (any ExecutorSource)?, executorWait: Duration,
@@ -128,77 +178,168 @@ struct JobScheduler {
         reduces = TaskBoard(taskCount: reducers, executorSlots: slots, maxAttempts: options.maxAttempts)
         mapResults = Array(repeating: nil, count: tasks.count)
         reduceResults = Array(repeating: nil, count: reducers)
+        knownPosition = Array(repeating: -1, count: tasks.count)
+        (eventStream, events) = AsyncStream.makeStream(of: Event.self)
+        liveness = executors.map { $0 as? any ExecutorLiveness }
+        lastFlush = clock.now
     }
 
     private var isComplete: Bool { maps.isComplete && reduces.isComplete }
 
     /// Runs every task; throws `EngineError` when a task fails for good, no executor is left, or the
     /// calling task is cancelled.
-    mutating func run() async throws -> Output {
+    package mutating func run() async throws -> Output {
+        let runStarted = clock.now
+        defer { stats.wall = clock.now - runStarted }
         if !isComplete {
-            try await withThrowingTaskGroup(of: Event.self) { group in
-                group.addTask { await Self.sleepTick() }
-                do {
-                    try await loop(&group)
-                } catch {
-                    for handle in handles.values { handle.cancel() }
-                    group.cancelAll()
-                    throw error
+            let events = self.events
+            let ticker = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: Self.tick)
+                    events.yield(.tick)
                 }
-                for handle in handles.values { handle.cancel() }
-                group.cancelAll()
             }
+            do {
+                try await loop()
+            } catch {
+                ticker.cancel()
+                await stopOutstanding()
+                throw error
+            }
+            ticker.cancel()
+            await stopOutstanding()
         }
         return Output(maps: mapResults.compactMap { $0 }, reduces: reduceResults.compactMap { $0 }, retries: retries)
     }
 
-    private static func sleepTick() async -> Event {
-        try? await Task.sleep(for: tick)
-        return .tick
+    /// Cancels every attempt whose end was not handled yet (losers of a race included) and waits for them, so
+    /// that none still runs when the job's outputs are committed.
+    private mutating func stopOutstanding() async {
+        let all = Array(outstanding.values)
+        outstanding = [:]
+        for attempt in all { attempt.cancel() }
+        for attempt in all { await attempt.value }
+        events.finish()
     }
 
-    private mutating func loop(_ group: inout ThrowingTaskGroup<Event, any Error>) async throws {
+    private mutating func loop() async throws {
+        checkLiveness()
+        var iterator = eventStream.makeAsyncIterator()
         while !isComplete {
+            let working = clock.now
             if Task.isCancelled { throw EngineError.cancelled }
-            checkLiveness()
-            for assignment in maps.schedule() { launch(Key(kind: .map, assignment: assignment), &group) }
+            flushUpdates(force: maps.isComplete)
+            for assignment in maps.schedule() { launch(Key(kind: .map, assignment: assignment)) }
             if reducesMayStart {
-                for assignment in reduces.schedule() { launch(Key(kind: .reduce, assignment: assignment), &group) }
+                for assignment in reduces.schedule() { launch(Key(kind: .reduce, assignment: assignment)) }
             }
-            if options.backupTasks { launchBackups(&group) }
+            // Backups are considered on the tick (their threshold is at least half a second): a pass over the
+            // running attempts per event would cost O(slots) per event at the end of each phase.
+            if options.backupTasks && backupsDue { launchBackups() }
+            backupsDue = false
             cancelAbandoned()
             try checkStarvation()
-            guard let event = try await group.next() else { throw EngineError.failed("the scheduler stopped") }
+            stats.busy += clock.now - working
+            // The stream ends only when the calling task is cancelled.
+            guard let event = await iterator.next() else { throw EngineError.cancelled }
+            let handling = clock.now
+            stats.events += 1
             switch event {
             case .tick:
-                group.addTask { await Self.sleepTick() }
+                backupsDue = true
                 await addNewExecutors()
+                checkLiveness()
+            case .flush:
+                flushScheduled = false
+                flushUpdates(force: true)
             case .attempt(let key, let result):
+                outstanding.removeValue(forKey: key)
                 try handle(key, result)
             }
+            stats.busy += clock.now - handling
         }
+    }
+
+    /// Publishes the accepted map outputs to every running reduce attempt's feed as one batch, once
+    /// `feedBatch(feeds:)` passed since the last batch (or `force`); otherwise makes sure a `.flush` event comes.
+    private mutating func flushUpdates(force: Bool) {
+        guard !pendingUpdates.isEmpty else { return }
+        let now = clock.now
+        let interval = Self.feedBatch(feeds: feeds.count)
+        guard force || now - lastFlush >= interval else {
+            if !flushScheduled {
+                flushScheduled = true
+                let wait = interval - (now - lastFlush)
+                let events = self.events
+                Task {
+                    try? await Task.sleep(for: wait)
+                    events.yield(.flush)
+                }
+            }
+            return
+        }
+        lastFlush = now
+        // An output whose task was reopened meanwhile (its worker was lost) is not published.
+        let batch = pendingUpdates.filter { update in
+            maps.isDone(update.task) && mapResults[update.task]?.output.blob == update.location
+        }
+        pendingUpdates = []
+        for update in batch {
+            let position = knownPosition[update.task]
+            if position >= 0 {
+                knownLocations[position] = update.location
+            } else {
+                knownPosition[update.task] = knownLocations.count
+                knownLocations.append(update.location)
+                knownTasks.append(update.task)
+            }
+        }
+        guard !batch.isEmpty else { return }
+        for feed in feeds.values { feed.publish(batch) }
+        stats.feedBatches += feeds.count
+        stats.updatesPublished += batch.count * feeds.count
+    }
+
+    /// A done map task whose output is gone (reopened): starting reduce attempts are no longer told of it.
+    private mutating func forgetOutput(_ task: Int) {
+        let position = knownPosition[task]
+        guard position >= 0 else { return }
+        let last = knownLocations.count - 1
+        if position != last {
+            knownLocations[position] = knownLocations[last]
+            knownTasks[position] = knownTasks[last]
+            knownPosition[knownTasks[position]] = position
+        }
+        knownLocations.removeLast()
+        knownTasks.removeLast()
+        knownPosition[task] = -1
     }
 
     // MARK: starting attempts
 
-    private mutating func launch(_ key: Key, _ group: inout ThrowingTaskGroup<Event, any Error>) {
+    private mutating func launch(_ key: Key) {
         let executor = executors[key.assignment.executor]
         let feed = MapOutputFeed()
         if key.kind == .reduce { feeds[key] = feed }
         let work = makeWork(key, executor: executor, feed: feed)
-        let handle = Task { try await work() }
+        let events = self.events
+        // An unstructured task per attempt that reports its end on the event stream (a task group's child
+        // removal costs a pass over its children: quadratic with thousands of attempts in flight).
+        let handle = Task {
+            let result: Result<Outcome, any Error>
+            do {
+                result = .success(try await work())
+            } catch {
+                result = .failure(error)
+            }
+            events.yield(.attempt(key, result))
+        }
         handles[key] = handle
+        outstanding[key] = handle
         startedAt[key] = clock.now
+        stats.decisions += 1
         logger.debug(
             "start \(key.kind)-\(key.assignment.task) of job \(spec.id), attempt \(key.assignment.attempt), on \(executor.name)")
-        group.addTask {
-            let result = await withTaskCancellationHandler {
-                await handle.result
-            } onCancel: {
-                handle.cancel()
-            }
-            return .attempt(key, result)
-        }
     }
 
     /// The attempt's work: run the task, then bring the job's outputs into the coordinator's store.
@@ -229,13 +370,10 @@ struct JobScheduler {
                 return .map(result)
             }
         case .reduce:
-            var known: [(task: Int, location: BlobLocation)] = []
-            for (task, state) in maps.states.enumerated() {
-                if case .done = state, let blob = mapResults[task]?.output.blob { known.append((task, blob)) }
-            }
+            // The outputs published so far (those accepted since come through the feed).
             let task = ReduceTaskSpec(
                 job: jobID, spec: spec, partition: assignment.task, attempt: assignment.attempt,
-                mapOutputs: known.map(\.location), mapOutputTasks: known.map(\.task), mapTaskCount: tasks.count,
+                mapOutputs: knownLocations, mapOutputTasks: knownTasks, mapTaskCount: tasks.count,
                 sourceStarts: sourceStarts, destination: destination(assignment.task, assignment.attempt), memoryBudget: options.memoryBudget)
             return {
                 var result = try await executor.runReduce(task, feed: feed)
@@ -285,7 +423,7 @@ struct JobScheduler {
         return preferred
     }
 
-    private mutating func launchBackups(_ group: inout ThrowingTaskGroup<Event, any Error>) {
+    private mutating func launchBackups() {
         let kind: Kind = maps.isComplete ? .reduce : .map
         guard let threshold = backupThreshold(kind) else { return }
         let now = clock.now
@@ -298,7 +436,7 @@ struct JobScheduler {
         let backups = kind == .map ? maps.scheduleBackups(eligible: eligible) : reduces.scheduleBackups(eligible: eligible)
         for assignment in backups {
             logger.debug("backup \(kind)-\(assignment.task) of job \(spec.id)")
-            launch(Key(kind: kind, assignment: assignment), &group)
+            launch(Key(kind: kind, assignment: assignment))
         }
     }
 
@@ -314,9 +452,7 @@ struct JobScheduler {
     /// Attempts running longer than this get a backup: twice the median time of the phase's finished
     /// attempts, at least half a second; nil before any attempt of the phase finished.
     private func backupThreshold(_ kind: Kind) -> Duration? {
-        let finished = durations[kind] ?? []
-        guard !finished.isEmpty else { return nil }
-        let median = finished.sorted()[finished.count / 2]
+        guard let median = durations[kind]?.median else { return nil }
         return .milliseconds(Int64(max(0.5, 2 * median) * 1000))
     }
 
@@ -346,11 +482,15 @@ struct JobScheduler {
             case .map(let output):
                 won = maps.succeeded(key.assignment)
                 if won {
-                    mapResults[key.assignment.task] = output
+                    // The coordinator keeps no per-partition sizes (nothing reads them): R numbers per map
+                    // task would be its largest state (8 bytes per map/reduce pair).
+                    var kept = output
+                    kept.partitionSizes = []
+                    mapBytesIn += kept.counters.bytesIn - (mapResults[key.assignment.task]?.counters.bytesIn ?? 0)
+                    mapResults[key.assignment.task] = kept
                     lastMapDone = clock.now
                     if reducers > 0, let blob = output.output.blob {
-                        let update = [MapOutputUpdate(task: key.assignment.task, location: blob)]
-                        for feed in feeds.values { feed.publish(update) }
+                        pendingUpdates.append(MapOutputUpdate(task: key.assignment.task, location: blob))
                     }
                 }
             case .reduce(let output):
@@ -364,10 +504,9 @@ struct JobScheduler {
             logger.debug("done \(name) of job \(spec.id), attempt \(key.assignment.attempt)")
             if let started {
                 let since = Self.runningSince(key.kind, started: started, lastMapDone: lastMapDone)
-                durations[key.kind, default: []].append(seconds(clock.now - since))
+                durations[key.kind, default: RunningMedian()].insert(seconds(clock.now - since))
             }
-            let bytes = mapResults.reduce(Int64(0)) { $0 + ($1?.counters.bytesIn ?? 0) }
-            announce(maps.doneCount, reduces.doneCount, bytes)
+            announce(maps.doneCount, reduces.doneCount, mapBytesIn)
         case .failure(let error):
             if Task.isCancelled { throw EngineError.cancelled }
             let cause = EngineError.describe(error)
@@ -418,12 +557,11 @@ struct JobScheduler {
 
     // MARK: lost executors
 
-    /// Polls executors that can tell they are lost.
+    /// Polls executors that can tell they are lost (at the start and on each tick; an attempt on a lost
+    /// executor fails with its loss at once anyway).
     private mutating func checkLiveness() {
-        for (index, executor) in executors.enumerated() where !isLost(index) {
-            if let liveness = executor as? any ExecutorLiveness, liveness.isLost {
-                executorLost(index, reason: "connection lost")
-            }
+        for (index, check) in liveness.enumerated() where check?.isLost == true && !isLost(index) {
+            executorLost(index, reason: "connection lost")
         }
     }
 
@@ -456,7 +594,10 @@ struct JobScheduler {
         var count = 0
         if !reduces.isComplete || reducers == 0 {
             for (task, result) in mapResults.enumerated() where result?.output.blob?.holder == holder {
-                if maps.reopen(task, avoid: avoid) { count += 1 }
+                if maps.reopen(task, avoid: avoid) {
+                    forgetOutput(task)
+                    count += 1
+                }
             }
         }
         for (partition, result) in reduceResults.enumerated() {
@@ -489,6 +630,7 @@ struct JobScheduler {
         for executor in await source.currentExecutors() where !known.contains(executor.name) {
             if let liveness = executor as? any ExecutorLiveness, liveness.isLost { continue }
             executors.append(executor)
+            liveness.append(executor as? any ExecutorLiveness)
             _ = maps.addExecutor(slots: executor.slots)
             _ = reduces.addExecutor(slots: executor.slots)
             logger.info("worker \(executor.name) joined job \(spec.id)")
@@ -497,5 +639,64 @@ struct JobScheduler {
 
     private func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+}
+
+/// The median of a growing set of numbers (the upper one of an even count, as `sorted()[count / 2]`), kept in
+/// two heaps: O(log n) per insertion instead of a sort per question.
+struct RunningMedian: Sendable {
+    /// The smaller half, as a max-heap (stored negated in a min-heap), and the larger half, a min-heap
+    /// holding as many or one more.
+    private var lower = MinHeap()
+    private var upper = MinHeap()
+
+    var median: Double? { upper.first }
+
+    mutating func insert(_ value: Double) {
+        if let top = upper.first, value >= top {
+            upper.push(value)
+        } else {
+            lower.push(-value)
+        }
+        if lower.count > upper.count, let moved = lower.pop() { upper.push(-moved) }
+        if upper.count > lower.count + 1, let moved = upper.pop() { lower.push(-moved) }
+    }
+}
+
+/// A binary min-heap of numbers.
+struct MinHeap: Sendable {
+    private var items: [Double] = []
+    var count: Int { items.count }
+    var first: Double? { items.first }
+
+    mutating func push(_ value: Double) {
+        items.append(value)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child] < items[parent] else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() -> Double? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var parent = 0
+            while true {
+                let left = 2 * parent + 1
+                let right = left + 1
+                var smallest = parent
+                if left < items.count && items[left] < items[smallest] { smallest = left }
+                if right < items.count && items[right] < items[smallest] { smallest = right }
+                if smallest == parent { break }
+                items.swapAt(parent, smallest)
+                parent = smallest
+            }
+        }
+        return top
     }
 }

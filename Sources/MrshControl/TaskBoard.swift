@@ -66,7 +66,31 @@ public struct TaskBoard: Sendable, Equatable {
         var capacity: Int
         var free: Int
         var lost = false
+        /// Bumped on every change of `free` or `lost`: entries of `ready` with an older version are stale.
+        var version = 0
         var isUsable: Bool { capacity > 0 && !lost }
+        var running: Int { capacity - free }
+    }
+
+    /// An executor with a free slot, as queued in `ready` (valid while `version` is the executor's).
+    private struct ReadyEntry: Sendable, Equatable {
+        var executor: Int
+        var version: Int
+    }
+
+    /// A first-in, first-out queue of executors that popped entries leave in amortized O(1).
+    private struct ReadyQueue: Sendable, Equatable {
+        var entries: [ReadyEntry] = []
+        var head = 0
+        var count: Int { entries.count - head }
+        mutating func append(_ entry: ReadyEntry) { entries.append(entry) }
+        mutating func dropHead() {
+            head += 1
+            if head >= 1024 && head * 2 >= entries.count {
+                entries.removeFirst(head)
+                head = 0
+            }
+        }
     }
 
     public let maxAttempts: Int
@@ -78,39 +102,60 @@ public struct TaskBoard: Sendable, Equatable {
     private var abandoned: [Assignment] = []
     /// True once some task has a preferred executor.
     private var hasPreferences = false
+    /// Executors with a free slot, by how many attempts they run (`ready[n]`: those running n), each
+    /// queue in the order the executors reached that load: the front of the first non-empty queue is the
+    /// least-loaded executor that has been so the longest. Executors enter a queue on every change of
+    /// their load; entries left behind are stale (their version is old) and skipped.
+    private var ready: [ReadyQueue] = []
+    /// Free slots of usable executors, tasks done, tasks running, usable executors: kept as counts so that no
+    /// event costs a pass over every task or executor.
+    private var totalFree = 0
+    public private(set) var doneCount = 0
+    private var usableCount = 0
+    /// The tasks with at least one running attempt.
+    private var runningTasks = Set<Int>()
 
     public init(taskCount: Int, executorSlots: [Int], maxAttempts: Int = 3) {
         tasks = Array(repeating: Entry(), count: taskCount)
-        executors = executorSlots.map { Executor(capacity: max(0, $0), free: max(0, $0)) }
+        executors = []
         self.maxAttempts = max(1, maxAttempts)
         queue = Array((0..<taskCount).reversed())
+        for slots in executorSlots { _ = addExecutor(slots: slots) }
     }
 
     /// Each task's state, in task order.
     public var states: [State] { tasks.map(\.state) }
 
+    /// The state of one task.
+    public func state(of task: Int) -> State { tasks[task].state }
+
+    /// True when `task` is done.
+    public func isDone(_ task: Int) -> Bool {
+        if case .done = tasks[task].state { return true }
+        return false
+    }
+
     /// Each executor's free slots (0 for a lost one).
     public var freeSlots: [Int] { executors.map(\.free) }
 
-    public var isComplete: Bool {
-        tasks.allSatisfy { if case .done = $0.state { return true } else { return false } }
-    }
+    public var isComplete: Bool { doneCount == tasks.count }
 
-    public var doneCount: Int {
-        tasks.reduce(0) { count, task in if case .done = task.state { return count + 1 } else { return count } }
-    }
-
-    public var runningCount: Int {
-        tasks.reduce(0) { count, task in if case .running = task.state { return count + 1 } else { return count } }
-    }
+    public var runningCount: Int { runningTasks.count }
 
     /// Executors that can still run tasks (not lost, with slots).
-    public var usableExecutors: Int { executors.filter(\.isUsable).count }
+    public var usableExecutors: Int { usableCount }
 
     /// Adds an executor (a worker that joined late); returns its index.
     public mutating func addExecutor(slots: Int) -> Int {
-        executors.append(Executor(capacity: max(0, slots), free: max(0, slots)))
-        return executors.count - 1
+        let executor = Executor(capacity: max(0, slots), free: max(0, slots))
+        executors.append(executor)
+        let index = executors.count - 1
+        if executor.isUsable {
+            usableCount += 1
+            totalFree += executor.free
+            enqueueReady(index)
+        }
+        return index
     }
 
     /// Makes `executor` the preferred one of `task` (locality): `schedule()` gives the task to it when it
@@ -121,24 +166,26 @@ public struct TaskBoard: Sendable, Equatable {
         hasPreferences = true
     }
 
-    /// Assigns idle tasks to free slots, first those whose preferred executor has a free slot;
-    /// returns the attempts to start now.
+    /// Assigns idle tasks to free slots, first those whose preferred executor has a free slot, then each to
+    /// the least-loaded executor with a free slot (ties: the one at that load the longest, so an idle
+    /// executor that waited longest goes first); returns the attempts to start now.
     public mutating func schedule() -> [Assignment] {
         var assignments: [Assignment] = []
-        if hasPreferences {
+        if hasPreferences && totalFree > 0 {
+            var placed = Set<Int>()
             for task in queue.reversed() {
                 guard let executor = tasks[task].preferred, executor < executors.count, executors[executor].free > 0,
                     !executors[executor].lost, !tasks[task].avoid.contains(executor)
                 else { continue }
-                queue.removeAll { $0 == task }
+                placed.insert(task)
                 assignments.append(start(task, on: executor))
             }
+            if !placed.isEmpty { queue.removeAll { placed.contains($0) } }
         }
         var deferred: [Int] = []
-        while let task = queue.popLast() {
+        while totalFree > 0, let task = queue.popLast() {
             guard let executor = chooseExecutor(for: task, excluding: []) else {
                 deferred.append(task)
-                if !hasFreeSlot { break }
                 continue
             }
             assignments.append(start(task, on: executor))
@@ -151,11 +198,12 @@ public struct TaskBoard: Sendable, Equatable {
     /// task with a single attempt for which `eligible` holds, on a free executor other than the one running
     /// it. Returns the attempts to start now.
     public mutating func scheduleBackups(eligible: (Assignment) -> Bool) -> [Assignment] {
-        guard queue.isEmpty else { return [] }
+        guard queue.isEmpty, totalFree > 0 else { return [] }
         var assignments: [Assignment] = []
-        for task in tasks.indices {
+        // In no particular order (a sort per event would cost more than the backups it orders).
+        for task in runningTasks {
             guard case .running(let attempts) = tasks[task].state, attempts.count == 1 else { continue }
-            guard hasFreeSlot else { break }
+            guard totalFree > 0 else { break }
             let running = attempts[0]
             guard eligible(running) else { continue }
             guard let executor = chooseExecutor(for: task, excluding: [running.executor], strict: true) else { continue }
@@ -164,13 +212,14 @@ public struct TaskBoard: Sendable, Equatable {
         return assignments
     }
 
-    private var hasFreeSlot: Bool { executors.contains { $0.free > 0 } }
-
     private mutating func start(_ task: Int, on executor: Int) -> Assignment {
         let assignment = Assignment(task: task, executor: executor, attempt: tasks[task].attemptsStarted)
         tasks[task].attemptsStarted += 1
         executors[executor].free -= 1
+        totalFree -= 1
+        changed(executor)
         tasks[task].state = .running(tasks[task].live + [assignment])
+        runningTasks.insert(task)
         return assignment
     }
 
@@ -180,12 +229,13 @@ public struct TaskBoard: Sendable, Equatable {
     public mutating func succeeded(_ assignment: Assignment) -> Bool {
         guard let others = removeLive(assignment) else { return false }
         abandon(others)
-        tasks[assignment.task].state = .done(attempt: assignment.attempt)
+        setState(assignment.task, .done(attempt: assignment.attempt))
         return true
     }
 
     /// The attempts abandoned since the last call (losers of a race with a backup): cancel them.
     public mutating func takeAbandoned() -> [Assignment] {
+        if abandoned.isEmpty { return [] }
         defer { abandoned = [] }
         return abandoned
     }
@@ -200,15 +250,15 @@ public struct TaskBoard: Sendable, Equatable {
             tasks[task].avoid.insert(assignment.executor)
             if tasks[task].failures >= maxAttempts {
                 abandon(others)
-                tasks[task].state = .failed
+                setState(task, .failed)
                 return .giveUp(attempts: tasks[task].failures)
             }
         }
         if others.isEmpty {
-            tasks[task].state = .idle
+            setState(task, .idle)
             queue.append(task)
         } else {
-            tasks[task].state = .running(others)
+            setState(task, .running(others))
         }
         return .retry
     }
@@ -218,20 +268,23 @@ public struct TaskBoard: Sendable, Equatable {
     @discardableResult
     public mutating func executorLost(_ executor: Int) -> [Assignment] {
         guard executor >= 0 && executor < executors.count, !executors[executor].lost else { return [] }
+        if executors[executor].isUsable { usableCount -= 1 }
+        totalFree -= executors[executor].free
         executors[executor].lost = true
         executors[executor].free = 0
+        changed(executor)
         var dropped: [Assignment] = []
-        for task in tasks.indices {
+        for task in runningTasks.sorted() {
             guard case .running(let attempts) = tasks[task].state else { continue }
             let mine = attempts.filter { $0.executor == executor }
             guard !mine.isEmpty else { continue }
             dropped += mine
             let others = attempts.filter { $0.executor != executor }
             if others.isEmpty {
-                tasks[task].state = .idle
+                setState(task, .idle)
                 queue.append(task)
             } else {
-                tasks[task].state = .running(others)
+                setState(task, .running(others))
             }
         }
         return dropped
@@ -245,10 +298,18 @@ public struct TaskBoard: Sendable, Equatable {
     @discardableResult
     public mutating func reopen(_ task: Int, avoid: Int? = nil) -> Bool {
         guard case .done = tasks[task].state else { return false }
-        tasks[task].state = .idle
+        setState(task, .idle)
         if let avoid { tasks[task].avoid.insert(avoid) }
         queue.append(task)
         return true
+    }
+
+    /// Sets a task's state, keeping the counts.
+    private mutating func setState(_ task: Int, _ state: State) {
+        if case .done = tasks[task].state { doneCount -= 1 }
+        if case .done = state { doneCount += 1 }
+        if case .running = state { runningTasks.insert(task) } else { runningTasks.remove(task) }
+        tasks[task].state = state
     }
 
     /// Takes a running attempt off its task and frees its slot; returns the task's other running attempts,
@@ -271,23 +332,62 @@ public struct TaskBoard: Sendable, Equatable {
     }
 
     private mutating func release(_ executor: Int) {
-        guard !executors[executor].lost else { return }
-        executors[executor].free = min(executors[executor].capacity, executors[executor].free + 1)
+        guard !executors[executor].lost, executors[executor].free < executors[executor].capacity else { return }
+        executors[executor].free += 1
+        totalFree += 1
+        changed(executor)
     }
 
-    /// A free executor for `task`: one where it has not failed if possible, the one with most free slots.
-    /// `strict`: never one where it failed.
-    private func chooseExecutor(for task: Int, excluding: Set<Int>, strict: Bool = false) -> Int? {
+    /// The executor's load changed: its old entry in `ready` is stale; with a free slot it queues again.
+    private mutating func changed(_ executor: Int) {
+        executors[executor].version += 1
+        if executors[executor].free > 0 && !executors[executor].lost { enqueueReady(executor) }
+    }
+
+    private mutating func enqueueReady(_ executor: Int) {
+        let load = executors[executor].running
+        while ready.count <= load { ready.append(ReadyQueue()) }
+        ready[load].append(ReadyEntry(executor: executor, version: executors[executor].version))
+        // Stale entries behind a long-lived front entry are dropped by a rebuild once they dominate.
+        if ready[load].count > 4 * executors.count + 64 { rebuildReady() }
+    }
+
+    /// Rebuilds `ready` from the executors (each with a free slot once, in index order within a load).
+    private mutating func rebuildReady() {
+        var fronts: [[ReadyEntry]] = []
+        for queue in ready {
+            var seen = Set<Int>()
+            var kept: [ReadyEntry] = []
+            for entry in queue.entries[queue.head...] where isCurrent(entry) && seen.insert(entry.executor).inserted {
+                kept.append(entry)
+            }
+            fronts.append(kept)
+        }
+        ready = fronts.map { ReadyQueue(entries: $0, head: 0) }
+    }
+
+    private func isCurrent(_ entry: ReadyEntry) -> Bool {
+        let executor = executors[entry.executor]
+        return executor.version == entry.version && executor.free > 0 && !executor.lost
+    }
+
+    /// A free executor for `task`: the least-loaded one (ties: the one at that load the longest) where it has
+    /// not failed if possible. `strict`: never one where it failed.
+    private mutating func chooseExecutor(for task: Int, excluding: Set<Int>, strict: Bool = false) -> Int? {
         let avoid = tasks[task].avoid
         var best: Int?
-        var bestFresh: Int?
-        for (index, executor) in executors.enumerated() where executor.free > 0 && !excluding.contains(index) {
-            if best.map({ executor.free > executors[$0].free }) ?? true { best = index }
-            if !avoid.contains(index), bestFresh.map({ executor.free > executors[$0].free }) ?? true {
-                bestFresh = index
+        for load in ready.indices {
+            // Stale entries at the front go for good.
+            while ready[load].count > 0, !isCurrent(ready[load].entries[ready[load].head]) { ready[load].dropHead() }
+            var position = ready[load].head
+            while position < ready[load].entries.count {
+                let entry = ready[load].entries[position]
+                position += 1
+                guard isCurrent(entry), !excluding.contains(entry.executor) else { continue }
+                if best == nil { best = entry.executor }
+                if !avoid.contains(entry.executor) { return entry.executor }
             }
         }
-        if let bestFresh { return bestFresh }
         if strict { return nil }
         // Only executors where it failed are free: use one if every live executor has failed it, else wait.
         let allFailed = executors.indices.allSatisfy { !executors[$0].isUsable || avoid.contains($0) }

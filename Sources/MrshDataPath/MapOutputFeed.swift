@@ -20,7 +20,8 @@ public final class MapOutputFeed: Sendable {
     public func publish(_ updates: [MapOutputUpdate]) {
         guard !updates.isEmpty else { return }
         let woken: (CheckedContinuation<[MapOutputUpdate], any Error>, [MapOutputUpdate])? = state.withLock { s in
-            s.pending += updates
+            // The same batch goes to every running reducer's feed: share it rather than copy it.
+            if s.pending.isEmpty { s.pending = updates } else { s.pending += updates }
             guard let waiter = s.waiter else { return nil }
             s.waiter = nil
             defer { s.pending = [] }
