@@ -186,9 +186,9 @@ import Testing
         let cluster = try await ProcessCluster.start(workers: 2)
         defer { cluster.stop() }
         try FileManager.default.createDirectory(atPath: cluster.directory + "/data", withIntermediateDirectories: true)
-        // 16 MiB: far more than the pipe, the sink's 1 MiB and the socket buffers hold, so the write blocks;
-        // small enough that a loaded machine (the whole suite on 2 cores) gets the output going soon.
-        _ = try Self.writeLines(to: cluster.directory + "/data/big.txt", bytes: 16 << 20)
+        // 4 MiB: far more than the pipe holds (64 KiB), so the output thread's write blocks; small enough that
+        // a loaded machine (the whole suite on 2 cores, chaos tests beside it) gets the output going soon.
+        _ = try Self.writeLines(to: cluster.directory + "/data/big.txt", bytes: 4 << 20)
         let (process, out, err) = try Self.startSlowClient(cluster)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let errors = ByteCollector()
@@ -196,8 +196,8 @@ import Testing
         // Wait for the output to start and fill the pipe: from then on the client's write to it blocks for good.
         // The write that blocks is the output thread's (in the kernel's pipe write), not a cooperative thread's.
         let pid = process.processIdentifier
-        let stalled = await eventually(90) { Self.threadStates(of: pid).contains("pipe") || !process.isRunning }
-        try #require(stalled, "the client's output did not start within 90 s")
+        let stalled = await eventually(45) { Self.threadStates(of: pid).contains("pipe") || !process.isRunning }
+        try #require(stalled, "the client's output did not start within 45 s: \(Self.threadStates(of: pid))")
         try await Task.sleep(for: .milliseconds(500))
         try #require(process.isRunning, "the job ended before it could be cancelled")
         let writer = Self.threadStates(of: pid)

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import Synchronization
 
 /// Runs the built binary as an ordinary account (`nobody`), the way a real user runs mrsh.
 ///
@@ -84,7 +85,13 @@ public enum Unprivileged {
     }
 
     /// `binary` when `nobody` can execute it where it is (every directory above it searchable by others),
-    /// else a copy of it in `directory`.
+    /// else one copy of it that nobody can execute, made once per test process (in `/tmp`, removed at exit;
+    /// `directory` is no longer used for it).
+    ///
+    /// One copy, not one per test: every test target runs in this one process, and a child another test
+    /// forks while a copy is being written inherits its write descriptor until it execs, so executing a
+    /// fresh copy can fail with "Text file busy" (ETXTBSY). The copy is written with O_CLOEXEC and tried as
+    /// nobody until it runs.
     public static func reachableBinary(_ binary: String, copyInto directory: String) throws -> String {
         var current = URL(fileURLWithPath: binary).deletingLastPathComponent()
         var reachable = true
@@ -94,12 +101,62 @@ public enum Unprivileged {
             current = current.deletingLastPathComponent()
         }
         if reachable { return binary }
-        let copy = directory + "/mrsh"
-        if !FileManager.default.fileExists(atPath: copy) {
-            try FileManager.default.copyItem(atPath: binary, toPath: copy)
-            guard chmod(copy, 0o755) == 0 else { throw Failure("chmod \(copy): errno \(errno)") }
+        return try sharedCopy.withLock { copy in
+            if let copy { return copy }
+            let made = try makeCopy(of: binary)
+            copy = made
+            return made
         }
-        return copy
+    }
+
+    private static let sharedCopy = Mutex<String?>(nil)
+
+    /// Where the shared copy lives, for the exit handler (a C function pointer captures nothing). Safe without
+    /// a lock: written once, inside `sharedCopy`'s lock, before the handler that reads it is registered.
+    nonisolated(unsafe) private static var copyDirectory: UnsafeMutablePointer<CChar>?
+
+    private static func makeCopy(of binary: String) throws -> String {
+        var template = Array("/tmp/mrsh-nobody-bin-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw Failure("mkdtemp failed: errno \(errno)") }
+        let directory = String(cString: made)
+        guard chmod(directory, 0o755) == 0 else { throw Failure("chmod \(directory): errno \(errno)") }
+        let path = directory + "/mrsh"
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: binary))
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { throw Failure("cannot create \(path): errno \(errno)") }
+        let written = bytes.withUnsafeBytes { raw -> Bool in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)  // raw is non-empty: a binary
+                if n <= 0 { return false }
+                offset += n
+            }
+            return true
+        }
+        close(fd)
+        guard written, chmod(path, 0o755) == 0 else { throw Failure("cannot write \(path): errno \(errno)") }
+        copyDirectory = strdup(directory)
+        atexit {
+            if let directory = Unprivileged.copyDirectory {
+                let path = String(cString: directory)
+                try? FileManager.default.removeItem(atPath: path)
+            }
+        }
+        // Until every child forked while the copy was open has exec'd, running it may fail with ETXTBSY.
+        for _ in 0..<100 {
+            let (executable, arguments) = command(path, ["--help"])
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            if (try? process.run()) != nil {
+                process.waitUntilExit()
+                if process.terminationStatus == 0 { return path }
+            }
+            usleep(20_000)
+        }
+        throw Failure("the copy \(path) of the binary does not run as nobody")
     }
 
     /// The environment an ordinary user's login has: this one without root's variables, `HOME` and `TMPDIR`
