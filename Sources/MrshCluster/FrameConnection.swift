@@ -34,9 +34,7 @@ public final class FrameConnection: Sendable {
     /// Sends one frame; a frame larger than the protocol allows is not sent (`WireError.messageTooLarge`)
     /// and the connection stays usable.
     public func send(_ frame: Frame) async throws {
-        guard frame.payload.readableBytes <= WireLimits.maxPayload else {
-            throw WireError.messageTooLarge(bytes: frame.payload.readableBytes)
-        }
+        try frame.checkSize()
         try await channel.writeAndFlush(frame).get()
     }
 

@@ -91,9 +91,7 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
         // A task too large for one frame fails as a task (the worker is fine); sending it would close the
         // connection and look like a lost worker.
         let frame = ControlMessage.runTask(request: id, request).frame()
-        guard frame.payload.readableBytes <= WireLimits.maxPayload else {
-            throw WireError.messageTooLarge(bytes: frame.payload.readableBytes)
-        }
+        try frame.checkSize()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<TaskOutcome, any Error>) in
                 let lost: String? = state.withLock { s in

@@ -7,7 +7,7 @@ package struct OutputStreamer {
     /// How parts are ordered among themselves.
     package enum Merge {
         case concatenate
-        /// Merge by the key of each line (`.aggregate`).
+        /// Merge by the key of each line (the kinds that group by key).
         case byKey
         /// Merge by whole lines (`.distinct`).
         case byRecord

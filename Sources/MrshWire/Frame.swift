@@ -21,6 +21,14 @@ public struct Frame: Sendable, Equatable {
         Frame(kind: .error, payload: ByteBuffer(string: message))
     }
 
+    /// Throws `WireError.messageTooLarge` when the payload exceeds `WireLimits.maxPayload` (a peer would
+    /// refuse it): the one check the encoder and every sender that wants the error first make.
+    public func checkSize() throws(WireError) {
+        guard payload.readableBytes <= WireLimits.maxPayload else {
+            throw .messageTooLarge(bytes: payload.readableBytes)
+        }
+    }
+
     /// Appends the encoded frame to `buffer`. The payload must not exceed `WireLimits.maxPayload`.
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeInteger(UInt32(payload.readableBytes + 2), endianness: .big)

@@ -8,9 +8,7 @@ public struct FrameEncoder: MessageToByteEncoder {
     public init() {}
 
     public func encode(data: Frame, out: inout ByteBuffer) throws {
-        guard data.payload.readableBytes <= WireLimits.maxPayload else {
-            throw WireError.messageTooLarge(bytes: data.payload.readableBytes)
-        }
+        try data.checkSize()
         data.encode(into: &out)
     }
 }
