@@ -165,13 +165,19 @@ struct ShellRoundTwoTerminalTests {
         try shell.expect("cannot be charted")
     }
 
+    /// An editor script that appends `suffix` to the statement in the file it is given.
+    static func writeEditor(in workspace: Workspace, named name: String, appending suffix: String) throws -> String {
+        let editor = workspace.directory + "/" + name
+        try "#!/bin/sh\nprintf '%s\(suffix)\\n' \"$(cat \"$1\")\" > \"$1.new\" && mv \"$1.new\" \"$1\"\n"
+            .write(toFile: editor, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: editor)
+        return editor
+    }
+
     @Test func editOpensTheLastStatementAndRunsWhatIsSaved() throws {
         let workspace = try Workspace()
         // An editor that adds a stage to the statement it is given.
-        let editor = workspace.directory + "/editor.sh"
-        try "#!/bin/sh\nprintf '%s | count\\n' \"$(cat \"$1\")\" > \"$1.new\" && mv \"$1.new\" \"$1\"\n"
-            .write(toFile: editor, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: editor)
+        let editor = try Self.writeEditor(in: workspace, named: "editor.sh", appending: " | count")
         let shell = try start(workspace, extra: ["VISUAL": "", "EDITOR": editor])
         shell.send("read \"words.txt\" | map words\r")
         try shell.expect("9 rows")
@@ -186,10 +192,7 @@ struct ShellRoundTwoTerminalTests {
 
     @Test func editAtTheContinuationPromptOpensTheStatementBeingTyped() throws {
         let workspace = try Workspace()
-        let editor = workspace.directory + "/finish.sh"
-        try "#!/bin/sh\nprintf '%s count\\n' \"$(cat \"$1\")\" > \"$1.new\" && mv \"$1.new\" \"$1\"\n"
-            .write(toFile: editor, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: editor)
+        let editor = try Self.writeEditor(in: workspace, named: "finish.sh", appending: " count")
         let shell = try start(workspace, extra: ["VISUAL": editor])
         shell.send("read \"words.txt\" |\r")
         try shell.expect("..> ")

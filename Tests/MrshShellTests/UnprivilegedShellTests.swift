@@ -9,6 +9,14 @@ import Testing
 /// processes, its history in that user's home, and a home it cannot write.
 @Suite("shell as an ordinary user", .serialized, .enabled(if: Unprivileged.isAvailable, "\(Unprivileged.unavailableReason ?? "")"))
 struct UnprivilegedShellTests {
+    /// A folder nobody owns holding `words.txt` (two short lines).
+    private func makeHomeWithWords() throws -> String {
+        let home = try Unprivileged.makeOwnedDirectory(prefix: "mrsh-pty-nobody")
+        try Data("the cat sat on the mat\nthe dog sat\n".utf8).write(to: URL(fileURLWithPath: home + "/words.txt"))
+        try Unprivileged.giveTree(home)
+        return home
+    }
+
     /// Starts the shell as nobody in `home` (which nobody owns) with `HOME` set to `homeVariable`.
     private func startShell(in home: String, homeVariable: String) throws -> PseudoTerminal {
         let binary = try Unprivileged.reachableBinary(MrshBinary.path, copyInto: home)
@@ -24,10 +32,8 @@ struct UnprivilegedShellTests {
 
     @Test("queries on embedded workers, :workers, and history saved in the user's home with mode 0600")
     func shellWithWorkers() throws {
-        let home = try Unprivileged.makeOwnedDirectory(prefix: "mrsh-pty-nobody")
+        let home = try makeHomeWithWords()
         defer { Unprivileged.remove(home) }
-        try Data("the cat sat on the mat\nthe dog sat\n".utf8).write(to: URL(fileURLWithPath: home + "/words.txt"))
-        try Unprivileged.giveTree(home)
 
         let shell = try startShell(in: home, homeVariable: home)
         shell.send("read \"words.txt\" | map words | reduce count | sort by value desc | take 2\r")
@@ -69,10 +75,8 @@ struct UnprivilegedShellTests {
 
     @Test("a pasted pipeline runs once, | stage refines it, and :chart writes an SVG in the user's folder")
     func pasteRefineAndChart() throws {
-        let home = try Unprivileged.makeOwnedDirectory(prefix: "mrsh-pty-nobody")
+        let home = try makeHomeWithWords()
         defer { Unprivileged.remove(home) }
-        try Data("the cat sat on the mat\nthe dog sat\n".utf8).write(to: URL(fileURLWithPath: home + "/words.txt"))
-        try Unprivileged.giveTree(home)
         let shell = try startShell(in: home, homeVariable: home)
         shell.send("read \"words.txt\"\r  | map words\r  | reduce count\r")
         let screen = try shell.expect("6 rows  (:chart draws it as bars)", timeout: 30)
