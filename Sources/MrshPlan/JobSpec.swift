@@ -64,11 +64,14 @@ public struct JobSource: Codable, Sendable, Equatable, Hashable {
     public var mapOps: [RecordOp]
     /// Keep at most this many records per map task (a `take` with no shuffle before it).
     public var mapLimit: Int?
+    /// How the input's bytes become records (lines, or CSV records that may span lines).
+    public var format: RecordFormat
 
-    public init(input: JobInput, mapOps: [RecordOp] = [], mapLimit: Int? = nil) {
+    public init(input: JobInput, mapOps: [RecordOp] = [], mapLimit: Int? = nil, format: RecordFormat = .lines) {
         self.input = input
         self.mapOps = mapOps
         self.mapLimit = mapLimit
+        self.format = format
     }
 }
 

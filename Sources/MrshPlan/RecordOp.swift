@@ -22,6 +22,19 @@ public enum RecordOp: Codable, Sendable, Equatable, Hashable {
     case extract(TextPattern)
     /// Append TAB and the name of the input file the record came from.
     case tagFile
+    /// `where E`: keep the records for which the (boolean) expression is true.
+    case filter(FieldExpression)
+    /// `select E, ...`: the record made of the expressions' texts, joined by TAB.
+    case project([FieldExpression])
+    /// Prepend the order-preserving encoding of the sort keys as a new first field (no TAB or line break in
+    /// it): `KEY TAB record`. Numbers order before other text, numerically; then text by bytes; missing last.
+    case prependSortKey([SortKeyPart])
+    /// `parse csv`: one RFC 4180 record (possibly of several lines) to TAB-separated fields, a field's TABs,
+    /// line breaks and carriage returns written as `\t`, `\n`, `\r`.
+    case parseCSV
+    /// `parse json "a.b", ...`: a JSON Lines record to one field per path (components of a dotted path); a
+    /// missing path is empty, a string its text, an object or array its compact JSON.
+    case parseJSON([[String]])
 }
 
 /// What `grep`, `extract` and `split` look for.

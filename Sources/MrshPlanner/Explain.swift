@@ -77,6 +77,13 @@ public enum Explain {
         case .pick(let fields): return "pick " + fields.map(String.init).joined(separator: ",")
         case .extract(let pattern): return "extract " + describe(pattern)
         case .tagFile: return "tag file"
+        case .filter(let condition): return "where " + ExpressionText.render(condition)
+        case .project(let expressions): return "select " + expressions.map(ExpressionText.render).joined(separator: ", ")
+        case .prependSortKey(let keys):
+            return "sort key " + keys.map { ExpressionText.render($0.expression) + ($0.descending ? " desc" : " asc") }
+                .joined(separator: ", ")
+        case .parseCSV: return "parse csv"
+        case .parseJSON(let paths): return "parse json " + paths.map { quoted($0.joined(separator: ".")) }.joined(separator: ", ")
         }
     }
 

@@ -61,6 +61,8 @@ final class PipelineStorage {
         case .tagFile:
             let stage = TagFileStage()
             return (stage, .tagFile(.passUnretained(stage)))
+        case .filter, .project, .prependSortKey, .parseCSV, .parseJSON:
+            throw OperatorError("this operator is not built yet")
         }
     }
 
