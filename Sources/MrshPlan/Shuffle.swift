@@ -54,5 +54,14 @@ public enum Shuffle: Codable, Sendable, Equatable, Hashable {
     /// Input order kept: a single reducer concatenates the map outputs in map task order, keeping the first
     /// `limit` records (`take N` before any shuffle, followed by more stages). Map tasks keep `limit` each.
     case gather(limit: Int?)
+    /// `reduce AGG, ... by KEY, ...` (see `GroupBy`): hash of the first `keyFields` fields; output the keys,
+    /// then one result per aggregation.
+    case groupBy(GroupBy)
+    /// `sort by E, ...`: records arrive as `KEY TAB record` (`RecordOp.prependSortKey`), range-partitioned and
+    /// sorted by KEY's bytes; the reduce emits `record`. With a limit, every task keeps its first `limit`.
+    case orderBy(limit: Int?)
+    /// `top N by S per G`: records arrive as `G TAB S TAB record`; range of G, ordered by G then S, at most
+    /// `limit` records per G on both sides; the reduce emits `record`.
+    case topPerGroup(limit: Int)
 
 }

@@ -15,6 +15,7 @@ extension Shuffle {
         case .distinct: return DistinctShuffle()
         case .count: return CountShuffle()
         case .gather(let limit): return GatherShuffle(limit: limit)
+        case .groupBy, .orderBy, .topPerGroup: return PendingShuffle()
         }
     }
 }
