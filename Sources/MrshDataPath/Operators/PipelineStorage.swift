@@ -61,7 +61,13 @@ final class PipelineStorage {
         case .tagFile:
             let stage = TagFileStage()
             return (stage, .tagFile(.passUnretained(stage)))
-        case .filter, .project, .prependSortKey, .parseCSV, .parseJSON:
+        case .parseCSV:
+            let stage = CSVStage()
+            return (stage, .csv(.passUnretained(stage)))
+        case .parseJSON(let paths):
+            let stage = JSONStage(paths)
+            return (stage, .json(.passUnretained(stage)))
+        case .filter, .project, .prependSortKey:
             throw OperatorError("this operator is not built yet")
         }
     }
@@ -72,7 +78,7 @@ final class PipelineStorage {
     func run(
         _ index: Int, _ record: UnsafeRawBufferPointer, _ file: UnsafeRawBufferPointer,
         _ emit: (UnsafeRawBufferPointer) throws -> Void
-    ) rethrows {
+    ) throws {
         let stage = stages[index]
         if index == stages.count - 1 {
             try stage.process(record, file: file, next: emit)
@@ -88,7 +94,7 @@ final class PipelineStorage {
     func runRest(
         _ index: Int, _ record: UnsafeRawBufferPointer, _ file: UnsafeRawBufferPointer,
         _ emit: (UnsafeRawBufferPointer) throws -> Void
-    ) rethrows {
+    ) throws {
         try run(index, record, file, emit)
     }
 }
@@ -104,12 +110,14 @@ enum StageRef {
     case pick(Unmanaged<PickStage>)
     case extract(Unmanaged<ExtractStage>)
     case tagFile(Unmanaged<TagFileStage>)
+    case csv(Unmanaged<CSVStage>)
+    case json(Unmanaged<JSONStage>)
 
     @inline(__always)
     func process(
         _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
         next: (UnsafeRawBufferPointer) throws -> Void
-    ) rethrows {
+    ) throws {
         switch self {
         case .grep(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .words(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
@@ -119,6 +127,8 @@ enum StageRef {
         case .pick(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .extract(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .tagFile(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .csv(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .json(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }
     }
 }

@@ -24,10 +24,12 @@ public struct RecordPipeline {
     ///   - record: the record's bytes, without newline.
     ///   - file: the input file name's bytes (for `tag file`).
     ///   - emit: receives each output record; the buffer is valid only during the call.
+    /// - Throws: what `emit` throws, and `EngineError.badRecord` for a record an operator cannot read
+    ///   (`parse json` of invalid JSON).
     public mutating func process(
         _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
         emit: (UnsafeRawBufferPointer) throws -> Void
-    ) rethrows {
+    ) throws {
         if !isKnownUniquelyReferenced(&storage) {
             storage = storage.recompiled()
         }
