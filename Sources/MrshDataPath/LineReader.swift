@@ -150,6 +150,86 @@ public struct LineReader: ~Copyable {
         }
     }
 
+    /// Calls `body` with every CSV record until it returns false or the region ends: like `forEachLine`, but
+    /// a line end inside quotes does not end a record (`CSVScan`: after a `\n`, the record ends when its
+    /// bytes so far hold an even number of `"`), so a record may hold line breaks. A record is passed without
+    /// its `\n` and the `\r` before it; a last record without `\n` is still a record, and an unterminated
+    /// quote makes one record of the rest of the file (without the file's final line break).
+    ///
+    /// The region must start at a record start (the coordinator moves the split points of a CSV source to
+    /// record starts, `InputPlanner.csvTasks`; standard input is chunked at record ends): a region starting
+    /// after byte 0 begins at its first line start, as `forEachLine`'s does, and every record that starts in
+    /// the region is read to its end, even past the region. With `skipFirst` (a header, when the region holds
+    /// the file's start), the first record is read but not passed to `body`. `cancel` is polled at every read.
+    public mutating func forEachCSVRecord(
+        skipFirst: Bool, cancel: CancellationFlag? = nil, _ body: (UnsafeRawBufferPointer) throws -> Bool
+    ) throws {
+        var bufferPosition: Int64
+        var filled = 0
+        var start = 0  // index in buffer of the current record's start
+        var atEOF = false
+        if regionStart > 0 {
+            guard let first = try firstLineStart(cancel: cancel) else { return }
+            (bufferPosition, filled, start) = first
+        } else {
+            bufferPosition = 0
+        }
+        bytesRead = 0
+        var skip = skipFirst
+        // The current record's bytes start ..< start + scanned have been looked at for its end; `odd`: they
+        // hold an odd number of quotes. Relative to `start`, so a refill that moves the buffer keeps them.
+        var scanned = 0
+        var odd = false
+        while true {
+            if bufferPosition + Int64(start) >= regionEnd { return }
+            let base = bufferBase
+            var end = -1
+            while start + scanned < filled {
+                let from = start + scanned
+                guard let newline = memchr(base + from, 0x0A, filled - from) else {
+                    if CSVScan.oddQuotes(base + from, filled - from) { odd.toggle() }
+                    scanned = filled - start
+                    break
+                }
+                let at = base.distance(to: newline)
+                if CSVScan.oddQuotes(base + from, at - from) { odd.toggle() }
+                scanned = at + 1 - start
+                if !odd {
+                    end = at
+                    break
+                }
+            }
+            if end >= 0 {
+                var recordEnd = end
+                if recordEnd > start && base.load(fromByteOffset: recordEnd - 1, as: UInt8.self) == 0x0D { recordEnd -= 1 }
+                bytesRead += Int64(end + 1 - start)
+                if skip {
+                    skip = false
+                } else if try !body(UnsafeRawBufferPointer(start: base + start, count: recordEnd - start)) {
+                    return
+                }
+                start = end + 1
+                scanned = 0
+                odd = false
+                continue
+            }
+            if atEOF {
+                if start < filled && !skip {
+                    // The last record: without '\n' at the end of the file, or with an unterminated quote
+                    // (the file's last '\n' still ends it).
+                    var recordEnd = filled
+                    if base.load(fromByteOffset: recordEnd - 1, as: UInt8.self) == 0x0A { recordEnd -= 1 }
+                    if recordEnd > start && base.load(fromByteOffset: recordEnd - 1, as: UInt8.self) == 0x0D { recordEnd -= 1 }
+                    _ = try body(UnsafeRawBufferPointer(start: base + start, count: recordEnd - start))
+                }
+                bytesRead += Int64(filled - start)
+                return
+            }
+            try cancel?.check()
+            atEOF = try refill(bufferPosition: &bufferPosition, filled: &filled, start: &start)
+        }
+    }
+
     /// Calls `body` with every line (without terminator) until it returns false or the region ends.
     /// The buffer passed to `body` is valid only during the call. `cancel` is polled at every read.
     public mutating func forEachLine(

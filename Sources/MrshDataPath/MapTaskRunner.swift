@@ -37,7 +37,8 @@ public enum MapTaskRunner {
     ) throws -> ([Int64], Counters) {
         let source = spec.jobSource
         let ops = source.mapOps
-        let scan = LiteralGrepScan(ops)
+        // The block scans (literal grep, word count) see lines; CSV records go through `forEachRecord`.
+        let scan = source.format == .lines ? LiteralGrepScan(ops) : nil
         var counters = Counters()
         var remaining = source.mapLimit ?? Int.max
 
@@ -50,13 +51,15 @@ public enum MapTaskRunner {
             let collector = MapCollector(
                 layout: layout, partitioner: partitioner, memoryBudget: spec.memoryBudget, store: store,
                 badRecords: badRecords, cancel: cancel)
-            if scan == nil && ops == [.words] && source.mapLimit == nil && collector.countsKeys {
+            if scan == nil && ops == [.words] && source.mapLimit == nil && collector.countsKeys && source.format == .lines {
                 // The word-count fast path: `map words` runs here on whole blocks, not through the
                 // `RecordPipeline` (`WordsStage`), which every other pipeline uses.
                 try countWords(inputs, collector, &counters, cancel)
             } else {
                 var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
-                try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
+                try forEachRecord(
+                    inputs, source.format, scan, &pipeline, badRecords, &counters, &remaining, cancel
+                ) { record in
                     try collector.add(record)
                 }
             }
@@ -66,7 +69,7 @@ public enum MapTaskRunner {
             counters.recordsOut = entries
             counters.bytesOut = sizes.reduce(0, +)
             counters.spilledBytes = collector.spilledBytes
-            counters.skippedRecords = collector.skippedRecords
+            counters.skippedRecords += collector.skippedRecords
             return (sizes, counters)
         }
 
@@ -81,7 +84,7 @@ public enum MapTaskRunner {
         defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
         let output = LineOutput(try BufferedWriter(creating: destination))
         var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
-        try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
+        try forEachRecord(inputs, source.format, scan, &pipeline, badRecords, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
         }
         try output.close()
@@ -115,20 +118,40 @@ public enum MapTaskRunner {
         counters.recordsIn = recordsIn
     }
 
-    /// Reads every input line, runs it through the pipeline and hands each output record to `body`,
-    /// stopping after `remaining` output records. With a `scan`, only the lines holding its literal reach
-    /// `pipeline` (which then holds the operators after that first `grep`).
+    /// Reads every input record (a line, or a CSV record of `format`), runs it through the pipeline and
+    /// hands each output record to `body`, stopping after `remaining` output records. With a `scan`, only
+    /// the lines holding its literal reach `pipeline` (which then holds the operators after that first
+    /// `grep`). A record an operator cannot read (`EngineError.badRecord`) fails the task, or with the
+    /// `.skip` policy is dropped and counted in `counters.skippedRecords`.
     private static func forEachRecord(
-        _ inputs: [TaskInput], _ scan: LiteralGrepScan?, _ pipeline: inout RecordPipeline, _ counters: inout Counters, _ remaining: inout Int,
+        _ inputs: [TaskInput], _ format: RecordFormat, _ scan: LiteralGrepScan?, _ pipeline: inout RecordPipeline,
+        _ badRecords: BadRecordPolicy, _ counters: inout Counters, _ remaining: inout Int,
         _ cancel: CancellationFlag?, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         var recordsIn: Int64 = 0
+        var skipped: Int64 = 0
+        defer { counters.skippedRecords += skipped }
         for input in inputs {
             if remaining <= 0 { break }
             var reader = try LineReader(path: input.path, offset: input.offset, length: input.length)
             let name = Array(input.name.utf8)
             try name.withUnsafeBytes { file in
-                if let scan {
+                if case .csv(let skipHeader) = format {
+                    try reader.forEachCSVRecord(skipFirst: skipHeader && input.startsInput, cancel: cancel) { record in
+                        recordsIn += 1
+                        do {
+                            try pipeline.process(record, file: file) { output in
+                                if remaining > 0 {
+                                    try body(output)
+                                    remaining -= 1
+                                }
+                            }
+                        } catch EngineError.badRecord(_) where badRecords == .skip {
+                            skipped += 1
+                        }
+                        return remaining > 0
+                    }
+                } else if let scan {
                     try reader.forEachBlock(cancel: cancel) { block in
                         recordsIn += LiteralGrepScan.lineCount(block)
                         return try scan.forEachMatch(in: block) { line in
@@ -136,11 +159,15 @@ public enum MapTaskRunner {
                                 try body(line)
                                 remaining -= 1
                             } else {
-                                try pipeline.process(line, file: file) { record in
-                                    if remaining > 0 {
-                                        try body(record)
-                                        remaining -= 1
+                                do {
+                                    try pipeline.process(line, file: file) { record in
+                                        if remaining > 0 {
+                                            try body(record)
+                                            remaining -= 1
+                                        }
                                     }
+                                } catch EngineError.badRecord(_) where badRecords == .skip {
+                                    skipped += 1
                                 }
                             }
                             return remaining > 0
@@ -156,11 +183,15 @@ public enum MapTaskRunner {
                 } else {
                     try reader.forEachLine(cancel: cancel) { line in
                         recordsIn += 1
-                        try pipeline.process(line, file: file) { record in
-                            if remaining > 0 {
-                                try body(record)
-                                remaining -= 1
+                        do {
+                            try pipeline.process(line, file: file) { record in
+                                if remaining > 0 {
+                                    try body(record)
+                                    remaining -= 1
+                                }
                             }
+                        } catch EngineError.badRecord(_) where badRecords == .skip {
+                            skipped += 1
                         }
                         return remaining > 0
                     }

@@ -25,6 +25,7 @@ package enum RangeSampler {
         // candidate (any sampled key is a correct boundary; skipping some only makes ranges less even).
         let longestBoundary = max(256, (1 << 20) / partitions)
         let operators = spec.sources.map(\.mapOps)
+        let formats = spec.sources.map(\.format)
         let sourceOfInput = chosen.map(\.source)
         return try await Offload.run { cancel in
             var pipelines = try operators.map { try RecordPipeline($0) }
@@ -34,15 +35,23 @@ package enum RangeSampler {
                 var taken = 0
                 let name = Array(input.name.utf8)
                 try name.withUnsafeBytes { file in
-                    try reader.forEachLine(cancel: cancel) { line in
-                        pipelines[source].process(line, file: file) { record in
-                            if taken < perSplit {
-                                let key = RecordOrdering.partitionKey(order, record)
-                                if key.count <= longestBoundary { keys.append(Array(key)) }
-                                taken += 1
+                    // A record an operator cannot read is no sample (the map task decides what it means).
+                    let sample: (UnsafeRawBufferPointer) throws -> Bool = { line in
+                        do {
+                            try pipelines[source].process(line, file: file) { record in
+                                if taken < perSplit {
+                                    let key = RecordOrdering.partitionKey(order, record)
+                                    if key.count <= longestBoundary { keys.append(Array(key)) }
+                                    taken += 1
+                                }
                             }
-                        }
+                        } catch EngineError.badRecord(_) {}
                         return taken < perSplit
+                    }
+                    if case .csv(let skipHeader) = formats[source] {
+                        try reader.forEachCSVRecord(skipFirst: skipHeader && input.startsInput, cancel: cancel, sample)
+                    } else {
+                        try reader.forEachLine(cancel: cancel, sample)
                     }
                 }
             }

@@ -6,6 +6,9 @@ package struct TaskInput: Sendable {
     package var offset: Int64
     package var length: Int64
     package var name: String
+    /// The region begins the input: byte 0 of a file, or the first chunk of standard input (a CSV source
+    /// with `skipHeader` drops its first record). An earlier job's part never does.
+    package var startsInput: Bool
     /// The file is a fetched copy to delete after use.
     var isTemporaryCopy: Bool
 
@@ -16,13 +19,17 @@ package struct TaskInput: Sendable {
             for split in splits {
                 switch split {
                 case .file(let path, let offset, let length):
-                    inputs.append(TaskInput(path: path, offset: offset, length: length, name: path, isTemporaryCopy: false))
+                    inputs.append(
+                        TaskInput(
+                            path: path, offset: offset, length: length, name: path, startsInput: offset == 0,
+                            isTemporaryCopy: false))
                 case .blob(let location):
                     let bytes = try await fetcher.fetch(location, partition: nil, scratch: scratch)
                     inputs.append(
                         TaskInput(
                             path: bytes.path, offset: bytes.range.lowerBound, length: Int64(bytes.range.count),
-                            name: "-", isTemporaryCopy: bytes.isTemporaryCopy))
+                            name: "-", startsInput: location.id.kind == .standardInput(chunk: 0),
+                            isTemporaryCopy: bytes.isTemporaryCopy))
                 }
             }
         } catch {
