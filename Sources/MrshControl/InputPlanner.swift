@@ -65,6 +65,52 @@ public enum InputPlanner {
         return min(largest, max(minimumSplit, even))
     }
 
+    /// `tasks` for a CSV source: the same grouping, with every point where a file is cut moved forward to
+    /// the first CSV record start at or after it, so that no record (whose quoted fields may hold line
+    /// breaks) is cut, lost or read twice. A line start is not enough: inside a quoted field it is the middle
+    /// of a record, and only the quotes before it tell, counted from the file's start (`CSVScan`: position
+    /// p is a record start exactly when byte p - 1 is `\n` and bytes 0 ..< p hold an even number of `"`).
+    /// So the coordinator reads each file it cuts once, up to its last cut point and the record end after it,
+    /// counting quotes at memory speed; files that are not cut (small ones, grouped) are not read. A piece
+    /// left empty (a record longer than a split) is dropped. Lines sources never come here.
+    public static func csvTasks(
+        _ inputs: [SizedInput], splitSize: Int64, cancel: CancellationFlag? = nil
+    ) throws -> [[InputSplit]] {
+        let planned = tasks(inputs, splitSize: splitSize)
+        var cuts: [String: [Int64]] = [:]
+        var sizes: [String: Int64] = [:]
+        for input in inputs {
+            if case .file(let path, 0, _) = input.split { sizes[path] = input.size }
+        }
+        for task in planned {
+            for split in task {
+                if case .file(let path, let offset, _) = split, offset > 0 { cuts[path, default: []].append(offset) }
+            }
+        }
+        var moved: [String: [Int64: Int64]] = [:]
+        for (path, offsets) in cuts {
+            let targets = offsets.sorted()
+            let size = sizes[path] ?? (targets.last ?? 0)
+            let starts = try CSVScan.recordStarts(path: path, size: size, targets: targets, cancel: cancel)
+            moved[path] = Dictionary(uniqueKeysWithValues: zip(targets, starts))
+        }
+        var result: [[InputSplit]] = []
+        for task in planned {
+            var splits: [InputSplit] = []
+            for split in task {
+                guard case .file(let path, let offset, let length) = split, let starts = moved[path] else {
+                    splits.append(split)
+                    continue
+                }
+                let begin = offset == 0 ? 0 : starts[offset] ?? offset
+                let end = starts[offset + length] ?? offset + length
+                if end > begin { splits.append(.file(path: path, offset: begin, length: end - begin)) }
+            }
+            if !splits.isEmpty { result.append(splits) }
+        }
+        return result
+    }
+
     /// Groups inputs into tasks: a whole-file input larger than `splitSize` is cut into ranges of about
     /// `splitSize` (each its own task); smaller inputs are packed together up to `splitSize`.
     public static func tasks(_ inputs: [SizedInput], splitSize: Int64) -> [[InputSplit]] {

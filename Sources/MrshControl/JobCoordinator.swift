@@ -111,12 +111,20 @@ public struct JobCoordinator: Sendable {
         var chunks: [InputPlanner.SizedInput] = []
         let readsStandardInput = plan.jobs.contains { $0.sources.contains { $0.input == .standardInput } }
         if let descriptor = standardInput, readsStandardInput {
+            // Chunks end at CSV record ends when a source reads standard input as CSV (a record end is a line
+            // end too, so lines sources read such chunks as well).
+            let csv = plan.jobs.contains { job in
+                job.sources.contains { source in
+                    if source.input == .standardInput, case .csv = source.format { return true }
+                    return false
+                }
+            }
             let store = self.store
             let options = self.options
             let run = context.run
             chunks = try await Offload.run { cancel in
                 try StandardInputChunker.chunk(
-                    descriptor: descriptor, store: store, run: run, chunkSize: options.splitSize,
+                    descriptor: descriptor, store: store, run: run, chunkSize: options.splitSize, csv: csv,
                     holder: options.coordinatorHolder, address: options.coordinatorAddress, cancel: cancel)
             }
         }
@@ -153,9 +161,16 @@ public struct JobCoordinator: Sendable {
         let splitSize = InputPlanner.splitSize(
             inputBytes: inputs.joined().reduce(0) { $0 + $1.size }, slots: context.executors.reduce(0) { $0 + max(0, $1.slots) },
             largest: options.splitSize)
-        for sourceInputs in inputs {
+        for (sourceInputs, source) in zip(inputs, spec.sources) {
             sourceStarts.append(tasks.count)
-            tasks += InputPlanner.tasks(sourceInputs, splitSize: splitSize)
+            if case .csv = source.format {
+                // Split points move to CSV record starts: a read of each file cut, up to its last cut.
+                tasks += try await Offload.run { cancel in
+                    try InputPlanner.csvTasks(sourceInputs, splitSize: splitSize, cancel: cancel)
+                }
+            } else {
+                tasks += InputPlanner.tasks(sourceInputs, splitSize: splitSize)
+            }
         }
         var partitioner: Partitioner?
         var reducers = 0

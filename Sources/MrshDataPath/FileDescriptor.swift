@@ -6,7 +6,7 @@ import Darwin
 
 /// Thin helpers over file descriptors, all through `sys` (EINTR retried, errors name the call).
 public enum FileIO {
-    static func openForReading(_ path: String) throws -> Int32 {
+    package static func openForReading(_ path: String) throws -> Int32 {
         try sys("open", path) { open(path, O_RDONLY | O_CLOEXEC) }
     }
 
@@ -14,7 +14,7 @@ public enum FileIO {
         try sys("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
     }
 
-    static func closeQuietly(_ fd: Int32) {
+    package static func closeQuietly(_ fd: Int32) {
         _ = close(fd)
     }
 
@@ -32,7 +32,7 @@ public enum FileIO {
     }
 
     /// Reads up to `count` bytes at `offset` (pread), returning how many were read (0 at end of file).
-    static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int64, path: String)
+    package static func read(_ fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, at offset: Int64, path: String)
         throws -> Int
     {
         try sys("pread", path) { pread(fd, buffer, count, off_t(offset)) }
