@@ -18,7 +18,8 @@ public struct JobID: Codable, Sendable, Hashable, CustomStringConvertible {
 public enum InputSplit: Codable, Sendable, Hashable {
     /// Bytes `offset ..< offset + length` of a file every worker can read under `path`.
     /// A split that starts inside a line skips to the next line start; the line that starts inside the
-    /// split is read to its end, even past the split's end.
+    /// split is read to its end, even past the split's end. A CSV source's splits start at CSV record starts
+    /// (the coordinator moves them there, `InputPlanner.csvTasks`), and its records are read the same way.
     case file(path: String, offset: Int64, length: Int64)
     /// A whole blob (an earlier job's part, or a chunk of the client's standard input) held by a worker
     /// or the coordinator and read through the `ShuffleFetcher`.
