@@ -75,6 +75,24 @@ public enum CSVHeader {
 
     /// `a, b, c` for the message.
     private static func describe(_ fields: [[UInt8]]) -> String {
-        fields.map { String(decoding: $0, as: UTF8.self) }.joined(separator: ", ")
+        fields.map { field in
+            String(decoding: field, as: UTF8.self).replacingControls()
+        }.joined(separator: ", ")
+    }
+}
+
+extension String {
+    /// TAB, LF and CR as `\t`, `\n`, `\r` (a header field shown in a one-line message).
+    fileprivate func replacingControls() -> String {
+        var out = ""
+        for scalar in unicodeScalars {
+            switch scalar {
+            case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

@@ -146,7 +146,10 @@ import MrshTestSupport
             #expect(error.isValidation)
             #expect(error.message.contains(dir.file("in/c.csv")))
             #expect(error.message.contains(dir.file("in/a.csv")))
-            #expect(error.message.contains("differs"))
+            #expect(
+                error.message
+                    == "the CSV header of '\(dir.file("in/c.csv"))' (id, name) differs from that of "
+                    + "'\(dir.file("in/a.csv"))' (id, full name, note\\nwith break)")
         }
         dir.write("empty/e.csv", "")
         #expect(throws: EngineError.invalid("'\(dir.file("empty/e.csv"))' is empty: it has no CSV header")) {
