@@ -32,7 +32,8 @@ public struct SessionOptions: Sendable {
 public final class Session {
     public var options: SessionOptions
     public let runner: any JobRunner
-    private var planner = Planner()
+    /// `parse csv header` reads the files' headers when a statement is planned (`CSVHeader`).
+    private var planner = Planner(csvHeaderReader: { try CSVHeader.read(patterns: $0) })
     private let console: any SessionConsole
 
     public init(runner: any JobRunner, options: SessionOptions, console: any SessionConsole) {
