@@ -111,3 +111,14 @@ public struct JobPlan: Codable, Sendable, Equatable, Hashable {
         self.finalLimit = finalLimit
     }
 }
+
+extension JobPlan {
+    /// The names of the fields the plan's output records have, as far as the script named them (`$N` where a
+    /// field has none): for CSV headers and JSON keys. nil when none has a name or the field count is unknown.
+    public var outputFieldNames: [String]? {
+        guard let last = jobs.last else { return nil }
+        let names = last.shuffle != nil ? last.reduceFieldNames : last.sources.first?.fieldNames
+        guard let names, names.last != "..." else { return nil }
+        return names
+    }
+}
