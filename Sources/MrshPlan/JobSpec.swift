@@ -113,12 +113,12 @@ public struct JobPlan: Codable, Sendable, Equatable, Hashable {
 }
 
 extension JobPlan {
-    /// The names of the fields the plan's output records have, as far as the script named them (`$N` where a
-    /// field has none): for CSV headers and JSON keys. nil when none has a name or the field count is unknown.
+    /// The names of the fields of the plan's output records, for CSV headers and JSON keys: nil unless the
+    /// script named every one of them and their number is known.
     public var outputFieldNames: [String]? {
         guard let last = jobs.last else { return nil }
         let names = last.shuffle != nil ? last.reduceFieldNames : last.sources.first?.fieldNames
-        guard let names, names.last != "..." else { return nil }
+        guard let names, !names.contains(where: { $0 == "..." || $0.hasPrefix("$") }) else { return nil }
         return names
     }
 }

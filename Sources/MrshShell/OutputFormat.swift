@@ -223,13 +223,6 @@ public protocol FieldNamedSink: AnyObject {
     func beginRecords(fieldNames: [String]?)
 }
 
-extension RecordFormatter {
-    /// Names for headers and keys from a plan's `outputFieldNames`: a field without a name (`$3`) is `f3`.
-    static func headerNames(_ names: [String]?) -> [String]? {
-        names?.enumerated().map { $0.element.hasPrefix("$") ? "f\($0.offset + 1)" : $0.element }
-    }
-}
-
 /// A record sink that writes its records in an `OutputFormat` to another sink (the CLI's standard output).
 public final class FormattingSink: RecordSink, FieldNamedSink {
     private var formatter: RecordFormatter
@@ -247,7 +240,7 @@ public final class FormattingSink: RecordSink, FieldNamedSink {
         buffer.removeAll(keepingCapacity: true)
         formatter.finish(to: &buffer)
         if !buffer.isEmpty { buffer.withUnsafeBytes { try? base.write($0) } }
-        formatter = RecordFormatter(format: formatter.format, fieldNames: RecordFormatter.headerNames(fieldNames))
+        formatter = RecordFormatter(format: formatter.format, fieldNames: fieldNames)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
