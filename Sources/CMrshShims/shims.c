@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include "CMrshShims.h"
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -150,4 +153,63 @@ int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]) {
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return error;
+}
+
+int mrsh_format_double(double v, char *out) {
+    if (isnan(v)) { memcpy(out, "nan", 3); return 3; }
+    if (isinf(v)) {
+        if (v < 0) { memcpy(out, "-inf", 4); return 4; }
+        memcpy(out, "inf", 3); return 3;
+    }
+    if (v == 0) {
+        if (signbit(v)) { memcpy(out, "-0.0", 4); return 4; }
+        memcpy(out, "0.0", 3); return 3;
+    }
+    /* The shortest %.*e text that reads back as v: glibc rounds correctly, so it is the nearest such text. */
+    char tmp[40];
+    int precision = 0;
+    for (; precision < 17; precision++) {
+        snprintf(tmp, sizeof tmp, "%.*e", precision, v);
+        if (strtod(tmp, NULL) == v) break;
+    }
+    if (precision == 17) snprintf(tmp, sizeof tmp, "%.*e", 16, v);
+    /* tmp: [-]d[.ddd]e(+|-)XX */
+    const char *p = tmp;
+    int n = 0;
+    if (*p == '-') { out[n++] = '-'; p++; }
+    char digits[20];
+    int count = 0;
+    for (; *p && *p != 'e'; p++) {
+        if (*p != '.') digits[count++] = *p;
+    }
+    int exponent = (*p == 'e') ? atoi(p + 1) : 0;  /* v = d.ddd x 10^exponent */
+    if (exponent + 1 < -3 || fabs(v) > 9007199254740992.0 /* 2^53 */) {
+        out[n++] = digits[0];
+        if (count > 1) {
+            out[n++] = '.';
+            for (int i = 1; i < count; i++) out[n++] = digits[i];
+        }
+        out[n++] = 'e';
+        out[n++] = exponent < 0 ? '-' : '+';
+        int e = exponent < 0 ? -exponent : exponent;
+        if (e >= 100) { out[n++] = (char)('0' + e / 100); e %= 100; out[n++] = (char)('0' + e / 10); out[n++] = (char)('0' + e % 10); }
+        else { out[n++] = (char)('0' + e / 10); out[n++] = (char)('0' + e % 10); }
+        return n;
+    }
+    if (exponent < 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = 0; i < -exponent - 1; i++) out[n++] = '0';
+        for (int i = 0; i < count; i++) out[n++] = digits[i];
+        return n;
+    }
+    /* exponent + 1 digits before the point */
+    for (int i = 0; i <= exponent; i++) out[n++] = i < count ? digits[i] : '0';
+    out[n++] = '.';
+    if (count > exponent + 1) {
+        for (int i = exponent + 1; i < count; i++) out[n++] = digits[i];
+    } else {
+        out[n++] = '0';
+    }
+    return n;
 }
