@@ -55,10 +55,11 @@ public enum MapTaskRunner {
                 // `RecordPipeline` (`WordsStage`), which every other pipeline uses.
                 try countWords(inputs, collector, &counters, cancel)
             } else {
-                var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
+                var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords)
                 try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
                     try collector.add(record)
                 }
+                counters.skippedRecords += pipeline.skippedRecords
             }
             let (sizes, entries) = try collector.finish(into: temporary)
             try store.commitBlob(id, from: temporary)
@@ -66,7 +67,7 @@ public enum MapTaskRunner {
             counters.recordsOut = entries
             counters.bytesOut = sizes.reduce(0, +)
             counters.spilledBytes = collector.spilledBytes
-            counters.skippedRecords = collector.skippedRecords
+            counters.skippedRecords += collector.skippedRecords
             return (sizes, counters)
         }
 
@@ -80,10 +81,11 @@ public enum MapTaskRunner {
         var succeeded = false
         defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
         let output = LineOutput(try BufferedWriter(creating: destination))
-        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
+        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords)
         try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
         }
+        counters.skippedRecords += pipeline.skippedRecords
         try output.close()
         if case .blob = spec.destination { try store.commitBlob(id, from: destination) }
         succeeded = true
@@ -136,7 +138,7 @@ public enum MapTaskRunner {
                                 try body(line)
                                 remaining -= 1
                             } else {
-                                try pipeline.process(line, file: file) { record in
+                                try pipeline.processChecked(line, file: file) { record in
                                     if remaining > 0 {
                                         try body(record)
                                         remaining -= 1
@@ -156,7 +158,7 @@ public enum MapTaskRunner {
                 } else {
                     try reader.forEachLine(cancel: cancel) { line in
                         recordsIn += 1
-                        try pipeline.process(line, file: file) { record in
+                        try pipeline.processChecked(line, file: file) { record in
                             if remaining > 0 {
                                 try body(record)
                                 remaining -= 1
