@@ -167,7 +167,9 @@ final class ExpressionEvaluator {
         var sp = 0  // values on the stack
         var pc = 0
         let stack = self.stack
+        // Raw views of the program's tables: no bounds checks or retains per instruction.
         return program.code.withUnsafeBufferPointer { code -> ExpressionValue? in
+          program.constants.withUnsafeBufferPointer { constants -> ExpressionValue? in
             let end = code.count
             while pc < end {
                 let instruction = code[pc]
@@ -177,7 +179,7 @@ final class ExpressionEvaluator {
                     stack[sp] = field(n)
                     sp += 1
                 case .constant(let i):
-                    stack[sp] = program.constants[i]
+                    stack[sp] = constants[i]
                     sp += 1
                 case .negate(let site):
                     guard let n = numericOperand(stack[sp - 1], site: site) else { return nil }
@@ -223,7 +225,8 @@ final class ExpressionEvaluator {
                     if case .missing = v {
                         stack[sp - 1] = .boolean(false)
                     } else {
-                        let found = program.regexes[regex].matches(text(v))
+                        let bytes = text(v)
+                        let found = program.regexes[regex]._withUnsafeGuaranteedRef { $0.matches(bytes) }
                         stack[sp - 1] = .boolean(found != negated)
                     }
                 case .isIn(let count, let negated):
@@ -271,6 +274,7 @@ final class ExpressionEvaluator {
                 }
             }
             return sp > 0 ? stack[sp - 1] : .missing
+          }
         }
     }
 

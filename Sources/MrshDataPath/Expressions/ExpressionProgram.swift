@@ -54,7 +54,10 @@ enum ExpressionInstruction {
 final class ExpressionProgram {
     let code: ContiguousArray<ExpressionInstruction>
     let constants: ContiguousArray<ExpressionValue>
-    let regexes: [PosixRegex]
+    /// The compiled regexes, unretained (`regexOwners` keeps them alive as long as `self`): no retain and
+    /// release per `~`.
+    let regexes: ContiguousArray<Unmanaged<PosixRegex>>
+    private let regexOwners: [PosixRegex]
     /// The text of each subexpression that can make a record bad (for the message).
     let sites: [String]
     /// The highest field number used (0 when only `$0` or none).
@@ -92,7 +95,8 @@ final class ExpressionProgram {
         constantBytes = storage
         code = builder.code
         constants = resolved
-        regexes = builder.regexes
+        regexOwners = builder.regexes
+        regexes = ContiguousArray(builder.regexes.map { Unmanaged.passUnretained($0) })
         sites = builder.sites
         maxField = builder.maxField
         maxDepth = max(builder.maxDepth, 1)

@@ -5,8 +5,8 @@ import MrshPlan
 /// The output of op i is the input of op i+1; one input record can produce many output records
 /// (`words`, `extract`) or none (`grep`). Each stage reuses its own scratch buffer, so in steady state
 /// `process` allocates nothing (expression stages included: see `ExpressionEvaluator`). Use an instance
-/// from one thread at a time; a copy of a pipeline gets its
-/// own scratch state the first time it processes a record.
+/// from one thread at a time; a copy of a pipeline gets its own scratch state (and its own count of
+/// skipped records) the first time it processes a record.
 public struct RecordPipeline {
     private var storage: PipelineStorage
 
