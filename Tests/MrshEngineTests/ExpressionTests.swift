@@ -64,6 +64,12 @@ private func keeps(_ e: E, _ record: String) throws -> String {
         #expect(try select(call(.len, f(5)), "a") == "0")
         #expect(try select(call(.upper, f(5)), "a") == "")
         #expect(try select(ar(.add, f(5), i(1)), "a") == "BAD: a missing field is not a number in $5 + 1")
+        // Far fields: the offsets grow with the records (past the first 64).
+        let wide = (1...300).map(String.init).joined(separator: "\t")
+        var pipeline = try RecordPipeline([.project([f(200), f(1), f(100_000)])])
+        #expect(collect(&pipeline, Array("x".utf8)) == [Array("\tx\t".utf8)])
+        #expect(collect(&pipeline, Array(wide.utf8)) == [Array("200\t1\t".utf8)])
+        #expect(collect(&pipeline, Array(wide.utf8)) == [Array("200\t1\t".utf8)])
     }
 
     @Test func comparisonRules() throws {

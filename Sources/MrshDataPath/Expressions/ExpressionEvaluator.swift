@@ -25,8 +25,11 @@ final class ExpressionEvaluator {
     private let stack: UnsafeMutablePointer<ExpressionValue>
     private let stackCapacity: Int
     private let maxField: Int
-    private let fieldStarts: UnsafeMutablePointer<Int>
-    private let fieldEnds: UnsafeMutablePointer<Int>
+    /// Offsets of fields 1...fieldCapacity; grown (doubling, up to maxField) by records with more fields,
+    /// so a large field number costs memory only when records have that many fields.
+    private var fieldStarts: UnsafeMutablePointer<Int>
+    private var fieldEnds: UnsafeMutablePointer<Int>
+    private var fieldCapacity: Int
     /// Fields located for the current record; -1 until the first field access.
     private var fieldCount = -1
     private var record = UnsafeRawBufferPointer(start: nil, count: 0)
@@ -46,8 +49,9 @@ final class ExpressionEvaluator {
         stack = UnsafeMutablePointer<ExpressionValue>.allocate(capacity: stackCapacity)
         stack.initialize(repeating: .missing, count: stackCapacity)
         maxField = programs.map(\.maxField).max() ?? 0
-        fieldStarts = UnsafeMutablePointer<Int>.allocate(capacity: max(maxField, 1))
-        fieldEnds = UnsafeMutablePointer<Int>.allocate(capacity: max(maxField, 1))
+        fieldCapacity = max(min(maxField, 64), 1)
+        fieldStarts = UnsafeMutablePointer<Int>.allocate(capacity: fieldCapacity)
+        fieldEnds = UnsafeMutablePointer<Int>.allocate(capacity: fieldCapacity)
         booleanText = UnsafeMutableRawBufferPointer.allocate(byteCount: 9, alignment: 1)
         booleanText.copyBytes(from: "truefalse".utf8)
     }
@@ -85,6 +89,7 @@ final class ExpressionEvaluator {
             return
         }
         while count < maxField {
+            if count == fieldCapacity { growFields() }
             fieldStarts[count] = start
             if let tab = memchr(base + start, 0x09, n - start) {
                 let end = UnsafeRawPointer(tab) - base
@@ -98,6 +103,19 @@ final class ExpressionEvaluator {
             }
         }
         fieldCount = count
+    }
+
+    private func growFields() {
+        let capacity = min(fieldCapacity * 2, maxField)
+        let starts = UnsafeMutablePointer<Int>.allocate(capacity: capacity)
+        let ends = UnsafeMutablePointer<Int>.allocate(capacity: capacity)
+        starts.update(from: fieldStarts, count: fieldCapacity)
+        ends.update(from: fieldEnds, count: fieldCapacity)
+        fieldStarts.deallocate()
+        fieldEnds.deallocate()
+        fieldStarts = starts
+        fieldEnds = ends
+        fieldCapacity = capacity
     }
 
     @inline(__always)
