@@ -129,44 +129,53 @@ public enum MapTaskRunner {
             if remaining <= 0 { break }
             var reader = try LineReader(path: input.path, offset: input.offset, length: input.length)
             let name = Array(input.name.utf8)
-            try name.withUnsafeBytes { file in
-                if let scan {
-                    try reader.forEachBlock(cancel: cancel) { block in
-                        recordsIn += LiteralGrepScan.lineCount(block)
-                        return try scan.forEachMatch(in: block) { line in
-                            if pipeline.isIdentity {
-                                try body(line)
-                                remaining -= 1
-                            } else {
-                                try pipeline.processChecked(line, file: file) { record in
-                                    if remaining > 0 {
-                                        try body(record)
-                                        remaining -= 1
+            // The start of the current line inside the scanned block (`reader.recordOffset` is the block's).
+            var lineInBlock = 0
+            do {
+                try name.withUnsafeBytes { file in
+                    if let scan {
+                        try reader.forEachBlock(cancel: cancel) { block in
+                            recordsIn += LiteralGrepScan.lineCount(block)
+                            return try scan.forEachMatch(in: block) { line in
+                                if let b = block.baseAddress, let l = line.baseAddress { lineInBlock = b.distance(to: l) }
+                                if pipeline.isIdentity {
+                                    try body(line)
+                                    remaining -= 1
+                                } else {
+                                    try pipeline.processChecked(line, file: file) { record in
+                                        if remaining > 0 {
+                                            try body(record)
+                                            remaining -= 1
+                                        }
                                     }
+                                }
+                                return remaining > 0
+                            }
+                        }
+                    } else if pipeline.isIdentity {
+                        try reader.forEachLine(cancel: cancel) { line in
+                            recordsIn += 1
+                            try body(line)
+                            remaining -= 1
+                            return remaining > 0
+                        }
+                    } else {
+                        try reader.forEachLine(cancel: cancel) { line in
+                            recordsIn += 1
+                            try pipeline.processChecked(line, file: file) { record in
+                                if remaining > 0 {
+                                    try body(record)
+                                    remaining -= 1
                                 }
                             }
                             return remaining > 0
                         }
                     }
-                } else if pipeline.isIdentity {
-                    try reader.forEachLine(cancel: cancel) { line in
-                        recordsIn += 1
-                        try body(line)
-                        remaining -= 1
-                        return remaining > 0
-                    }
-                } else {
-                    try reader.forEachLine(cancel: cancel) { line in
-                        recordsIn += 1
-                        try pipeline.processChecked(line, file: file) { record in
-                            if remaining > 0 {
-                                try body(record)
-                                remaining -= 1
-                            }
-                        }
-                        return remaining > 0
-                    }
                 }
+            } catch EngineError.badRecord(let reason) {
+                // Name the record: the task's failure names only its first split.
+                let offset = reader.recordOffset + Int64(scan == nil ? 0 : lineInBlock)
+                throw EngineError.badRecord("\(reason) (the record at byte \(offset) of \(input.name))")
             }
             counters.bytesIn += reader.bytesRead
         }

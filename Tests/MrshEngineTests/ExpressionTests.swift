@@ -625,7 +625,24 @@ private enum Oracle {
             _ = try await runPlan(plan, scratch: dir.file("scratch"))
         } throws: { error in
             guard let error = error as? EngineError else { return false }
-            return error.message.hasSuffix("on \(input) at offset 0: 'x' is not a number in $2 + 1")
+            return error.message.hasSuffix("on \(input) at offset 0: 'x' is not a number in $2 + 1 (the record at byte 4 of \(input))")
+        }
+    }
+
+    @Test func badRecordAfterALiteralGrepNamesItsOffset() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let input = dir.write("in.txt", "a\t1\nok\t2\nno\nok\tz\n")
+        let plan = JobPlan(jobs: [
+            JobSpec(
+                id: 0, input: .files([input]), mapOps: [.grep(.literal("ok"), negated: false), .filter(cmp(.greater, ar(.add, f(2), i(1)), i(0)))],
+                output: .standardOutput)
+        ])
+        await #expect {
+            _ = try await runPlan(plan, scratch: dir.file("scratch"))
+        } throws: { error in
+            guard let error = error as? EngineError else { return false }
+            return error.message.hasSuffix(": 'z' is not a number in $2 + 1 (the record at byte 12 of \(input))")
         }
     }
 
