@@ -194,9 +194,12 @@ final class ExpressionEvaluator {
                 pc += 1
                 switch instruction {
                 case .field(let n):
+                    // The compiler's depth count bounds sp; checked in debug builds.
+                    assert(sp < stackCapacity, "expression stack overflow")
                     stack[sp] = field(n)
                     sp += 1
                 case .constant(let i):
+                    assert(sp < stackCapacity, "expression stack overflow")
                     stack[sp] = constants[i]
                     sp += 1
                 case .negate(let site):
