@@ -165,14 +165,19 @@ int mrsh_format_double(double v, char *out) {
         if (signbit(v)) { memcpy(out, "-0.0", 4); return 4; }
         memcpy(out, "0.0", 3); return 3;
     }
-    /* The shortest %.*e text that reads back as v: glibc rounds correctly, so it is the nearest such text. */
+    /* The shortest text that reads back as v, nearest v among those (what Swift prints). glibc rounds
+       correctly, so "%.*e" with P digits is the nearest P-digit decimal. Every decimal of at most 15
+       significant digits reads back as the double nearest it (DBL_DIG), and 15-digit decimals are more
+       than an ulp apart: when the 15-digit text reads back, the shortest one is it without its trailing
+       zeros. Otherwise try 16, then 17 digits (17 always read back). Subnormals have fewer bits: search
+       from 1 digit up. */
     char tmp[40];
-    int precision = 0;
-    for (; precision < 17; precision++) {
+    int precision = fabs(v) < 2.2250738585072014e-308 ? 0 : 14;
+    for (; precision < 16; precision++) {
         snprintf(tmp, sizeof tmp, "%.*e", precision, v);
         if (strtod(tmp, NULL) == v) break;
     }
-    if (precision == 17) snprintf(tmp, sizeof tmp, "%.*e", 16, v);
+    if (precision == 16) snprintf(tmp, sizeof tmp, "%.*e", 16, v);
     /* tmp: [-]d[.ddd]e(+|-)XX */
     const char *p = tmp;
     int n = 0;
@@ -182,6 +187,7 @@ int mrsh_format_double(double v, char *out) {
     for (; *p && *p != 'e'; p++) {
         if (*p != '.') digits[count++] = *p;
     }
+    while (count > 1 && digits[count - 1] == '0') count--;
     int exponent = (*p == 'e') ? atoi(p + 1) : 0;  /* v = d.ddd x 10^exponent */
     if (exponent + 1 < -3 || fabs(v) > 9007199254740992.0 /* 2^53 */) {
         out[n++] = digits[0];
