@@ -165,6 +165,36 @@ int mrsh_format_double(double v, char *out) {
         if (signbit(v)) { memcpy(out, "-0.0", 4); return 4; }
         memcpy(out, "0.0", 3); return 3;
     }
+    /* Fast path for values with few decimals (prices, quotients by 2, 4, 10...): the first k in 1...6 for
+       which m = v * 10^k is a whole m with m / 10^k == v. IEEE division rounds correctly, so that decimal
+       reads back as v, and no decimal with fewer fraction digits does (it would have stopped earlier);
+       between 1e-3 and 1e9 a double's ulp is far below 10^-6, so it is the only one with k digits. */
+    static const double powers[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    double magnitude = fabs(v);
+    if (magnitude >= 1e-3 && magnitude < 1e9) {
+        for (int k = 1; k <= 6; k++) {
+            double m = nearbyint(magnitude * powers[k]);
+            if (m / powers[k] != magnitude) continue;
+            long long whole = (long long)m;
+            long long scale = (long long)powers[k];
+            long long integer = whole / scale, fraction = whole % scale;
+            int n = 0;
+            if (v < 0) out[n++] = '-';
+            char reversed[12];
+            int digits = 0;
+            do {
+                reversed[digits++] = (char)('0' + integer % 10);
+                integer /= 10;
+            } while (integer > 0);
+            while (digits > 0) out[n++] = reversed[--digits];
+            out[n++] = '.';
+            for (int i = k - 1; i >= 0; i--) {
+                out[n + i] = (char)('0' + fraction % 10);
+                fraction /= 10;
+            }
+            return n + k;
+        }
+    }
     /* The shortest text that reads back as v, nearest v among those (what Swift prints). glibc rounds
        correctly, so "%.*e" with P digits is the nearest P-digit decimal. Every decimal of at most 15
        significant digits reads back as the double nearest it (DBL_DIG), and 15-digit decimals are more

@@ -241,6 +241,8 @@ private func keeps(_ e: E, _ record: String) throws -> String {
             values.append(Double(Int64(bitPattern: rng.next()) >> Int.random(in: 0..<63, using: &rng)) / 1000)
             values.append(Double.random(in: -1e6...1e6, using: &rng))
             values.append(Double(bitPattern: rng.next() >> 12))  // subnormal
+            values.append(Double(Int.random(in: -100_000_000...100_000_000, using: &rng)) / 100)
+            values.append(Double(Int.random(in: -1_000_000_000_000...1_000_000_000_000, using: &rng)) / 1_000_000)
             values.append(Double(Int.random(in: -99999...99999, using: &rng)) / [10, 100, 1000, 1024, 3, 7][Int.random(in: 0..<6, using: &rng)])
         }
         for v in values {
