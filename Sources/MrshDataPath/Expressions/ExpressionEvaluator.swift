@@ -182,121 +182,128 @@ final class ExpressionEvaluator {
 
     /// Runs `program` on the current record: its value, or nil when the record is bad (`failure` says why).
     func evaluate(_ program: ExpressionProgram) -> ExpressionValue? {
+        // Raw views of the program's tables: no bounds checks or retains per instruction.
+        program.code.withUnsafeBufferPointer { code in
+            program.constants.withUnsafeBufferPointer { constants in
+                run(program, code, constants)
+            }
+        }
+    }
+
+    private func run(
+        _ program: ExpressionProgram, _ code: UnsafeBufferPointer<ExpressionInstruction>,
+        _ constants: UnsafeBufferPointer<ExpressionValue>
+    ) -> ExpressionValue? {
         var sp = 0  // values on the stack
         var pc = 0
         let stack = self.stack
-        // Raw views of the program's tables: no bounds checks or retains per instruction.
-        return program.code.withUnsafeBufferPointer { code -> ExpressionValue? in
-          program.constants.withUnsafeBufferPointer { constants -> ExpressionValue? in
-            let end = code.count
-            while pc < end {
-                let instruction = code[pc]
-                pc += 1
-                switch instruction {
-                case .field(let n):
-                    // The compiler's depth count bounds sp; checked in debug builds.
-                    assert(sp < stackCapacity, "expression stack overflow")
-                    stack[sp] = field(n)
-                    sp += 1
-                case .constant(let i):
-                    assert(sp < stackCapacity, "expression stack overflow")
-                    stack[sp] = constants[i]
-                    sp += 1
-                case .negate(let site):
-                    guard let n = numericOperand(stack[sp - 1], site: site) else { return nil }
-                    switch n {
-                    case .integer(let i):
-                        let (r, overflow) = Int64(0).subtractingReportingOverflow(i)
-                        stack[sp - 1] = overflow ? .decimal(-Double(i)) : .integer(r)
-                    case .decimal(let d): stack[sp - 1] = .decimal(-d)
-                    }
-                case .not:
-                    stack[sp - 1] = .boolean(!isTrue(stack[sp - 1]))
-                case .arithmetic(let op, let site):
-                    guard let r = arithmetic(op, stack[sp - 2], stack[sp - 1], site: site) else { return nil }
-                    sp -= 1
-                    stack[sp - 1] = r
-                case .compare(let op):
-                    let r = compare(op, stack[sp - 2], stack[sp - 1])
-                    sp -= 1
-                    stack[sp - 1] = .boolean(r)
-                case .andJump(let target):
-                    if !isTrue(stack[sp - 1]) {
-                        stack[sp - 1] = .boolean(false)
-                        pc = target
-                    } else {
-                        sp -= 1
-                    }
-                case .orJump(let target):
-                    if isTrue(stack[sp - 1]) {
-                        stack[sp - 1] = .boolean(true)
-                        pc = target
-                    } else {
-                        sp -= 1
-                    }
-                case .toBoolean:
-                    stack[sp - 1] = .boolean(isTrue(stack[sp - 1]))
-                case .jumpUnlessTrue(let target):
-                    sp -= 1
-                    if !isTrue(stack[sp]) { pc = target }
-                case .jump(let target):
+        let end = code.count
+        while pc < end {
+            let instruction = code[pc]
+            pc += 1
+            switch instruction {
+            case .field(let n):
+                // The compiler's depth count bounds sp; checked in debug builds.
+                assert(sp < stackCapacity, "expression stack overflow")
+                stack[sp] = field(n)
+                sp += 1
+            case .constant(let i):
+                assert(sp < stackCapacity, "expression stack overflow")
+                stack[sp] = constants[i]
+                sp += 1
+            case .negate(let site):
+                guard let n = numericOperand(stack[sp - 1], site: site) else { return nil }
+                switch n {
+                case .integer(let i):
+                    let (r, overflow) = Int64(0).subtractingReportingOverflow(i)
+                    stack[sp - 1] = overflow ? .decimal(-Double(i)) : .integer(r)
+                case .decimal(let d): stack[sp - 1] = .decimal(-d)
+                }
+            case .not:
+                stack[sp - 1] = .boolean(!isTrue(stack[sp - 1]))
+            case .arithmetic(let op, let site):
+                guard let r = arithmetic(op, stack[sp - 2], stack[sp - 1], site: site) else { return nil }
+                sp -= 1
+                stack[sp - 1] = r
+            case .compare(let op):
+                let r = compare(op, stack[sp - 2], stack[sp - 1])
+                sp -= 1
+                stack[sp - 1] = .boolean(r)
+            case .andJump(let target):
+                if !isTrue(stack[sp - 1]) {
+                    stack[sp - 1] = .boolean(false)
                     pc = target
-                case .matches(let regex, let negated):
-                    let v = stack[sp - 1]
-                    if case .missing = v {
-                        stack[sp - 1] = .boolean(false)
-                    } else {
-                        let bytes = text(v)
-                        let found = program.regexes[regex]._withUnsafeGuaranteedRef { $0.matches(bytes) }
-                        stack[sp - 1] = .boolean(found != negated)
-                    }
-                case .isIn(let count, let negated):
-                    let e = stack[sp - count - 1]
-                    var result = negated
-                    for k in 0..<count {
-                        let item = stack[sp - count + k]
-                        if negated {
-                            if !compare(.notEqual, e, item) { result = false; break }
-                        } else if compare(.equal, e, item) {
-                            result = true
-                            break
-                        }
-                    }
-                    if case .missing = e { result = false }
-                    sp -= count
-                    stack[sp - 1] = .boolean(result)
-                case .len:
-                    stack[sp - 1] = .integer(Int64(Self.scalarCount(text(stack[sp - 1]))))
-                case .lower:
-                    stack[sp - 1] = mapCase(stack[sp - 1], upper: false)
-                case .upper:
-                    stack[sp - 1] = mapCase(stack[sp - 1], upper: true)
-                case .trim:
-                    stack[sp - 1] = trim(stack[sp - 1])
-                case .contains, .startswith, .endswith:
-                    let s = textValue(stack[sp - 2])
-                    let t = textValue(stack[sp - 1])
-                    let r = Self.find(instruction, in: bytes(s), bytes(t))
+                } else {
                     sp -= 1
-                    stack[sp - 1] = .boolean(r)
-                case .substr(let site):
-                    guard let r = substring(stack[sp - 3], stack[sp - 2], stack[sp - 1], site: site) else { return nil }
-                    sp -= 2
-                    stack[sp - 1] = r
-                case .int(let site):
-                    guard let n = numericOperand(stack[sp - 1], site: site) else { return nil }
-                    stack[sp - 1] = Self.truncated(n)
-                case .num(let site):
-                    guard let n = numericOperand(stack[sp - 1], site: site) else { return nil }
-                    switch n {
-                    case .integer(let i): stack[sp - 1] = .integer(i)
-                    case .decimal(let d): stack[sp - 1] = .decimal(d)
+                }
+            case .orJump(let target):
+                if isTrue(stack[sp - 1]) {
+                    stack[sp - 1] = .boolean(true)
+                    pc = target
+                } else {
+                    sp -= 1
+                }
+            case .toBoolean:
+                stack[sp - 1] = .boolean(isTrue(stack[sp - 1]))
+            case .jumpUnlessTrue(let target):
+                sp -= 1
+                if !isTrue(stack[sp]) { pc = target }
+            case .jump(let target):
+                pc = target
+            case .matches(let regex, let negated):
+                let v = stack[sp - 1]
+                if case .missing = v {
+                    stack[sp - 1] = .boolean(false)
+                } else {
+                    let bytes = text(v)
+                    let found = program.regexes[regex]._withUnsafeGuaranteedRef { $0.matches(bytes) }
+                    stack[sp - 1] = .boolean(found != negated)
+                }
+            case .isIn(let count, let negated):
+                let e = stack[sp - count - 1]
+                var result = negated
+                for k in 0..<count {
+                    let item = stack[sp - count + k]
+                    if negated {
+                        if !compare(.notEqual, e, item) { result = false; break }
+                    } else if compare(.equal, e, item) {
+                        result = true
+                        break
                     }
                 }
+                if case .missing = e { result = false }
+                sp -= count
+                stack[sp - 1] = .boolean(result)
+            case .len:
+                stack[sp - 1] = .integer(Int64(Self.scalarCount(text(stack[sp - 1]))))
+            case .lower:
+                stack[sp - 1] = mapCase(stack[sp - 1], upper: false)
+            case .upper:
+                stack[sp - 1] = mapCase(stack[sp - 1], upper: true)
+            case .trim:
+                stack[sp - 1] = trim(stack[sp - 1])
+            case .contains, .startswith, .endswith:
+                let s = textValue(stack[sp - 2])
+                let t = textValue(stack[sp - 1])
+                let r = Self.find(instruction, in: bytes(s), bytes(t))
+                sp -= 1
+                stack[sp - 1] = .boolean(r)
+            case .substr(let site):
+                guard let r = substring(stack[sp - 3], stack[sp - 2], stack[sp - 1], site: site) else { return nil }
+                sp -= 2
+                stack[sp - 1] = r
+            case .int(let site):
+                guard let n = numericOperand(stack[sp - 1], site: site) else { return nil }
+                stack[sp - 1] = Self.truncated(n)
+            case .num(let site):
+                guard let n = numericOperand(stack[sp - 1], site: site) else { return nil }
+                switch n {
+                case .integer(let i): stack[sp - 1] = .integer(i)
+                case .decimal(let d): stack[sp - 1] = .decimal(d)
+                }
             }
-            return sp > 0 ? stack[sp - 1] : .missing
-          }
         }
+        return sp > 0 ? stack[sp - 1] : .missing
     }
 
     @inline(__always)
