@@ -22,6 +22,9 @@ public struct LineReader: ~Copyable {
     private let regionEnd: Int64
     /// Bytes of the file consumed so far (lines and their terminators).
     public private(set) var bytesRead: Int64 = 0
+    /// The file offset of the line (`forEachLine`) or block (`forEachBlock`) last passed to `body`: after
+    /// `body` throws, where the record it failed on starts (a bad record's message names it).
+    public private(set) var recordOffset: Int64 = 0
 
     /// Opens `path` for the region `offset ..< offset + length`.
     public init(path: String, offset: Int64, length: Int64, bufferSize: Int = 1 << 20) throws {
@@ -70,6 +73,7 @@ public struct LineReader: ~Copyable {
                 if let newline = memchr(base + scanFrom, 0x0A, filled - scanFrom) {
                     let end = base.distance(to: newline) + 1
                     bytesRead += Int64(end - start)
+                    recordOffset = bufferPosition + Int64(start)
                     _ = try body(UnsafeRawBufferPointer(start: base + start, count: end - start))
                     return
                 }
@@ -77,6 +81,7 @@ public struct LineReader: ~Copyable {
             if atEOF {
                 if start < filled {
                     bytesRead += Int64(filled - start)
+                    recordOffset = bufferPosition + Int64(start)
                     _ = try body(UnsafeRawBufferPointer(start: base + start, count: filled - start))
                 }
                 return
@@ -85,6 +90,7 @@ public struct LineReader: ~Copyable {
             if start < filled, let newline = mrsh_memrchr(base + start, 0x0A, filled - start) {
                 let end = UnsafeRawPointer(base).distance(to: newline) + 1
                 bytesRead += Int64(end - start)
+                recordOffset = bufferPosition + Int64(start)
                 if try !body(UnsafeRawBufferPointer(start: base + start, count: end - start)) { return }
                 start = end
             }
@@ -177,6 +183,7 @@ public struct LineReader: ~Copyable {
                 var lineEnd = end
                 if lineEnd > start && base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
                 bytesRead += Int64(end + 1 - start)
+                recordOffset = bufferPosition + Int64(start)
                 let keepGoing = try body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start))
                 if !keepGoing { return }
                 start = end + 1
@@ -187,6 +194,7 @@ public struct LineReader: ~Copyable {
                     var lineEnd = filled
                     if base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
                     bytesRead += Int64(filled - start)
+                    recordOffset = bufferPosition + Int64(start)
                     _ = try body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start))
                 }
                 return

@@ -55,10 +55,11 @@ public enum MapTaskRunner {
                 // `RecordPipeline` (`WordsStage`), which every other pipeline uses.
                 try countWords(inputs, collector, &counters, cancel)
             } else {
-                var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
+                var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords)
                 try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
                     try collector.add(record)
                 }
+                counters.skippedRecords += pipeline.skippedRecords
             }
             let (sizes, entries) = try collector.finish(into: temporary)
             try store.commitBlob(id, from: temporary)
@@ -66,7 +67,7 @@ public enum MapTaskRunner {
             counters.recordsOut = entries
             counters.bytesOut = sizes.reduce(0, +)
             counters.spilledBytes = collector.spilledBytes
-            counters.skippedRecords = collector.skippedRecords
+            counters.skippedRecords += collector.skippedRecords
             return (sizes, counters)
         }
 
@@ -80,10 +81,11 @@ public enum MapTaskRunner {
         var succeeded = false
         defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
         let output = LineOutput(try BufferedWriter(creating: destination))
-        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
+        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords)
         try forEachRecord(inputs, scan, &pipeline, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
         }
+        counters.skippedRecords += pipeline.skippedRecords
         try output.close()
         if case .blob = spec.destination { try store.commitBlob(id, from: destination) }
         succeeded = true
@@ -127,44 +129,53 @@ public enum MapTaskRunner {
             if remaining <= 0 { break }
             var reader = try LineReader(path: input.path, offset: input.offset, length: input.length)
             let name = Array(input.name.utf8)
-            try name.withUnsafeBytes { file in
-                if let scan {
-                    try reader.forEachBlock(cancel: cancel) { block in
-                        recordsIn += LiteralGrepScan.lineCount(block)
-                        return try scan.forEachMatch(in: block) { line in
-                            if pipeline.isIdentity {
-                                try body(line)
-                                remaining -= 1
-                            } else {
-                                try pipeline.process(line, file: file) { record in
-                                    if remaining > 0 {
-                                        try body(record)
-                                        remaining -= 1
+            // The start of the current line inside the scanned block (`reader.recordOffset` is the block's).
+            var lineInBlock = 0
+            do {
+                try name.withUnsafeBytes { file in
+                    if let scan {
+                        try reader.forEachBlock(cancel: cancel) { block in
+                            recordsIn += LiteralGrepScan.lineCount(block)
+                            return try scan.forEachMatch(in: block) { line in
+                                if let b = block.baseAddress, let l = line.baseAddress { lineInBlock = b.distance(to: l) }
+                                if pipeline.isIdentity {
+                                    try body(line)
+                                    remaining -= 1
+                                } else {
+                                    try pipeline.processChecked(line, file: file) { record in
+                                        if remaining > 0 {
+                                            try body(record)
+                                            remaining -= 1
+                                        }
                                     }
+                                }
+                                return remaining > 0
+                            }
+                        }
+                    } else if pipeline.isIdentity {
+                        try reader.forEachLine(cancel: cancel) { line in
+                            recordsIn += 1
+                            try body(line)
+                            remaining -= 1
+                            return remaining > 0
+                        }
+                    } else {
+                        try reader.forEachLine(cancel: cancel) { line in
+                            recordsIn += 1
+                            try pipeline.processChecked(line, file: file) { record in
+                                if remaining > 0 {
+                                    try body(record)
+                                    remaining -= 1
                                 }
                             }
                             return remaining > 0
                         }
                     }
-                } else if pipeline.isIdentity {
-                    try reader.forEachLine(cancel: cancel) { line in
-                        recordsIn += 1
-                        try body(line)
-                        remaining -= 1
-                        return remaining > 0
-                    }
-                } else {
-                    try reader.forEachLine(cancel: cancel) { line in
-                        recordsIn += 1
-                        try pipeline.process(line, file: file) { record in
-                            if remaining > 0 {
-                                try body(record)
-                                remaining -= 1
-                            }
-                        }
-                        return remaining > 0
-                    }
                 }
+            } catch EngineError.badRecord(let reason) {
+                // Name the record: the task's failure names only its first split.
+                let offset = reader.recordOffset + Int64(scan == nil ? 0 : lineInBlock)
+                throw EngineError.badRecord("\(reason) (the record at byte \(offset) of \(input.name))")
             }
             counters.bytesIn += reader.bytesRead
         }

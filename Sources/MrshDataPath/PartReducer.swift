@@ -16,10 +16,15 @@ package final class PartReducer {
     /// Scratch for a kind that compares each value with the one before.
     var previousValue: [UInt8] = []
     private(set) var entriesIn: Int64 = 0
+    /// Records the reduce operators' expressions skipped as bad (`BadRecordPolicy.skip`).
+    var skippedRecords: Int64 { pipeline.skippedRecords }
 
-    init(layout: ShuffleLayout, reduceOps: [RecordOp], output: LineOutput, cancel: CancellationFlag?) throws {
+    init(
+        layout: ShuffleLayout, reduceOps: [RecordOp], output: LineOutput, badRecords: BadRecordPolicy = .fail,
+        cancel: CancellationFlag?
+    ) throws {
         self.layout = layout
-        self.pipeline = try RecordPipeline(reduceOps)
+        self.pipeline = try RecordPipeline(reduceOps, badRecords: badRecords)
         self.output = output
         self.cancel = cancel
     }
@@ -71,7 +76,7 @@ package final class PartReducer {
             try output.writeLine(record)
         } else {
             let output = self.output
-            try pipeline.process(record, file: Bytes.empty) { try output.writeLine($0) }
+            try pipeline.processChecked(record, file: Bytes.empty) { try output.writeLine($0) }
         }
     }
 

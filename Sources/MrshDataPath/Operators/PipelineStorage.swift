@@ -9,13 +9,17 @@ final class PipelineStorage {
     /// `self` lives. Dispatching through this enum is static (the stage code can be inlined) and saves
     /// an atomic retain and release per stage call, which matters on the per-word hot path.
     private let stages: [StageRef]
+    /// Where the expression stages report bad records.
+    let badRecords: BadRecordLog
 
-    init(_ ops: [RecordOp]) throws {
+    init(_ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail) throws {
         self.ops = ops
+        let log = BadRecordLog(policy)
+        badRecords = log
         var owners: [any RecordStage] = []
         var stages: [StageRef] = []
         for op in ops {
-            let (owner, ref) = try Self.compile(op)
+            let (owner, ref) = try Self.compile(op, log: log)
             owners.append(owner)
             stages.append(ref)
         }
@@ -28,14 +32,14 @@ final class PipelineStorage {
     /// A fresh copy with its own scratch buffers (for a copied `RecordPipeline`).
     func recompiled() -> PipelineStorage {
         do {
-            return try PipelineStorage(ops)
+            return try PipelineStorage(ops, badRecords: badRecords.policy)
         } catch {
             // These very ops compiled before and compiling is deterministic, so this cannot happen.
             preconditionFailure("recompiling record operators failed: \(error)")
         }
     }
 
-    private static func compile(_ op: RecordOp) throws -> (any RecordStage, StageRef) {
+    private static func compile(_ op: RecordOp, log: BadRecordLog) throws -> (any RecordStage, StageRef) {
         switch op {
         case .grep(let pattern, let negated):
             let stage = try GrepStage(pattern, negated: negated)
@@ -61,7 +65,16 @@ final class PipelineStorage {
         case .tagFile:
             let stage = TagFileStage()
             return (stage, .tagFile(.passUnretained(stage)))
-        case .filter, .project, .prependSortKey, .parseCSV, .parseJSON:
+        case .filter(let expression):
+            let stage = try FilterStage(expression, log: log)
+            return (stage, .filter(.passUnretained(stage)))
+        case .project(let expressions):
+            let stage = try ProjectStage(expressions, log: log)
+            return (stage, .project(.passUnretained(stage)))
+        case .prependSortKey(let parts):
+            let stage = try SortKeyStage(parts, log: log)
+            return (stage, .sortKey(.passUnretained(stage)))
+        case .parseCSV, .parseJSON:
             throw OperatorError("this operator is not built yet")
         }
     }
@@ -104,6 +117,9 @@ enum StageRef {
     case pick(Unmanaged<PickStage>)
     case extract(Unmanaged<ExtractStage>)
     case tagFile(Unmanaged<TagFileStage>)
+    case filter(Unmanaged<FilterStage>)
+    case project(Unmanaged<ProjectStage>)
+    case sortKey(Unmanaged<SortKeyStage>)
 
     @inline(__always)
     func process(
@@ -119,6 +135,9 @@ enum StageRef {
         case .pick(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .extract(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .tagFile(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .filter(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .project(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .sortKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }
     }
 }
