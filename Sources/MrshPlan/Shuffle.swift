@@ -54,5 +54,16 @@ public enum Shuffle: Codable, Sendable, Equatable, Hashable {
     /// Input order kept: a single reducer concatenates the map outputs in map task order, keeping the first
     /// `limit` records (`take N` before any shuffle, followed by more stages). Map tasks keep `limit` each.
     case gather(limit: Int?)
-
+    /// `reduce AGG, ... by KEY, ...`: map output records are `k1 TAB ... kK TAB v1 TAB ... vV`; hash
+    /// partitioning on the K key fields; reduce output `k1 TAB ... kK TAB r1 TAB ... rA`, each part sorted by
+    /// the bytes of the key fields (joined by TAB).
+    case groupBy(GroupBy)
+    /// `sort by E, ...`: records arrive as `KEY TAB record` (KEY from `.prependSortKey`); range partitioning
+    /// on KEY from a sample, each part sorted by KEY bytes (stable), the reduce emits `record`. With a
+    /// limit, every map and reduce task keeps only the first `limit` records.
+    case orderBy(limit: Int?)
+    /// `top N by S per G`: records arrive as `G TAB S TAB record` (both `.prependSortKey` encodings); range
+    /// partitioning on G, ordered by G then S (stable); the reduce emits the first `limit` records of each
+    /// G, without G and S. Map tasks keep `limit` per G.
+    case topPerGroup(limit: Int)
 }
