@@ -143,6 +143,9 @@ final class MapCollector {
     /// distinct, ndistinct and collect aggregation. A value a numeric aggregation cannot read makes the
     /// whole record bad (nothing of it is added).
     private func addGrouped(_ record: UnsafeRawBufferPointer, _ group: GroupByShape) throws {
+        if group.tags.count > GroupByShuffle.aggregationLimit {
+            throw EngineError.invalid("reduce ... by takes at most \(GroupByShuffle.aggregationLimit) aggregations")
+        }
         let keyFields = group.groupBy.keyFields
         var key = Bytes.leadingFields(record, keyFields)
         var position = key.count + 1

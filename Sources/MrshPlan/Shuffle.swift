@@ -2,7 +2,9 @@
 public enum Aggregate: String, Codable, Sendable, Equatable, Hashable, CaseIterable {
     /// Number of records per key (values ignored).
     case count
-    /// Sum of the values. Integers stay integers; any decimal value makes the result decimal.
+    /// Sum of the values, exact and independent of their order: integers (of up to 128 bits) add in 128
+    /// bits; decimals add in a Double beside them and make the result decimal. A sum past Int128, or whose
+    /// decimal part becomes infinite, fails the task naming the key.
     case sum
     case min
     case max
