@@ -1,3 +1,4 @@
+import Foundation
 import MrshTestSupport
 import Testing
 @testable import MrshDataPath
@@ -99,6 +100,50 @@ import MrshPlan
         // most `limit` records of each.
         #expect(job.map.recordsOut <= Int64(job.mapTasks * 259 * limit))
         #expect(job.map.recordsOut < 4000)
+    }
+
+    /// The sampler runs the map operators: records made `KEY TAB record` by them are sampled by KEY (here
+    /// `pick 2,1` moves the key to the front), so the ranges split the keys.
+    @Test func theSampleIsOfTheKeysTheMapOperatorsMake() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        var generator = SplitMix64(seed: 31)
+        var records: [(key: String, record: String)] = []
+        for file in 0..<4 {
+            var text = ""
+            for i in 0..<500 {
+                let key = String(format: "%05d", Int.random(in: 0..<100_000, using: &generator))
+                text += "r\(file)-\(i)\t\(key)\n"
+                records.append((key, "r\(file)-\(i)"))
+            }
+            dir.write("in/f\(file).txt", text)
+        }
+        let plan = JobPlan(jobs: [
+            JobSpec(
+                id: 0, input: .files([dir.file("in")]), mapOps: [.pick([2, 1])], shuffle: .orderBy(limit: nil),
+                output: .directory(path: dir.file("out"), overwrite: false))
+        ])
+        let (_, summary) = try await runPlan(plan, settings: JobSettings(reducers: 4, splitSize: 3000, memoryBudget: 4096), scratch: dir.file("scratch"))
+        let expected = records.enumerated().sorted { ($0.element.key, $0.offset) < ($1.element.key, $1.offset) }.map(\.element.record)
+        #expect(summary.jobs[0].reduceTasks == 4)
+        let parts = dir.list("out").filter { $0.hasPrefix("part-") }.sorted()
+        #expect(parts.count == 4)
+        let partLines = parts.map { dir.read("out/" + $0).split(separator: "\n").map(String.init) }
+        // Every part holds a share of the records (boundaries sampled from whole input lines would put them
+        // all in one part), and the parts concatenated are the stable order.
+        #expect(partLines.allSatisfy { $0.count > 100 }, "\(partLines.map(\.count))")
+        expectSameLines(partLines.flatMap { $0 }, expected)
+    }
+
+    @Test func newShufflesRoundTripThroughCodable() throws {
+        let shuffles: [Shuffle] = [
+            .groupBy(GroupBy(keyFields: 2, aggregations: [Aggregation(.count, input: nil), Aggregation(.ndistinct, input: 3)])),
+            .orderBy(limit: 10), .orderBy(limit: nil), .topPerGroup(limit: 3),
+        ]
+        for shuffle in shuffles {
+            let data = try JSONEncoder().encode(shuffle)
+            #expect(try JSONDecoder().decode(Shuffle.self, from: data) == shuffle)
+        }
     }
 
     @Test func descriptions() {
