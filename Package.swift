@@ -87,7 +87,7 @@ let package = Package(
         // The session core shared by the REPL, scripts and one-shot mode; the REPL on libedit.
         .target(
             name: "MrshShell",
-            dependencies: ["MrshLanguage", "MrshPlanner", "MrshPlan", "MrshDataPath", "MrshControl", "CLibEdit"]
+            dependencies: ["MrshLanguage", "MrshPlanner", "MrshPlan", "MrshDataPath", "MrshControl", "CLibEdit", "CMrshShims"]
         ),
         .executableTarget(
             name: "mrsh",

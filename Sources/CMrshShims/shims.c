@@ -151,3 +151,7 @@ int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]) {
     posix_spawn_file_actions_destroy(&actions);
     return error;
 }
+
+int mrsh_set_current_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}

@@ -85,8 +85,8 @@ public enum Operator: Sendable, Hashable {
     case grep(PatternArgument, negated: Bool)
     /// `map words|lower|upper|trim`.
     case map(MapFunction)
-    /// `split [SEP]`: whitespace when absent; SEP a string or a regex.
-    case split(PatternArgument?)
+    /// `split [SEP] [as NAME, ...]`: whitespace when SEP is absent; SEP a string or a regex.
+    case split(PatternArgument?, names: [FieldName])
     /// `pick N [, N ...]`: 1-based field numbers.
     case pick([Int])
     /// `extract /REGEX/`: every match (its first group if any) as a record.
@@ -105,4 +105,117 @@ public enum Operator: Sendable, Hashable {
     case count
     /// `write PATH [overwrite]`.
     case write(path: String, overwrite: Bool)
+    /// `where E`.
+    case `where`(Expression)
+    /// `select E [as NAME], ...`.
+    case select([NamedExpression])
+    /// `reduce AGG [as NAME], ... [by E [as NAME], ...]`, every form but a lone bare `reduce FUNCTION`.
+    /// `keys` nil: no `by` (the group is field 1).
+    case aggregate([AggregateCall], keys: [NamedExpression]?)
+    /// `sort by E [asc|desc], ...` (not `sort by key|value|record`).
+    case sortBy([SortExpression])
+    /// `top N by E [asc|desc], ... [per E, ...]`.
+    case top(Int, by: [SortExpression], per: [Expression])
+    /// `parse csv [header] [as NAME, ...]`.
+    case parseCSV(header: Bool, names: [FieldName])
+    /// `parse json "PATH" [as NAME], ...`.
+    case parseJSON([JSONPath])
+}
+
+// MARK: - Fields and expressions
+
+/// A name given to a field (`as NAME`, `split ... as a, b`), with where it was written.
+public struct FieldName: Sendable, Hashable {
+    public var name: String
+    public var range: SourceRange
+    public init(_ name: String, range: SourceRange) {
+        self.name = name
+        self.range = range
+    }
+}
+
+/// An expression as written: names are not resolved yet (the planner does that, knowing the fields).
+public struct Expression: Sendable, Hashable {
+    public indirect enum Kind: Sendable, Hashable {
+        /// `$N`; 0 is the whole record.
+        case field(Int)
+        /// A field name (or `count`, `sum(bytes)`... when a `reduce` named a field so: see `call`).
+        case name(String)
+        case integer(Int64)
+        case decimal(Double)
+        case string(String)
+        case boolean(Bool)
+        /// `-E`, `not E`.
+        case unary(UnaryOperator, Expression)
+        case binary(BinaryOperator, Expression, Expression)
+        /// `E ~ /re/`, `E !~ /re/`.
+        case matches(Expression, regex: String, caseInsensitive: Bool, negated: Bool)
+        /// `E in (A, ...)`, `E not in (A, ...)`.
+        case isIn(Expression, [Expression], negated: Bool)
+        /// `NAME(ARG, ...)`: a function, or (in later stages) the field a `reduce` named `sum(bytes)`.
+        case call(String, nameRange: SourceRange, [Expression])
+    }
+    public var kind: Kind
+    public var range: SourceRange
+    public init(_ kind: Kind, range: SourceRange) {
+        self.kind = kind
+        self.range = range
+    }
+}
+
+public enum UnaryOperator: String, Sendable, Hashable {
+    case negate = "-", not
+}
+
+public enum BinaryOperator: String, Sendable, Hashable, CaseIterable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/", remainder = "%"
+    case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    case and, or
+}
+
+/// `E [as NAME]`, in `select` and `reduce ... by`.
+public struct NamedExpression: Sendable, Hashable {
+    public var expression: Expression
+    public var alias: FieldName?
+    public init(_ expression: Expression, alias: FieldName? = nil) {
+        self.expression = expression
+        self.alias = alias
+    }
+}
+
+/// One aggregate of `reduce AGG [as NAME], ...`: `count`, `sum(E)`, or a bare `sum` (the value, as
+/// `reduce sum` has always meant).
+public struct AggregateCall: Sendable, Hashable {
+    public var function: ReduceFunction
+    public var argument: Expression?
+    public var alias: FieldName?
+    public var range: SourceRange
+    public init(function: ReduceFunction, argument: Expression?, alias: FieldName?, range: SourceRange) {
+        self.function = function
+        self.argument = argument
+        self.alias = alias
+        self.range = range
+    }
+}
+
+/// One key of `sort by E [asc|desc]` or `top N by E [asc|desc]`; `descending` nil when not written.
+public struct SortExpression: Sendable, Hashable {
+    public var expression: Expression
+    public var descending: Bool?
+    public init(_ expression: Expression, descending: Bool?) {
+        self.expression = expression
+        self.descending = descending
+    }
+}
+
+/// One path of `parse json "a.b" [as NAME], ...`.
+public struct JSONPath: Sendable, Hashable {
+    public var path: String
+    public var range: SourceRange
+    public var alias: FieldName?
+    public init(path: String, range: SourceRange, alias: FieldName?) {
+        self.path = path
+        self.range = range
+        self.alias = alias
+    }
 }

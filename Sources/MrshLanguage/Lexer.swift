@@ -18,6 +18,9 @@ public struct Lexer: Sendable {
     private var pathPosition = false
     /// End of the current word already known to hold no path character (avoids rescanning it).
     private var plainWordEnd = 0
+    /// Whether the stage being lexed takes expressions (`where`, `select`, `reduce`, `sort`, `top`): then
+    /// operators and numbers are tokens, `/` divides (a regex only after `~` or `!~`) and no word is a path.
+    private var expressionMode = false
 
     public init(_ source: String) {
         self.bytes = Array(source.utf8)
@@ -46,16 +49,25 @@ public struct Lexer: Sendable {
         case Byte.newline: advance(); kind = .newline
         case Byte.semicolon: advance(); kind = .semicolon
         case Byte.pipe: advance(); kind = .pipe
-        case Byte.equals: advance(); kind = .equals
+        case Byte.equals where !expressionMode: advance(); kind = .equals
         case Byte.comma: advance(); kind = .comma
         case Byte.quote: kind = lexString()
         case Byte.slash where regexAllowed: kind = lexRegex()
-        default: kind = lexWord()
+        default: kind = expressionMode ? lexExpressionToken() : lexWord()
         }
-        if case .identifier(let name) = kind {
+        if expressionMode {
+            regexAllowed = kind == .symbol(.tilde) || kind == .symbol(.notTilde)
+        } else if case .identifier(let name) = kind {
             regexAllowed = name == "grep" || name == "not" || name == "extract" || name == "split"
         } else {
             regexAllowed = false
+        }
+        switch kind {
+        case .identifier("where"), .identifier("select"), .identifier("reduce"), .identifier("sort"),
+            .identifier("top"):
+            expressionMode = true
+        case .pipe, .newline, .semicolon: expressionMode = false
+        default: break
         }
         switch kind {
         case .identifier("read"), .identifier("write"): pathPosition = true
@@ -70,7 +82,7 @@ public struct Lexer: Sendable {
     private var location: SourceLocation { SourceLocation(line: line, column: column, offset: offset) }
 
     /// Consumes one byte, keeping line and column (in Unicode scalars) up to date.
-    private mutating func advance() {
+    fileprivate mutating func advance() {
         let byte = bytes[offset]
         offset += 1
         if byte == Byte.newline {
@@ -82,7 +94,7 @@ public struct Lexer: Sendable {
     }
 
     /// Consumes one Unicode scalar (a lead byte and its continuation bytes).
-    private mutating func advanceScalar() {
+    fileprivate mutating func advanceScalar() {
         advance()
         while offset < bytes.count, bytes[offset] & 0xC0 == 0x80 { advance() }
     }
@@ -101,7 +113,7 @@ public struct Lexer: Sendable {
     }
 
     /// A character as it can be shown in a message: control and invisible characters as `U+XXXX`.
-    private static func printable(_ char: String) -> String {
+    fileprivate static func printable(_ char: String) -> String {
         guard let scalar = char.unicodeScalars.first else { return char }
         switch scalar.properties.generalCategory {
         case .control, .format, .surrogate, .privateUse, .unassigned, .lineSeparator, .paragraphSeparator,
@@ -113,7 +125,7 @@ public struct Lexer: Sendable {
         }
     }
 
-    private func text(from start: Int, to end: Int) -> String {
+    fileprivate func text(from start: Int, to end: Int) -> String {
         String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
@@ -250,6 +262,89 @@ public struct Lexer: Sendable {
         }
         advanceScalar()
         return .invalid(.unexpectedCharacter(Self.printable(text(from: start, to: offset))))
+    }
+}
+
+extension Lexer {
+    // MARK: - Expressions
+
+    /// One token of an expression: a NAME, a number, `$N`, a `` `quoted name` `` or an operator.
+    private mutating func lexExpressionToken() -> TokenKind {
+        let start = offset
+        let byte = bytes[offset]
+        if Byte.isIdentifierStart(byte) {
+            while offset < bytes.count, Byte.isIdentifierContinue(bytes[offset]) { advance() }
+            return .identifier(text(from: start, to: offset))
+        }
+        if Byte.isDigit(byte) { return lexNumber() }
+        func next(_ i: Int) -> UInt8? { offset + i < bytes.count ? bytes[offset + i] : nil }
+        switch byte {
+        case UInt8(ascii: "$"):
+            advance()
+            let digitsStart = offset
+            while offset < bytes.count, Byte.isDigit(bytes[offset]) { advance() }
+            if offset == digitsStart { return .invalid(.unexpectedCharacter("$")) }
+            return .field(text(from: digitsStart, to: offset))
+        case UInt8(ascii: "`"):
+            advance()
+            let nameStart = offset
+            while offset < bytes.count, bytes[offset] != UInt8(ascii: "`"), bytes[offset] != Byte.newline { advance() }
+            guard offset < bytes.count, bytes[offset] == UInt8(ascii: "`") else { return .invalid(.unterminatedName) }
+            let name = text(from: nameStart, to: offset)
+            advance()
+            return .quotedName(name)
+        case UInt8(ascii: "="):
+            advance()
+            if next(0) == UInt8(ascii: "=") { advance(); return .symbol(.equalEqual) }
+            return .equals
+        case UInt8(ascii: "!"):
+            advance()
+            if next(0) == UInt8(ascii: "=") { advance(); return .symbol(.notEqual) }
+            if next(0) == UInt8(ascii: "~") { advance(); return .symbol(.notTilde) }
+            return .invalid(.unexpectedCharacter("!"))
+        case UInt8(ascii: "<"), UInt8(ascii: ">"):
+            advance()
+            let less = byte == UInt8(ascii: "<")
+            if next(0) == UInt8(ascii: "=") { advance(); return .symbol(less ? .lessEqual : .greaterEqual) }
+            return .symbol(less ? .less : .greater)
+        default:
+            if let symbol = Symbol(rawValue: String(UnicodeScalar(byte))), byte < 0x80 {
+                advance()
+                return .symbol(symbol)
+            }
+            advanceScalar()
+            return .invalid(.unexpectedCharacter(Self.printable(text(from: start, to: offset))))
+        }
+    }
+
+    /// `digits [. digits] [(e|E) [+|-] digits]`: an integer, or a decimal when it has a fraction or exponent.
+    private mutating func lexNumber() -> TokenKind {
+        let start = offset
+        while offset < bytes.count, Byte.isDigit(bytes[offset]) { advance() }
+        var isDecimal = false
+        if offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "."), Byte.isDigit(bytes[offset + 1]) {
+            isDecimal = true
+            advance()
+            while offset < bytes.count, Byte.isDigit(bytes[offset]) { advance() }
+        }
+        if offset < bytes.count, bytes[offset] | 0x20 == UInt8(ascii: "e") {
+            var look = offset + 1
+            if look < bytes.count, bytes[look] == UInt8(ascii: "+") || bytes[look] == Byte.minus { look += 1 }
+            if look < bytes.count, Byte.isDigit(bytes[look]) {
+                isDecimal = true
+                while offset < look { advance() }
+                while offset < bytes.count, Byte.isDigit(bytes[offset]) { advance() }
+            }
+        }
+        if offset < bytes.count, Byte.isIdentifierContinue(bytes[offset]) {
+            // `2x`, `1.5e`: not a number; report the whole word.
+            while offset < bytes.count, Byte.isIdentifierContinue(bytes[offset]) || bytes[offset] == UInt8(ascii: ".") {
+                advance()
+            }
+            return .invalid(.badNumber(text(from: start, to: offset)))
+        }
+        let written = text(from: start, to: offset)
+        return isDecimal ? .decimal(written) : .integer(written)
     }
 }
 

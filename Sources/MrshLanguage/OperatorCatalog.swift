@@ -56,13 +56,40 @@ public enum OperatorCatalog {
                 """,
             example: "read book.txt | map words | map lower | reduce count", keywords: MapFunction.allCases.map(\.rawValue)),
         OperatorInfo(
-            name: "split", kind: .stage, usage: #"split ["SEP"|/REGEX/]"#,
-            summary: "Split each record into fields, on whitespace or on SEP.",
+            name: "split", kind: .stage, usage: #"split ["SEP"|/REGEX/] [as NAME, ...]"#,
+            summary: "Split each record into fields, on whitespace or on SEP, and optionally name them.",
             details: """
                 Fields are joined by TAB; the first field is the key, the rest the value (for reduce, sort).
-                Without SEP, runs of spaces and tabs separate fields, like awk.
+                Without SEP, runs of spaces and tabs separate fields, like awk. With as, later stages may
+                use the names wherever a field can stand: split as ip, ts, path | where path ~ /api/.
                 """,
-            example: #"read data.csv | split "," | pick 2, 1"#, keywords: []),
+            example: #"read data.csv | split "," as id, name | select name, id"#, keywords: ["as"]),
+        OperatorInfo(
+            name: "parse", kind: .stage, usage: #"parse csv [header] [as NAME, ...] | parse json "PATH" [as NAME], ..."#,
+            summary: "Turn CSV or JSON Lines records into TAB-separated fields, with names.",
+            details: """
+                csv: RFC 4180 (quoted fields may hold commas, "" and line breaks); header takes the names
+                from the first line of the first input file and skips every file's first line. A field's
+                TABs and line breaks come out as \\t and \\n. json: one field per path ("user.id"),
+                named by as or by the path's last key; a missing path is empty, an object or array its
+                compact JSON; a line that is not a JSON object is a bad record.
+                """,
+            example: #"read "access.csv" | parse csv header | reduce count by status"#, keywords: ["csv", "json", "header", "as"]),
+        OperatorInfo(
+            name: "where", kind: .stage, usage: "where EXPR",
+            summary: "Keep the records for which EXPR is true.",
+            details: """
+                EXPR compares fields ($1, or names) and values: == != < <= > >= (numeric when both sides
+                are numbers, else by bytes), ~ /regex/, !~, in ("a", "b"), and or not, + - * / %, and the
+                functions len lower upper trim substr contains startswith endswith int num if.
+                """,
+            example: #"read access.log | split as ip, path, status | where status >= 500 and path ~ /^\/api/ | count"#,
+            keywords: ["and", "or", "not", "in"]),
+        OperatorInfo(
+            name: "select", kind: .stage, usage: "select EXPR [as NAME], ...",
+            summary: "Make each record of the given expressions, in order.",
+            details: "A field keeps its name; as names any expression. Later stages see only these fields.",
+            example: "read access.log | split as ip, path, bytes | select path, bytes * 8 as bits", keywords: ["as"]),
         OperatorInfo(
             name: "pick", kind: .stage, usage: "pick N [, N ...]",
             summary: "Keep the given fields (1-based), in the given order.",
@@ -80,20 +107,31 @@ public enum OperatorCatalog {
             example: "read logs/* | tag file | split | pick 2 | reduce count", keywords: ["file"]),
         OperatorInfo(
             name: "reduce", kind: .stage,
-            usage: "reduce " + ReduceFunction.allCases.map(\.rawValue).joined(separator: "|"),
-            summary: "Group records by key (first field) and combine each group's values.",
+            usage: "reduce AGG [as NAME], ... [by EXPR [as NAME], ...]",
+            summary: "Group records (by field 1, or by the by expressions) and aggregate each group.",
             details: """
-                count: records per key. sum, min, max, avg: of the numeric values. collect: all values.
-                distinct: the distinct values. ndistinct: the number of distinct values. Fields are
-                TAB-separated; the key is the first field.
+                AGG: count, sum(E), min(E), max(E), avg(E), collect(E), distinct(E), ndistinct(E). The
+                output is the group fields, then the aggregates in the order written, named count,
+                sum(bytes), ... unless renamed with as. Without by the group is field 1 and a bare sum,
+                min, ... aggregates the rest of the record (the value). Empty values are skipped.
                 """,
-            example: "read logs/* | map words | reduce count", keywords: ReduceFunction.allCases.map(\.rawValue)),
+            example: "read access.log | split as ip, path, status, bytes | reduce count, sum(bytes) by status",
+            keywords: ReduceFunction.allCases.map(\.rawValue)),
         OperatorInfo(
-            name: "sort", kind: .stage, usage: "sort [by " + SortKey.allCases.map(\.rawValue).joined(separator: "|") + "] [asc|desc]",
-            summary: "Sort records, by key (default), value or whole record, ascending (default) or descending.",
-            details: "The key is the first field, the value everything after it.",
+            name: "sort", kind: .stage, usage: "sort [by " + SortKey.allCases.map(\.rawValue).joined(separator: "|") + "] [asc|desc] | sort by EXPR [asc|desc], ...",
+            summary: "Sort records, by key (default), value, whole record or expressions; ascending by default.",
+            details: """
+                The key is the first field, the value everything after it. By expressions, numbers sort
+                before other text, numerically; text by bytes; missing fields last. Ties keep input order.
+                """,
             example: "read logs/* | map words | reduce count | sort by value desc | take 10",
             keywords: ["by"] + SortKey.allCases.map(\.rawValue) + ["asc", "desc"]),
+        OperatorInfo(
+            name: "top", kind: .stage, usage: "top N by EXPR [asc|desc], ... [per EXPR, ...]",
+            summary: "Keep the N first records by EXPR (descending by default), overall or per group.",
+            details: "With per, the N first of each group, groups in sorted order. Ties keep input order.",
+            example: "read access.log | split as ip, path, status | reduce count by status, path | top 3 by count per status",
+            keywords: ["by", "per", "asc", "desc"]),
         OperatorInfo(
             name: "take", kind: .stage, usage: "take N",
             summary: "Keep the first N records (N >= 0).",

@@ -49,7 +49,7 @@ extension Parser {
     mutating func parseInteger(after keyword: String, minimum: Int) throws(Diagnostic) -> Int {
         let token = try peek()
         guard case .integer(let text) = token.kind else {
-            let what = keyword == "take" ? "a count" : "a field number"
+            let what = keyword == "take" || keyword == "top" ? "a count" : "a field number"
             throw expected("\(what) after '\(keyword)'", found: token)
         }
         guard let value = Int(text) else {

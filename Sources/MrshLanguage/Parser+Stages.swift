@@ -29,6 +29,10 @@ extension Parser {
         case "distinct": advance(); op = .distinct
         case "count": advance(); op = .count
         case "write": advance(); op = try parseWrite()
+        case "where": advance(); op = .where(try parseExpression("'where'"))
+        case "select": advance(); op = .select(try parseNamedExpressions("'select'"))
+        case "top": advance(); op = try parseTop()
+        case "parse": advance(); op = try parseParse()
         case "join", "stream":
             throw Diagnostic(
                 "'\(name)' is not yet supported", range: token.range,
@@ -120,7 +124,7 @@ extension Parser {
         return .map(function)
     }
 
-    /// split = "split" [ STRING | REGEX ]
+    /// split = "split" [ STRING | REGEX ] [ "as" NAME { "," NAME } ]
     mutating func parseSplit() throws(Diagnostic) -> Operator {
         let token = try peek()
         switch token.kind {
@@ -131,14 +135,23 @@ extension Parser {
                     "empty separator", range: token.range,
                     help: "give a non-empty separator, or none to split on white space: split")
             }
-            return .split(pattern)
+            return .split(pattern, names: try parseSplitNames())
+        case .identifier("as"):
+            return .split(nil, names: try parseSplitNames())
         case .pipe, .newline, .semicolon, .endOfInput:
-            return .split(nil)
+            return .split(nil, names: [])
         default:
             throw expected(
                 "a separator after 'split': a \"string\" or a /regex/, or nothing for white space",
                 found: token)
         }
+    }
+
+    /// `[as NAME, ...]` after split's separator.
+    private mutating func parseSplitNames() throws(Diagnostic) -> [FieldName] {
+        guard case .identifier("as") = try peek().kind else { return [] }
+        advance()
+        return try parseFieldNames(after: "'as'")
     }
 
     /// pick = "pick" INTEGER { [ "," ] INTEGER }
@@ -182,14 +195,60 @@ extension Parser {
         return .tagFile
     }
 
-    /// reduce = "reduce" ( "count" | "sum" | "min" | "max" | "avg" | "collect" | "distinct" | "ndistinct" )
+    /// reduce = "reduce" aggregate { "," aggregate } [ "by" named_expression { "," named_expression } ]
+    /// A lone bare aggregate without `by` is today's `reduce FUNCTION` (`.reduce`).
     mutating func parseReduce() throws(Diagnostic) -> Operator {
+        var aggregates = [try parseAggregate(after: "'reduce'")]
+        while tokens[index].kind == .comma {
+            advance()
+            aggregates.append(try parseAggregate(after: "','"))
+        }
+        var keys: [NamedExpression]?
+        if case .identifier("by") = tokens[index].kind {
+            advance()
+            keys = try parseNamedExpressions("'by'")
+            if let bare = aggregates.first(where: { $0.argument == nil && $0.function != .count }) {
+                throw Diagnostic(
+                    "'\(bare.function.rawValue)' needs a value when the group is given with 'by'", range: bare.range,
+                    help: "write the value to aggregate: \(bare.function.rawValue)(bytes)")
+            }
+        }
+        if keys == nil, aggregates.count == 1, aggregates[0].argument == nil, aggregates[0].alias == nil {
+            return .reduce(aggregates[0].function)
+        }
+        return .aggregate(aggregates, keys: keys)
+    }
+
+    /// aggregate = FUNCTION [ "(" expression ")" ] [ "as" NAME ]
+    private mutating func parseAggregate(after context: String) throws(Diagnostic) -> AggregateCall {
         let names = ReduceFunction.allCases.map(\.rawValue)
-        let (name, token) = try parseKeyword(after: "'reduce'", what: "a reduce function", choices: names)
+        let (name, token) = try parseKeyword(after: context, what: "a reduce function", choices: names)
         guard let function = ReduceFunction(rawValue: name) else {
             throw unknownChoice("reduce function", name, token: token, choices: names)
         }
-        return .reduce(function)
+        var argument: Expression?
+        var end = token.range.end
+        if tokens[index].kind == .symbol(.openParen) {
+            let open = tokens[index]
+            advance()
+            if function == .count {
+                guard tokens[index].kind == .symbol(.closeParen) else {
+                    throw Diagnostic(
+                        "'count' takes no value: it counts records", range: tokens[index].range,
+                        help: "write count, or count(), or sum(...) to add values up")
+                }
+            } else {
+                argument = try parseExpression("'\(name)('")
+            }
+            let close = try peek()
+            guard close.kind == .symbol(.closeParen) else {
+                throw expected("')'", found: close, help: "close the parenthesis opened at column \(open.range.start.column)")
+            }
+            advance()
+            end = close.range.end
+        }
+        let range = SourceRange(start: token.range.start, end: end)
+        return AggregateCall(function: function, argument: argument, alias: try parseAlias(), range: range)
     }
 
     /// sort = "sort" { "by" sort_key | "asc" | "desc" }, each at most once.
@@ -203,6 +262,14 @@ extension Parser {
             case "by":
                 if key != nil { throw Diagnostic("duplicate 'by' in sort", range: token.range, help: "sort by one key") }
                 advance()
+                if !isLegacySortKey() {
+                    if let descending {
+                        throw Diagnostic(
+                            "write the order after the key", range: token.range,
+                            help: "sort by E \(descending ? "desc" : "asc")")
+                    }
+                    return .sortBy(try parseSortExpressions("'sort by'"))
+                }
                 let keys = SortKey.allCases.map(\.rawValue)
                 let (name, keyToken) = try parseKeyword(after: "'sort by'", what: "a sort key", choices: keys)
                 guard let parsed = SortKey(rawValue: name) else {
@@ -229,6 +296,91 @@ extension Parser {
             }
         }
         return .sort(by: key ?? .key, descending: descending ?? false)
+    }
+
+    /// Whether the words after `sort by` are `key`, `value` or `record` with at most `asc`/`desc` after them
+    /// (today's forms), rather than expressions.
+    private func isLegacySortKey() -> Bool {
+        guard case .identifier(let word) = tokens[index].kind, SortKey(rawValue: word) != nil else { return false }
+        switch tokens[index + 1].kind {
+        case .comma, .symbol, .equals: return false
+        default: return true
+        }
+    }
+
+    /// top = "top" INTEGER "by" sort_expression { "," sort_expression } [ "per" expression { "," expression } ]
+    mutating func parseTop() throws(Diagnostic) -> Operator {
+        let count = try parseInteger(after: "top", minimum: 0)
+        let by = try peek()
+        guard case .identifier("by") = by.kind else {
+            throw expected("'by' after 'top \(count)'", found: by, help: "write what ranks the records: top \(count) by count desc")
+        }
+        advance()
+        let keys = try parseSortExpressions("'by'")
+        var groups: [Expression] = []
+        if case .identifier("per") = tokens[index].kind {
+            advance()
+            groups.append(try parseExpression("'per'"))
+            while tokens[index].kind == .comma {
+                advance()
+                groups.append(try parseExpression("','"))
+            }
+        }
+        return .top(count, by: keys, per: groups)
+    }
+
+    /// parse = "parse" ( "csv" [ "header" ] [ "as" NAME { "," NAME } ] | "json" json_path { "," json_path } )
+    mutating func parseParse() throws(Diagnostic) -> Operator {
+        let (format, token) = try parseKeyword(after: "'parse'", what: "a format", choices: ["csv", "json"])
+        switch format {
+        case "csv":
+            var header = false
+            if case .identifier("header") = tokens[index].kind {
+                header = true
+                advance()
+            }
+            var names: [FieldName] = []
+            if case .identifier("as") = tokens[index].kind {
+                if header {
+                    throw Diagnostic(
+                        "'header' already names the fields", range: tokens[index].range,
+                        help: "use either 'parse csv header' or 'parse csv as NAME, ...'")
+                }
+                advance()
+                names = try parseFieldNames(after: "'as'")
+            }
+            return .parseCSV(header: header, names: names)
+        case "json":
+            var paths: [JSONPath] = []
+            var seen: Set<String> = []
+            var what = "'parse json'"
+            while true {
+                let pathToken = try peek()
+                guard case .string(let path) = pathToken.kind else {
+                    throw expected(
+                        "a \"path\" after \(what)", found: pathToken, help: #"name the fields to extract: parse json "user.id" as user, "status""#)
+                }
+                let components = path.split(separator: ".", omittingEmptySubsequences: false)
+                if path.isEmpty || components.contains(where: \.isEmpty) {
+                    throw Diagnostic(
+                        "bad JSON path \"\(path)\"", range: pathToken.range, help: #"a path is keys separated by dots, such as "user.id""#)
+                }
+                advance()
+                let alias = try parseAlias()
+                let name = alias?.name ?? String(components[components.count - 1])
+                guard seen.insert(name).inserted else {
+                    throw Diagnostic(
+                        "field name '\(name)' is given twice", range: alias?.range ?? pathToken.range,
+                        help: "name one of them with 'as': \"\(path)\" as other_\(name)")
+                }
+                paths.append(JSONPath(path: path, range: pathToken.range, alias: alias))
+                guard tokens[index].kind == .comma else { return .parseJSON(paths) }
+                advance()
+                what = "','"
+            }
+        default:
+            throw unknownChoice("format", format, token: token, choices: ["csv", "json"])
+        }
     }
 
     /// write = "write" path [ "overwrite" ]

@@ -20,6 +20,14 @@ public enum TokenKind: Sendable, Hashable {
     case regex(String, caseInsensitive: Bool)
     /// A bare path such as `out/`, `logs/*.txt`, `./data`, `~/x` or `/var/log/*`.
     case path(String)
+    /// `$N` in an expression: the digits after `$`.
+    case field(String)
+    /// A decimal number in an expression (`1.5`, `2e3`), as written.
+    case decimal(String)
+    /// A `` `quoted name` `` in an expression: a field name that is not a NAME (a CSV header's `User Agent`).
+    case quotedName(String)
+    /// An operator or parenthesis of an expression.
+    case symbol(Symbol)
     case pipe
     case equals
     case comma
@@ -38,6 +46,10 @@ public enum TokenKind: Sendable, Hashable {
         case .string(let value): return "string \"\(Self.clip(value))\""
         case .regex(let value, let ci): return "regex /\(Self.clip(value))/\(ci ? "i" : "")"
         case .path(let value): return "path '\(Self.clip(value))'"
+        case .field(let digits): return "'$\(digits)'"
+        case .decimal(let text): return "number \(text)"
+        case .quotedName(let name): return "name `\(Self.clip(name))`"
+        case .symbol(let symbol): return "'\(symbol.rawValue)'"
         case .pipe: return "'|'"
         case .equals: return "'='"
         case .comma: return "','"
@@ -63,4 +75,12 @@ public enum TokenKind: Sendable, Hashable {
         out.append(contentsOf: "...".unicodeScalars)
         return String(out)
     }
+}
+
+/// The operators and parentheses of expressions (lexed only inside `where`, `select`, `reduce`, `sort`, `top`).
+public enum Symbol: String, Sendable, Hashable, CaseIterable {
+    case plus = "+", minus = "-", star = "*", slash = "/", percent = "%"
+    case equalEqual = "==", notEqual = "!=", less = "<", lessEqual = "<=", greater = ">", greaterEqual = ">="
+    case tilde = "~", notTilde = "!~"
+    case openParen = "(", closeParen = ")"
 }

@@ -18,6 +18,8 @@ public struct JobSpec: Codable, Sendable, Equatable, Hashable {
     /// Number of reduce tasks; nil lets the engine choose (`--reducers`).
     public var reducers: Int?
     public var output: JobOutput
+    /// The names of the reduce output's fields, for `explain` (nil: none has a name).
+    public var reduceFieldNames: [String]?
 
     public init(
         id: Int, sources: [JobSource], shuffle: Shuffle? = nil, reduceOps: [RecordOp] = [], reducers: Int? = nil,
@@ -66,6 +68,8 @@ public struct JobSource: Codable, Sendable, Equatable, Hashable {
     public var mapLimit: Int?
     /// How the input's bytes become records (lines, or CSV records that may span lines).
     public var format: RecordFormat
+    /// The names of the map output's fields, for `explain` (nil: none has a name).
+    public var fieldNames: [String]?
 
     public init(input: JobInput, mapOps: [RecordOp] = [], mapLimit: Int? = nil, format: RecordFormat = .lines) {
         self.input = input

@@ -16,6 +16,7 @@ public enum Explain {
             if job.sources.count == 1 {
                 lines.append("  input    \(describe(job.input))")
                 lines.append("  map      \(describeMap(job.sources[0]))")
+                if let names = job.sources[0].fieldNames { lines.append("  fields   \(names.joined(separator: ", "))") }
             } else {
                 for (side, source) in job.sources.enumerated() {
                     lines.append("  input \(side)  \(describe(source.input))")
@@ -32,6 +33,7 @@ public enum Explain {
                 var reduce = kind.reduceDescription
                 if !job.reduceOps.isEmpty { reduce += " | " + job.reduceOps.map(describe).joined(separator: " | ") }
                 lines.append("  reduce   \(reduce) (\(r) \(r == 1 ? "task" : "tasks"))")
+                if let names = job.reduceFieldNames { lines.append("  fields   \(names.joined(separator: ", "))") }
             } else {
                 lines.append("  shuffle  none (map-only: output in input order)")
             }
@@ -73,7 +75,7 @@ public enum Explain {
         case .trim: return "map trim"
         case .split(.whitespace): return "split"
         case .split(.literal(let text)): return "split " + quoted(text)
-        case .split(.regex(let source, let caseInsensitive)): return "split /\(source)/" + (caseInsensitive ? "i" : "")
+        case .split(.regex(let source, let caseInsensitive)): return "split /\(regexBody(source))/" + (caseInsensitive ? "i" : "")
         case .pick(let fields): return "pick " + fields.map(String.init).joined(separator: ",")
         case .extract(let pattern): return "extract " + describe(pattern)
         case .tagFile: return "tag file"
@@ -90,8 +92,17 @@ public enum Explain {
     static func describe(_ pattern: TextPattern) -> String {
         switch pattern {
         case .literal(let text): return quoted(text)
-        case .regex(let source, let caseInsensitive): return "/\(source)/" + (caseInsensitive ? "i" : "")
+        case .regex(let source, let caseInsensitive): return "/\(regexBody(source))/" + (caseInsensitive ? "i" : "")
         }
+    }
+
+    /// A regex's text as the language writes it between slashes (`/` as `\/`).
+    static func regexBody(_ source: String) -> String {
+        var out = ""
+        for scalar in source.unicodeScalars {
+            if scalar == "/" { out += "\\/" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out
     }
 
     /// A string literal as the language writes it.

@@ -17,7 +17,7 @@ enum ExpressionText {
         case .and(let l, let r): return operand(l) + " and " + operand(r)
         case .or(let l, let r): return operand(l) + " or " + operand(r)
         case .matches(let e, let regex, let caseInsensitive, let negated):
-            return operand(e) + (negated ? " !~ " : " ~ ") + "/\(regex)/" + (caseInsensitive ? "i" : "")
+            return operand(e) + (negated ? " !~ " : " ~ ") + "/\(Explain.regexBody(regex))/" + (caseInsensitive ? "i" : "")
         case .isIn(let e, let list, let negated):
             return operand(e) + (negated ? " not in (" : " in (") + list.map(render).joined(separator: ", ") + ")"
         case .call(let function, let arguments):

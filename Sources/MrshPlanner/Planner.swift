@@ -23,8 +23,13 @@ public struct PlanError: Error, Sendable, Hashable {
 public struct Planner: Sendable {
     /// Pipelines bound with `let`, already resolved to their stages.
     public private(set) var bindings: [String: [Stage]] = [:]
+    /// Reads the header names of the CSV files a `read` matches (for `parse csv header`), checking that
+    /// every file has the same header; nil where scripts cannot read files when they are checked.
+    public var csvHeaderReader: (@Sendable ([String]) throws -> [String])?
 
-    public init() {}
+    public init(csvHeaderReader: (@Sendable ([String]) throws -> [String])? = nil) {
+        self.csvHeaderReader = csvHeaderReader
+    }
 
     /// Records a `let` binding. The pipeline may itself start with an earlier binding.
     public mutating func bind(_ name: String, to pipeline: Pipeline) throws(PlanError) {
@@ -54,7 +59,7 @@ public struct Planner: Sendable {
 
     /// Compiles resolved stages (no binding references left) into a job chain.
     public func compile(_ stages: [Stage]) throws(PlanError) -> JobPlan {
-        var builder = ChainBuilder()
+        var builder = ChainBuilder(csvHeaderReader: csvHeaderReader)
         for (index, stage) in stages.enumerated() {
             try builder.add(stage, isLast: index == stages.count - 1)
         }
@@ -73,6 +78,15 @@ private struct ChainBuilder {
     private var finalLimit: Int? = nil
     /// Set by a `take` that must be applied before later record stages run.
     private var pendingTake: Int? = nil
+    /// The fields of the records at this point of the pipeline.
+    private var scope = FieldScope.unknown
+    let csvHeaderReader: (@Sendable ([String]) throws -> [String])?
+
+    init(csvHeaderReader: (@Sendable ([String]) throws -> [String])?) {
+        self.csvHeaderReader = csvHeaderReader
+    }
+
+    private var checker: ExpressionChecker { ExpressionChecker(scope: scope) }
 
     mutating func add(_ stage: Stage, isLast: Bool) throws(PlanError) {
         if let limit = pendingTake {
@@ -83,27 +97,33 @@ private struct ChainBuilder {
         switch stage.op {
         case .read(let paths):
             current.input = .files(paths)
+            scope = .unknown
         case .binding(let name):
             throw PlanError(message: "'\(name)' can only start a pipeline", range: stage.range)
         case .grep(let pattern, let negated):
             addRecordOp(.grep(textPattern(pattern), negated: negated))
         case .map(let function):
             switch function {
-            case .words: addRecordOp(.words)
+            case .words:
+                addRecordOp(.words)
+                scope = FieldScope(names: ["word"], isOpen: false)
             case .lower: addRecordOp(.lower)
             case .upper: addRecordOp(.upper)
             case .trim: addRecordOp(.trim)
             }
-        case .split(let separator):
+        case .split(let separator, let names):
             switch separator {
             case nil: addRecordOp(.split(.whitespace))
             case .literal(let text)?: addRecordOp(.split(.literal(text)))
             case .regex(let source, let caseInsensitive)?: addRecordOp(.split(.regex(source, caseInsensitive: caseInsensitive)))
             }
+            scope = FieldScope(names: names.map(\.name), isOpen: true)
         case .pick(let fields):
             addRecordOp(.pick(fields))
+            scope = FieldScope(names: fields.map { $0 <= scope.names.count ? scope.names[$0 - 1] : nil }, isOpen: false)
         case .extract(let pattern):
             addRecordOp(.extract(textPattern(pattern)))
+            scope = FieldScope(names: [nil], isOpen: false)
         case .tagFile:
             if shuffled || current.input.isJobOutput {
                 throw PlanError(
@@ -112,20 +132,218 @@ private struct ChainBuilder {
                     help: "after a shuffle, records no longer belong to one input file")
             }
             addRecordOp(.tagFile)
+            // The file's name is the last field: it has a number (and its name) only when the field count
+            // before it is known.
+            if scope.isOpen { scope.unnumbered.insert("file") } else { scope.names.append("file") }
         case .reduce(let function):
             startShuffle(shuffle(function))
+            scope = FieldScope(names: [scope.names.first ?? nil, function.rawValue], isOpen: false)
         case .sort(let key, let descending):
             startShuffle(.sort(SortOrder(field: sortField(key), descending: descending), limit: nil))
         case .distinct:
             startShuffle(.distinct)
         case .count:
             startShuffle(.count)
+            scope = FieldScope(names: ["count"], isOpen: false)
+        case .where(let condition):
+            addRecordOp(.filter(try checker.condition(condition, for: "'where'")))
+        case .select(let items):
+            try select(items)
+        case .aggregate(let aggregates, let keys):
+            try aggregate(aggregates, keys: keys, stage: stage)
+        case .sortBy(let keys):
+            addRecordOp(.prependSortKey(try sortParts(keys, defaultDescending: false)))
+            startShuffle(.orderBy(limit: nil))
+        case .top(let limit, let keys, let groups):
+            try top(limit, keys: keys, groups: groups)
+        case .parseCSV(let header, let names):
+            try parseCSV(header: header, names: names, stage: stage)
+        case .parseJSON(let paths):
+            addRecordOp(.parseJSON(paths.map { $0.path.split(separator: ".").map(String.init) }))
+            scope = FieldScope(
+                names: paths.map { $0.alias?.name ?? String($0.path.split(separator: ".").last ?? "") }, isOpen: false)
         case .take(let limit):
             take(limit, isLast: isLast)
         case .write(let path, let overwrite):
             // A map-only pipeline writes one part per map task, in input order (as `grep` prints its
             // lines); after a shuffle the parts are the reduce tasks' outputs.
             current.output = .directory(path: path, overwrite: overwrite)
+        }
+    }
+
+    // MARK: - Fields and expressions
+
+    /// `select E [as NAME], ...`: a projection; a field keeps its name.
+    private mutating func select(_ items: [NamedExpression]) throws(PlanError) {
+        var expressions: [FieldExpression] = []
+        var names: [String?] = []
+        for item in items {
+            expressions.append(try checker.value(item.expression))
+            names.append(item.alias?.name ?? implicitName(item.expression))
+        }
+        try checkUnique(names, items.map { $0.alias?.range ?? $0.expression.range })
+        addRecordOp(.project(expressions))
+        scope = FieldScope(names: names, isOpen: false)
+    }
+
+    /// The name a field keeps through `select` and `by` when none is given: its own.
+    private func implicitName(_ expression: Expression) -> String? {
+        switch expression.kind {
+        case .name(let name): return name
+        case .field(let n) where n >= 1 && n <= scope.names.count: return scope.names[n - 1]
+        case .call:
+            // A call is named by its text (`upper(method)`), as a reduce names `sum(bytes)`, so later stages
+            // can refer to it the same way.
+            return ExpressionChecker.text(of: expression)
+        default: break
+        }
+        return nil
+    }
+
+    private func checkUnique(_ names: [String?], _ ranges: [SourceRange]) throws(PlanError) {
+        var seen: Set<String> = []
+        for (name, range) in zip(names, ranges) {
+            guard let name else { continue }
+            guard seen.insert(name).inserted else {
+                throw PlanError(message: "field name '\(name)' is given twice", range: range, help: "rename one with 'as'")
+            }
+        }
+    }
+
+    /// `reduce AGG, ... [by KEY, ...]`: a projection of the keys and the values the aggregates read, then
+    /// the `groupBy` shuffle (or today's single-aggregate shuffle where it means the same, which is faster).
+    private mutating func aggregate(_ calls: [AggregateCall], keys: [NamedExpression]?, stage: Stage) throws(PlanError) {
+        let keyItems = keys ?? []
+        var projection: [FieldExpression] = []
+        var outputNames: [String?] = []
+        if keys == nil {
+            projection.append(.field(1))
+            outputNames.append(scope.names.first ?? nil)
+        }
+        for item in keyItems {
+            projection.append(try checker.value(item.expression))
+            outputNames.append(item.alias?.name ?? implicitName(item.expression))
+        }
+        let keyCount = projection.count
+        // A single aggregate without `by` (renamed, or `count()`): today's shuffle, under its new name.
+        if keys == nil, calls.count == 1, calls[0].argument == nil {
+            let name = calls[0].alias?.name ?? calls[0].function.rawValue
+            startShuffle(shuffle(calls[0].function))
+            scope = FieldScope(names: [outputNames[0], name], isOpen: false)
+            return
+        }
+        var valueIndex: [FieldExpression: Int] = [:]
+        var aggregations: [Aggregation] = []
+        var aggregateNames: [String] = []
+        for call in calls {
+            var input: Int?
+            if call.function != .count {
+                let value: FieldExpression
+                if let argument = call.argument {
+                    value = try checker.aggregateInput(argument, for: call.function.rawValue)
+                } else {
+                    value = .field(2)  // a bare aggregate in a list reads the value field
+                }
+                if let known = valueIndex[value] {
+                    input = known
+                } else {
+                    input = projection.count - keyCount
+                    valueIndex[value] = input
+                    projection.append(value)
+                }
+            }
+            aggregations.append(Aggregation(AggregateFunction(rawValue: call.function.rawValue) ?? .count, input: input))
+            let defaultName = call.argument.map { "\(call.function.rawValue)(\(ExpressionChecker.text(of: $0)))" } ?? call.function.rawValue
+            aggregateNames.append(call.alias?.name ?? defaultName)
+        }
+        // Collisions of default names get a number (count, count1, ...), as KQL does.
+        var taken = Set(outputNames.compactMap { $0 })
+        for (i, call) in calls.enumerated() where call.alias == nil {
+            var name = aggregateNames[i]
+            var n = 1
+            while taken.contains(name) {
+                name = aggregateNames[i] + String(n)
+                n += 1
+            }
+            aggregateNames[i] = name
+            taken.insert(name)
+        }
+        let allNames = outputNames + aggregateNames.map(Optional.some)
+        try checkUnique(
+            allNames,
+            keyItems.map { $0.alias?.range ?? $0.expression.range } + (keys == nil ? [stage.range] : [])
+                + calls.map { $0.alias?.range ?? $0.range })
+        addRecordOp(.project(projection))
+        if keyCount == 1, aggregations.count == 1, aggregations[0].function == .count {
+            startShuffle(.aggregate(.count))  // `reduce count by E`: the word-count path
+        } else {
+            startShuffle(.groupBy(GroupBy(keyFields: keyCount, aggregations: aggregations)))
+        }
+        scope = FieldScope(names: allNames, isOpen: false)
+    }
+
+    /// Sort keys of `sort by` / `top ... by`, with the default direction where none is written.
+    private func sortParts(_ keys: [SortExpression], defaultDescending: Bool) throws(PlanError) -> [SortKeyPart] {
+        var parts: [SortKeyPart] = []
+        for key in keys {
+            if case .name(let name) = key.expression.kind, scope.number(of: name) == nil,
+                Suggestion.nearest(to: name, among: scope.knownNames) == nil,
+                let legacy = Suggestion.nearest(to: name, among: SortKey.allCases.map(\.rawValue))
+            {
+                throw PlanError(
+                    message: "unknown sort key '\(name)'", range: key.expression.range,
+                    help: "did you mean '\(legacy)'? (or a field: sort by $2, or a name given with split ... as)")
+            }
+            parts.append(SortKeyPart(try checker.value(key.expression), descending: key.descending ?? defaultDescending))
+        }
+        return parts
+    }
+
+    /// `top N by S [per G]`: without per, a sort whose one reduce task keeps N; with per, the top-per-group
+    /// shuffle on `G TAB S TAB record`.
+    private mutating func top(_ limit: Int, keys: [SortExpression], groups: [Expression]) throws(PlanError) {
+        let ranking = try sortParts(keys, defaultDescending: true)
+        if groups.isEmpty {
+            addRecordOp(.prependSortKey(ranking))
+            startShuffle(.orderBy(limit: limit))
+            current.reducers = 1
+            return
+        }
+        var groupParts: [SortKeyPart] = []
+        for group in groups { groupParts.append(SortKeyPart(try checker.value(group), descending: false)) }
+        addRecordOp(.prependSortKey(ranking))
+        addRecordOp(.prependSortKey(groupParts))
+        startShuffle(.topPerGroup(limit: limit))
+    }
+
+    /// `parse csv [header] [as ...]`: right after `read` it sets the source's format, so records may span
+    /// lines; later, each record is one CSV line.
+    private mutating func parseCSV(header: Bool, names: [FieldName], stage: Stage) throws(PlanError) {
+        let atSource = !shuffled && current.mapOps.isEmpty && current.mapLimit == nil && !current.input.isJobOutput
+        if atSource {
+            current.sources[0].format = .csv(skipHeader: header)
+        } else if header {
+            throw PlanError(
+                message: "'parse csv header' must come right after read", range: stage.range,
+                help: "the header is the first line of each input file; parse it first: read f.csv | parse csv header | ...")
+        }
+        addRecordOp(.parseCSV)
+        guard header else {
+            scope = names.isEmpty ? .unknown : FieldScope(names: names.map(\.name), isOpen: true)
+            return
+        }
+        guard case .files(let patterns) = current.input else {
+            throw PlanError(
+                message: "'parse csv header' needs files to read the header from", range: stage.range,
+                help: "standard input has no header line to read in advance: name the fields with parse csv as NAME, ...")
+        }
+        guard let csvHeaderReader else {
+            throw PlanError(message: "'parse csv header' cannot read files here", range: stage.range)
+        }
+        do {
+            scope = FieldScope(names: try csvHeaderReader(patterns), isOpen: true)
+        } catch {
+            throw PlanError(message: "\(error)", range: stage.range)
         }
     }
 
@@ -137,6 +355,8 @@ private struct ChainBuilder {
                 current.mapLimit = min(current.mapLimit ?? limit, limit)
             } else if case .sort(let order, _) = current.shuffle, current.reduceOps.isEmpty {
                 current.shuffle = .sort(order, limit: limit)
+            } else if case .orderBy(let existing) = current.shuffle, current.reduceOps.isEmpty {
+                current.shuffle = .orderBy(limit: min(existing ?? limit, limit))
             }
             finalLimit = min(finalLimit ?? limit, limit)
         } else {
@@ -167,10 +387,17 @@ private struct ChainBuilder {
     /// Starts `shuffle` (ending the current job first if it has one); what follows is in its kind's order.
     private mutating func startShuffle(_ shuffle: Shuffle) {
         if shuffled { endJob() }
+        current.sources[0].fieldNames = scope.description
         current.shuffle = shuffle
         let kind = shuffle.kind
         if kind.partitioning == .single { current.reducers = 1 }
-        outputOrder = kind.outputOrder
+        switch shuffle {
+        case .orderBy, .topPerGroup:
+            // Ordered by a key the reduce strips: a later `take` keeps the first records in part order.
+            outputOrder = nil
+        default:
+            outputOrder = kind.outputOrder
+        }
     }
 
     private mutating func addRecordOp(_ op: RecordOp) {
@@ -186,6 +413,7 @@ private struct ChainBuilder {
 
     /// Closes `current` as an intermediate job and starts the next one reading its parts.
     private mutating func endJob() {
+        current.reduceFieldNames = scope.description
         current.output = .intermediate
         jobs.append(current)
         current = JobSpec(id: jobs.count, input: .job(jobs.count - 1), output: .standardOutput)
@@ -195,6 +423,11 @@ private struct ChainBuilder {
         if let limit = pendingTake {
             pendingTake = nil
             take(limit, isLast: true)
+        }
+        if shuffled {
+            current.reduceFieldNames = scope.description
+        } else {
+            current.sources[0].fieldNames = scope.description
         }
         jobs.append(current)
         return JobPlan(jobs: jobs, finalLimit: finalLimit)

@@ -147,7 +147,7 @@ public final class Session {
             switch stage.op {
             case .grep(.regex(let source, let caseInsensitive), _), .extract(.regex(let source, let caseInsensitive)):
                 op = .grep(.regex(source, caseInsensitive: caseInsensitive), negated: false)
-            case .split(.regex(let source, _)?):
+            case .split(.regex(let source, _)?, _):
                 op = .split(.regex(source))
             default:
                 continue

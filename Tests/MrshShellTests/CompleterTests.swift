@@ -21,13 +21,13 @@ import Testing
     @Test func operatorAfterPipe() {
         #expect(texts("read x | red") == ["reduce"])
         #expect(texts("read x | ") .contains("map"))
-        #expect(texts("read x |s") == ["sort", "split"])
+        #expect(texts("read x |s") == ["select", "sort", "split"])
     }
 
     @Test func operatorsAndBindingsAtStatementStart() {
         #expect(texts("re") == ["read", "reduce"])
         #expect(texts("e") == ["errors", "explain", "extract"])
-        #expect(texts("w") == ["words", "write"])
+        #expect(texts("w") == ["where", "words", "write"])
         #expect(texts("l") == ["let"])
         #expect(texts("explain r") == ["read", "reduce"])
         #expect(texts("let x = wo") == ["words"])

@@ -33,7 +33,7 @@ import Testing
     @Test func helpOnOneOperatorAndTypos() async {
         let (repl, out, err) = makeRepl(FakeBackend())
         #expect(await repl.dispatch("help reduce") == .proceed)
-        #expect(out.capturedText.contains("reduce count|sum"))
+        #expect(out.capturedText.contains("reduce AGG [as NAME], ... [by EXPR"))
         #expect(await repl.dispatch("help reduse") == .failed(2))
         #expect(err.capturedText.contains("did you mean 'reduce'?"))
     }

@@ -72,4 +72,7 @@ static inline uint64_t mrsh_letter_mask64(const void *p, uint64_t *high, uint64_
 /// A read prefetch hint (the combiner's batched lookups); inlined into Swift callers.
 static inline void mrsh_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// Names the calling thread for /proc and debuggers (at most 15 bytes are kept); 0 on success.
+int mrsh_set_current_thread_name(const char *name);
+
 #endif
