@@ -148,9 +148,10 @@ final class MapCollector {
         }
         let keyFields = group.groupBy.keyFields
         var key = Bytes.leadingFields(record, keyFields)
-        var position = key.count + 1
+        // The values start after the key fields' TAB (at once without key fields).
+        var position = keyFields == 0 ? 0 : key.count + 1
         var padded = false
-        if key.count == record.count {
+        if keyFields > 0 && key.count == record.count {
             // Fewer fields than keys: the missing key fields are empty.
             var tabs = 0
             for byte in record where byte == 0x09 { tabs += 1 }

@@ -207,6 +207,22 @@ import MrshPlan
         #expect(lines == ["a\tx\t2\t\t\t6\t\t2", "b\t\t1\t\t\t\t\t0"])
     }
 
+    @Test func withoutKeyFieldsOneGroupHoldsEveryRecord() async throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        dir.write("in/a.txt", "1\tx\n2\ty\n")
+        dir.write("in/b.txt", "4\tx\n\t\n")
+        let groupBy = GroupBy(keyFields: 0, aggregations: [
+            Aggregation(.count, input: nil), Aggregation(.sum, input: 0), Aggregation(.distinct, input: 1),
+        ])
+        let plan = JobPlan(jobs: [
+            JobSpec(id: 0, input: .files([dir.file("in")]), shuffle: .groupBy(groupBy), output: .standardOutput)
+        ])
+        let (lines, _) = try await runPlan(plan, reducers: 2, splitSize: 4, memoryBudget: 1024, scratch: dir.file("scratch"))
+        #expect(lines == ["4\t7\tx,y"])
+        #expect(Shuffle.groupBy(groupBy).kind.reduceDescription == "reduce count, sum $1, distinct $2")
+    }
+
     @Test func explainDescribesEachPart() {
         let combinable = Shuffle.groupBy(GroupBy(keyFields: 1, aggregations: [Aggregation(.count, input: nil), Aggregation(.sum, input: 0)])).kind
         #expect(combinable.combinerDescription == "count, sum $2 (partial, in map tasks)")

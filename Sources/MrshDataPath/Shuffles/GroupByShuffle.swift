@@ -74,7 +74,9 @@ package struct GroupByShuffle: ShuffleKind {
                 }
                 try part.advance(merger)
             }
-            if aggregations.isEmpty { part.line.removeLast() }
+            // `startGroup` wrote `key TAB`: no TAB before the first result without keys, none after the
+            // keys without results.
+            if aggregations.isEmpty || groupBy.keyFields == 0 { part.line.removeLast() }
             for (i, aggregation) in aggregations.enumerated() {
                 if i > 0 { part.line.append(0x09) }
                 switch aggregation.function {
@@ -98,7 +100,11 @@ package struct GroupByShuffle: ShuffleKind {
     }
 
     private var keyDescription: String {
-        groupBy.keyFields == 1 ? "key" : "key fields 1-\(groupBy.keyFields)"
+        switch groupBy.keyFields {
+        case 0: return "no key"
+        case 1: return "key"
+        default: return "key fields 1-\(groupBy.keyFields)"
+        }
     }
 
     package var combinerDescription: String? {
@@ -114,8 +120,8 @@ package struct GroupByShuffle: ShuffleKind {
         "hash of \(keyDescription) into \(partitions), sorted by \(keyDescription)"
     }
     package var reduceDescription: String {
-        let by = groupBy.keyFields == 1 ? "$1" : (1...max(1, groupBy.keyFields)).map { "$\($0)" }.joined(separator: ", ")
-        return "reduce " + groupBy.aggregations.map(describe).joined(separator: ", ") + " by " + by
+        let by = (0..<groupBy.keyFields).map { " $\($0 + 1)" }.joined(separator: ",")
+        return "reduce " + groupBy.aggregations.map(describe).joined(separator: ", ") + (by.isEmpty ? "" : " by" + by)
     }
 }
 
