@@ -94,7 +94,8 @@ import MrshPlan
     }
 
     static func run(
-        _ aggregations: [Aggregation], keyFields: Int = 2, seed: UInt64, bad: Bool = false, memory: Int = 4096
+        _ aggregations: [Aggregation], keyFields: Int = 2, seed: UInt64, bad: Bool = false, memory: Int = 4096,
+        splitSize: Int64 = 6000
     ) async throws -> (lines: [String], expected: [String], summary: JobSummary) {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
@@ -116,7 +117,7 @@ import MrshPlan
                 id: 0, input: .files([dir.file("in")]),
                 shuffle: .groupBy(GroupBy(keyFields: keyFields, aggregations: aggregations)), output: .standardOutput)
         ])
-        let settings = JobSettings(reducers: 3, splitSize: 6000, memoryBudget: memory, skipBadRecords: bad)
+        let settings = JobSettings(reducers: 3, splitSize: splitSize, memoryBudget: memory, skipBadRecords: bad)
         let (lines, summary) = try await runPlan(plan, settings: settings, scratch: dir.file("scratch"))
         return (lines, expected, summary)
     }
@@ -147,6 +148,14 @@ import MrshPlan
         #expect(expected.count > 5)
         expectSameLines(lines, expected)
         #expect(summary.jobs[0].map.spilledBytes > 0)
+    }
+
+    /// More map outputs than a reduce task merges at once (`MapCollector.fanIn`): the reduce side merges
+    /// groups of them into runs first, folding and deduplicating as the map side does.
+    @Test func manyMapTasksMergeInPassesOnTheReduceSide() async throws {
+        let (lines, expected, summary) = try await Self.run(Self.mixed, seed: 15, splitSize: 512)
+        #expect(summary.jobs[0].mapTasks > MapCollector.fanIn)
+        expectSameLines(lines, expected)
     }
 
     @Test func onlyValueListsStillListEveryGroup() async throws {

@@ -34,14 +34,14 @@ import MrshPlan
     }
 
     static func run(
-        _ shuffle: Shuffle, fields: Int, seed: UInt64, records: Int, oracle: String
+        _ shuffle: Shuffle, fields: Int, seed: UInt64, records: Int, oracle: String, splitSize: Int64 = 5000
     ) async throws -> (lines: [String], expected: [String], summary: JobSummary) {
         let dir = TemporaryDirectory()
         defer { dir.remove() }
         for (name, text) in generate(seed: seed, fields: fields, records: records) { dir.write(name, text) }
         let expected = try pythonOracle(pythonNumberRules + oracle, in: dir.path)
         let plan = JobPlan(jobs: [JobSpec(id: 0, input: .files([dir.file("in")]), shuffle: shuffle, output: .standardOutput)])
-        let settings = JobSettings(reducers: 4, splitSize: 5000, memoryBudget: 4096)
+        let settings = JobSettings(reducers: 4, splitSize: splitSize, memoryBudget: 4096)
         let (lines, summary) = try await runPlan(plan, settings: settings, scratch: dir.file("scratch"))
         return (lines, expected, summary)
     }
@@ -144,6 +144,13 @@ import MrshPlan
             let data = try JSONEncoder().encode(shuffle)
             #expect(try JSONDecoder().decode(Shuffle.self, from: data) == shuffle)
         }
+    }
+
+    @Test func topPerGroupMergesManyMapOutputsInPasses() async throws {
+        let (lines, expected, summary) = try await Self.run(
+            .topPerGroup(limit: 2), fields: 2, seed: 41, records: 4000, oracle: Self.topOracle(limit: 2), splitSize: 1024)
+        #expect(summary.jobs[0].mapTasks > MapCollector.fanIn)
+        expectSameLines(lines, expected)
     }
 
     @Test func descriptions() {
