@@ -1,8 +1,9 @@
 import MrshPlan
 
-/// Chooses range-partition boundaries for a `.sort` job before it runs: reads records from the start of
-/// up to 32 splits spread over the input (about `sampleSize` in all), runs them through the map
-/// operators, sorts their partition keys in the shuffle's order and takes `partitions - 1` evenly spaced
+/// Chooses range-partition boundaries for a job whose kind partitions by ranges (`.sort`, `.orderBy`,
+/// `.topPerGroup`) before it runs: reads records from the start of up to 32 splits spread over the input
+/// (about `sampleSize` in all), runs them through the map operators (so the keys `.prependSortKey`
+/// prepends are what it samples), sorts their partition keys in the shuffle's order and takes `partitions - 1` evenly spaced
 /// keys, dropping duplicates (so there may be fewer partitions than asked for). Keys longer than a share of
 /// 1 MiB are not candidates, so the boundaries fit in a task's spec whatever the records' length.
 package enum RangeSampler {
