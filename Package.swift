@@ -87,7 +87,7 @@ let package = Package(
         // The session core shared by the REPL, scripts and one-shot mode; the REPL on libedit.
         .target(
             name: "MrshShell",
-            dependencies: ["MrshLanguage", "MrshPlanner", "MrshPlan", "MrshDataPath", "MrshControl", "CLibEdit"]
+            dependencies: ["MrshLanguage", "MrshPlanner", "MrshPlan", "MrshDataPath", "MrshControl", "CLibEdit", "CMrshShims"]
         ),
         .executableTarget(
             name: "mrsh",
@@ -115,9 +115,13 @@ let package = Package(
         ),
         // Helpers every test target shares (a seeded random generator).
         .target(name: "MrshTestSupport", path: "Tests/MrshTestSupport"),
+        // Counts this thread's mallocs (test binary only: it wraps glibc's malloc) for the allocation budgets.
+        .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
         .testTarget(name: "MrshLanguageTests", dependencies: ["MrshLanguage", "MrshTestSupport"], resources: [.copy("Golden")]),
         .testTarget(name: "MrshPlannerTests", dependencies: ["MrshPlanner", "MrshLanguage", "MrshPlan"], resources: [.copy("Golden")]),
-        .testTarget(name: "MrshEngineTests", dependencies: ["MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport"]),
+        .testTarget(
+            name: "MrshEngineTests", dependencies: ["MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport", "CMallocCounter"]
+        ),
         .testTarget(
             name: "MrshWireTests",
             dependencies: ["MrshWire", "MrshPlan", "MrshTestSupport", .product(name: "NIOCore", package: "swift-nio")]

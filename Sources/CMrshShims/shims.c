@@ -1,6 +1,9 @@
 #define _GNU_SOURCE
 #include "CMrshShims.h"
 #include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -150,4 +153,103 @@ int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]) {
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
     return error;
+}
+
+int mrsh_set_current_thread_name(const char *name) {
+    return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
+
+int mrsh_format_double(double v, char *out) {
+    if (isnan(v)) { memcpy(out, "nan", 3); return 3; }
+    if (isinf(v)) {
+        if (v < 0) { memcpy(out, "-inf", 4); return 4; }
+        memcpy(out, "inf", 3); return 3;
+    }
+    if (v == 0) {
+        if (signbit(v)) { memcpy(out, "-0.0", 4); return 4; }
+        memcpy(out, "0.0", 3); return 3;
+    }
+    /* Fast path for values with few decimals (prices, quotients by 2, 4, 10...): the first k in 1...6 for
+       which m = v * 10^k is a whole m with m / 10^k == v. IEEE division rounds correctly, so that decimal
+       reads back as v, and no decimal with fewer fraction digits does (it would have stopped earlier);
+       between 1e-3 and 1e9 a double's ulp is far below 10^-6, so it is the only one with k digits. */
+    static const double powers[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    double magnitude = fabs(v);
+    if (magnitude >= 1e-3 && magnitude < 1e9) {
+        for (int k = 1; k <= 6; k++) {
+            double m = nearbyint(magnitude * powers[k]);
+            if (m / powers[k] != magnitude) continue;
+            long long whole = (long long)m;
+            long long scale = (long long)powers[k];
+            long long integer = whole / scale, fraction = whole % scale;
+            int n = 0;
+            if (v < 0) out[n++] = '-';
+            char reversed[12];
+            int digits = 0;
+            do {
+                reversed[digits++] = (char)('0' + integer % 10);
+                integer /= 10;
+            } while (integer > 0);
+            while (digits > 0) out[n++] = reversed[--digits];
+            out[n++] = '.';
+            for (int i = k - 1; i >= 0; i--) {
+                out[n + i] = (char)('0' + fraction % 10);
+                fraction /= 10;
+            }
+            return n + k;
+        }
+    }
+    /* The shortest text that reads back as v, nearest v among those (what Swift prints). glibc rounds
+       correctly, so "%.*e" with P digits is the nearest P-digit decimal. Every decimal of at most 15
+       significant digits reads back as the double nearest it (DBL_DIG), and 15-digit decimals are more
+       than an ulp apart: when the 15-digit text reads back, the shortest one is it without its trailing
+       zeros. Otherwise try 16, then 17 digits (17 always read back). Subnormals have fewer bits: search
+       from 1 digit up. */
+    char tmp[40];
+    int precision = fabs(v) < 2.2250738585072014e-308 ? 0 : 14;
+    for (; precision < 16; precision++) {
+        snprintf(tmp, sizeof tmp, "%.*e", precision, v);
+        if (strtod(tmp, NULL) == v) break;
+    }
+    if (precision == 16) snprintf(tmp, sizeof tmp, "%.*e", 16, v);
+    /* tmp: [-]d[.ddd]e(+|-)XX */
+    const char *p = tmp;
+    int n = 0;
+    if (*p == '-') { out[n++] = '-'; p++; }
+    char digits[20];
+    int count = 0;
+    for (; *p && *p != 'e'; p++) {
+        if (*p != '.') digits[count++] = *p;
+    }
+    while (count > 1 && digits[count - 1] == '0') count--;
+    int exponent = (*p == 'e') ? atoi(p + 1) : 0;  /* v = d.ddd x 10^exponent */
+    if (exponent + 1 < -3 || fabs(v) > 9007199254740992.0 /* 2^53 */) {
+        out[n++] = digits[0];
+        if (count > 1) {
+            out[n++] = '.';
+            for (int i = 1; i < count; i++) out[n++] = digits[i];
+        }
+        out[n++] = 'e';
+        out[n++] = exponent < 0 ? '-' : '+';
+        int e = exponent < 0 ? -exponent : exponent;
+        if (e >= 100) { out[n++] = (char)('0' + e / 100); e %= 100; out[n++] = (char)('0' + e / 10); out[n++] = (char)('0' + e % 10); }
+        else { out[n++] = (char)('0' + e / 10); out[n++] = (char)('0' + e % 10); }
+        return n;
+    }
+    if (exponent < 0) {
+        out[n++] = '0';
+        out[n++] = '.';
+        for (int i = 0; i < -exponent - 1; i++) out[n++] = '0';
+        for (int i = 0; i < count; i++) out[n++] = digits[i];
+        return n;
+    }
+    /* exponent + 1 digits before the point */
+    for (int i = 0; i <= exponent; i++) out[n++] = i < count ? digits[i] : '0';
+    out[n++] = '.';
+    if (count > exponent + 1) {
+        for (int i = exponent + 1; i < count; i++) out[n++] = digits[i];
+    } else {
+        out[n++] = '0';
+    }
+    return n;
 }

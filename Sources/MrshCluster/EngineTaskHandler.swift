@@ -36,7 +36,7 @@ public struct EngineTaskHandler: WorkerTaskHandler {
     public func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed, fetcher: any BlobFetcher) async throws
         -> ReduceTaskResult
     {
-        try await ReduceTaskRunner.run(task, feed: feed, store: store, fetcher: fetcher)
+        try await ReduceTaskRunner.run(task, feed: feed, store: store, fetcher: fetcher, badRecords: badRecords)
     }
 
     public func resolve(_ request: FetchRequest) async throws -> LocalBytes {

@@ -374,7 +374,8 @@ package struct JobScheduler {
             let task = ReduceTaskSpec(
                 job: jobID, spec: spec, partition: assignment.task, attempt: assignment.attempt,
                 mapOutputs: knownLocations, mapOutputTasks: knownTasks, mapTaskCount: tasks.count,
-                sourceStarts: sourceStarts, destination: destination(assignment.task, assignment.attempt), memoryBudget: options.memoryBudget)
+                sourceStarts: sourceStarts, destination: destination(assignment.task, assignment.attempt), memoryBudget: options.memoryBudget,
+                skipBadRecords: options.badRecords == .skip)
             return {
                 var result = try await executor.runReduce(task, feed: feed)
                 if case .blob(let location) = result.output {

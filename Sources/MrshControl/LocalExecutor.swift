@@ -23,6 +23,6 @@ public struct LocalExecutor: TaskExecutor {
     }
 
     public func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult {
-        try await ReduceTaskRunner.run(task, feed: feed, store: store, fetcher: fetcher)
+        try await ReduceTaskRunner.run(task, feed: feed, store: store, fetcher: fetcher, badRecords: badRecords)
     }
 }

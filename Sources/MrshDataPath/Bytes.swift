@@ -48,5 +48,22 @@ public enum Bytes {
         )
     }
 
+    /// The first `n` fields (with the TABs between them), or the whole record when it has fewer.
+    @inline(__always)
+    public static func leadingFields(_ record: UnsafeRawBufferPointer, _ n: Int) -> UnsafeRawBufferPointer {
+        if n == 1 { return splitKey(record).key }
+        guard let base = record.baseAddress, n > 0 else { return UnsafeRawBufferPointer(start: record.baseAddress, count: 0) }
+        var start = 0
+        var tabs = 0
+        while start < record.count {
+            guard let tab = memchr(base + start, 0x09, record.count - start) else { break }
+            let at = base.distance(to: UnsafeRawPointer(tab))
+            tabs += 1
+            if tabs == n { return UnsafeRawBufferPointer(start: base, count: at) }
+            start = at + 1
+        }
+        return record
+    }
+
     static var empty: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: nil, count: 0) }
 }

@@ -7,7 +7,9 @@ import CMrshShims
 import MrshPlan
 
 /// The in-mapper combiner: an open-addressing hash table (linear probing) whose keys are entry bytes
-/// `(a, b)` copied once into an arena, each with its partition and a running `PartialAggregate`.
+/// `(a, b)` copied once into an arena, each with its partition and its running partials (none for `count`,
+/// whose counter is in the slot; one `PartialAggregate` for `sum` and the others; a `PartialTuple`'s for
+/// `reduce AGG, ... by`), in an array beside the entries.
 ///
 /// A slot (32 bytes, two per cache line) holds the key's tag (high hash bits), length, arena offset, its
 /// first 8 bytes (`head`) and the running count of `count`: a lookup of a key of at most 8 bytes touches
@@ -26,7 +28,6 @@ final class CombineTable {
         var aCount: Int32
         var bCount: Int32
         var partition: Int32
-        var partial: PartialAggregate
         /// The key's table hash (for rehashing without reading the key).
         var hash: UInt64
     }
@@ -41,6 +42,11 @@ final class CombineTable {
     private var entries: UnsafeMutablePointer<Entry>
     private var entryCapacity: Int
     private(set) var count = 0
+    /// `partialsPerEntry` partials per entry, at `index * partialsPerEntry`.
+    private var partials: UnsafeMutablePointer<PartialAggregate>
+    let partialsPerEntry: Int
+    /// The tuple the partials make (`reduce AGG, ... by`), written as a `.grouped` tag-0 entry.
+    private let tuple: PartialTuple?
     private var slots: UnsafeMutablePointer<Slot>
     private var slotMask: Int
 
@@ -74,15 +80,19 @@ final class CombineTable {
     private(set) var keyComparisons = 0
     #endif
 
-    init(includesB: Bool, partitioner: RecordPartitioner, budget: Int) {
+    /// `partialsPerEntry`: 1 for a folding aggregate other than `count`, `tuple.count` with a tuple, else 0.
+    init(includesB: Bool, partitioner: RecordPartitioner, budget: Int, partialsPerEntry: Int = 0, tuple: PartialTuple? = nil) {
         self.includesB = includesB
         self.partitioner = partitioner
         self.budget = budget
+        self.partialsPerEntry = partialsPerEntry
+        self.tuple = tuple
         // Start small enough that even a tiny budget is respected (it then spills early).
         arenaCapacity = min(1 << 16, max(256, budget / 4))
         arena = .allocate(byteCount: arenaCapacity, alignment: 16)
         entryCapacity = min(1 << 10, max(4, budget / 4 / MemoryLayout<Entry>.stride))
         entries = .allocate(capacity: entryCapacity)
+        partials = .allocate(capacity: max(1, entryCapacity * partialsPerEntry))
         var slotCount = 8
         while slotCount < 2 * entryCapacity { slotCount *= 2 }
         slots = .allocate(capacity: slotCount)
@@ -93,6 +103,7 @@ final class CombineTable {
     deinit {
         arena.deallocate()
         entries.deallocate()
+        partials.deallocate()
         slots.deallocate()
     }
 
@@ -100,8 +111,11 @@ final class CombineTable {
 
     /// Bytes held by the table's three allocations.
     var footprint: Int {
-        arenaCapacity + entryCapacity * MemoryLayout<Entry>.stride + (slotMask + 1) * MemoryLayout<Slot>.stride
+        arenaCapacity + entryCapacity * entryStride + (slotMask + 1) * MemoryLayout<Slot>.stride
     }
+
+    /// Bytes per entry: the entry and its partials.
+    private var entryStride: Int { MemoryLayout<Entry>.stride + partialsPerEntry * MemoryLayout<PartialAggregate>.stride }
 
     /// The entry for `(a, b)` (b ignored unless `includesB`), inserted with an empty partial and a zero
     /// count when new; nil when inserting would pass the budget (flush, clear, retry).
@@ -183,11 +197,18 @@ final class CombineTable {
     func fold(_ handle: Handle, _ aggregate: Aggregate, _ partial: PartialAggregate) {
         if aggregate == .count {
             add(handle, partial.count)
-        } else if entries[handle.index].partial.count == 0 {
-            entries[handle.index].partial = partial
+        } else if partials[handle.index].count == 0 {
+            partials[handle.index] = partial
         } else {
-            entries[handle.index].partial.merge(aggregate, partial)
+            partials[handle.index].merge(aggregate, partial)
         }
+    }
+
+    /// Folds the tuple `terms` (`tuple.count` partials) into the entry's.
+    @inline(__always)
+    func foldTuple(_ handle: Handle, _ terms: UnsafePointer<PartialAggregate>) {
+        // Only tables made with a tuple are handed tuples.
+        tuple.unsafelyUnwrapped.merge(terms, into: partials + handle.index * partialsPerEntry)
     }
 
     /// Adds to the entry's counter (the `count` aggregate), which lives in its slot.
@@ -250,7 +271,7 @@ final class CombineTable {
             while arenaUsed + bytes > newArena { newArena *= 2 }
             let newEntries = needsEntries ? entryCapacity * 2 : entryCapacity
             let newSlots = needsSlots ? (slotMask + 1) * 2 : slotMask + 1
-            let newFootprint = newArena + newEntries * MemoryLayout<Entry>.stride + newSlots * MemoryLayout<Slot>.stride
+            let newFootprint = newArena + newEntries * entryStride + newSlots * MemoryLayout<Slot>.stride
             // Over budget (or past 32-bit offsets): the caller flushes. An empty table takes its first key.
             if (newFootprint > budget || newArena > Int(UInt32.max)) && count > 0 { return nil }
             if newArena != arenaCapacity { growArena(to: newArena) }
@@ -272,7 +293,10 @@ final class CombineTable {
         (entries + count).initialize(
             to: Entry(
                 offset: offset, aCount: Int32(a.count), bCount: Int32(includesB ? b.count : 0),
-                partition: Int32(partition), partial: PartialAggregate(), hash: hash))
+                partition: Int32(partition), hash: hash))
+        if partialsPerEntry > 0 {
+            (partials + count * partialsPerEntry).initialize(repeating: PartialAggregate(), count: partialsPerEntry)
+        }
         let index = count
         count += 1
         slots[slot] = Slot(
@@ -294,6 +318,12 @@ final class CombineTable {
         bigger.moveInitialize(from: entries, count: count)
         entries.deallocate()
         entries = bigger
+        if partialsPerEntry > 0 {
+            let more = UnsafeMutablePointer<PartialAggregate>.allocate(capacity: capacity * partialsPerEntry)
+            more.moveInitialize(from: partials, count: count * partialsPerEntry)
+            partials.deallocate()
+            partials = more
+        }
         entryCapacity = capacity
     }
 
@@ -316,14 +346,15 @@ final class CombineTable {
     }
 
     /// Writes the entries sorted by (partition, a, b) through `writer`; b is the encoded partial of
-    /// `aggregate`, or the entry's own b when `aggregate` is nil.
+    /// `aggregate`, the tag 0 and the encoded tuple with a tuple, or the entry's own b when `aggregate` is nil.
     func write(to writer: RunWriter, aggregate: Aggregate?) throws {
         if aggregate == .count { storeCounts() }
         let order = sortedOrder()
-        var scratch = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        try withUnsafeMutableBytes(of: &scratch) { out in
-            // `out` is a 32-byte local, so its base address exists; 32 >= every encoded partial size.
-            let outBase = out.baseAddress.unsafelyUnwrapped
+        let scratchSize = max(64, 1 + (tuple?.size ?? 0))
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: scratchSize, alignment: 16)
+        defer { scratch.deallocate() }
+        do {
+            let outBase = scratch
             let n = order.count
             for i in 0..<n {
                 // Entries come in key order, scattered in memory: fetch the entry 16 ahead, and the key
@@ -332,8 +363,12 @@ final class CombineTable {
                 if i + 8 < n { mrsh_prefetch(UnsafeRawPointer(arena + entries[Int(order[i + 8])].offset - 8)) }
                 let e = entries[Int(order[i])]
                 let a = UnsafeRawBufferPointer(start: arena + e.offset, count: Int(e.aCount))
-                if let aggregate {
-                    var partial = e.partial
+                if let tuple {
+                    outBase.storeBytes(of: 0, as: UInt8.self)
+                    tuple.encode(partials + Int(order[i]) * partialsPerEntry, into: outBase + 1)
+                    try writer.addDistinct(partition: Int(e.partition), a: a, b: UnsafeRawBufferPointer(start: outBase, count: 1 + tuple.size))
+                } else if let aggregate {
+                    var partial = partialsPerEntry > 0 ? partials[Int(order[i])] : PartialAggregate()
                     if aggregate == .count {
                         partial = PartialAggregate(count: (arena + e.offset - 8).load(as: Int64.self))
                     }

@@ -22,6 +22,10 @@ public struct LineReader: ~Copyable {
     private let regionEnd: Int64
     /// Bytes of the file consumed so far (lines and their terminators).
     public private(set) var bytesRead: Int64 = 0
+    /// The file offset of the line (`forEachLine`), CSV record (`forEachCSVRecord`) or block (`forEachBlock`)
+    /// last passed to `body`: after
+    /// `body` throws, where the record it failed on starts (a bad record's message names it).
+    public private(set) var recordOffset: Int64 = 0
 
     /// Opens `path` for the region `offset ..< offset + length`.
     public init(path: String, offset: Int64, length: Int64, bufferSize: Int = 1 << 20) throws {
@@ -70,6 +74,7 @@ public struct LineReader: ~Copyable {
                 if let newline = memchr(base + scanFrom, 0x0A, filled - scanFrom) {
                     let end = base.distance(to: newline) + 1
                     bytesRead += Int64(end - start)
+                    recordOffset = bufferPosition + Int64(start)
                     _ = try body(UnsafeRawBufferPointer(start: base + start, count: end - start))
                     return
                 }
@@ -77,6 +82,7 @@ public struct LineReader: ~Copyable {
             if atEOF {
                 if start < filled {
                     bytesRead += Int64(filled - start)
+                    recordOffset = bufferPosition + Int64(start)
                     _ = try body(UnsafeRawBufferPointer(start: base + start, count: filled - start))
                 }
                 return
@@ -85,6 +91,7 @@ public struct LineReader: ~Copyable {
             if start < filled, let newline = mrsh_memrchr(base + start, 0x0A, filled - start) {
                 let end = UnsafeRawPointer(base).distance(to: newline) + 1
                 bytesRead += Int64(end - start)
+                recordOffset = bufferPosition + Int64(start)
                 if try !body(UnsafeRawBufferPointer(start: base + start, count: end - start)) { return }
                 start = end
             }
@@ -203,6 +210,7 @@ public struct LineReader: ~Copyable {
                 var recordEnd = end
                 if recordEnd > start && base.load(fromByteOffset: recordEnd - 1, as: UInt8.self) == 0x0D { recordEnd -= 1 }
                 bytesRead += Int64(end + 1 - start)
+                recordOffset = bufferPosition + Int64(start)
                 if skip {
                     skip = false
                 } else if try !body(UnsafeRawBufferPointer(start: base + start, count: recordEnd - start)) {
@@ -215,6 +223,7 @@ public struct LineReader: ~Copyable {
             }
             if atEOF {
                 if start < filled && !skip {
+                    recordOffset = bufferPosition + Int64(start)
                     // The last record: without '\n' at the end of the file, or with an unterminated quote
                     // (the file's last '\n' still ends it).
                     var recordEnd = filled
@@ -257,6 +266,7 @@ public struct LineReader: ~Copyable {
                 var lineEnd = end
                 if lineEnd > start && base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
                 bytesRead += Int64(end + 1 - start)
+                recordOffset = bufferPosition + Int64(start)
                 let keepGoing = try body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start))
                 if !keepGoing { return }
                 start = end + 1
@@ -267,6 +277,7 @@ public struct LineReader: ~Copyable {
                     var lineEnd = filled
                     if base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
                     bytesRead += Int64(filled - start)
+                    recordOffset = bufferPosition + Int64(start)
                     _ = try body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start))
                 }
                 return

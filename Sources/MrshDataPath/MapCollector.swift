@@ -30,6 +30,14 @@ final class MapCollector {
     private(set) var skippedRecords: Int64 = 0
     /// Runs merged at once; more are merged in several passes.
     static let fanIn = 64
+    /// `reduce AGG, ... by`: the compiled group-by, the partials of one record (`terms`), where its value
+    /// fields start and end, and scratch for a padded key and an entry's b.
+    private let group: GroupByShape?
+    private let terms: UnsafeMutablePointer<PartialAggregate>
+    private var valueStarts: [Int] = []
+    private var valueEnds: [Int] = []
+    private var keyScratch: [UInt8] = []
+    private var entryScratch: [UInt8] = []
 
     init(
         layout: ShuffleLayout, partitioner: RecordPartitioner, memoryBudget: Int, store: BlobStore,
@@ -42,16 +50,34 @@ final class MapCollector {
         self.badRecords = badRecords
         self.cancel = cancel
         buffer = ShuffleBuffer(limit: self.memoryBudget)
+        let group = layout.groupBy.map(GroupByShape.init)
+        self.group = group
         switch layout.combine {
         case .fold, .dedup: usesTable = true
-        case .none, .limit: usesTable = false
+        case .none, .limit, .limitPerA: usesTable = false
+        case .grouped: usesTable = layout.groupBy?.isCombinable ?? false
+        }
+        var partialsPerEntry = 0
+        if let group {
+            partialsPerEntry = group.tuple.count
+        } else if let aggregate = layout.foldAggregate, aggregate != .count {
+            partialsPerEntry = 1
         }
         table = CombineTable(
             includesB: layout.combine == .dedup(includingB: true), partitioner: partitioner,
-            budget: usesTable ? self.memoryBudget : 0)
+            budget: usesTable ? self.memoryBudget : 0, partialsPerEntry: partialsPerEntry,
+            tuple: usesTable ? group?.tuple : nil)
+        let slots = max(1, group?.tuple.count ?? 0)
+        terms = .allocate(capacity: slots)
+        terms.initialize(repeating: PartialAggregate(), count: slots)
+        if let group {
+            valueStarts = Array(repeating: 0, count: group.valueFields)
+            valueEnds = Array(repeating: 0, count: group.valueFields)
+        }
     }
 
     deinit {
+        terms.deallocate()
         pendingBytes.deallocate()
         pendingKeys.deallocate()
         pendingHashes.deallocate()
@@ -81,14 +107,17 @@ final class MapCollector {
             if pendingCount == MapCollector.batch { try drainCounts() }
         case .foldValues(let aggregate):
             let (key, value) = Bytes.splitKey(record)
-            guard let number = NumericValue.parse(value) else {
+            guard let partial = PartialAggregate.of(aggregate, value) else {
                 if badRecords == .skip {
                     skippedRecords += 1
                     return
                 }
                 throw EngineError.badRecord("value '\(MapCollector.excerpt(value))' is not a number")
             }
-            table.fold(try combineIndex(key, Bytes.empty), aggregate, PartialAggregate(number: number, count: 1))
+            table.fold(try combineIndex(key, Bytes.empty), aggregate, partial)
+        case .grouped:
+            // A `.grouped` layout always has its group-by.
+            try addGrouped(record, group.unsafelyUnwrapped)
         case .keyValuePairs(let dedup):
             let (key, value) = Bytes.splitKey(record)
             if dedup {
@@ -106,6 +135,106 @@ final class MapCollector {
                 buffer.append(partition: partitioner.partition(of: record), a: record, b: Bytes.empty)
                 if buffer.footprint >= memoryBudget { try spill() }
             }
+        }
+    }
+
+    /// `reduce AGG, ... by`: the record's key fields and values to a tuple of partials (folded in the table,
+    /// or a tag-0 entry) and, unless every aggregation combines, one entry per non-empty value of each
+    /// distinct, ndistinct and collect aggregation. A value a numeric aggregation cannot read makes the
+    /// whole record bad (nothing of it is added).
+    private func addGrouped(_ record: UnsafeRawBufferPointer, _ group: GroupByShape) throws {
+        if group.tags.count > GroupByShuffle.aggregationLimit {
+            throw EngineError.invalid("reduce ... by takes at most \(GroupByShuffle.aggregationLimit) aggregations")
+        }
+        let keyFields = group.groupBy.keyFields
+        var key = Bytes.leadingFields(record, keyFields)
+        // The values start after the key fields' TAB (at once without key fields).
+        var position = keyFields == 0 ? 0 : key.count + 1
+        var padded = false
+        if keyFields > 0 && key.count == record.count {
+            // Fewer fields than keys: the missing key fields are empty.
+            var tabs = 0
+            for byte in record where byte == 0x09 { tabs += 1 }
+            if tabs < keyFields - 1 {
+                keyScratch.removeAll(keepingCapacity: true)
+                keyScratch.append(contentsOf: record)
+                for _ in tabs..<(keyFields - 1) { keyScratch.append(0x09) }
+                padded = true
+            }
+        }
+        // Value fields: a missing one is empty.
+        let count = record.count
+        for v in 0..<group.valueFields {
+            if position > count {
+                valueStarts[v] = count
+                valueEnds[v] = count
+                continue
+            }
+            var end = position
+            while end < count && record[end] != 0x09 { end += 1 }
+            valueStarts[v] = position
+            valueEnds[v] = end
+            position = end + 1
+        }
+        let aggregations = group.groupBy.aggregations
+        for (i, aggregation) in aggregations.enumerated() {
+            let j = group.slot[i]
+            if j < 0 { continue }
+            let aggregate = group.tuple.aggregates[j]
+            if aggregate == .count {
+                terms[j] = PartialAggregate(count: 1)
+                continue
+            }
+            let value = field(record, aggregation.input ?? 0)
+            if value.isEmpty {
+                terms[j] = PartialAggregate()
+            } else if let partial = PartialAggregate.of(aggregate, value) {
+                terms[j] = partial
+            } else {
+                if badRecords == .skip {
+                    skippedRecords += 1
+                    return
+                }
+                throw EngineError.badRecord("value '\(MapCollector.excerpt(value))' is not a number")
+            }
+        }
+        try keyScratch.withUnsafeBytes { paddedKey in
+            if padded { key = paddedKey }
+            if usesTable {
+                table.foldTuple(try combineIndex(key, Bytes.empty), terms)
+                return
+            }
+            let partition = partitioner.partitionCount > 1 ? partitioner.partition(ofKey: key) : 0
+            let tuple = group.tuple
+            entryScratch.removeAll(keepingCapacity: true)
+            entryScratch.append(0)
+            entryScratch.append(contentsOf: repeatElement(0, count: tuple.size))
+            entryScratch.withUnsafeMutableBytes { tuple.encode(terms, into: $0.baseAddress.unsafelyUnwrapped + 1) }
+            try appendBuffered(partition, key)
+            for (i, aggregation) in aggregations.enumerated() where group.tags[i] != 0 {
+                let value = field(record, aggregation.input ?? 0)
+                if value.isEmpty { continue }
+                entryScratch.removeAll(keepingCapacity: true)
+                entryScratch.append(group.tags[i])
+                entryScratch.append(contentsOf: value)
+                try appendBuffered(partition, key)
+            }
+        }
+    }
+
+    /// Value field `index` of the record being added by `addGrouped`.
+    @inline(__always)
+    private func field(_ record: UnsafeRawBufferPointer, _ index: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: record[valueStarts[index]..<valueEnds[index]])
+    }
+
+    /// Buffers the entry (a = key, b = `entryScratch`), spilling first when the buffer is full.
+    @inline(__always)
+    private func appendBuffered(_ partition: Int, _ key: UnsafeRawBufferPointer) throws {
+        try entryScratch.withUnsafeBytes { b in
+            if !buffer.isEmpty && buffer.wouldPassLimit(adding: key.count + b.count) { try spill() }
+            buffer.append(partition: partition, a: key, b: b)
+            if buffer.footprint >= memoryBudget { try spill() }
         }
     }
 

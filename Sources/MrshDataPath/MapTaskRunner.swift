@@ -56,12 +56,11 @@ public enum MapTaskRunner {
                 // `RecordPipeline` (`WordsStage`), which every other pipeline uses.
                 try countWords(inputs, collector, &counters, cancel)
             } else {
-                var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
-                try forEachRecord(
-                    inputs, source.format, scan, &pipeline, badRecords, &counters, &remaining, cancel
-                ) { record in
+                var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords)
+                try forEachRecord(inputs, source.format, scan, &pipeline, &counters, &remaining, cancel) { record in
                     try collector.add(record)
                 }
+                counters.skippedRecords += pipeline.skippedRecords
             }
             let (sizes, entries) = try collector.finish(into: temporary)
             try store.commitBlob(id, from: temporary)
@@ -83,10 +82,11 @@ public enum MapTaskRunner {
         var succeeded = false
         defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
         let output = LineOutput(try BufferedWriter(creating: destination))
-        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()))
-        try forEachRecord(inputs, source.format, scan, &pipeline, badRecords, &counters, &remaining, cancel) { record in
+        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords)
+        try forEachRecord(inputs, source.format, scan, &pipeline, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
         }
+        counters.skippedRecords += pipeline.skippedRecords
         try output.close()
         if case .blob = spec.destination { try store.commitBlob(id, from: destination) }
         succeeded = true
@@ -118,84 +118,77 @@ public enum MapTaskRunner {
         counters.recordsIn = recordsIn
     }
 
-    /// Reads every input record (a line, or a CSV record of `format`), runs it through the pipeline and
-    /// hands each output record to `body`, stopping after `remaining` output records. With a `scan`, only
-    /// the lines holding its literal reach `pipeline` (which then holds the operators after that first
-    /// `grep`). A record an operator cannot read (`EngineError.badRecord`) fails the task, or with the
-    /// `.skip` policy is dropped and counted in `counters.skippedRecords`.
+    /// Reads every input record (a line, or a CSV record of a `.csv` format), runs it through the pipeline
+    /// and hands each output record to `body`, stopping after `remaining` output records. With a `scan`,
+    /// only the lines holding its literal reach `pipeline` (which then holds the operators after that first
+    /// `grep`).
     private static func forEachRecord(
-        _ inputs: [TaskInput], _ format: RecordFormat, _ scan: LiteralGrepScan?, _ pipeline: inout RecordPipeline,
-        _ badRecords: BadRecordPolicy, _ counters: inout Counters, _ remaining: inout Int,
+        _ inputs: [TaskInput], _ format: RecordFormat, _ scan: LiteralGrepScan?, _ pipeline: inout RecordPipeline, _ counters: inout Counters, _ remaining: inout Int,
         _ cancel: CancellationFlag?, _ body: (UnsafeRawBufferPointer) throws -> Void
     ) throws {
         var recordsIn: Int64 = 0
-        var skipped: Int64 = 0
-        defer { counters.skippedRecords += skipped }
         for input in inputs {
             if remaining <= 0 { break }
             var reader = try LineReader(path: input.path, offset: input.offset, length: input.length)
             let name = Array(input.name.utf8)
-            try name.withUnsafeBytes { file in
-                if case .csv(let skipHeader) = format {
-                    try reader.forEachCSVRecord(skipFirst: skipHeader && input.startsInput, cancel: cancel) { record in
-                        recordsIn += 1
-                        do {
-                            try pipeline.process(record, file: file) { output in
+            // The start of the current line inside the scanned block (`reader.recordOffset` is the block's).
+            var lineInBlock = 0
+            do {
+                try name.withUnsafeBytes { file in
+                    if case .csv(let skipHeader) = format {
+                        try reader.forEachCSVRecord(skipFirst: skipHeader && input.startsInput, cancel: cancel) { record in
+                            recordsIn += 1
+                            try pipeline.processChecked(record, file: file) { output in
                                 if remaining > 0 {
                                     try body(output)
                                     remaining -= 1
                                 }
                             }
-                        } catch EngineError.badRecord(_) where badRecords == .skip {
-                            skipped += 1
+                            return remaining > 0
                         }
-                        return remaining > 0
-                    }
-                } else if let scan {
-                    try reader.forEachBlock(cancel: cancel) { block in
-                        recordsIn += LiteralGrepScan.lineCount(block)
-                        return try scan.forEachMatch(in: block) { line in
-                            if pipeline.isIdentity {
-                                try body(line)
-                                remaining -= 1
-                            } else {
-                                do {
-                                    try pipeline.process(line, file: file) { record in
+                    } else if let scan {
+                        try reader.forEachBlock(cancel: cancel) { block in
+                            recordsIn += LiteralGrepScan.lineCount(block)
+                            return try scan.forEachMatch(in: block) { line in
+                                if let b = block.baseAddress, let l = line.baseAddress { lineInBlock = b.distance(to: l) }
+                                if pipeline.isIdentity {
+                                    try body(line)
+                                    remaining -= 1
+                                } else {
+                                    try pipeline.processChecked(line, file: file) { record in
                                         if remaining > 0 {
                                             try body(record)
                                             remaining -= 1
                                         }
                                     }
-                                } catch EngineError.badRecord(_) where badRecords == .skip {
-                                    skipped += 1
                                 }
+                                return remaining > 0
                             }
+                        }
+                    } else if pipeline.isIdentity {
+                        try reader.forEachLine(cancel: cancel) { line in
+                            recordsIn += 1
+                            try body(line)
+                            remaining -= 1
                             return remaining > 0
                         }
-                    }
-                } else if pipeline.isIdentity {
-                    try reader.forEachLine(cancel: cancel) { line in
-                        recordsIn += 1
-                        try body(line)
-                        remaining -= 1
-                        return remaining > 0
-                    }
-                } else {
-                    try reader.forEachLine(cancel: cancel) { line in
-                        recordsIn += 1
-                        do {
-                            try pipeline.process(line, file: file) { record in
+                    } else {
+                        try reader.forEachLine(cancel: cancel) { line in
+                            recordsIn += 1
+                            try pipeline.processChecked(line, file: file) { record in
                                 if remaining > 0 {
                                     try body(record)
                                     remaining -= 1
                                 }
                             }
-                        } catch EngineError.badRecord(_) where badRecords == .skip {
-                            skipped += 1
+                            return remaining > 0
                         }
-                        return remaining > 0
                     }
                 }
+            } catch EngineError.badRecord(let reason) {
+                // Name the record: the task's failure names only its first split.
+                let offset = reader.recordOffset + Int64(scan == nil ? 0 : lineInBlock)
+                throw EngineError.badRecord("\(reason) (the record at byte \(offset) of \(input.name))")
             }
             counters.bytesIn += reader.bytesRead
         }

@@ -5,12 +5,14 @@ import MrshPlan
 /// `limit` keeps the first records.
 package struct OutputStreamer {
     /// How parts are ordered among themselves.
-    package enum Merge {
+    package enum Merge: Equatable {
         case concatenate
         /// Merge by the key of each line (the kinds that group by key).
         case byKey
         /// Merge by whole lines (`.distinct`).
         case byRecord
+        /// Merge by the first n fields of each line (`reduce ... by` with n key fields).
+        case byFields(Int)
     }
 
     private var chunk: [UInt8] = []
@@ -37,7 +39,7 @@ package struct OutputStreamer {
                     if records & 0xFFFF == 0 { try cancel() }
                 }
             }
-        case .byKey, .byRecord:
+        case .byKey, .byRecord, .byFields:
             var live: [LineCursor] = []
             for cursor in cursors where try cursor.next() { live.append(cursor) }
             while left > 0 && !live.isEmpty {
@@ -56,7 +58,11 @@ package struct OutputStreamer {
     }
 
     private static func compare(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer, _ merge: Merge) -> Int {
-        merge == .byKey ? Bytes.compare(Bytes.splitKey(a).key, Bytes.splitKey(b).key) : Bytes.compare(a, b)
+        switch merge {
+        case .byKey: return Bytes.compare(Bytes.splitKey(a).key, Bytes.splitKey(b).key)
+        case .byFields(let n): return Bytes.compare(Bytes.leadingFields(a, n), Bytes.leadingFields(b, n))
+        case .byRecord, .concatenate: return Bytes.compare(a, b)
+        }
     }
 
     @inline(__always)

@@ -16,10 +16,15 @@ package final class PartReducer {
     /// Scratch for a kind that compares each value with the one before.
     var previousValue: [UInt8] = []
     private(set) var entriesIn: Int64 = 0
+    /// Records the reduce operators' expressions skipped as bad (`BadRecordPolicy.skip`).
+    var skippedRecords: Int64 { pipeline.skippedRecords }
 
-    init(layout: ShuffleLayout, reduceOps: [RecordOp], output: LineOutput, cancel: CancellationFlag?) throws {
+    init(
+        layout: ShuffleLayout, reduceOps: [RecordOp], output: LineOutput, badRecords: BadRecordPolicy = .fail,
+        cancel: CancellationFlag?
+    ) throws {
         self.layout = layout
-        self.pipeline = try RecordPipeline(reduceOps)
+        self.pipeline = try RecordPipeline(reduceOps, badRecords: badRecords)
         self.output = output
         self.cancel = cancel
     }
@@ -38,17 +43,26 @@ package final class PartReducer {
         line.append(0x09)
     }
 
+    /// Throws when the sum of the current group cannot be printed (`PartialAggregate.check`).
+    @inline(__always)
+    func check(_ partial: PartialAggregate, _ aggregate: Aggregate) throws {
+        // The common case, an integer sum inside Int128, without a call.
+        if partial.wraps == 0 && partial.flags == 0 { return }
+        try groupKey.withUnsafeBytes { try partial.check(aggregate, key: $0) }
+    }
+
     /// Whether `a` is the current group's key.
     @inline(__always)
     func isInGroup(_ a: UnsafeRawBufferPointer) -> Bool {
         groupKey.withUnsafeBytes { Bytes.equal($0, a) }
     }
 
-    /// Emits every entry's a as a record, in merge order, at most `limit`.
-    func emitRecords(_ merger: EntryMerger, limit: Int?) throws {
+    /// Emits every entry's a as a record (without its first field when `dropKey`), in merge order, at
+    /// most `limit`.
+    func emitRecords(_ merger: EntryMerger, limit: Int?, dropKey: Bool = false) throws {
         var left = limit ?? Int.max
         while left > 0, let top = merger.top {
-            try emit(top.a)
+            try emit(dropKey ? Bytes.splitKey(top.a).value : top.a)
             left -= 1
             try advance(merger)
         }
@@ -71,7 +85,7 @@ package final class PartReducer {
             try output.writeLine(record)
         } else {
             let output = self.output
-            try pipeline.process(record, file: Bytes.empty) { try output.writeLine($0) }
+            try pipeline.processChecked(record, file: Bytes.empty) { try output.writeLine($0) }
         }
     }
 

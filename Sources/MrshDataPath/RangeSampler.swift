@@ -1,8 +1,9 @@
 import MrshPlan
 
-/// Chooses range-partition boundaries for a `.sort` job before it runs: reads records from the start of
-/// up to 32 splits spread over the input (about `sampleSize` in all), runs them through the map
-/// operators, sorts their partition keys in the shuffle's order and takes `partitions - 1` evenly spaced
+/// Chooses range-partition boundaries for a job whose kind partitions by ranges (`.sort`, `.orderBy`,
+/// `.topPerGroup`) before it runs: reads records from the start of up to 32 splits spread over the input
+/// (about `sampleSize` in all), runs them through the map operators (so the keys `.prependSortKey`
+/// prepends are what it samples), sorts their partition keys in the shuffle's order and takes `partitions - 1` evenly spaced
 /// keys, dropping duplicates (so there may be fewer partitions than asked for). Keys longer than a share of
 /// 1 MiB are not candidates, so the boundaries fit in a task's spec whatever the records' length.
 package enum RangeSampler {
@@ -35,17 +36,14 @@ package enum RangeSampler {
                 var taken = 0
                 let name = Array(input.name.utf8)
                 try name.withUnsafeBytes { file in
-                    // A record an operator cannot read is no sample (the map task decides what it means).
-                    let sample: (UnsafeRawBufferPointer) throws -> Bool = { line in
-                        do {
-                            try pipelines[source].process(line, file: file) { record in
-                                if taken < perSplit {
-                                    let key = RecordOrdering.partitionKey(order, record)
-                                    if key.count <= longestBoundary { keys.append(Array(key)) }
-                                    taken += 1
-                                }
+                    let sample: (UnsafeRawBufferPointer) -> Bool = { line in
+                        pipelines[source].process(line, file: file) { record in
+                            if taken < perSplit {
+                                let key = RecordOrdering.partitionKey(order, record)
+                                if key.count <= longestBoundary { keys.append(Array(key)) }
+                                taken += 1
                             }
-                        } catch EngineError.badRecord(_) {}
+                        }
                         return taken < perSplit
                     }
                     if case .csv(let skipHeader) = formats[source] {

@@ -22,6 +22,7 @@ public struct RecordPartitioner: Sendable {
     public func partitionKey(of record: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
         switch keyRule {
         case .key: return Bytes.splitKey(record).key
+        case .fields(let n): return Bytes.leadingFields(record, n)
         case .record: return record
         case .sortField(let order): return RecordOrdering.partitionKey(order, record)
         case .none: return nil

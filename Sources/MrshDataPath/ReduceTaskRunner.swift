@@ -15,8 +15,9 @@ public enum ReduceTaskRunner {
     /// `feed` nil: `spec.mapOutputs` must be complete.
     public static func run(
         _ spec: ReduceTaskSpec, feed: MapOutputFeed? = nil, store: BlobStore, fetcher: any BlobFetcher,
-        holder: BlobHolder = .local, address: String = ""
+        holder: BlobHolder = .local, address: String = "", badRecords: BadRecordPolicy = .fail
     ) async throws -> ReduceTaskResult {
+        let policy = spec.skipBadRecords.map { $0 ? BadRecordPolicy.skip : .fail } ?? badRecords
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         var copies = MapOutputCopies(taskCount: spec.mapTaskCount)
@@ -51,7 +52,7 @@ public enum ReduceTaskRunner {
         case .blob: destination = try store.beginBlob(id)
         }
         let counters = try await Offload.run { cancel in
-            try runBlocking(spec, sources: sources, destination: destination, store: store, cancel: cancel)
+            try runBlocking(spec, sources: sources, destination: destination, store: store, badRecords: policy, cancel: cancel)
         }
         switch spec.destination {
         case .file(let path):
@@ -68,7 +69,7 @@ public enum ReduceTaskRunner {
     /// its map task.
     static func runBlocking(
         _ spec: ReduceTaskSpec, sources: [(bytes: LocalBytes, side: Int)], destination: String, store: BlobStore,
-        cancel: CancellationFlag?
+        badRecords: BadRecordPolicy = .fail, cancel: CancellationFlag?
     ) throws -> Counters {
         guard let shuffle = spec.spec.shuffle else {
             throw EngineError.failed("reduce task for job \(spec.job.index), which has no shuffle")
@@ -106,10 +107,12 @@ public enum ReduceTaskRunner {
         let merger = try EntryMerger(
             readers: try openReaders(inputs, budget: spec.memoryBudget), layout: layout, sides: inputs.map(\.side))
         let output = LineOutput(try BufferedWriter(creating: destination))
-        let reducer = try PartReducer(layout: layout, reduceOps: spec.spec.reduceOps, output: output, cancel: cancel)
+        let reducer = try PartReducer(
+            layout: layout, reduceOps: spec.spec.reduceOps, output: output, badRecords: badRecords, cancel: cancel)
         try reducer.reduce(merger)
         try output.close()
         counters.recordsIn = reducer.entriesIn
+        counters.skippedRecords = reducer.skippedRecords
         counters.recordsOut = output.lines
         counters.bytesOut = output.bytes
         succeeded = true

@@ -12,6 +12,11 @@
 /// - Arithmetic needs numbers: a string that is not one, or a division by zero, makes the record bad.
 ///   Integer `+ - * %` are exact and turn decimal on overflow; `/` divides as decimals.
 /// - `and`, `or`, `not` and `if` short-circuit.
+/// - Details the data path settled: a string constant is never a numeric string (`$1 == "10"` compares
+///   text), while computed strings (`trim($1)`, `substr(...)`) are, like fields; `~`, `!~`, `in` and
+///   `not in` with a missing operand are false, like `==` and `!=` (`not in` is `!=` for every item);
+///   functions read a missing field as empty text, and arithmetic, `int`, `num` and `substr`'s numbers make
+///   the record bad on it; a non-boolean where a boolean is due (`where`, `and`, `if`) counts as false.
 public indirect enum FieldExpression: Codable, Sendable, Hashable {
     /// `$N`, or a name resolved to its field number; 0 is the whole record.
     case field(Int)

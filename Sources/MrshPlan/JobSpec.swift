@@ -111,3 +111,14 @@ public struct JobPlan: Codable, Sendable, Equatable, Hashable {
         self.finalLimit = finalLimit
     }
 }
+
+extension JobPlan {
+    /// The names of the fields of the plan's output records, for CSV headers and JSON keys: nil unless the
+    /// script named every one of them and their number is known.
+    public var outputFieldNames: [String]? {
+        guard let last = jobs.last else { return nil }
+        let names = last.shuffle != nil ? last.reduceFieldNames : last.sources.first?.fieldNames
+        guard let names, !names.contains(where: { $0 == "..." || $0.hasPrefix("$") }) else { return nil }
+        return names
+    }
+}

@@ -2,7 +2,9 @@
 public enum Aggregate: String, Codable, Sendable, Equatable, Hashable, CaseIterable {
     /// Number of records per key (values ignored).
     case count
-    /// Sum of the values. Integers stay integers; any decimal value makes the result decimal.
+    /// Sum of the values, exact and independent of their order: integers (of up to 128 bits) add in 128
+    /// bits; decimals add in a Double beside them and make the result decimal. A sum past Int128, or whose
+    /// decimal part becomes infinite, fails the task naming the key.
     case sum
     case min
     case max
@@ -54,14 +56,16 @@ public enum Shuffle: Codable, Sendable, Equatable, Hashable {
     /// Input order kept: a single reducer concatenates the map outputs in map task order, keeping the first
     /// `limit` records (`take N` before any shuffle, followed by more stages). Map tasks keep `limit` each.
     case gather(limit: Int?)
-    /// `reduce AGG, ... by KEY, ...` (see `GroupBy`): hash of the first `keyFields` fields; output the keys,
-    /// then one result per aggregation.
+    /// `reduce AGG, ... by KEY, ...`: map output records are `k1 TAB ... kK TAB v1 TAB ... vV`; hash
+    /// partitioning on the K key fields; reduce output `k1 TAB ... kK TAB r1 TAB ... rA`, each part sorted by
+    /// the bytes of the key fields (joined by TAB).
     case groupBy(GroupBy)
-    /// `sort by E, ...`: records arrive as `KEY TAB record` (`RecordOp.prependSortKey`), range-partitioned and
-    /// sorted by KEY's bytes; the reduce emits `record`. With a limit, every task keeps its first `limit`.
+    /// `sort by E, ...`: records arrive as `KEY TAB record` (KEY from `.prependSortKey`); range partitioning
+    /// on KEY from a sample, each part sorted by KEY bytes (stable), the reduce emits `record`. With a
+    /// limit, every map and reduce task keeps only the first `limit` records.
     case orderBy(limit: Int?)
-    /// `top N by S per G`: records arrive as `G TAB S TAB record`; range of G, ordered by G then S, at most
-    /// `limit` records per G on both sides; the reduce emits `record`.
+    /// `top N by S per G`: records arrive as `G TAB S TAB record` (both `.prependSortKey` encodings); range
+    /// partitioning on G, ordered by G then S (stable); the reduce emits the first `limit` records of each
+    /// G, without G and S. Map tasks keep `limit` per G.
     case topPerGroup(limit: Int)
-
 }

@@ -186,12 +186,16 @@ public struct ReduceTaskSpec: Codable, Sendable, Hashable {
     public var sourceStarts: [Int]
     public var destination: PartDestination
     public var memoryBudget: Int
+    /// Skip (and count) records the reduce operators cannot process (a bad record of a `where` or
+    /// `select` after the shuffle) instead of failing; nil: the executor's default.
+    public var skipBadRecords: Bool?
     /// `mapOutputTasks` nil: `mapOutputs` is every map task's output in task order (the complete list).
     public init(
         job: JobID, spec: JobSpec, partition: Int, attempt: Int, mapOutputs: [BlobLocation],
         mapOutputTasks: [Int]? = nil, mapTaskCount: Int? = nil, sourceStarts: [Int] = [0],
-        destination: PartDestination, memoryBudget: Int
+        destination: PartDestination, memoryBudget: Int, skipBadRecords: Bool? = nil
     ) {
+        self.skipBadRecords = skipBadRecords
         self.sourceStarts = sourceStarts
         self.job = job
         self.spec = spec

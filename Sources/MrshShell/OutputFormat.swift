@@ -218,8 +218,13 @@ public struct RecordFormatter: Sendable {
     }
 }
 
+/// A sink told the names of the fields of the records that follow (each statement's, before its records).
+public protocol FieldNamedSink: AnyObject {
+    func beginRecords(fieldNames: [String]?)
+}
+
 /// A record sink that writes its records in an `OutputFormat` to another sink (the CLI's standard output).
-public final class FormattingSink: RecordSink {
+public final class FormattingSink: RecordSink, FieldNamedSink {
     private var formatter: RecordFormatter
     private let base: StandardOutputSink
     private var buffer: [UInt8] = []
@@ -227,6 +232,15 @@ public final class FormattingSink: RecordSink {
     public init(format: OutputFormat, base: StandardOutputSink) {
         formatter = RecordFormatter(format: format)
         self.base = base
+    }
+
+    /// A new statement's records follow: CSV writes its header (when the fields are named), JSON uses the
+    /// names as keys. What the last statement still owed is written first.
+    public func beginRecords(fieldNames: [String]?) {
+        buffer.removeAll(keepingCapacity: true)
+        formatter.finish(to: &buffer)
+        if !buffer.isEmpty { buffer.withUnsafeBytes { try? base.write($0) } }
+        formatter = RecordFormatter(format: formatter.format, fieldNames: fieldNames)
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {

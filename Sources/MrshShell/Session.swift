@@ -77,6 +77,7 @@ public final class Session {
 
     /// Runs one plan and reports its outcome.
     public func run(_ plan: JobPlan, output: any RecordSink, standardInput: Int32?) async -> ExecutionStatus {
+        (output as? any FieldNamedSink)?.beginRecords(fieldNames: plan.outputFieldNames)
         do {
             let summary = try await runner.run(
                 plan, settings: options.settings, standardInput: standardInput, output: output,

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
+import CMrshShims
 import Foundation
 import MrshDataPath
 import Synchronization
@@ -155,9 +156,10 @@ public final class StandardOutputSink: RecordSink, Sendable {
         // so a sink dropped without `finish()` ends its thread (`deinit` closes the queue and wakes it).
         let wake = self.wake
         let thread = Thread { [weak self] in
-            // Named for /proc and debuggers: set from the thread itself, since a name given before `start()`
-            // does not reach the kernel's thread name.
-            Thread.current.name = "mrsh-output"
+            // Named for /proc and debuggers, by the kernel call itself: Foundation's `Thread.current.name`
+            // reaches the kernel only once `start()` has stored the new thread's handle, which this thread
+            // may beat (then it kept the name of the thread that started it, a Dispatch worker's).
+            _ = mrsh_set_current_thread_name("mrsh-output")
             while true {
                 wake.wait()
                 guard let sink = self else { return }

@@ -99,7 +99,7 @@ import MrshPlan
         } throws: { error in
             guard let error = error as? EngineError else { return false }
             return !error.isValidation
-                && error.message == "task map-0 of job 0 failed 3 times on \(input) at offset 0: value 'x' is not a number"
+                && error.message == "task map-0 of job 0 failed 3 times on \(input) at offset 0: value 'x' is not a number (the record at byte 4 of \(input))"
         }
     }
 

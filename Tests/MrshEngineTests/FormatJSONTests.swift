@@ -44,7 +44,7 @@ import MrshPlan
         ]
         for record in bad {
             do {
-                _ = try collect(&pipeline, Array(record.utf8))
+                _ = try collectChecked(&pipeline, Array(record.utf8))
                 Issue.record("accepted \(record.prefix(40).debugDescription)")
             } catch let error as EngineError {
                 guard case .badRecord(let message) = error else {
@@ -56,7 +56,12 @@ import MrshPlan
         }
         // Deep but within the limit is fine.
         let deep = "{\"a\":" + String(repeating: "[", count: 400) + String(repeating: "]", count: 400) + "}"
-        #expect(try collect(&pipeline, Array(deep.utf8)).count == 1)
+        #expect(try collectChecked(&pipeline, Array(deep.utf8)).count == 1)
+        // Under skip, a bad record is dropped and counted.
+        var skipping = try RecordPipeline([.parseJSON([["a"]])], badRecords: .skip)
+        #expect(try collectChecked(&skipping, Array("{bad".utf8)).isEmpty)
+        #expect(try collectChecked(&skipping, Array(#"{"a": 1}"#.utf8)) == [Array("1".utf8)])
+        #expect(skipping.skippedRecords == 1)
     }
 
     /// Python's json module writes random objects (nested, arrays, escapes, unicode with and without

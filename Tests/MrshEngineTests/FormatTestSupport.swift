@@ -50,8 +50,17 @@ func expectedLines(_ path: String) -> [String] {
 func runEach(_ ops: [RecordOp], _ records: [[UInt8]]) throws -> [[UInt8]?] {
     var pipeline = try RecordPipeline(ops)
     return records.map { record in
-        try? collect(&pipeline, record).first ?? []
+        try? collectChecked(&pipeline, record).first ?? []
     }
+}
+
+/// `collect` through `processChecked`: a bad record throws `EngineError.badRecord`.
+func collectChecked(_ pipeline: inout RecordPipeline, _ record: [UInt8]) throws -> [[UInt8]] {
+    var outputs: [[UInt8]] = []
+    try record.withUnsafeBytes { rec in
+        try pipeline.processChecked(rec, file: Bytes.empty) { outputs.append(Array($0)) }
+    }
+    return outputs
 }
 
 /// The CSV records of a whole file, as `LineReader.forEachCSVRecord` reads them.

@@ -38,7 +38,7 @@ import Testing
             for _ in 0..<30 {
                 let record = (0..<Int.random(in: 0...12, using: &rng))
                     .map { _ in Self.recordPieces[Int.random(in: 0..<Self.recordPieces.count, using: &rng)] }.joined()
-                let kept = try !collect(&pipeline, Array(record.utf8)).isEmpty
+                let kept = !collect(&pipeline, Array(record.utf8)).isEmpty
                 #expect(kept == oracleMatches(regex, record), "pattern \(pattern) record \(record)")
             }
         }

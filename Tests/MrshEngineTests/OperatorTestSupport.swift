@@ -6,16 +6,16 @@ import MrshPlan
 /// Runs `ops` over one record and collects the output records as byte arrays.
 func runOps(_ ops: [RecordOp], _ record: [UInt8], file: String = "input.txt") throws -> [[UInt8]] {
     var pipeline = try RecordPipeline(ops)
-    return try collect(&pipeline, record, file: file)
+    return collect(&pipeline, record, file: file)
 }
 
 /// Runs an existing pipeline over one record (to exercise reuse of its scratch buffers).
-func collect(_ pipeline: inout RecordPipeline, _ record: [UInt8], file: String = "input.txt") throws -> [[UInt8]] {
+func collect(_ pipeline: inout RecordPipeline, _ record: [UInt8], file: String = "input.txt") -> [[UInt8]] {
     var outputs: [[UInt8]] = []
     let fileBytes = Array(file.utf8)
-    try record.withUnsafeBytes { rec in
-        try fileBytes.withUnsafeBytes { name in
-            try pipeline.process(rec, file: name) { outputs.append(Array($0)) }
+    record.withUnsafeBytes { rec in
+        fileBytes.withUnsafeBytes { name in
+            pipeline.process(rec, file: name) { outputs.append(Array($0)) }
         }
     }
     return outputs

@@ -72,4 +72,12 @@ static inline uint64_t mrsh_letter_mask64(const void *p, uint64_t *high, uint64_
 /// A read prefetch hint (the combiner's batched lookups); inlined into Swift callers.
 static inline void mrsh_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
+/// Names the calling thread for /proc and debuggers (at most 15 bytes are kept); 0 on success.
+int mrsh_set_current_thread_name(const char *name);
+
+/// Writes `v` as Swift's `Double.description` does (shortest digits that read back the same; exponential
+/// below 1e-4 and above 2^54; "inf", "-inf", "nan") into `out` (at least 32 bytes), without allocating;
+/// returns the length. The expression evaluator's number-to-text conversion on the hot path.
+int mrsh_format_double(double v, char *out);
+
 #endif

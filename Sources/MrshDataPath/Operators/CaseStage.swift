@@ -4,8 +4,27 @@
 /// standard library's full Unicode mapping (which may change its length, e.g. "ß" -> "SS"); results are
 /// cached per scalar so steady state does not allocate. Invalid UTF-8 bytes are copied unchanged.
 final class CaseStage: RecordStage {
-    private let toUpper: Bool
+    private let mapper: CaseMapper
     private let out = ScratchBuffer()
+
+    init(upper: Bool) {
+        mapper = CaseMapper(upper: upper)
+    }
+
+    func process(
+        _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
+        next: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        out.removeAll()
+        mapper.append(record, to: out)
+        try next(out.bytes)
+    }
+}
+
+/// The case mapping of `CaseStage`, appending to any `ScratchBuffer` (the stage's output, or the scratch
+/// arena of the expression evaluator's `lower(s)` and `upper(s)`).
+final class CaseMapper {
+    private let toUpper: Bool
     /// Mapped UTF-8 bytes of non-ASCII scalars seen so far (bounded).
     private var cache: [UInt32: [UInt8]] = [:]
     private static let cacheLimit = 1 << 16
@@ -14,16 +33,10 @@ final class CaseStage: RecordStage {
         toUpper = upper
     }
 
-    func process(
-        _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
-        next: (UnsafeRawBufferPointer) throws -> Void
-    ) rethrows {
-        out.removeAll()
+    /// Appends the case-mapped `record` to `out`.
+    func append(_ record: UnsafeRawBufferPointer, to out: ScratchBuffer) {
         let n = record.count
-        guard let raw = record.baseAddress else {
-            try next(out.bytes)
-            return
-        }
+        guard let raw = record.baseAddress else { return }
         let src = raw.assumingMemoryBound(to: UInt8.self)
         let dst = out.reserve(n)
         var i = 0
@@ -58,10 +71,9 @@ final class CaseStage: RecordStage {
                 i += 1
                 continue
             }
-            appendMapped(decoded.value, original: UnsafeRawBufferPointer(start: raw + i, count: decoded.length))
+            appendMapped(decoded.value, original: UnsafeRawBufferPointer(start: raw + i, count: decoded.length), to: out)
             i += decoded.length
         }
-        try next(out.bytes)
     }
 
     /// Maps eight ASCII bytes at once (byte order does not matter: every byte is independent).
@@ -84,7 +96,7 @@ final class CaseStage: RecordStage {
         return b &- 0x41 < 26 ? b ^ 0x20 : b
     }
 
-    private func appendMapped(_ value: UInt32, original: UnsafeRawBufferPointer) {
+    private func appendMapped(_ value: UInt32, original: UnsafeRawBufferPointer, to out: ScratchBuffer) {
         if let mapped = cache[value] {
             out.append(mapped)
             return

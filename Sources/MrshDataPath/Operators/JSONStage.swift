@@ -21,10 +21,11 @@ import Darwin
 ///
 /// The whole record is validated (RFC 8259: one object, optional whitespace around it, no control bytes
 /// inside strings, valid escapes and numbers; bytes are not checked to be UTF-8). A record that is not
-/// valid JSON, or nests deeper than `maxDepth`, is a bad record: the stage throws `EngineError.badRecord`
-/// naming the problem and where, which fails the task, or, with `--skip-bad-records`, skips and counts
-/// the record (`MapTaskRunner`). No allocation per record: spans, candidate lists and the output live in
-/// buffers the stage owns.
+/// valid JSON, or nests deeper than `maxDepth`, is a bad record: the stage reports it to the pipeline's
+/// `BadRecordLog` with the problem and where ("record '{bad' is not valid JSON: expected a key at byte 1")
+/// and emits nothing, so it fails the task (`RecordPipeline.processChecked`) or, with
+/// `--skip-bad-records`, is skipped and counted. No allocation per record: spans, candidate lists and the
+/// output live in buffers the stage owns.
 final class JSONStage: RecordStage {
     /// Containers nested deeper than this make a bad record (the scanner recurses).
     static let maxDepth = 512
@@ -43,8 +44,10 @@ final class JSONStage: RecordStage {
     private let candidates: UnsafeMutablePointer<Int>
     private let out = ScratchBuffer()
     private let keyBuffer = ScratchBuffer(capacity: 64)
+    private let log: BadRecordLog
 
-    init(_ paths: [[String]]) {
+    init(_ paths: [[String]], log: BadRecordLog) {
+        self.log = log
         components = paths.map { $0.map { Array($0.utf8) } }
         indexes = components.map { path in path.map(JSONStage.arrayIndex) }
         pathCount = paths.count
@@ -80,13 +83,14 @@ final class JSONStage: RecordStage {
     func process(
         _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
         next: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+    ) rethrows {
         for p in 0..<pathCount {
             spanStart[p] = -1
             spanEnd[p] = -1
         }
         guard let base = record.baseAddress, record.count > 0 else {
-            throw EngineError.badRecord("an empty record is not valid JSON")
+            log.report { "an empty record is not valid JSON" }
+            return
         }
         var scanner = JSONScanner(src: base.assumingMemoryBound(to: UInt8.self), n: record.count)
         do {
@@ -102,9 +106,13 @@ final class JSONStage: RecordStage {
             }
             scanner.skipWhitespace()
             if scanner.i < scanner.n { throw JSONScanner.Failure("bytes after the object", scanner.i) }
-        } catch let failure as JSONScanner.Failure {
-            throw EngineError.badRecord(
-                "record '\(MapCollector.excerpt(record))' is not valid JSON: \(failure.reason) at byte \(failure.position)")
+        } catch {
+            let failure = error as? JSONScanner.Failure
+            log.report {
+                "record '\(MapCollector.excerpt(record))' is not valid JSON: \(failure?.reason ?? "\(error)")"
+                    + " at byte \(failure?.position ?? 0)"
+            }
+            return
         }
         out.removeAll()
         for p in 0..<pathCount {

@@ -9,13 +9,17 @@ final class PipelineStorage {
     /// `self` lives. Dispatching through this enum is static (the stage code can be inlined) and saves
     /// an atomic retain and release per stage call, which matters on the per-word hot path.
     private let stages: [StageRef]
+    /// Where the expression stages report bad records.
+    let badRecords: BadRecordLog
 
-    init(_ ops: [RecordOp]) throws {
+    init(_ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail) throws {
         self.ops = ops
+        let log = BadRecordLog(policy)
+        badRecords = log
         var owners: [any RecordStage] = []
         var stages: [StageRef] = []
         for op in ops {
-            let (owner, ref) = try Self.compile(op)
+            let (owner, ref) = try Self.compile(op, log: log)
             owners.append(owner)
             stages.append(ref)
         }
@@ -28,14 +32,14 @@ final class PipelineStorage {
     /// A fresh copy with its own scratch buffers (for a copied `RecordPipeline`).
     func recompiled() -> PipelineStorage {
         do {
-            return try PipelineStorage(ops)
+            return try PipelineStorage(ops, badRecords: badRecords.policy)
         } catch {
             // These very ops compiled before and compiling is deterministic, so this cannot happen.
             preconditionFailure("recompiling record operators failed: \(error)")
         }
     }
 
-    private static func compile(_ op: RecordOp) throws -> (any RecordStage, StageRef) {
+    private static func compile(_ op: RecordOp, log: BadRecordLog) throws -> (any RecordStage, StageRef) {
         switch op {
         case .grep(let pattern, let negated):
             let stage = try GrepStage(pattern, negated: negated)
@@ -61,14 +65,21 @@ final class PipelineStorage {
         case .tagFile:
             let stage = TagFileStage()
             return (stage, .tagFile(.passUnretained(stage)))
+        case .filter(let expression):
+            let stage = try FilterStage(expression, log: log)
+            return (stage, .filter(.passUnretained(stage)))
+        case .project(let expressions):
+            let stage = try ProjectStage(expressions, log: log)
+            return (stage, .project(.passUnretained(stage)))
+        case .prependSortKey(let parts):
+            let stage = try SortKeyStage(parts, log: log)
+            return (stage, .sortKey(.passUnretained(stage)))
         case .parseCSV:
             let stage = CSVStage()
             return (stage, .csv(.passUnretained(stage)))
         case .parseJSON(let paths):
-            let stage = JSONStage(paths)
+            let stage = JSONStage(paths, log: log)
             return (stage, .json(.passUnretained(stage)))
-        case .filter, .project, .prependSortKey:
-            throw OperatorError("this operator is not built yet")
         }
     }
 
@@ -78,7 +89,7 @@ final class PipelineStorage {
     func run(
         _ index: Int, _ record: UnsafeRawBufferPointer, _ file: UnsafeRawBufferPointer,
         _ emit: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+    ) rethrows {
         let stage = stages[index]
         if index == stages.count - 1 {
             try stage.process(record, file: file, next: emit)
@@ -94,7 +105,7 @@ final class PipelineStorage {
     func runRest(
         _ index: Int, _ record: UnsafeRawBufferPointer, _ file: UnsafeRawBufferPointer,
         _ emit: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+    ) rethrows {
         try run(index, record, file, emit)
     }
 }
@@ -110,6 +121,9 @@ enum StageRef {
     case pick(Unmanaged<PickStage>)
     case extract(Unmanaged<ExtractStage>)
     case tagFile(Unmanaged<TagFileStage>)
+    case filter(Unmanaged<FilterStage>)
+    case project(Unmanaged<ProjectStage>)
+    case sortKey(Unmanaged<SortKeyStage>)
     case csv(Unmanaged<CSVStage>)
     case json(Unmanaged<JSONStage>)
 
@@ -117,7 +131,7 @@ enum StageRef {
     func process(
         _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
         next: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+    ) rethrows {
         switch self {
         case .grep(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .words(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
@@ -127,6 +141,9 @@ enum StageRef {
         case .pick(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .extract(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .tagFile(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .filter(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .project(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .sortKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .csv(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .json(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }

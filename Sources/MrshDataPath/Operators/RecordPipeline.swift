@@ -4,17 +4,25 @@ import MrshPlan
 ///
 /// The output of op i is the input of op i+1; one input record can produce many output records
 /// (`words`, `extract`) or none (`grep`). Each stage reuses its own scratch buffer, so in steady state
-/// `process` allocates nothing. Use an instance from one thread at a time; a copy of a pipeline gets its
-/// own scratch state the first time it processes a record.
+/// `process` allocates nothing (expression stages included: see `ExpressionEvaluator`). Use an instance
+/// from one thread at a time; a copy of a pipeline gets its own scratch state (and its own count of
+/// skipped records) the first time it processes a record.
 public struct RecordPipeline {
     private var storage: PipelineStorage
 
-    /// Compiles `ops` (regexes are compiled here, once).
+    /// Compiles `ops` (regexes and expressions are compiled here, once).
+    /// - Parameter badRecords: what a record an expression cannot evaluate does (a non-number in
+    ///   arithmetic, a division by zero): with `.skip` it is dropped and counted in `skippedRecords`; with
+    ///   `.fail` it is dropped and `processChecked` throws `EngineError.badRecord` (`process` cannot throw
+    ///   it: it only rethrows).
     /// - Throws: `OperatorError` with a readable message for a bad regex, an empty `split` separator or
     ///   `extract` literal, or a `pick` field number below 1.
-    public init(_ ops: [RecordOp]) throws {
-        storage = try PipelineStorage(ops)
+    public init(_ ops: [RecordOp], badRecords: BadRecordPolicy = .fail) throws {
+        storage = try PipelineStorage(ops, badRecords: badRecords)
     }
+
+    /// Bad records dropped under `.skip` (by this copy of the pipeline).
+    public var skippedRecords: Int64 { storage.badRecords.skipped }
 
     /// True when the pipeline has no operators: every record comes out unchanged.
     public var isIdentity: Bool { storage.isEmpty }
@@ -24,12 +32,10 @@ public struct RecordPipeline {
     ///   - record: the record's bytes, without newline.
     ///   - file: the input file name's bytes (for `tag file`).
     ///   - emit: receives each output record; the buffer is valid only during the call.
-    /// - Throws: what `emit` throws, and `EngineError.badRecord` for a record an operator cannot read
-    ///   (`parse json` of invalid JSON).
     public mutating func process(
         _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
         emit: (UnsafeRawBufferPointer) throws -> Void
-    ) throws {
+    ) rethrows {
         if !isKnownUniquelyReferenced(&storage) {
             storage = storage.recompiled()
         }
@@ -37,6 +43,19 @@ public struct RecordPipeline {
             try emit(record)
         } else {
             try storage.run(0, record, file, emit)
+        }
+    }
+
+    /// `process`, then, under `BadRecordPolicy.fail`, throws `EngineError.badRecord` (with the reason, such
+    /// as "'abc' is not a number in $3 + 1") when an expression could not evaluate the record. What the
+    /// task runners call.
+    public mutating func processChecked(
+        _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
+        emit: (UnsafeRawBufferPointer) throws -> Void
+    ) throws {
+        try process(record, file: file, emit: emit)
+        if let failure = storage.badRecords.takeFailure() {
+            throw EngineError.badRecord(failure)
         }
     }
 }

@@ -4,11 +4,9 @@
 /// either slices of the input (grep, trim, words, extract) or bytes in the stage's own `ScratchBuffer`
 /// (case mapping, split, pick, tagFile); in both cases they are valid only during the `next` call.
 /// Because every stage owns its buffer, the input of stage i stays intact while stages after i run.
-/// Most stages only rethrow what `next` throws; a stage may throw `EngineError.badRecord` for a record it
-/// cannot read (`parse json`), which fails the task or, with `--skip-bad-records`, skips the record.
 protocol RecordStage: AnyObject {
     func process(
         _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
         next: (UnsafeRawBufferPointer) throws -> Void
-    ) throws
+    ) rethrows
 }

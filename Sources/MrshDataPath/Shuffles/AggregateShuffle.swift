@@ -19,19 +19,13 @@ package struct AggregateShuffle: GroupByKeyShuffle {
                 partial.merge(aggregate, PartialAggregate.decode(aggregate, entry.b))
                 try part.advance(merger)
             }
-            appendResult(partial, to: &part.line)
+            if aggregate == .count {
+                PartReducer.appendInteger(partial.count, to: &part.line)
+            } else {
+                try part.check(partial, aggregate)
+                partial.appendResult(aggregate, to: &part.line)
+            }
             try part.emitLine()
-        }
-    }
-
-    /// Appends the result text; integers without a String.
-    private func appendResult(_ partial: PartialAggregate, to line: inout [UInt8]) {
-        if aggregate == .count {
-            PartReducer.appendInteger(partial.count, to: &line)
-        } else if aggregate != .avg, case .integer(let v) = partial.number {
-            PartReducer.appendInteger(v, to: &line)
-        } else {
-            line.append(contentsOf: partial.result(aggregate).utf8)
         }
     }
 

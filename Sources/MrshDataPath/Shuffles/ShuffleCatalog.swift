@@ -15,7 +15,9 @@ extension Shuffle {
         case .distinct: return DistinctShuffle()
         case .count: return CountShuffle()
         case .gather(let limit): return GatherShuffle(limit: limit)
-        case .groupBy, .orderBy, .topPerGroup: return PendingShuffle()
+        case .groupBy(let groupBy): return GroupByShuffle(groupBy: groupBy)
+        case .orderBy(let limit): return SortShuffle(order: .byKey, limit: limit, dropsKey: true)
+        case .topPerGroup(let limit): return TopPerGroupShuffle(limit: limit)
         }
     }
 }

@@ -60,6 +60,11 @@ package enum EntryRule: Sendable, Equatable {
     case keyValuePairs(dedup: Bool)
     /// a = the whole record, b empty; with `dedup`, each distinct record once (in-mapper combiner).
     case records(dedup: Bool)
+    /// `reduce AGG, ... by KEY` (the layout's shuffle is `.groupBy`): a = the key fields; b = a tag byte
+    /// and its payload: tag 0 the partial tuple of the combinable aggregations (one per record, folded in
+    /// the in-mapper combiner when every aggregation is combinable), tag 1 + i a value of distinct or
+    /// ndistinct aggregation i, tag 0x80 + i a value of collect aggregation i (see `GroupByShuffle`).
+    case grouped
 }
 
 /// The order of entries within a partition (every sort and merge is stable: ties keep input order).
@@ -72,6 +77,11 @@ package enum EntryOrder: Sendable, Equatable {
     case bytesOfAThenB
     /// a is a record, ordered by `SortOrder`.
     case records(SortOrder)
+    /// By the bytes of a, then b's tag byte, then (tags 1..<0x80 only) the rest of b: `.grouped` entries,
+    /// whose distinct values come sorted and whose collected values keep input order.
+    case bytesOfAThenTaggedB
+    /// By the bytes of a, then of b's first field (`topPerGroup`: a = G, b = `S TAB record`).
+    case bytesOfAThenKeyOfB
 }
 
 /// The bytes of a map output record that choose its partition.
@@ -80,6 +90,8 @@ package enum PartitionKeyRule: Sendable, Equatable {
     case none
     /// The key (first field).
     case key
+    /// The first n fields (with the TABs between them); `.fields(1)` is `.key`.
+    case fields(Int)
     /// The whole record.
     case record
     /// The field a `SortOrder` sorts by.

@@ -18,6 +18,11 @@ package struct ShuffleLayout: Sendable {
         case dedup(includingB: Bool)
         /// Keep the first n entries of each partition.
         case limit(Int)
+        /// Keep the first n entries of each distinct a (in each partition).
+        case limitPerA(Int)
+        /// `.grouped` entries: fold the partial tuples (tag 0) of equal a, drop an entry of tag 1..<0x80
+        /// equal (a and b) to the one before, keep the others.
+        case grouped
     }
 
     package let shuffle: Shuffle
@@ -55,7 +60,24 @@ package struct ShuffleLayout: Sendable {
             return c != 0 ? c : Bytes.compare(b1, b2)
         case .records(let sortOrder):
             return RecordOrdering.compareRecords(sortOrder, a1, a2)
+        case .bytesOfAThenTaggedB:
+            let c = Bytes.compare(a1, a2)
+            if c != 0 { return c }
+            // Every `.grouped` entry's b holds its tag.
+            let t1 = b1[0]
+            let t2 = b2[0]
+            if t1 != t2 { return Int(t1) - Int(t2) }
+            return t1 == 0 || t1 >= 0x80 ? 0 : Bytes.compare(b1, b2)
+        case .bytesOfAThenKeyOfB:
+            let c = Bytes.compare(a1, a2)
+            return c != 0 ? c : Bytes.compare(Bytes.splitKey(b1).key, Bytes.splitKey(b2).key)
         }
+    }
+
+    /// The `.groupBy` of the shuffle, if it is one.
+    package var groupBy: GroupBy? {
+        if case .groupBy(let groupBy) = shuffle { return groupBy }
+        return nil
     }
 
     /// Which leading bytes of a the order compares first, as memcmp would (the radix sort's and the merge's
@@ -63,7 +85,7 @@ package struct ShuffleLayout: Sendable {
     package var prefixRule: ShuffleBuffer.PrefixRule {
         switch order {
         case .none: return .none
-        case .bytesOfA, .bytesOfAThenB: return .wholeAscending
+        case .bytesOfA, .bytesOfAThenB, .bytesOfAThenTaggedB, .bytesOfAThenKeyOfB: return .wholeAscending
         case .records(let sortOrder):
             switch sortOrder.field {
             case .record: return sortOrder.descending ? .wholeDescending : .wholeAscending
