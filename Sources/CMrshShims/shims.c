@@ -157,6 +157,7 @@ int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]) {
 
 int mrsh_set_current_thread_name(const char *name) {
     return prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
+}
 
 int mrsh_format_double(double v, char *out) {
     if (isnan(v)) { memcpy(out, "nan", 3); return 3; }
