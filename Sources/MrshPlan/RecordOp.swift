@@ -29,6 +29,9 @@ public enum RecordOp: Codable, Sendable, Equatable, Hashable {
     /// Prepend the order-preserving encoding of the sort keys as a new first field (no TAB or line break in
     /// it): `KEY TAB record`. Numbers order before other text, numerically; then text by bytes; missing last.
     case prependSortKey([SortKeyPart])
+    /// `top N by S per G`: `G TAB S TAB record`, G and S the `prependSortKey` encodings of the group and the
+    /// ranking, both computed from the record as it comes in.
+    case prependGroupAndSortKey(group: [SortKeyPart], rank: [SortKeyPart])
     /// `parse csv`: one RFC 4180 record (possibly of several lines) to TAB-separated fields, a field's TABs,
     /// line breaks and carriage returns written as `\t`, `\n`, `\r`.
     case parseCSV

@@ -64,7 +64,7 @@ public enum Shuffle: Codable, Sendable, Equatable, Hashable {
     /// on KEY from a sample, each part sorted by KEY bytes (stable), the reduce emits `record`. With a
     /// limit, every map and reduce task keeps only the first `limit` records.
     case orderBy(limit: Int?)
-    /// `top N by S per G`: records arrive as `G TAB S TAB record` (both `.prependSortKey` encodings); range
+    /// `top N by S per G`: records arrive as `G TAB S TAB record` (`.prependGroupAndSortKey`); range
     /// partitioning on G, ordered by G then S (stable); the reduce emits the first `limit` records of each
     /// G, without G and S. Map tasks keep `limit` per G.
     case topPerGroup(limit: Int)

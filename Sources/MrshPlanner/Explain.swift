@@ -81,6 +81,10 @@ public enum Explain {
         case .tagFile: return "tag file"
         case .filter(let condition): return "where " + ExpressionText.render(condition)
         case .project(let expressions): return "select " + expressions.map(ExpressionText.render).joined(separator: ", ")
+        case .prependGroupAndSortKey(let group, let rank):
+            return "group key " + group.map { ExpressionText.render($0.expression) }.joined(separator: ", ")
+                + ", sort key " + rank.map { ExpressionText.render($0.expression) + ($0.descending ? " desc" : " asc") }
+                .joined(separator: ", ")
         case .prependSortKey(let keys):
             return "sort key " + keys.map { ExpressionText.render($0.expression) + ($0.descending ? " desc" : " asc") }
                 .joined(separator: ", ")

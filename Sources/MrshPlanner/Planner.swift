@@ -311,8 +311,7 @@ private struct ChainBuilder {
         }
         var groupParts: [SortKeyPart] = []
         for group in groups { groupParts.append(SortKeyPart(try checker.value(group), descending: false)) }
-        addRecordOp(.prependSortKey(ranking))
-        addRecordOp(.prependSortKey(groupParts))
+        addRecordOp(.prependGroupAndSortKey(group: groupParts, rank: ranking))
         startShuffle(.topPerGroup(limit: limit))
     }
 

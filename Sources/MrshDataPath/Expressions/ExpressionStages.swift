@@ -110,7 +110,11 @@ final class SortKeyStage: RecordStage {
     private let log: BadRecordLog
     private let out = ScratchBuffer()
 
-    init(_ parts: [SortKeyPart], log: BadRecordLog) throws {
+    /// After this many parts a TAB ends the first key field (`prependGroupAndSortKey`'s G); nil: one key.
+    private let fieldBreak: Int?
+
+    init(_ parts: [SortKeyPart], fieldBreak: Int? = nil, log: BadRecordLog) throws {
+        self.fieldBreak = fieldBreak
         programs = try parts.map { try ExpressionProgram($0.expression, context: "sort") }
         descending = parts.map(\.descending)
         evaluator = ExpressionEvaluator(programs)
@@ -124,6 +128,7 @@ final class SortKeyStage: RecordStage {
         evaluator.begin(record)
         out.removeAll()
         for index in programs.indices {
+            if index == fieldBreak { out.append(0x09) }
             let program = programs[index]
             guard let value = evaluator.evaluate(program) else {
                 log.report(evaluator, program)

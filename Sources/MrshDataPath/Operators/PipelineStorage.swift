@@ -74,6 +74,9 @@ final class PipelineStorage {
         case .prependSortKey(let parts):
             let stage = try SortKeyStage(parts, log: log)
             return (stage, .sortKey(.passUnretained(stage)))
+        case .prependGroupAndSortKey(let group, let rank):
+            let stage = try SortKeyStage(group + rank, fieldBreak: group.count, log: log)
+            return (stage, .sortKey(.passUnretained(stage)))
         case .parseCSV:
             let stage = CSVStage()
             return (stage, .csv(.passUnretained(stage)))
