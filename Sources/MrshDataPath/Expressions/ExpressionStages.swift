@@ -21,13 +21,18 @@ final class BadRecordLog {
         }
     }
 
-    /// Records a bad record of another stage (`parse json`); `message` is built only under `fail`.
-    func report(_ message: () -> String) {
-        if policy == .skip {
-            skipped += 1
-        } else if failure == nil {
-            failure = message()
-        }
+    /// For a bad record of another stage (`parse json`): under `skip`, counts it and returns true; under
+    /// `fail`, returns false, and the stage then reports its message with `fail`.
+    @inline(__always)
+    func skip() -> Bool {
+        guard policy == .skip else { return false }
+        skipped += 1
+        return true
+    }
+
+    /// Under `fail`: a bad record's message (the first one is kept).
+    func fail(_ message: String) {
+        if failure == nil { failure = message }
     }
 
     /// The pending failure's message, once.

@@ -25,10 +25,11 @@ import Darwin
 /// `BadRecordLog` with the problem and where ("record '{bad' is not valid JSON: expected a key at byte 1")
 /// and emits nothing, so it fails the task (`RecordPipeline.processChecked`) or, with
 /// `--skip-bad-records`, is skipped and counted. No allocation per record: spans, candidate lists and the
-/// output live in buffers the stage owns.
+/// output live in buffers the stage owns, and a failure is a typed error (`throws(JSONScanner.Failure)`),
+/// which is never boxed (an untyped `throw` would allocate its box per bad record).
 final class JSONStage: RecordStage {
     /// Containers nested deeper than this make a bad record (the scanner recurses).
-    static let maxDepth = 512
+    static let maxDepth = 512  // the failure text says 512
 
     /// Each path's components as bytes, and as an array index (-1: not an index).
     private let components: [[[UInt8]]]
@@ -89,11 +90,12 @@ final class JSONStage: RecordStage {
             spanEnd[p] = -1
         }
         guard let base = record.baseAddress, record.count > 0 else {
-            log.report { "an empty record is not valid JSON" }
+            if !log.skip() { log.fail("an empty record is not valid JSON") }
             return
         }
         var scanner = JSONScanner(src: base.assumingMemoryBound(to: UInt8.self), n: record.count)
-        do {
+        // Typed throws: a bad record's failure is not boxed.
+        do throws(JSONScanner.Failure) {
             scanner.skipWhitespace()
             guard scanner.i < scanner.n, scanner.src[scanner.i] == 0x7B else {
                 throw JSONScanner.Failure(scanner.i < scanner.n ? "not a JSON object" : "only whitespace", scanner.i)
@@ -107,10 +109,8 @@ final class JSONStage: RecordStage {
             scanner.skipWhitespace()
             if scanner.i < scanner.n { throw JSONScanner.Failure("bytes after the object", scanner.i) }
         } catch {
-            let failure = error as? JSONScanner.Failure
-            log.report {
-                "record '\(MapCollector.excerpt(record))' is not valid JSON: \(failure?.reason ?? "\(error)")"
-                    + " at byte \(failure?.position ?? 0)"
+            if !log.skip() {
+                log.fail("record '\(MapCollector.excerpt(record))' is not valid JSON: \(error.reason) at byte \(error.position)")
             }
             return
         }
@@ -127,7 +127,7 @@ final class JSONStage: RecordStage {
 
     /// The value at the scanner's position (after whitespace). `count` candidates at `level` may match
     /// inside it (0: it is only validated).
-    private func value(_ s: inout JSONScanner, level: Int, count: Int, depth: Int) throws {
+    private func value(_ s: inout JSONScanner, level: Int, count: Int, depth: Int) throws(JSONScanner.Failure) {
         s.skipWhitespace()
         guard s.i < s.n else { throw JSONScanner.Failure("truncated", s.i) }
         switch s.src[s.i] {
@@ -143,8 +143,8 @@ final class JSONStage: RecordStage {
     }
 
     /// An object at `{`; `count` candidates in `candidates` at `level`.
-    private func object(_ s: inout JSONScanner, level: Int, count: Int, depth: Int) throws {
-        if depth > JSONStage.maxDepth { throw JSONScanner.Failure("nested more than \(JSONStage.maxDepth) levels", s.i) }
+    private func object(_ s: inout JSONScanner, level: Int, count: Int, depth: Int) throws(JSONScanner.Failure) {
+        if depth > JSONStage.maxDepth { throw JSONScanner.Failure("nested more than 512 levels", s.i) }
         s.i += 1
         s.skipWhitespace()
         if s.i < s.n && s.src[s.i] == 0x7D {
@@ -190,8 +190,8 @@ final class JSONStage: RecordStage {
     }
 
     /// An array at `[`.
-    private func array(_ s: inout JSONScanner, level: Int, count: Int, depth: Int) throws {
-        if depth > JSONStage.maxDepth { throw JSONScanner.Failure("nested more than \(JSONStage.maxDepth) levels", s.i) }
+    private func array(_ s: inout JSONScanner, level: Int, count: Int, depth: Int) throws(JSONScanner.Failure) {
+        if depth > JSONStage.maxDepth { throw JSONScanner.Failure("nested more than 512 levels", s.i) }
         s.i += 1
         s.skipWhitespace()
         if s.i < s.n && s.src[s.i] == 0x5D {
@@ -224,7 +224,7 @@ final class JSONStage: RecordStage {
     @inline(__always)
     private func member(
         _ s: inout JSONScanner, level: Int, count: Int, depth: Int, matches: (Int) -> Bool
-    ) throws {
+    ) throws(JSONScanner.Failure) {
         let here = candidates + level * pathCount
         var deeper = 0
         var ending = 0
@@ -277,9 +277,9 @@ final class JSONStage: RecordStage {
 /// A position in one JSON record and the token rules (validation only; `JSONStage` decides what to keep).
 struct JSONScanner {
     struct Failure: Error {
-        let reason: String
+        let reason: StaticString
         let position: Int
-        init(_ reason: String, _ position: Int) {
+        init(_ reason: StaticString, _ position: Int) {
             self.reason = reason
             self.position = position
         }
@@ -299,7 +299,7 @@ struct JSONScanner {
     }
 
     /// A string at `"`, to after its closing quote; returns whether it holds an escape.
-    mutating func string() throws -> Bool {
+    mutating func string() throws(Failure) -> Bool {
         i += 1
         var escaped = false
         while i < n {
@@ -331,7 +331,7 @@ struct JSONScanner {
         throw Failure("unterminated string", n)
     }
 
-    mutating func literal(_ word: StaticString) throws {
+    mutating func literal(_ word: StaticString) throws(Failure) {
         let count = word.utf8CodeUnitCount
         guard i + count <= n, memcmp(src + i, word.utf8Start, count) == 0 else {
             throw Failure("unexpected byte", i)
@@ -340,7 +340,7 @@ struct JSONScanner {
     }
 
     /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-    mutating func number() throws {
+    mutating func number() throws(Failure) {
         let start = i
         if src[i] == 0x2D { i += 1 }
         guard i < n else { throw Failure("truncated number", start) }
