@@ -48,7 +48,7 @@ import MrshPlan
         #expect(validAllocations <= validBaseline + 8, "parse json: \(validAllocations) mallocs (baseline \(validBaseline)) for \(valid.count * 5) records")
         // A bad one's failure is a typed error, which allocates nothing (a bare `throws(E)` program, -O and
         // -Onone: 0 mallocs per throw, an untyped throw 1), but inside this test runner every throw costs one
-        // malloc (swift-testing's hook on thrown errors, as measured on a bare `throws(E)` function here), so
+        // malloc (measured on a bare `throws(E)` function here; presumably swift-testing's hook on thrown errors), so
         // at most one per bad record.
         let bad = (json.count - valid.count) * 5
         let jsonBaseline = try Self.allocations([.trim], json)
