@@ -195,7 +195,8 @@ import MrshPlan
             _ = try await runPlan(plan, scratch: dir.file("scratch"))
         } throws: { error in
             guard let error = error as? EngineError else { return false }
-            return error.message == "task map-0 of job 0 failed 3 times on \(input) at offset 0: value 'x' is not a number"
+            return error.message
+                == "task map-0 of job 0 failed 3 times on \(input) at offset 0: value 'x' is not a number (the record at byte 6 of \(input))"
         }
     }
 
