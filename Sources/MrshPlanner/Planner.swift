@@ -273,7 +273,9 @@ private struct ChainBuilder {
             allNames,
             keyItems.map { $0.alias?.range ?? $0.expression.range } + (keys == nil ? [stage.range] : [])
                 + calls.map { $0.alias?.range ?? $0.range })
-        addRecordOp(.project(projection))
+        // Records that already are `keys TAB values` (`parse json "k", "v" | reduce sum(v) by k`) need no copy.
+        let identity = !scope.isOpen && projection == (0..<scope.names.count).map { FieldExpression.field($0 + 1) }
+        if !identity { addRecordOp(.project(projection)) }
         if keyCount == 1, aggregations.count == 1, aggregations[0].function == .count {
             startShuffle(.aggregate(.count))  // `reduce count by E`: the word-count path
         } else {
