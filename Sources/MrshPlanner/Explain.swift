@@ -14,12 +14,12 @@ public enum Explain {
         for job in plan.jobs {
             lines.append("job \(job.id)")
             if job.sources.count == 1 {
-                lines.append("  input    \(describe(job.input))")
+                lines.append("  input    \(describe(job.input))" + describe(job.sources[0].format))
                 lines.append("  map      \(describeMap(job.sources[0]))")
                 if let names = job.sources[0].fieldNames { lines.append("  fields   \(names.joined(separator: ", "))") }
             } else {
                 for (side, source) in job.sources.enumerated() {
-                    lines.append("  input \(side)  \(describe(source.input))")
+                    lines.append("  input \(side)  \(describe(source.input))" + describe(source.format))
                     lines.append("  map \(side)    \(describeMap(source))")
                 }
             }
@@ -47,6 +47,14 @@ public enum Explain {
         var map = source.mapOps.isEmpty ? "identity" : source.mapOps.map(describe).joined(separator: " | ")
         if let limit = source.mapLimit { map += ", first \(limit) per task" }
         return map
+    }
+
+    /// How the source's bytes become records, when not one per line.
+    static func describe(_ format: RecordFormat) -> String {
+        switch format {
+        case .lines: return ""
+        case .csv(let skipHeader): return ", as CSV records (a quoted line break does not end one)" + (skipHeader ? ", each file's header skipped" : "")
+        }
     }
 
     static func describe(_ input: JobInput) -> String {
