@@ -7,20 +7,8 @@ import MrshPlan
 /// Allocation budgets of `parse csv` and `parse json`: after a warm-up, no malloc per record (counted as in
 /// `ExpressionHotPathBudgetTests`, against a pipeline of one `trim`).
 @Suite struct FormatHotPathBudgetTests {
-    static func allocations(_ ops: [RecordOp], _ records: [[UInt8]], rounds: Int = 5) throws -> Int {
-        var pipeline = try RecordPipeline(ops, badRecords: .skip)
-        var bytes = 0
-        func pass() throws {
-            for record in records {
-                try record.withUnsafeBytes { rec in
-                    try pipeline.processChecked(rec, file: Bytes.empty) { bytes &+= $0.count }
-                }
-            }
-        }
-        try pass()
-        let before = mrsh_test_allocation_count()
-        for _ in 0..<rounds { try pass() }
-        return mrsh_test_allocation_count() - before
+    static func allocations(_ ops: [RecordOp], _ records: [[UInt8]]) throws -> Int {
+        try ExpressionHotPathBudgetTests.allocations(ops, records)
     }
 
     @Test func parseCSVAndParseJSONDoNotAllocatePerRecord() throws {
