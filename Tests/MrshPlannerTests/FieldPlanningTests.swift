@@ -9,18 +9,7 @@ import Testing
 struct FieldPlanningTests {
     static let log = "read a.log | split as ip, path, status, bytes"
 
-    func plan(_ source: String, header: [String]? = nil) throws -> JobPlan {
-        let script = try parseScript(source).get()
-        var planner = Planner(csvHeaderReader: header.map { names in { @Sendable _ in names } })
-        var result: JobPlan?
-        for statement in script.statements {
-            switch statement {
-            case .bind(let name, _, let pipeline): try planner.bind(name, to: pipeline)
-            case .run(let pipeline), .explain(let pipeline): result = try planner.plan(pipeline)
-            }
-        }
-        return try #require(result)
-    }
+    func plan(_ source: String, header: [String]? = nil) throws -> JobPlan { try planScript(source, csvHeader: header) }
 
     @Test("names become field numbers, where and select fuse into the map side")
     func whereSelect() throws {

@@ -5,18 +5,7 @@ import Testing
 
 @Suite("planner")
 struct PlannerTests {
-    func plan(_ source: String) throws -> JobPlan {
-        let script = try parseScript(source).get()
-        var planner = Planner()
-        var result: JobPlan?
-        for statement in script.statements {
-            switch statement {
-            case .bind(let name, _, let pipeline): try planner.bind(name, to: pipeline)
-            case .run(let pipeline), .explain(let pipeline): result = try planner.plan(pipeline)
-            }
-        }
-        return try #require(result)
-    }
+    func plan(_ source: String) throws -> JobPlan { try planScript(source) }
 
     @Test("record stages fuse into one map task; reduce makes a shuffle with a combiner")
     func wordCount() throws {
