@@ -57,6 +57,24 @@ public struct Planner: Sendable {
         try compile(resolve(pipeline))
     }
 
+    /// The names of the fields after the last pipeline of `source` (for completion): empty when it does not
+    /// parse or plan, or names no field.
+    public func fieldNames(afterPipeline source: String) -> [String] {
+        guard case .success(let script) = parseScript(source, knownBindings: Set(bindingNames)),
+            let statement = script.statements.last
+        else { return [] }
+        let pipeline: Pipeline
+        switch statement {
+        case .run(let p), .explain(let p), .bind(_, _, let p): pipeline = p
+        }
+        guard let stages = try? resolve(pipeline) else { return [] }
+        var builder = ChainBuilder(csvHeaderReader: csvHeaderReader)
+        for (index, stage) in stages.enumerated() {
+            do { try builder.add(stage, isLast: index == stages.count - 1) } catch { return [] }
+        }
+        return builder.fieldNames
+    }
+
     /// Compiles resolved stages (no binding references left) into a job chain.
     public func compile(_ stages: [Stage]) throws(PlanError) -> JobPlan {
         var builder = ChainBuilder(csvHeaderReader: csvHeaderReader)
@@ -87,6 +105,9 @@ private struct ChainBuilder {
     }
 
     private var checker: ExpressionChecker { ExpressionChecker(scope: scope) }
+
+    /// The names of the fields at this point.
+    var fieldNames: [String] { scope.knownNames }
 
     mutating func add(_ stage: Stage, isLast: Bool) throws(PlanError) {
         if let limit = pendingTake {

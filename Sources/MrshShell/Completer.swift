@@ -1,4 +1,5 @@
 import MrshLanguage
+import MrshPlan
 /// Tab completion as a pure function of the line and cursor, so tests need no terminal.
 ///
 /// It completes operators at a statement's start and after `|`, an operator's argument keywords
@@ -53,15 +54,19 @@ public struct Completer: Sendable {
     public var options: [String]
     /// Lists a directory (`""` is the current one); the default reads the file system.
     public var listDirectory: @Sendable (String) -> [DirectoryEntry]
+    /// The field names after a pipeline's text (the stages before the one being typed), for expressions.
+    public var fieldNames: @Sendable (String) -> [String]
 
     public init(
         bindings: [String] = [], commands: [String] = [], options: [String] = [],
-        listDirectory: @escaping @Sendable (String) -> [DirectoryEntry] = FileSystemListing.list
+        listDirectory: @escaping @Sendable (String) -> [DirectoryEntry] = FileSystemListing.list,
+        fieldNames: @escaping @Sendable (String) -> [String] = { _ in [] }
     ) {
         self.bindings = bindings
         self.commands = commands
         self.options = options
         self.listDirectory = listDirectory
+        self.fieldNames = fieldNames
     }
 
     /// Completes the word that ends at `cursor` (a UTF-8 offset into `line`).
@@ -112,6 +117,7 @@ public struct Completer: Sendable {
     private func completeStatement(_ before: [UInt8]) -> Result {
         // Find the current stage: after the last `|` or `;` outside strings and regexes.
         var segmentStart = 0
+        var statementStart = 0
         var stringStart: Int?
         var inRegex = false
         var i = 0
@@ -132,6 +138,7 @@ public struct Completer: Sendable {
                 inRegex = true
             } else if b == UInt8(ascii: "|") || b == UInt8(ascii: ";") {
                 segmentStart = i + 1
+                if b == UInt8(ascii: ";") { statementStart = i + 1 }
             }
             i += 1
         }
@@ -149,6 +156,12 @@ public struct Completer: Sendable {
             var names = ShellLanguage.entries.filter(\.isStage).map(\.name) + bindings
             if segmentIsStatementStart(before, segmentStart) { names += ["let", "explain"] }
             return Result(wordStart: wordStart, word: word, candidates: matching(names, prefix: word).map(plain))
+        }
+        if Self.expressionStages.contains(op), words.count >= 2 || op != "reduce" || word.contains("(") {
+            // The pipeline before this stage says which fields there are.
+            let previous = segmentStart > statementStart
+                ? String(decoding: before[statementStart..<(segmentStart - 1)], as: UTF8.self) : ""
+            return completeExpression(word, wordStart: wordStart, words: words, previous: previous)
         }
         switch op {
         case "read":
@@ -176,6 +189,58 @@ public struct Completer: Sendable {
             let keywords = words.count == 1 ? entry?.keywords ?? [] : []
             return Result(wordStart: wordStart, word: word, candidates: matching(keywords, prefix: word).map(plain))
         }
+    }
+
+    /// Stages whose arguments are expressions over fields.
+    static let expressionStages: Set<String> = ["where", "select", "reduce", "sort", "top"]
+
+    /// A word inside an expression: a field name of the pipeline so far, a function (completed with its
+    /// `(`), an aggregate after `reduce`, or a keyword. Only the name at the word's end is completed
+    /// (`sum(by` completes `by...`).
+    private func completeExpression(_ word: String, wordStart: Int, words: [String], previous: String) -> Result {
+        let bytes = Array(word.utf8)
+        var nameStart = bytes.count
+        while nameStart > 0, Self.isNameByte(bytes[nameStart - 1]) { nameStart -= 1 }
+        let lead = String(decoding: bytes[..<nameStart], as: UTF8.self)
+        let name = String(decoding: bytes[nameStart...], as: UTF8.self)
+        let op = words[0]
+        var names = fieldNames(previous).filter { $0.utf8.allSatisfy(Self.isNameByte) && !$0.isEmpty }
+        var calls: [String] = []
+        var keywords: [String] = []
+        switch op {
+        case _ where lead.contains("("):
+            calls = ScalarFunction.allNames  // inside a call's parentheses: a value
+        case "reduce":
+            if words.contains("by") {
+                calls = ScalarFunction.allNames
+                keywords = ["as"]
+            } else if words.last?.hasSuffix(",") == true {
+                calls = ReduceFunction.allCases.map(\.rawValue)
+                names = []
+            } else {
+                keywords = ["as", "by"]
+                names = []
+            }
+        case "sort", "top":
+            if op == "sort" && words.count == 1 { names = []; keywords = ["by", "asc", "desc"] }
+            else if words.last == "by" && op == "sort" { keywords = SortKey.allCases.map(\.rawValue); calls = ScalarFunction.allNames }
+            else if op == "top" && !words.contains("by") { names = []; keywords = ["by"] }
+            else { calls = ScalarFunction.allNames; keywords = op == "top" ? ["per", "asc", "desc"] : ["asc", "desc"] }
+        default:
+            calls = ScalarFunction.allNames
+            keywords = op == "select" ? ["as"] : ["and", "or", "not", "in"]
+        }
+        // Functions only once a letter is typed: an empty word lists the fields and keywords.
+        if name.isEmpty && op != "reduce" { calls = [] }
+        var candidates = matching(names + keywords, prefix: name).map { Candidate(text: lead + $0, terminator: " ") }
+        candidates += matching(calls, prefix: name).map { Candidate(text: lead + $0 + "(", terminator: "") }
+        var seen = Set<String>()
+        candidates = candidates.filter { seen.insert($0.text).inserted }.sorted { $0.text < $1.text }
+        return Result(wordStart: wordStart, word: word, candidates: candidates)
+    }
+
+    private static func isNameByte(_ b: UInt8) -> Bool {
+        (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
     }
 
     /// The words of a stage, without a leading `explain` or `let NAME =`.
@@ -238,4 +303,9 @@ public struct Completer: Sendable {
     private func isBlank(_ b: UInt8) -> Bool {
         b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\n")
     }
+}
+
+extension ScalarFunction {
+    /// Every function's name, for completion.
+    static var allNames: [String] { allCases.map(\.rawValue) }
 }

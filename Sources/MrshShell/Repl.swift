@@ -310,6 +310,7 @@ final class Repl {
     private func refreshNames() async {
         bindings = await backend.bindingNames()
         optionNames = ["limit"] + (await backend.options()).map(\.name)
-        editor?.completer = Completer(bindings: bindings, commands: ShellCommand.names, options: optionNames)
+        editor?.completer = Completer(
+            bindings: bindings, commands: ShellCommand.names, options: optionNames, fieldNames: await backend.fieldNames())
     }
 }

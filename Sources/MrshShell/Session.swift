@@ -45,6 +45,12 @@ public final class Session {
     /// Names bound with `let` so far, sorted.
     public var bindingNames: [String] { planner.bindingNames }
 
+    /// The field names after a pipeline's text, with this session's bindings (a snapshot, for completion).
+    public var fieldNames: @Sendable (String) -> [String] {
+        let planner = self.planner
+        return { planner.fieldNames(afterPipeline: $0) }
+    }
+
     /// Parses `source` and plans every statement before running any, so a script error means nothing ran.
     /// Then runs the statements in order, stopping at the first that fails.
     ///

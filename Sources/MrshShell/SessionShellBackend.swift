@@ -40,6 +40,8 @@ public final class SessionShellBackend: ShellBackend {
 
     public func bindingNames() async -> [String] { session.bindingNames }
 
+    public func fieldNames() async -> @Sendable (String) -> [String] { session.fieldNames }
+
     public func options() async -> [ShellOption] {
         let options = session.options
         return [

@@ -20,6 +20,9 @@ public protocol ShellBackend: AnyObject {
     /// The names bound with `let` so far, for completion and `:describe`.
     func bindingNames() async -> [String]
 
+    /// For completion: the field names after a pipeline's text, as the backend's bindings know them.
+    func fieldNames() async -> @Sendable (String) -> [String]
+
     /// The engine options `:set` lists and changes (reducers, split-size, memory, backup-tasks).
     func options() async -> [ShellOption]
 
@@ -29,6 +32,10 @@ public protocol ShellBackend: AnyObject {
 
     /// The cluster's workers for `:workers` (the embedded engine's local executors when not on a cluster).
     func workers() async -> [ShellWorker]
+}
+
+extension ShellBackend {
+    public func fieldNames() async -> @Sendable (String) -> [String] { { _ in [] } }
 }
 
 /// How a statement ended.

@@ -42,7 +42,7 @@ import Testing
         #expect(texts("x | sort by value ") == ["asc", "desc"])
         #expect(texts("x | grep ") == ["not"])
         #expect(texts("x | tag f") == ["file"])
-        #expect(texts("x | reduce count ") == [])
+        #expect(texts("x | reduce count ") == ["as", "by"])
     }
 
     @Test func pathsInsideStringsAndBare() {
