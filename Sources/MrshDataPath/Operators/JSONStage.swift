@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CMrshShims
 
 /// `parse json "a.b", "c", ...`: a JSON Lines record (one JSON object) to one field per path, joined by TAB
 /// in path order.
@@ -338,15 +339,17 @@ struct JSONScanner {
         i += 1
         var escaped = false
         while true {
-            // Eight bytes at a time to the next `"`, `\` or control byte (the byte loop below decides).
-            while i + 8 <= n {
+            // To the next `"`, `\` or control byte (the byte loop below decides): the first eight bytes as
+            // one word (keys and short values end there), the rest by the SIMD scan.
+            if i + 8 <= n {
                 let word = UInt64(littleEndian: UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self))
                 let special = JSONScanner.specialBytes(word)
                 if special != 0 {
                     i += special.trailingZeroBitCount >> 3
-                    break
+                } else {
+                    i += 8
+                    i += mrsh_json_string_scan(src + i, n - i)
                 }
-                i += 8
             }
             guard i < n else { break }
             let b = src[i]
