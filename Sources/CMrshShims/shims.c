@@ -91,6 +91,29 @@ size_t mrsh_count_byte(const void *s, size_t n, unsigned char c) {
     return count;
 }
 
+size_t mrsh_json_string_scan(const void *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i control = _mm_set1_epi8(0x1F);
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        __m128i special = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+            _mm_cmpeq_epi8(_mm_min_epu8(v, control), v));  /* v <= 0x1F, unsigned */
+        unsigned mask = (unsigned)_mm_movemask_epi8(special);
+        if (mask != 0) return i + (size_t)__builtin_ctz(mask);
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char b = p[i];
+        if (b == '"' || b == '\\' || b < 0x20) return i;
+    }
+    return n;
+}
+
 /// memmem for the literal grep scan: on x86-64, 16 positions at a time are tested for the needle's
 /// first and last byte (SSE2), and only those candidates are compared in full; glibc's memmem is
 /// several times slower on short needles made of common letters.

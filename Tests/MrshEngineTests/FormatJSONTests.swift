@@ -33,6 +33,30 @@ import MrshPlan
         #expect(try parse(#"{"raw": "é😀"}"#, ["raw"]) == "é😀")
     }
 
+    /// The string scan goes a word and then 16 bytes at a time: a quote, backslash or control byte at
+    /// every offset of a long string is found where it is.
+    @Test func stringScanFindsEveryOffset() throws {
+        var pipeline = try RecordPipeline([.parseJSON([["s"]])])
+        for offset in 0..<48 {
+            let before = String(repeating: "x", count: offset)
+            let after = String(repeating: "y", count: 40)
+            #expect(try parse(#"{"s": ""# + before + #"\"q"# + after + #""}"#, ["s"]) == before + "\"q" + after)
+            #expect(try parse(#"{"s": ""# + before + #"é\\"# + after + #""}"#, ["s"]) == before + "é\\" + after)
+            #expect(try parse(#"{"s": ""# + before + #""}"#, ["s"]) == before)
+            let control = Array((#"{"s": ""# + before).utf8) + [0x01] + Array((after + #""}"#).utf8)
+            do {
+                _ = try collectChecked(&pipeline, control)
+                Issue.record("accepted a control byte at offset \(offset)")
+            } catch let error as EngineError {
+                guard case .badRecord(let message) = error else {
+                    Issue.record("\(error)")
+                    continue
+                }
+                #expect(message.contains("control byte in a string at byte \(7 + offset)"), "\(message)")
+            }
+        }
+    }
+
     @Test func invalidRecordsAreBadRecords() throws {
         var pipeline = try RecordPipeline([.parseJSON([["a"]])])
         let bad = [

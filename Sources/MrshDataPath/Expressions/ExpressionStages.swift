@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MrshPlan
 
 /// What the expression stages of one pipeline do with a record they cannot evaluate (a bad record), by the
@@ -77,16 +82,54 @@ final class ProjectStage: RecordStage {
     private let log: BadRecordLog
     private let out = ScratchBuffer()
 
+    /// When every expression is a plain field `$N` (N >= 1): those field numbers, copied without the
+    /// evaluator (the same text: a field's bytes, missing as empty).
+    private let plainFields: UnsafeMutableBufferPointer<Int>?
+    /// With `plainFields`: the start and end offsets of fields 1...maxPlainField of the current record.
+    private let fieldBounds: UnsafeMutablePointer<Int>
+    private let maxPlainField: Int
+
+    /// The largest field number when every expression is a plain field `$N` with N >= 1, else nil.
+    static func plainFieldLimit(_ expressions: [FieldExpression]) -> Int? {
+        var limit = 0
+        for expression in expressions {
+            guard case .field(let n) = expression, n >= 1 else { return nil }
+            limit = max(limit, n)
+        }
+        return limit > 0 ? limit : nil
+    }
+
     init(_ expressions: [FieldExpression], log: BadRecordLog) throws {
         programs = try expressions.map { try ExpressionProgram($0, context: "select") }
         evaluator = ExpressionEvaluator(programs)
         self.log = log
+        if let limit = Self.plainFieldLimit(expressions) {
+            let fields = UnsafeMutableBufferPointer<Int>.allocate(capacity: expressions.count)
+            for (i, expression) in expressions.enumerated() {
+                if case .field(let n) = expression { fields[i] = n }
+            }
+            plainFields = fields
+            maxPlainField = limit
+        } else {
+            plainFields = nil
+            maxPlainField = 0
+        }
+        fieldBounds = UnsafeMutablePointer<Int>.allocate(capacity: 2 * max(maxPlainField, 1))
+    }
+
+    deinit {
+        plainFields?.deallocate()
+        fieldBounds.deallocate()
     }
 
     func process(
         _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
         next: (UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
+        if let fields = plainFields {
+            try processPlain(record, fields, next: next)
+            return
+        }
         evaluator.begin(record)
         out.removeAll()
         for index in programs.indices {
@@ -100,6 +143,48 @@ final class ProjectStage: RecordStage {
             case .integer(let i): NumberText.appendInteger(i, to: out)
             case .decimal(let d): NumberText.append(.decimal(d), to: out)
             default: out.append(evaluator.text(value))
+            }
+        }
+        try next(out.bytes)
+    }
+
+    /// The plain-field projection: fields located by the evaluator's rule (split at TAB; an empty record
+    /// has one empty field), each copied as it is, a field past the last one as empty.
+    @inline(__always)
+    private func processPlain(
+        _ record: UnsafeRawBufferPointer, _ fields: UnsafeMutableBufferPointer<Int>,
+        next: (UnsafeRawBufferPointer) throws -> Void
+    ) rethrows {
+        out.removeAll()
+        let bounds = fieldBounds
+        let n = record.count
+        var count = 0
+        if let base = record.baseAddress {
+            var start = 0
+            while count < maxPlainField {
+                bounds[2 * count] = start
+                if let tab = memchr(base + start, 0x09, n - start) {
+                    let end = UnsafeRawPointer(tab) - base
+                    bounds[2 * count + 1] = end
+                    count += 1
+                    start = end + 1
+                } else {
+                    bounds[2 * count + 1] = n
+                    count += 1
+                    break
+                }
+            }
+        } else {
+            bounds[0] = 0
+            bounds[1] = 0
+            count = 1
+        }
+        for index in 0..<fields.count {
+            if index > 0 { out.append(0x09) }
+            let k = fields[index]
+            if k <= count {
+                let start = bounds[2 * (k - 1)]
+                out.append(UnsafeRawBufferPointer(rebasing: record[start..<bounds[2 * (k - 1) + 1]]))
             }
         }
         try next(out.bytes)

@@ -17,15 +17,23 @@ import CMrshShims
 /// Where a record ends is the reader's business (`LineReader.forEachCSVRecord`): at a line end outside
 /// quotes, counting every `"` (see `CSVScan`), with the CR of a CRLF end removed; so a CR is a field's byte
 /// here. Allocation-free: the stage's `ScratchBuffer` is reused for every record.
+///
+/// `fieldLimit`: when the next stage reads only fields 1...K (`select` of plain fields, see
+/// `PipelineStorage`), parsing stops after field K: fields 1...K are the same, the rest is never read.
 final class CSVStage: RecordStage {
     private let out = ScratchBuffer()
+    private let fieldLimit: Int
+
+    init(fieldLimit: Int = Int.max) {
+        self.fieldLimit = max(fieldLimit, 1)
+    }
 
     func process(
         _ record: UnsafeRawBufferPointer, file: UnsafeRawBufferPointer,
         next: (UnsafeRawBufferPointer) throws -> Void
     ) rethrows {
         out.removeAll()
-        CSVParser.parse(record, into: out, escape: true)
+        CSVParser.parse(record, into: out, escape: true, fieldLimit: fieldLimit)
         try next(out.bytes)
     }
 }
@@ -34,11 +42,12 @@ final class CSVStage: RecordStage {
 package enum CSVParser {
     /// Appends the fields of `record` to `out`, separated by TAB; with `escape`, a field's TAB, LF and CR
     /// are written as `\t`, `\n`, `\r`. Returns the number of fields (at least 1). `fieldEnds`, when given,
-    /// receives the offset in `out` where each field's bytes end.
+    /// receives the offset in `out` where each field's bytes end. `fieldLimit` (at least 1): stop after
+    /// that many fields, leaving out the rest of the record.
     @discardableResult
     static func parse(
         _ record: UnsafeRawBufferPointer, into out: ScratchBuffer, escape: Bool,
-        fieldEnds: UnsafeMutablePointer<[Int]>? = nil
+        fieldEnds: UnsafeMutablePointer<[Int]>? = nil, fieldLimit: Int = Int.max
     ) -> Int {
         let n = record.count
         // Every input byte makes at most two output bytes (an escaped TAB, LF or CR); a comma makes one TAB.
@@ -82,7 +91,7 @@ package enum CSVParser {
             }
             fields += 1
             fieldEnds?.pointee.append(first + w)
-            if i >= n { break }
+            if i >= n || fields >= fieldLimit { break }
             // A comma: the next field starts after it.
             i += 1
             dst[w] = 0x09

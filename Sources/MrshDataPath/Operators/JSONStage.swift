@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CMrshShims
 
 /// `parse json "a.b", "c", ...`: a JSON Lines record (one JSON object) to one field per path, joined by TAB
 /// in path order.
@@ -31,9 +32,14 @@ final class JSONStage: RecordStage {
     /// Containers nested deeper than this make a bad record (the scanner recurses).
     static let maxDepth = 512  // the failure text says 512
 
-    /// Each path's components as bytes, and as an array index (-1: not an index).
-    private let components: [[[UInt8]]]
-    private let indexes: [[Int]]
+    /// Each path's components in flat tables the stage owns (no retain or release per key compared):
+    /// component `level` of path `p` is slot `p * levels + level`, its bytes `componentBytes[start ..<
+    /// start + length]`, its array index `componentIndex` (-1: not an index); `pathLength[p]` components.
+    private let componentBytes: UnsafeMutablePointer<UInt8>
+    private let componentStart: UnsafeMutablePointer<Int>
+    private let componentLength: UnsafeMutablePointer<Int>
+    private let componentIndex: UnsafeMutablePointer<Int>
+    private let pathLength: UnsafeMutablePointer<Int>
     private let pathCount: Int
     /// The longest path's length: candidates are tracked to this depth only.
     private let levels: Int
@@ -49,16 +55,35 @@ final class JSONStage: RecordStage {
 
     init(_ paths: [[String]], log: BadRecordLog) {
         self.log = log
-        components = paths.map { $0.map { Array($0.utf8) } }
-        indexes = components.map { path in path.map(JSONStage.arrayIndex) }
+        let components = paths.map { $0.map { Array($0.utf8) } }
         pathCount = paths.count
         levels = paths.map(\.count).max() ?? 0
         let slots = Swift.max(pathCount, 1)
+        let componentSlots = Swift.max(pathCount * levels, 1)
+        componentBytes = .allocate(capacity: Swift.max(components.joined().map(\.count).reduce(0, +), 1))
+        componentStart = .allocate(capacity: componentSlots)
+        componentLength = .allocate(capacity: componentSlots)
+        componentIndex = .allocate(capacity: componentSlots)
+        pathLength = .allocate(capacity: slots)
+        var offset = 0
+        for p in 0..<pathCount {
+            pathLength[p] = components[p].count
+            for (level, component) in components[p].enumerated() {
+                let slot = p * levels + level
+                componentStart[slot] = offset
+                componentLength[slot] = component.count
+                componentIndex[slot] = JSONStage.arrayIndex(component)
+                for b in component {
+                    componentBytes[offset] = b
+                    offset += 1
+                }
+            }
+        }
         spanStart = .allocate(capacity: slots)
         spanEnd = .allocate(capacity: slots)
         candidates = .allocate(capacity: slots * (levels + 1))
         var top = 0
-        for p in 0..<pathCount where !components[p].isEmpty {
+        for p in 0..<pathCount where pathLength[p] > 0 {
             candidates[top] = p
             top += 1
         }
@@ -72,6 +97,11 @@ final class JSONStage: RecordStage {
         spanStart.deallocate()
         spanEnd.deallocate()
         candidates.deallocate()
+        componentBytes.deallocate()
+        componentStart.deallocate()
+        componentLength.deallocate()
+        componentIndex.deallocate()
+        pathLength.deallocate()
     }
 
     /// A component's array index: a non-negative decimal without leading zeros, else -1.
@@ -102,7 +132,7 @@ final class JSONStage: RecordStage {
             }
             let objectStart = scanner.i
             try object(&scanner, level: 0, count: topCandidates, depth: 1)
-            for p in 0..<pathCount where components[p].isEmpty {
+            for p in 0..<pathCount where pathLength[p] == 0 {
                 spanStart[p] = objectStart
                 spanEnd[p] = scanner.i
             }
@@ -170,9 +200,7 @@ final class JSONStage: RecordStage {
                 } else {
                     key = UnsafeRawBufferPointer(start: s.src + keyStart + 1, count: keyEnd - keyStart - 2)
                 }
-                try member(&s, level: level, count: count, depth: depth) { p in
-                    components[p][level].withUnsafeBytes { Bytes.equal(key, $0) }
-                }
+                try member(&s, level: level, count: count, depth: depth, key: key, index: -1)
             } else {
                 try value(&s, level: level, count: 0, depth: depth)
             }
@@ -201,7 +229,7 @@ final class JSONStage: RecordStage {
         var index = 0
         while true {
             if count > 0 {
-                try member(&s, level: level, count: count, depth: depth) { p in indexes[p][level] == index }
+                try member(&s, level: level, count: count, depth: depth, key: nil, index: index)
             } else {
                 try value(&s, level: level, count: 0, depth: depth)
             }
@@ -218,12 +246,13 @@ final class JSONStage: RecordStage {
         }
     }
 
-    /// The value of a member (object key or array element) that `matches` some of the candidates: paths
-    /// that end here get its span, paths that go on are looked for inside it. Every matching path's span is
-    /// reset first, so that the last of duplicate keys counts.
+    /// The value of a member (object key or array element) that matches some of the candidates (by `key`
+    /// when given, else by array `index`): paths that end here get its span, paths that go on are looked
+    /// for inside it. Every matching path's span is reset first, so that the last of duplicate keys counts.
+    /// (No closure for the match: its context would retain and release the stage per member.)
     @inline(__always)
     private func member(
-        _ s: inout JSONScanner, level: Int, count: Int, depth: Int, matches: (Int) -> Bool
+        _ s: inout JSONScanner, level: Int, count: Int, depth: Int, key: UnsafeRawBufferPointer?, index: Int
     ) throws(JSONScanner.Failure) {
         let here = candidates + level * pathCount
         var deeper = 0
@@ -232,10 +261,17 @@ final class JSONStage: RecordStage {
             let below = candidates + (level + 1) * pathCount
             for k in 0..<count {
                 let p = here[k]
-                guard matches(p) else { continue }
+                let slot = p * levels + level
+                if let key {
+                    let component = UnsafeRawBufferPointer(
+                        start: componentBytes + componentStart[slot], count: componentLength[slot])
+                    guard Bytes.equal(key, component) else { continue }
+                } else {
+                    guard componentIndex[slot] == index else { continue }
+                }
                 spanStart[p] = -1
                 spanEnd[p] = -1
-                if components[p].count == level + 1 {
+                if pathLength[p] == level + 1 {
                     ending += 1
                     below[pathCount - ending] = p
                 } else {
@@ -302,7 +338,20 @@ struct JSONScanner {
     mutating func string() throws(Failure) -> Bool {
         i += 1
         var escaped = false
-        while i < n {
+        while true {
+            // To the next `"`, `\` or control byte (the byte loop below decides): the first eight bytes as
+            // one word (keys and short values end there), the rest by the SIMD scan.
+            if i + 8 <= n {
+                let word = UInt64(littleEndian: UnsafeRawPointer(src + i).loadUnaligned(as: UInt64.self))
+                let special = JSONScanner.specialBytes(word)
+                if special != 0 {
+                    i += special.trailingZeroBitCount >> 3
+                } else {
+                    i += 8
+                    i += mrsh_json_string_scan(src + i, n - i)
+                }
+            }
+            guard i < n else { break }
             let b = src[i]
             if b == 0x22 {
                 i += 1
@@ -329,6 +378,20 @@ struct JSONScanner {
             i += 1
         }
         throw Failure("unterminated string", n)
+    }
+
+    /// The high bit of each byte of `word` (little-endian) that is `"`, `\` or below 0x20, exact up to and
+    /// including the lowest flagged byte (a borrow can flag bytes above a flagged one; bytes from 0x80 up
+    /// are never flagged on their own).
+    @inline(__always)
+    static func specialBytes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let quote = word ^ 0x2222_2222_2222_2222
+        let backslash = word ^ 0x5C5C_5C5C_5C5C_5C5C
+        let zeroQuote = (quote &- ones) & ~quote
+        let zeroBackslash = (backslash &- ones) & ~backslash
+        let control = (word &- 0x2020_2020_2020_2020) & ~word
+        return (zeroQuote | zeroBackslash | control) & 0x8080_8080_8080_8080
     }
 
     mutating func literal(_ word: StaticString) throws(Failure) {

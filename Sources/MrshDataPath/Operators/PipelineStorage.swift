@@ -18,8 +18,9 @@ final class PipelineStorage {
         badRecords = log
         var owners: [any RecordStage] = []
         var stages: [StageRef] = []
-        for op in ops {
-            let (owner, ref) = try Self.compile(op, log: log)
+        for (index, op) in ops.enumerated() {
+            let next = index + 1 < ops.count ? ops[index + 1] : nil
+            let (owner, ref) = try Self.compile(op, next: next, log: log)
             owners.append(owner)
             stages.append(ref)
         }
@@ -39,7 +40,11 @@ final class PipelineStorage {
         }
     }
 
-    private static func compile(_ op: RecordOp, log: BadRecordLog) throws -> (any RecordStage, StageRef) {
+    /// `next`: the op after `op`, if any (`parse csv` followed by a `select` of plain fields parses only
+    /// the fields it reads).
+    private static func compile(
+        _ op: RecordOp, next: RecordOp?, log: BadRecordLog
+    ) throws -> (any RecordStage, StageRef) {
         switch op {
         case .grep(let pattern, let negated):
             let stage = try GrepStage(pattern, negated: negated)
@@ -78,7 +83,11 @@ final class PipelineStorage {
             let stage = try SortKeyStage(group + rank, fieldBreak: group.count, log: log)
             return (stage, .sortKey(.passUnretained(stage)))
         case .parseCSV:
-            let stage = CSVStage()
+            var limit = Int.max
+            if case .project(let expressions) = next, let k = ProjectStage.plainFieldLimit(expressions) {
+                limit = k
+            }
+            let stage = CSVStage(fieldLimit: limit)
             return (stage, .csv(.passUnretained(stage)))
         case .parseJSON(let paths):
             let stage = JSONStage(paths, log: log)
