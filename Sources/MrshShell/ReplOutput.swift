@@ -37,6 +37,8 @@ final class ReplOutput: ShellOutput {
         var lastProgress: UInt64 = 0
         var summaries: [String] = []
         var formatter: RecordFormatter
+        /// The current pipeline's field names (the table's header row), when the script named them all.
+        var fieldNames: [String]?
     }
 
     let presentation: Presentation
@@ -68,6 +70,16 @@ final class ReplOutput: ShellOutput {
     /// Plain records to a real descriptor are written by the backend's writer thread, not by `records(_:)`:
     /// a standard output that does not drain must not block the job's (cooperative) thread.
     var recordsDescriptor: Int32? { presentation.table || out.fd < 0 ? nil : out.fd }
+
+    func fieldNames(_ names: [String]?) {
+        state.withLock { s in
+            s.fieldNames = names
+            if presentation.streams {
+                s.formatter.finish(to: &s.plainBuffer)
+                s.formatter = RecordFormatter(format: presentation.format == .table ? .tsv : presentation.format, fieldNames: names)
+            }
+        }
+    }
 
     func endOfRecords() {
         state.withLock { $0.sawEndOfRecords = true }
@@ -117,7 +129,9 @@ final class ReplOutput: ShellOutput {
             if presentation.table && sawRecords && !cancelled {
                 var footer = s.table.footer
                 if presentation.chartHint && ChartData.isOffered(for: s.table) { footer += "  (:chart draws it as bars)" }
-                if presentation.format == .table { out.write(s.table.renderRows(width: presentation.width)) }
+                if presentation.format == .table {
+                    out.write(s.table.renderRows(width: presentation.width, header: s.fieldNames, headerStyle: presentation.style.dim))
+                }
                 err.write(presentation.errorStyle.dim(footer) + "\n")
             }
             if !presentation.quiet {

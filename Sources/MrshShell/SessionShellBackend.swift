@@ -117,7 +117,7 @@ final class ForwardingConsole: SessionConsole {
 /// The record sink the shell gives the session: records go to the statement's `ShellOutput`, or, when it
 /// asks for plain records on a descriptor, to a `StandardOutputSink` writing there from a thread of its own;
 /// it is `Sendable`, so `CancellableRunner` can hand it to the job's own task.
-final class StatementSink: RecordSink, Sendable {
+final class StatementSink: RecordSink, FieldNamedSink, Sendable {
     let output: any ShellOutput
     let cancellation: CancellationFlag
     /// True once a job ran into this sink (then the shell shows a row count, even of 0 rows).
@@ -134,6 +134,10 @@ final class StatementSink: RecordSink, Sendable {
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let direct { return try direct.write(bytes) }
         output.records(bytes)
+    }
+
+    func beginRecords(fieldNames: [String]?) {
+        output.fieldNames(fieldNames)
     }
 
     func awaitCapacity() async throws { try await direct?.awaitCapacity() }

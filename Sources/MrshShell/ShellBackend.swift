@@ -67,10 +67,14 @@ public protocol ShellOutput: Sendable {
     /// backend then writes them there itself, from a thread of its own (`StandardOutputSink`), and finishes
     /// each job's records before the next message. nil (the default): records go to `records(_:)`.
     var recordsDescriptor: Int32? { get }
+    /// The names of the fields of the records that follow (nil: not all named), before a pipeline's records:
+    /// the table's header row, CSV's header, JSON's keys.
+    func fieldNames(_ names: [String]?)
 }
 
 extension ShellOutput {
     public var recordsDescriptor: Int32? { nil }
+    public func fieldNames(_ names: [String]?) {}
 }
 
 /// One option of `:set`.
