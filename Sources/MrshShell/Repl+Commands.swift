@@ -80,7 +80,8 @@ extension Repl {
         var table = capture.table
         table.finish()
         let fields = table.rows.map(\.count).max() ?? 0
-        let header = (0..<fields).map { "[\($0 + 1)]" }
+        let names = capture.namedFields ?? []
+        let header = (0..<fields).map { $0 < names.count ? "[\($0 + 1)] \(names[$0])" : "[\($0 + 1)]" }
         let fieldWord = fields == 1 ? "field" : "fields"
         out.write(style.bold(name) + ": " + (table.rows.isEmpty ? "no records\n" : "\(fields) \(fieldWord), \(table.rows.count) sample records\n"))
         if !table.rows.isEmpty {

@@ -141,6 +141,9 @@ final class ReplOutput: ShellOutput {
         }
     }
 
+    /// The last pipeline's field names, when it named them all (for `:describe`).
+    var namedFields: [String]? { state.withLock { $0.fieldNames } }
+
     /// The collected table (for `:describe` and `:chart`): the first `limit` rows, and how many there were.
     var table: ResultTable { state.withLock { $0.table } }
 
