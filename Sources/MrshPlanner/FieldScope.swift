@@ -57,7 +57,8 @@ enum ValueType: Sendable, Equatable {
 struct ExpressionChecker {
     let scope: FieldScope
 
-    /// A condition: the expression must be boolean.
+    /// A condition (`where`, the operands of `and`, `or`, `not`, `if`'s first argument): the expression must
+    /// be boolean.
     func condition(_ expression: Expression, for context: String) throws(PlanError) -> FieldExpression {
         let (resolved, type) = try check(expression)
         guard type == .boolean else {
@@ -106,7 +107,7 @@ struct ExpressionChecker {
         case .unary(.negate, let operand):
             return (.negate(try number(operand, for: "'-'")), .number)
         case .unary(.not, let operand):
-            return (.not(try bool(operand, for: "'not'")), .boolean)
+            return (.not(try condition(operand, for: "'not'")), .boolean)
         case .binary(let op, let left, let right):
             return try binary(op, left, right)
         case .matches(let operand, let regex, let caseInsensitive, let negated):
@@ -150,8 +151,8 @@ struct ExpressionChecker {
             let comparison = ComparisonOperator(rawValue: op.rawValue) ?? .equal
             return (.comparison(comparison, a, b), .boolean)
         case .and, .or:
-            let a = try bool(left, for: symbol)
-            let b = try bool(right, for: symbol)
+            let a = try condition(left, for: symbol)
+            let b = try condition(right, for: symbol)
             return (op == .and ? .and(a, b) : .or(a, b), .boolean)
         }
     }
@@ -201,7 +202,7 @@ struct ExpressionChecker {
         case .int, .num:
             return (.call(function, [try number(arguments[0], for: context)]), .number)
         case .if:
-            let condition = try bool(arguments[0], for: "'if'")
+            let condition = try condition(arguments[0], for: "'if'")
             let (a, typeA) = try check(arguments[1])
             let (b, typeB) = try check(arguments[2])
             if (typeA == .boolean) != (typeB == .boolean) {
@@ -225,16 +226,6 @@ struct ExpressionChecker {
             throw PlanError(
                 message: "\(context) needs a number, found the text \(Explain.quoted(text))", range: expression.range,
                 help: "arithmetic works on numbers and on fields that hold numbers")
-        }
-        return resolved
-    }
-
-    private func bool(_ expression: Expression, for context: String) throws(PlanError) -> FieldExpression {
-        let (resolved, type) = try check(expression)
-        guard type == .boolean else {
-            throw PlanError(
-                message: "\(context) needs a condition (true or false), found \(type.article)", range: expression.range,
-                help: ExpressionChecker.comparisonHint(expression, type))
         }
         return resolved
     }
