@@ -67,21 +67,23 @@ public struct Planner: Sendable {
         switch statement {
         case .run(let p), .explain(let p), .bind(_, _, let p): pipeline = p
         }
-        guard let stages = try? resolve(pipeline) else { return [] }
-        var builder = ChainBuilder(csvHeaderReader: csvHeaderReader)
-        for (index, stage) in stages.enumerated() {
-            do { try builder.add(stage, isLast: index == stages.count - 1) } catch { return [] }
-        }
+        guard let stages = try? resolve(pipeline), let builder = try? build(stages) else { return [] }
         return builder.fieldNames
     }
 
     /// Compiles resolved stages (no binding references left) into a job chain.
     public func compile(_ stages: [Stage]) throws(PlanError) -> JobPlan {
+        var builder = try build(stages)
+        return builder.finish()
+    }
+
+    /// Walks the stages, checking names and types and accumulating jobs.
+    private func build(_ stages: [Stage]) throws(PlanError) -> ChainBuilder {
         var builder = ChainBuilder(csvHeaderReader: csvHeaderReader)
         for (index, stage) in stages.enumerated() {
             try builder.add(stage, isLast: index == stages.count - 1)
         }
-        return builder.finish()
+        return builder
     }
 }
 
