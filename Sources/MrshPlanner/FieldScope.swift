@@ -264,8 +264,13 @@ struct ExpressionChecker {
 
     /// A regex is compiled once at check time, so a bad one is a script error.
     static func checkRegex(_ source: String, caseInsensitive: Bool, at range: SourceRange) throws(PlanError) {
+        try checkCompiles(.grep(.regex(source, caseInsensitive: caseInsensitive), negated: false), at: range)
+    }
+
+    /// Compiles `op` (its regex) once, so a bad one is a script error at `range` rather than a task failure.
+    static func checkCompiles(_ op: RecordOp, at range: SourceRange) throws(PlanError) {
         do {
-            _ = try RecordPipeline([.grep(.regex(source, caseInsensitive: caseInsensitive), negated: false)])
+            _ = try RecordPipeline([op])
         } catch {
             throw PlanError(message: "\(error)", range: range)
         }

@@ -112,6 +112,7 @@ private struct ChainBuilder {
     var fieldNames: [String] { scope.knownNames }
 
     mutating func add(_ stage: Stage, isLast: Bool) throws(PlanError) {
+        try checkRegexes(stage)
         if let limit = pendingTake {
             // A `take` that is followed by more stages: gather its records in order first.
             pendingTake = nil
@@ -368,6 +369,19 @@ private struct ChainBuilder {
             scope = FieldScope(names: try csvHeaderReader(patterns), isOpen: true)
         } catch {
             throw PlanError(message: "\(error)", range: stage.range)
+        }
+    }
+
+    /// Compiles the regex of a `grep`, `extract` or `split` once, so a bad one is a script error pointing at
+    /// its stage (also inside a `let` binding) rather than a task failure.
+    private func checkRegexes(_ stage: Stage) throws(PlanError) {
+        switch stage.op {
+        case .grep(.regex(let source, let caseInsensitive), _), .extract(.regex(let source, let caseInsensitive)):
+            try ExpressionChecker.checkRegex(source, caseInsensitive: caseInsensitive, at: stage.range)
+        case .split(.regex(let source, _)?, _):
+            try ExpressionChecker.checkCompiles(.split(.regex(source)), at: stage.range)
+        default:
+            break
         }
     }
 

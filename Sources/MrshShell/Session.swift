@@ -133,10 +133,8 @@ public final class Session {
                     try scratch.bind(name, to: pipeline)
                     steps.append(.bind(name, pipeline))
                 case .explain(let pipeline):
-                    try Self.checkPatterns(pipeline)
                     steps.append(.explain(Explain.render(try scratch.plan(pipeline), reducers: options.reducers)))
                 case .run(let pipeline):
-                    try Self.checkPatterns(pipeline)
                     steps.append(.run(try scratch.plan(pipeline)))
                 }
             } catch {
@@ -145,27 +143,6 @@ public final class Session {
             }
         }
         return .success(steps)
-    }
-
-    /// Compiles every regex of the pipeline once, so a bad one is a script error pointing at its stage
-    /// rather than a task failure.
-    private static func checkPatterns(_ pipeline: Pipeline) throws(PlanError) {
-        for stage in pipeline.stages {
-            let op: RecordOp
-            switch stage.op {
-            case .grep(.regex(let source, let caseInsensitive), _), .extract(.regex(let source, let caseInsensitive)):
-                op = .grep(.regex(source, caseInsensitive: caseInsensitive), negated: false)
-            case .split(.regex(let source, _)?, _):
-                op = .split(.regex(source))
-            default:
-                continue
-            }
-            do {
-                _ = try RecordPipeline([op])
-            } catch {
-                throw PlanError(message: "\(error)", range: stage.range)
-            }
-        }
     }
 
     private func report(_ error: PlanError, source: String, sourceName: String) {

@@ -27,6 +27,8 @@ import Testing
         ("type_condition_in_sum", "\(fields) | reduce sum(bytes > 10) by status"),
         ("type_if_branches", "\(fields) | select if(status >= 500, status > 1, \"x\")"),
         ("type_not_text", "\(fields) | where not path"),
+        ("bad_regex_in_binding", "let errors = read x | grep /err(or/\nerrors | count"),
+        ("bad_split_regex", "read x | split /[a-/ | count"),
         ("bad_regex_in_where", "\(fields) | where path ~ /a(b/"),
         ("duplicate_select_name", "\(fields) | select path, bytes as path"),
         ("misspelt_sort_key", "read x | sort by vlaue desc"),
