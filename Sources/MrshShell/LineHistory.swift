@@ -28,18 +28,28 @@ final class LineHistory {
 
     /// Loads the file if it exists; a missing or unreadable file leaves history empty.
     func load() {
-        guard let path, FileManager.default.fileExists(atPath: path) else { return }
+        guard let path, FileManager.default.fileExists(atPath: path), !Self.isSpecialFile(path) else { return }
         _ = mrsh_history_load(handle, path)
     }
 
-    /// Saves to the file (libedit makes it mode 0600); returns why it cannot be written, or nil.
+    /// Saves to the file (libedit makes it mode 0600); returns why it cannot be written, or nil. A path that
+    /// is not a regular file (`MRSH_HISTORY=/dev/null`, a FIFO) means no history file: it is left alone, so
+    /// that libedit's `fchmod` never makes `/dev/null` 0600 for everyone (as root it would) and a FIFO
+    /// nobody reads does not hang the shell.
     @discardableResult
     func save() -> String? {
-        guard let path else { return nil }
+        guard let path, !Self.isSpecialFile(path) else { return nil }
         errno = 0
         guard mrsh_history_save(handle, path) < 0 else { return nil }
         let reason = errno == 0 ? "libedit could not write it" : String(cString: strerror(errno))
         return "cannot save history to '\(path)' (history_save: \(reason)); MRSH_HISTORY names another file"
+    }
+
+    /// Whether `path` exists and is not a regular file (a device, a FIFO, a directory, a socket).
+    static func isSpecialFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return info.st_mode & S_IFMT != S_IFREG
     }
 
     /// Adds a statement (trailing newlines dropped; empty statements are not kept).
