@@ -18,6 +18,8 @@ public struct JobSettings: Codable, Sendable, Hashable {
     /// Time between heartbeats, and the silence after which a peer is lost (`--heartbeat-timeout`).
     public var heartbeatInterval: Duration = .seconds(1)
     public var heartbeatTimeout: Duration = .seconds(10)
+    /// A join whose right side is at most this many bytes is broadcast (`--broadcast-limit`).
+    public var broadcastLimit: Int64 = 64 << 20
 
     /// The defaults, in one place.
     public static let defaults = JobSettings()
@@ -46,7 +48,7 @@ public struct JobSettings: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case reducers, splitSize, memoryBudget, maxAttempts, skipBadRecords, backupTasks
+        case reducers, splitSize, memoryBudget, maxAttempts, skipBadRecords, backupTasks, broadcastLimit
     }
 
     public init(from decoder: any Decoder) throws {
@@ -58,6 +60,7 @@ public struct JobSettings: Codable, Sendable, Hashable {
         maxAttempts = try c.decodeIfPresent(Int.self, forKey: .maxAttempts) ?? d.maxAttempts
         skipBadRecords = try c.decodeIfPresent(Bool.self, forKey: .skipBadRecords) ?? d.skipBadRecords
         backupTasks = try c.decodeIfPresent(Bool.self, forKey: .backupTasks) ?? d.backupTasks
+        broadcastLimit = try c.decodeIfPresent(Int64.self, forKey: .broadcastLimit) ?? d.broadcastLimit
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -68,6 +71,7 @@ public struct JobSettings: Codable, Sendable, Hashable {
         try c.encode(maxAttempts, forKey: .maxAttempts)
         try c.encode(skipBadRecords, forKey: .skipBadRecords)
         try c.encode(backupTasks, forKey: .backupTasks)
+        try c.encode(broadcastLimit, forKey: .broadcastLimit)
     }
 }
 

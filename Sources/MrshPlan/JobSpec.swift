@@ -20,6 +20,9 @@ public struct JobSpec: Codable, Sendable, Equatable, Hashable {
     public var output: JobOutput
     /// The names of the reduce output's fields, for `explain` (nil: none has a name).
     public var reduceFieldNames: [String]?
+    /// Sources every map task reads whole before its own splits (a broadcast join's right side, see
+    /// `Join`), in `MapTaskSpec.sideSplits`; empty for other jobs.
+    public var sideInputs: [JobSource] = []
 
     public init(
         id: Int, sources: [JobSource], shuffle: Shuffle? = nil, reduceOps: [RecordOp] = [], reducers: Int? = nil,

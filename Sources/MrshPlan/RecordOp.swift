@@ -38,6 +38,15 @@ public enum RecordOp: Codable, Sendable, Equatable, Hashable {
     /// `parse json "a.b", ...`: a JSON Lines record to one field per path (components of a dotted path); a
     /// missing path is empty, a string its text, an object or array its compact JSON.
     case parseJSON([[String]])
+    /// `join`'s key on one side (see `Join`): the escaped text of the expression (`JoinKey`) as a new first
+    /// field; on the right side the join field is removed and the rest prefixed as `JoinSide.right` says.
+    /// `salt` (set by the coordinator, nil as planned) spreads hot keys over several reducers.
+    case prependJoinKey(FieldExpression, JoinSide, salt: JoinSalt?)
+    /// A broadcast join's lookup of each record in the right side the map task loaded (see `Join`).
+    case joinLookup(JoinLookup)
+    /// `stream "COMMAND"`: the records are the standard input lines of `/bin/sh -c COMMAND`, run once per
+    /// task; its standard output lines are the records that follow.
+    case stream(command: String)
 }
 
 /// What `grep`, `extract` and `split` look for.

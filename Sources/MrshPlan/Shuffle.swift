@@ -68,4 +68,8 @@ public enum Shuffle: Codable, Sendable, Equatable, Hashable {
     /// partitioning on G, ordered by G then S (stable); the reduce emits the first `limit` records of each
     /// G, without G and S. Map tasks keep `limit` per G.
     case topPerGroup(limit: Int)
+    /// `join`: records `KEY TAB ...` of both sides (`.prependJoinKey`), hash-partitioned on KEY and ordered by
+    /// it, a key's right records before its left ones (the right sources come first, and ties keep source
+    /// order); the reduce emits each left record followed by each right record's rest (see `Join`).
+    case join(Join)
 }

@@ -96,6 +96,8 @@ public struct MapTaskSpec: Codable, Sendable, Hashable {
     /// Where a map-only job's task writes its lines: `.file` when they are a part of a written directory
     /// (the task's part, as a reducer writes one), `.blob` otherwise. Shuffled jobs always write a blob.
     public var destination: PartDestination
+    /// The splits of each of the job's `sideInputs`, read whole by every map task before its own splits.
+    public var sideSplits: [[InputSplit]] = []
     public init(
         job: JobID, spec: JobSpec, task: Int, attempt: Int, source: Int = 0, splits: [InputSplit],
         partitioner: Partitioner?, memoryBudget: Int, skipBadRecords: Bool? = nil, destination: PartDestination = .blob

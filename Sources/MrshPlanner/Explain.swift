@@ -98,6 +98,15 @@ public enum Explain {
                 .joined(separator: ", ")
         case .parseCSV: return "parse csv"
         case .parseJSON(let paths): return "parse json " + paths.map { quoted($0.joined(separator: ".")) }.joined(separator: ", ")
+        case .prependJoinKey(let key, let side, _):
+            switch side {
+            case .left: return "join key " + ExpressionText.render(key)
+            case .right(let removing?): return "join key " + ExpressionText.render(key) + " (field \(removing) moved to the key)"
+            case .right(nil): return "join key " + ExpressionText.render(key)
+            }
+        case .joinLookup(let lookup):
+            return (lookup.kind == .left ? "left join" : "join") + " with side input \(lookup.side) on " + ExpressionText.render(lookup.key)
+        case .stream(let command): return "stream " + quoted(command)
         }
     }
 

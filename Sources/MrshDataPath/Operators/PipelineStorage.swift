@@ -92,6 +92,10 @@ final class PipelineStorage {
         case .parseJSON(let paths):
             let stage = JSONStage(paths, log: log)
             return (stage, .json(.passUnretained(stage)))
+        case .prependJoinKey, .joinLookup:
+            throw OperatorError("join is not implemented yet")
+        case .stream:
+            throw OperatorError("stream is not implemented yet")
         }
     }
 

@@ -18,6 +18,7 @@ extension Shuffle {
         case .groupBy(let groupBy): return GroupByShuffle(groupBy: groupBy)
         case .orderBy(let limit): return SortShuffle(order: .byKey, limit: limit, dropsKey: true)
         case .topPerGroup(let limit): return TopPerGroupShuffle(limit: limit)
+        case .join(let join): return JoinShuffle(join: join)
         }
     }
 }
