@@ -128,3 +128,39 @@ public struct JoinSalt: Codable, Sendable, Hashable {
     public var hotKeys: [HotJoinKey]
     public init(hotKeys: [HotJoinKey]) { self.hotKeys = hotKeys }
 }
+
+extension Join {
+    /// Whether a join whose right side measures `rightBytes` (input files' sizes, or an earlier job's parts)
+    /// runs as a broadcast join, and why, in words for `explain` and `--verbose`; the coordinator and
+    /// `explain` both decide here. `rightBytes` nil: not known yet (the right side is computed by the plan).
+    public func choice(rightBytes: Int64?, limit: Int64) -> (broadcast: Bool?, reason: String) {
+        switch strategy {
+        case .broadcast: return (true, "broadcast (using broadcast)")
+        case .shuffle: return (false, "shuffle (using shuffle)")
+        case .auto:
+            let limitText = Join.bytesText(limit)
+            guard let rightBytes else {
+                return (nil, "broadcast if the right side is at most \(limitText) when it is known, else shuffle")
+            }
+            if rightBytes <= limit {
+                return (true, "broadcast (right side \(Join.bytesText(rightBytes)) <= broadcast limit \(limitText))")
+            }
+            return (false, "shuffle (right side \(Join.bytesText(rightBytes)) > broadcast limit \(limitText))")
+        }
+    }
+
+    /// Bytes as `12.3 MiB`, `512 B`.
+    public static func bytesText(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        if unit == 0 { return "\(bytes) B" }
+        let rounded = (value * 10).rounded() / 10
+        let text = rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+        return "\(text) \(units[unit])"
+    }
+}
