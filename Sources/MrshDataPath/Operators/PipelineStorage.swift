@@ -92,7 +92,10 @@ final class PipelineStorage {
         case .parseJSON(let paths):
             let stage = JSONStage(paths, log: log)
             return (stage, .json(.passUnretained(stage)))
-        case .prependJoinKey, .joinLookup:
+        case .prependJoinKey(let expression, let side, let salt):
+            let stage = try JoinKeyStage(expression, side: side, salt: salt, log: log)
+            return (stage, .joinKey(.passUnretained(stage)))
+        case .joinLookup:
             throw OperatorError("join is not implemented yet")
         case .stream:
             throw OperatorError("stream is not implemented yet")
@@ -142,6 +145,7 @@ enum StageRef {
     case sortKey(Unmanaged<SortKeyStage>)
     case csv(Unmanaged<CSVStage>)
     case json(Unmanaged<JSONStage>)
+    case joinKey(Unmanaged<JoinKeyStage>)
 
     @inline(__always)
     func process(
@@ -162,6 +166,7 @@ enum StageRef {
         case .sortKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .csv(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .json(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .joinKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }
     }
 }
