@@ -81,6 +81,11 @@ package final class PartReducer {
         try merger.advanceTop()
     }
 
+    /// For a kind that emits many records per entry (a join): throws when the task is cancelled.
+    func checkCancellation() throws {
+        try cancel?.check()
+    }
+
     func emitLine() throws {
         try line.withUnsafeBytes { try emit($0) }
     }

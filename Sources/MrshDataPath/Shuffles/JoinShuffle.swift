@@ -28,6 +28,7 @@ package struct JoinShuffle: ShuffleKind {
         let padding = [UInt8](repeating: 0x09, count: max(0, join.rightFieldCount))
         let rights = JoinRightRecords(budget: max(1 << 12, part.memoryBudget / 2), temporaryPath: part.temporaryPath)
         defer { rights.removeAll() }
+        var emitted = 0
         while let top = merger.top {
             part.startGroup(top.a)
             rights.removeAll()
@@ -47,6 +48,9 @@ package struct JoinShuffle: ShuffleKind {
                         part.line.append(contentsOf: left)
                         part.line.append(contentsOf: rest)
                         try part.emitLine()
+                        // One entry may emit many records: poll cancellation here too.
+                        emitted &+= 1
+                        if emitted & 0xFFFF == 0 { try part.checkCancellation() }
                     }
                 } else if keepsUnmatched {
                     part.line.removeAll(keepingCapacity: true)
