@@ -6,8 +6,15 @@ import MrshPlan
 /// shuffle partitions, orders and combines records (as the shuffle's kind describes itself), and where its
 /// output goes. Jobs reading earlier jobs name them, so the blocks draw the plan's dataflow graph.
 public enum Explain {
-    /// - Parameter reducers: the reducer count used where a job leaves the choice to the engine.
-    public static func render(_ plan: JobPlan, reducers: Int) -> String {
+    /// - Parameters:
+    ///   - reducers: the reducer count used where a job leaves the choice to the engine.
+    ///   - broadcastLimit: `--broadcast-limit`, for the line that says how a join runs.
+    ///   - rightSideBytes: the size of a join job's right side where it can be known before anything runs
+    ///     (files), nil otherwise.
+    public static func render(
+        _ plan: JobPlan, reducers: Int, broadcastLimit: Int64 = JobSettings.defaults.broadcastLimit,
+        rightSideBytes: (JobSpec) -> Int64? = { _ in nil }
+    ) -> String {
         var lines: [String] = []
         let jobWord = plan.jobs.count == 1 ? "job" : "jobs"
         lines.append("plan: \(plan.jobs.count) \(jobWord)")
@@ -30,6 +37,9 @@ public enum Explain {
                 var described = kind.shuffleDescription(partitions: "\(r) \(r == 1 ? "partition" : "partitions")")
                 if job.sources.count > 1 { described += ", sides in input order" }
                 lines.append("  shuffle  \(described)")
+                if let join = job.join {
+                    lines.append("  strategy \(join.choice(rightBytes: rightSideBytes(job), limit: broadcastLimit).reason)")
+                }
                 var reduce = kind.reduceDescription
                 if !job.reduceOps.isEmpty { reduce += " | " + job.reduceOps.map(describe).joined(separator: " | ") }
                 lines.append("  reduce   \(reduce) (\(r) \(r == 1 ? "task" : "tasks"))")
