@@ -18,8 +18,20 @@ public enum Explain {
         var lines: [String] = []
         let jobWord = plan.jobs.count == 1 ? "job" : "jobs"
         lines.append("plan: \(plan.jobs.count) \(jobWord)")
-        for job in plan.jobs {
+        for planned in plan.jobs {
+            var job = planned
+            // A join runs as the coordinator will run it: broadcast where the choice is already known.
+            var strategy: String?
+            if let join = job.join {
+                let choice = join.choice(rightBytes: rightSideBytes(job), limit: broadcastLimit)
+                strategy = choice.reason
+                if choice.broadcast == true, let form = job.broadcastJoinForm() { job = form }
+            }
             lines.append("job \(job.id)")
+            for (side, source) in job.sideInputs.enumerated() {
+                lines.append("  side \(side)   \(describe(source.input))" + describe(source.format) + ", read whole by every map task")
+                lines.append("  side map \(describeMap(source))")
+            }
             if job.sources.count == 1 {
                 lines.append("  input    \(describe(job.input))" + describe(job.sources[0].format))
                 lines.append("  map      \(describeMap(job.sources[0]))")
@@ -28,6 +40,7 @@ public enum Explain {
                 for (side, source) in job.sources.enumerated() {
                     lines.append("  input \(side)  \(describe(source.input))" + describe(source.format))
                     lines.append("  map \(side)    \(describeMap(source))")
+                    if let names = source.fieldNames { lines.append("  fields \(side) \(names.joined(separator: ", "))") }
                 }
             }
             if let shuffle = job.shuffle {
@@ -37,15 +50,14 @@ public enum Explain {
                 var described = kind.shuffleDescription(partitions: "\(r) \(r == 1 ? "partition" : "partitions")")
                 if job.sources.count > 1 { described += ", sides in input order" }
                 lines.append("  shuffle  \(described)")
-                if let join = job.join {
-                    lines.append("  strategy \(join.choice(rightBytes: rightSideBytes(job), limit: broadcastLimit).reason)")
-                }
+                if let strategy { lines.append("  strategy \(strategy)") }
                 var reduce = kind.reduceDescription
                 if !job.reduceOps.isEmpty { reduce += " | " + job.reduceOps.map(describe).joined(separator: " | ") }
                 lines.append("  reduce   \(reduce) (\(r) \(r == 1 ? "task" : "tasks"))")
                 if let names = job.reduceFieldNames { lines.append("  fields   \(names.joined(separator: ", "))") }
             } else {
                 lines.append("  shuffle  none (map-only: output in input order)")
+                if let strategy { lines.append("  strategy \(strategy)") }
             }
             lines.append("  output   \(describe(job.output))")
         }
