@@ -168,10 +168,10 @@ public enum OperatorCatalog {
             details: "The name is reserved so that scripts using it as a binding do not break later.",
             example: "", keywords: []),
         OperatorInfo(
-            name: "stream", kind: .reserved, usage: #"stream "COMMAND" (reserved)"#,
-            summary: "Reserved for piping records through an external command; not yet supported.",
-            details: "The name is reserved so that scripts using it as a binding do not break later.",
-            example: "", keywords: []),
+            name: "stream", kind: .stage, usage: #"stream "COMMAND""#,
+            summary: "Pipe the records through a shell command, once per task; its output lines are the next records.",
+            details: "COMMAND runs with /bin/sh -c in the task's scratch directory with a trimmed environment. A non-zero exit or a signal fails the task. Cluster workers run it only when started with --allow-stream.",
+            example: #"read logs/* | stream "cut -f 2" | reduce count"#, keywords: []),
     ]
 
     /// The entry named `name`, if any.

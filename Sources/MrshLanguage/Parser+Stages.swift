@@ -33,7 +33,8 @@ extension Parser {
         case "select": advance(); op = .select(try parseNamedExpressions("'select'"))
         case "top": advance(); op = try parseTop()
         case "parse": advance(); op = try parseParse()
-        case "join", "stream":
+        case "stream": advance(); op = try parseStream()
+        case "join":
             throw Diagnostic(
                 "'\(name)' is not yet supported", range: token.range,
                 note: "'\(name)' is reserved for a future version of mrsh")
@@ -381,6 +382,20 @@ extension Parser {
         default:
             throw unknownChoice("format", format, token: token, choices: ["csv", "json"])
         }
+    }
+
+    /// stream = "stream" STRING
+    mutating func parseStream() throws(Diagnostic) -> Operator {
+        let token = try peek()
+        guard case .string(let command) = token.kind else {
+            throw expected(
+                #"a "COMMAND" after 'stream'"#, found: token, help: #"quote the shell command: stream "sort -u""#)
+        }
+        guard !command.allSatisfy(\.isWhitespace) else {
+            throw Diagnostic("empty command after 'stream'", range: token.range, help: #"name a shell command: stream "cut -f 1""#)
+        }
+        advance()
+        return .stream(command: command)
     }
 
     /// write = "write" path [ "overwrite" ]
