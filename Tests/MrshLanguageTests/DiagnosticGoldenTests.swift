@@ -29,7 +29,7 @@ import Testing
         ("let_operator_name", "let count = read x | count"),
         ("trailing_pipe", "read x | map words |\n\n# done\n"),
         ("join_reserved", "read a | join b"),
-        ("stream_reserved", "read a | stream \"sort -u\""),
+        ("stream_without_command", "read a | stream sort -u"),
         ("garbage_characters", "read x | count @@"),
         ("missing_pipe", "read x | map words reduce count"),
         ("tab_expansion", "\tread x |\tmapp words"),

@@ -139,7 +139,7 @@ import Testing
             ("read a | write o overwrite overwrite", "duplicate 'overwrite'"),
             ("let count = read x", "'count' is an operator and cannot name a binding"),
             ("read a | join b", "'join' is not yet supported"),
-            (#"read a | stream "sort -u""#, "'stream' is not yet supported"),
+            (#"read a | stream "  ""#, "empty command after 'stream'"),
         ]
         for (source, message) in cases {
             #expect(TestSupport.diagnostics(source).map(\.message) == [message], "\(source)")

@@ -219,7 +219,20 @@ final class StreamStage: RecordStage {
         guard pid > 0 else { return }
         var status: Int32 = 0
         var result: pid_t
-        repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
+        if let cancel = context?.cancel {
+            // A command may outlive its closed outputs: wait without blocking, so cancelling still kills it.
+            while true {
+                result = waitpid(pid, &status, WNOHANG)
+                if result != 0 && !(result < 0 && errno == EINTR) { break }
+                if cancel.isCancelled {
+                    cancelled()
+                    return
+                }
+                usleep(1000)
+            }
+        } else {
+            repeat { result = waitpid(pid, &status, 0) } while result < 0 && errno == EINTR
+        }
         pid = 0
         guard result > 0, failure == nil else { return }
         let signalNumber = status & 0x7F
