@@ -120,6 +120,43 @@ public enum Operator: Sendable, Hashable {
     case parseCSV(header: Bool, names: [FieldName])
     /// `parse json "PATH" [as NAME], ...`.
     case parseJSON([JSONPath])
+    /// `stream "COMMAND"`: the records through a `/bin/sh -c COMMAND` per task.
+    case stream(command: String)
+    /// `join [left] NAME on L [= R] [using shuffle|broadcast]`: R is L when absent.
+    case join(JoinClause)
+    /// `union NAME [, NAME ...]`: the records of the bindings after those flowing in.
+    case union([BindingReference])
+}
+
+/// A binding named inside a stage (`join users ...`, `union a, b`), with where it was written.
+public struct BindingReference: Sendable, Hashable {
+    public var name: String
+    public var range: SourceRange
+    public init(_ name: String, range: SourceRange) {
+        self.name = name
+        self.range = range
+    }
+}
+
+/// `join [left] NAME on L [= R] [using shuffle|broadcast]`.
+public struct JoinClause: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable { case inner, left }
+    public enum Strategy: String, Sendable, Hashable, CaseIterable { case shuffle, broadcast }
+    public var kind: Kind
+    public var binding: BindingReference
+    /// The left side's key expression.
+    public var leftKey: Expression
+    /// The right side's, nil when it is the same expression (`on id`).
+    public var rightKey: Expression?
+    /// What `using` forces; nil lets mrsh choose by the right side's size.
+    public var strategy: Strategy?
+    public init(kind: Kind, binding: BindingReference, leftKey: Expression, rightKey: Expression?, strategy: Strategy?) {
+        self.kind = kind
+        self.binding = binding
+        self.leftKey = leftKey
+        self.rightKey = rightKey
+        self.strategy = strategy
+    }
 }
 
 // MARK: - Fields and expressions

@@ -64,7 +64,7 @@ public struct Lexer: Sendable {
         }
         switch kind {
         case .identifier("where"), .identifier("select"), .identifier("reduce"), .identifier("sort"),
-            .identifier("top"):
+            .identifier("top"), .identifier("join"):
             expressionMode = true
         case .pipe, .newline, .semicolon: expressionMode = false
         default: break
@@ -273,7 +273,16 @@ extension Lexer {
         let start = offset
         let byte = bytes[offset]
         if Byte.isIdentifierStart(byte) {
-            while offset < bytes.count, Byte.isIdentifierContinue(bytes[offset]) { advance() }
+            // `users.name`: a dot between identifier parts is part of the name (a join's prefixed names).
+            while offset < bytes.count {
+                if Byte.isIdentifierContinue(bytes[offset]) {
+                    advance()
+                } else if bytes[offset] == UInt8(ascii: "."), offset + 1 < bytes.count, Byte.isIdentifierStart(bytes[offset + 1]) {
+                    advance()
+                } else {
+                    break
+                }
+            }
             return .identifier(text(from: start, to: offset))
         }
         if Byte.isDigit(byte) { return lexNumber() }

@@ -148,6 +148,33 @@ public enum OperatorCatalog {
             details: "For counts per key, use reduce count.",
             example: "read logs/* | count", keywords: []),
         OperatorInfo(
+            name: "join", kind: .stage, usage: "join [left] NAME on EXPR [= EXPR] [using shuffle|broadcast]",
+            summary: "Join the records with those of the binding NAME where the keys are equal.",
+            details: """
+                The left key is computed from the records flowing in, the right one (after =; the same
+                expression without it) from NAME's records; keys match when their texts are equal, and an
+                empty key matches nothing. The output is the left fields, then NAME's fields without its
+                key field (a name both sides have becomes NAME.field). join left also keeps the records
+                without a match, with NAME's fields empty. mrsh broadcasts NAME to the map tasks when it
+                is at most --broadcast-limit (64 MiB), else shuffles both sides; using forces one.
+                """,
+            example: #"let users = read users.tsv | split as id, name; read access.log | split as uid, path | join users on uid = id | reduce count by name"#,
+            keywords: ["left", "on", "using", "shuffle", "broadcast"]),
+        OperatorInfo(
+            name: "union", kind: .stage, usage: "union NAME [, NAME ...]",
+            summary: "Append the records of the bindings to the records flowing in.",
+            details: """
+                Every record is kept (no deduplication). Fields keep the names of the records flowing in;
+                the sides may have different numbers of fields.
+                """,
+            example: #"let old = read "archive/*.log"; read "logs/*.log" | union old | grep "error" | count"#,
+            keywords: []),
+        OperatorInfo(
+            name: "stream", kind: .stage, usage: #"stream "COMMAND""#,
+            summary: "Pipe the records through a shell command, once per task; its output lines are the next records.",
+            details: "COMMAND runs with /bin/sh -c in the task's scratch directory with a trimmed environment. A non-zero exit or a signal fails the task. Cluster workers run it only when started with --allow-stream.",
+            example: #"read logs/* | stream "cut -f 2" | reduce count"#, keywords: []),
+        OperatorInfo(
             name: "write", kind: .stage, usage: "write PATH [overwrite]",
             summary: "Write the records to the directory PATH (one file per reduce partition).",
             details: "Only the last stage may write. An existing PATH is an error unless overwrite is given.",
@@ -162,16 +189,6 @@ public enum OperatorCatalog {
             summary: "Show the task graph of PIPELINE without running it.",
             details: "Shows the map and reduce phases, the shuffle and the number of tasks.",
             example: "explain read logs/* | map words | reduce count", keywords: []),
-        OperatorInfo(
-            name: "join", kind: .reserved, usage: "join (reserved)",
-            summary: "Reserved for joining two pipelines; not yet supported.",
-            details: "The name is reserved so that scripts using it as a binding do not break later.",
-            example: "", keywords: []),
-        OperatorInfo(
-            name: "stream", kind: .reserved, usage: #"stream "COMMAND" (reserved)"#,
-            summary: "Reserved for piping records through an external command; not yet supported.",
-            details: "The name is reserved so that scripts using it as a binding do not break later.",
-            example: "", keywords: []),
     ]
 
     /// The entry named `name`, if any.

@@ -71,6 +71,8 @@ extension Parser {
             advance()
             advance()
             result = try parseInList(left, negated: true)
+        case .equals where equalsEndsExpression:
+            result = left
         case .equals:
             throw Diagnostic("'=' is not a comparison", range: token.range, help: "write == to compare")
         default:

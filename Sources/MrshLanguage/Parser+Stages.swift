@@ -33,10 +33,9 @@ extension Parser {
         case "select": advance(); op = .select(try parseNamedExpressions("'select'"))
         case "top": advance(); op = try parseTop()
         case "parse": advance(); op = try parseParse()
-        case "join", "stream":
-            throw Diagnostic(
-                "'\(name)' is not yet supported", range: token.range,
-                note: "'\(name)' is reserved for a future version of mrsh")
+        case "join": advance(); op = try parseJoin()
+        case "union": advance(); op = try parseUnion()
+        case "stream": advance(); op = try parseStream()
         case "let", "explain":
             throw Diagnostic(
                 "'\(name)' can only start a statement", range: token.range,
@@ -78,6 +77,88 @@ extension Parser {
                 help: "define it first with 'let \(name) = ...', or start with an operator: \(list)")
         }
         throw Diagnostic("unknown operator '\(name)'", range: token.range, help: "operators are: \(list)")
+    }
+
+    /// join = "join" [ "left" ] NAME "on" expression [ "=" expression ] [ "using" ( "shuffle" | "broadcast" ) ]
+    mutating func parseJoin() throws(Diagnostic) -> Operator {
+        var kind = JoinClause.Kind.inner
+        if case .identifier("left") = try peek().kind, case .identifier(let next) = tokens[index + 1].kind, next != "on" {
+            kind = .left
+            advance()
+        }
+        let binding = try parseBindingReference(after: kind == .left ? "'join left'" : "'join'")
+        let onToken = try peek()
+        guard case .identifier("on") = onToken.kind else {
+            throw expected(
+                "'on' after 'join \(binding.name)'", found: onToken,
+                help: "name the key to match: join \(binding.name) on LEFT_FIELD = RIGHT_FIELD")
+        }
+        advance()
+        equalsEndsExpression = true
+        let leftKey: Expression
+        do {
+            leftKey = try parseExpression("'on'")
+        } catch {
+            equalsEndsExpression = false
+            throw error
+        }
+        equalsEndsExpression = false
+        var rightKey: Expression?
+        if try peek().kind == .equals {
+            advance()
+            rightKey = try parseExpression("'='")
+        } else if case .binary(.equal, let left, let right) = leftKey.kind {
+            throw Diagnostic(
+                "a join key is written with '=', not '=='", range: SourceRange(start: left.range.end, end: right.range.start),
+                help: "join \(binding.name) on LEFT = RIGHT")
+        }
+        var strategy: JoinClause.Strategy?
+        if case .identifier("using") = try peek().kind {
+            advance()
+            let names = JoinClause.Strategy.allCases.map(\.rawValue)
+            let (name, token) = try parseKeyword(after: "'using'", what: "a join strategy", choices: names)
+            guard let chosen = JoinClause.Strategy(rawValue: name) else {
+                throw unknownChoice("join strategy", name, token: token, choices: names)
+            }
+            strategy = chosen
+        }
+        return .join(JoinClause(kind: kind, binding: binding, leftKey: leftKey, rightKey: rightKey, strategy: strategy))
+    }
+
+    /// union = "union" NAME { "," NAME }
+    mutating func parseUnion() throws(Diagnostic) -> Operator {
+        var references = [try parseBindingReference(after: "'union'")]
+        while try peek().kind == .comma {
+            advance()
+            references.append(try parseBindingReference(after: "','"))
+        }
+        return .union(references)
+    }
+
+    /// A binding named inside a stage: it must be defined already.
+    mutating func parseBindingReference(after context: String) throws(Diagnostic) -> BindingReference {
+        let token = try peek()
+        guard case .identifier(let name) = token.kind else {
+            throw expected(
+                "the name of a binding after \(context)", found: token,
+                help: "bind the other side first: let users = read users.tsv | split as id, name")
+        }
+        guard bindings.contains(name) else {
+            if let line = definitionLines[name] {
+                let note = currentLetName == name
+                    ? "a binding cannot refer to itself"
+                    : "'\(name)' is defined on line \(line); define a binding before using it"
+                throw Diagnostic("binding '\(name)' is used before it is defined", range: token.range, note: note)
+            }
+            if let suggestion = Suggestion.nearest(to: name, among: bindings.sorted()) {
+                throw Diagnostic("unknown binding '\(name)'", range: token.range, help: "did you mean '\(suggestion)'?")
+            }
+            throw Diagnostic(
+                "unknown binding '\(name)'", range: token.range,
+                help: "define it first: let \(name) = read \"...\" | ...")
+        }
+        advance()
+        return BindingReference(name, range: token.range)
     }
 
     /// read = "read" path { path }
@@ -381,6 +462,20 @@ extension Parser {
         default:
             throw unknownChoice("format", format, token: token, choices: ["csv", "json"])
         }
+    }
+
+    /// stream = "stream" STRING
+    mutating func parseStream() throws(Diagnostic) -> Operator {
+        let token = try peek()
+        guard case .string(let command) = token.kind else {
+            throw expected(
+                #"a "COMMAND" after 'stream'"#, found: token, help: #"quote the shell command: stream "sort -u""#)
+        }
+        guard !command.allSatisfy(\.isWhitespace) else {
+            throw Diagnostic("empty command after 'stream'", range: token.range, help: #"name a shell command: stream "cut -f 1""#)
+        }
+        advance()
+        return .stream(command: command)
     }
 
     /// write = "write" path [ "overwrite" ]

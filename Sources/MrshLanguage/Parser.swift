@@ -12,6 +12,8 @@ public struct Parser: Sendable {
     let definitionLines: [String: Int]
     /// The name of the `let` being parsed, to explain a self-reference.
     var currentLetName: String?
+    /// Inside `join ... on L = R`: a single `=` ends the left key instead of being a mistake for `==`.
+    var equalsEndsExpression = false
     var diagnostics: [Diagnostic] = []
 
     /// - Parameter knownBindings: names bound before this source (a REPL session's earlier `let`s).

@@ -6,13 +6,32 @@ import MrshPlan
 /// shuffle partitions, orders and combines records (as the shuffle's kind describes itself), and where its
 /// output goes. Jobs reading earlier jobs name them, so the blocks draw the plan's dataflow graph.
 public enum Explain {
-    /// - Parameter reducers: the reducer count used where a job leaves the choice to the engine.
-    public static func render(_ plan: JobPlan, reducers: Int) -> String {
+    /// - Parameters:
+    ///   - reducers: the reducer count used where a job leaves the choice to the engine.
+    ///   - broadcastLimit: `--broadcast-limit`, for the line that says how a join runs.
+    ///   - rightSideBytes: the size of a join job's right side where it can be known before anything runs
+    ///     (files), nil otherwise.
+    public static func render(
+        _ plan: JobPlan, reducers: Int, broadcastLimit: Int64 = JobSettings.defaults.broadcastLimit,
+        rightSideBytes: (JobSpec) -> Int64? = { _ in nil }
+    ) -> String {
         var lines: [String] = []
         let jobWord = plan.jobs.count == 1 ? "job" : "jobs"
         lines.append("plan: \(plan.jobs.count) \(jobWord)")
-        for job in plan.jobs {
+        for planned in plan.jobs {
+            var job = planned
+            // A join runs as the coordinator will run it: broadcast where the choice is already known.
+            var strategy: String?
+            if let join = job.join {
+                let choice = join.choice(rightBytes: rightSideBytes(job), limit: broadcastLimit)
+                strategy = choice.reason
+                if choice.broadcast == true, let form = job.broadcastJoinForm() { job = form }
+            }
             lines.append("job \(job.id)")
+            for (side, source) in job.sideInputs.enumerated() {
+                lines.append("  side \(side)   \(describe(source.input))" + describe(source.format) + ", read whole by every map task")
+                lines.append("  side map \(describeMap(source))")
+            }
             if job.sources.count == 1 {
                 lines.append("  input    \(describe(job.input))" + describe(job.sources[0].format))
                 lines.append("  map      \(describeMap(job.sources[0]))")
@@ -21,6 +40,7 @@ public enum Explain {
                 for (side, source) in job.sources.enumerated() {
                     lines.append("  input \(side)  \(describe(source.input))" + describe(source.format))
                     lines.append("  map \(side)    \(describeMap(source))")
+                    if let names = source.fieldNames { lines.append("  fields \(side) \(names.joined(separator: ", "))") }
                 }
             }
             if let shuffle = job.shuffle {
@@ -30,12 +50,14 @@ public enum Explain {
                 var described = kind.shuffleDescription(partitions: "\(r) \(r == 1 ? "partition" : "partitions")")
                 if job.sources.count > 1 { described += ", sides in input order" }
                 lines.append("  shuffle  \(described)")
+                if let strategy { lines.append("  strategy \(strategy)") }
                 var reduce = kind.reduceDescription
                 if !job.reduceOps.isEmpty { reduce += " | " + job.reduceOps.map(describe).joined(separator: " | ") }
                 lines.append("  reduce   \(reduce) (\(r) \(r == 1 ? "task" : "tasks"))")
                 if let names = job.reduceFieldNames { lines.append("  fields   \(names.joined(separator: ", "))") }
             } else {
                 lines.append("  shuffle  none (map-only: output in input order)")
+                if let strategy { lines.append("  strategy \(strategy)") }
             }
             lines.append("  output   \(describe(job.output))")
         }

@@ -10,8 +10,9 @@ struct FieldScope: Sendable, Equatable {
     var names: [String?]
     /// Whether records may have fields after `names` (then their count is unknown).
     var isOpen: Bool
-    /// Names of fields that exist but have no number here (`tag file` after a split of unknown width).
-    var unnumbered: Set<String> = []
+    /// Names of fields that exist but have no number here (`tag file`, or a join's right fields, after a
+    /// split of unknown width), each with the stage that made it (for the hint).
+    var unnumbered: [String: String] = [:]
 
     init(names: [String?], isOpen: Bool) {
         self.names = names
@@ -243,11 +244,11 @@ struct ExpressionChecker {
     /// The number of the field named `name`, or an error with the best hint there is.
     func field(named name: String, at range: SourceRange) throws(PlanError) -> Int {
         if let n = scope.number(of: name) { return n }
-        if scope.unnumbered.contains(name) {
+        if let stage = scope.unnumbered[name] {
             throw PlanError(
                 message: "field '\(name)' has no number here", range: range,
-                help: "it is the last field, after a split whose number of fields is unknown; "
-                    + "select the fields you need before it: split as a, b | select a, b | tag file")
+                help: "'\(stage)' adds it after fields whose number is unknown (a split may find more than it names); "
+                    + "select the fields you need before it: split as a, b | select a, b | \(stage) ...")
         }
         let known = scope.knownNames
         if known.isEmpty {

@@ -79,7 +79,7 @@ public struct Planner: Sendable {
 
     /// Walks the stages, checking names and types and accumulating jobs.
     private func build(_ stages: [Stage]) throws(PlanError) -> ChainBuilder {
-        var builder = ChainBuilder(csvHeaderReader: csvHeaderReader)
+        var builder = ChainBuilder(csvHeaderReader: csvHeaderReader, bindings: bindings)
         for (index, stage) in stages.enumerated() {
             try builder.add(stage, isLast: index == stages.count - 1)
         }
@@ -89,8 +89,8 @@ public struct Planner: Sendable {
 
 /// Accumulates jobs while walking a pipeline's stages.
 private struct ChainBuilder {
-    private var jobs: [JobSpec] = []
-    private var current = JobSpec(id: 0, input: .standardInput, output: .standardOutput)
+    private(set) var jobs: [JobSpec] = []
+    private(set) var current = JobSpec(id: 0, input: .standardInput, output: .standardOutput)
     /// Whether `current` already has its shuffle, so record stages go to its reduce side.
     private var shuffled: Bool { current.shuffle != nil }
     /// The order in which `current`'s output is sorted, if any (drives how a later `take` is gathered).
@@ -101,9 +101,12 @@ private struct ChainBuilder {
     /// The fields of the records at this point of the pipeline.
     private var scope = FieldScope.unknown
     let csvHeaderReader: (@Sendable ([String]) throws -> [String])?
+    /// The `let` bindings a `join` or `union` may name, resolved to their stages.
+    let bindings: [String: [Stage]]
 
-    init(csvHeaderReader: (@Sendable ([String]) throws -> [String])?) {
+    init(csvHeaderReader: (@Sendable ([String]) throws -> [String])?, bindings: [String: [Stage]]) {
         self.csvHeaderReader = csvHeaderReader
+        self.bindings = bindings
     }
 
     private var checker: ExpressionChecker { ExpressionChecker(scope: scope) }
@@ -158,7 +161,7 @@ private struct ChainBuilder {
             addRecordOp(.tagFile)
             // The file's name is the last field: it has a number (and its name) only when the field count
             // before it is known.
-            if scope.isOpen { scope.unnumbered.insert("file") } else { scope.names.append("file") }
+            if scope.isOpen { scope.unnumbered["file"] = "tag file" } else { scope.names.append("file") }
         case .reduce(let function):
             startShuffle(shuffle(function))
             scope = FieldScope(names: [scope.names.first ?? nil, function.rawValue], isOpen: false)
@@ -186,8 +189,16 @@ private struct ChainBuilder {
             addRecordOp(.parseJSON(paths.map { $0.path.split(separator: ".").map(String.init) }))
             scope = FieldScope(
                 names: paths.map { $0.alias?.name ?? String($0.path.split(separator: ".").last ?? "") }, isOpen: false)
+        case .stream(let command):
+            // The command's output lines are records whose fields nobody can know.
+            addRecordOp(.stream(command: command))
+            scope = .unknown
         case .take(let limit):
             take(limit, isLast: isLast)
+        case .join(let clause):
+            try join(clause)
+        case .union(let references):
+            try union(references)
         case .write(let path, let overwrite):
             // A map-only pipeline writes one part per map task, in input order (as `grep` prints its
             // lines); after a shuffle the parts are the reduce tasks' outputs.
@@ -344,7 +355,7 @@ private struct ChainBuilder {
     /// `parse csv [header] [as ...]`: right after `read` it sets the source's format, so records may span
     /// lines; later, each record is one CSV line.
     private mutating func parseCSV(header: Bool, names: [FieldName], stage: Stage) throws(PlanError) {
-        let atSource = !shuffled && current.mapOps.isEmpty && current.mapLimit == nil && !current.input.isJobOutput
+        let atSource = !shuffled && current.sources.count == 1 && current.mapOps.isEmpty && current.mapLimit == nil && !current.input.isJobOutput
         if atSource {
             current.sources[0].format = .csv(skipHeader: header)
         } else if header {
@@ -390,7 +401,7 @@ private struct ChainBuilder {
         if isLast {
             // The last stage: every task may stop early; the client keeps exactly N.
             if !shuffled {
-                current.mapLimit = min(current.mapLimit ?? limit, limit)
+                limitMapTasks(limit)
             } else if case .sort(let order, _) = current.shuffle, current.reduceOps.isEmpty {
                 current.shuffle = .sort(order, limit: limit)
             } else if case .orderBy(let existing) = current.shuffle, current.reduceOps.isEmpty {
@@ -405,7 +416,7 @@ private struct ChainBuilder {
     /// Ends `current` and starts a job that keeps the first `limit` records of its output in order.
     private mutating func gather(limit: Int) {
         if !shuffled {
-            current.mapLimit = min(current.mapLimit ?? limit, limit)
+            limitMapTasks(limit)
             current.shuffle = .gather(limit: limit)
             current.reducers = 1
             outputOrder = nil
@@ -425,7 +436,7 @@ private struct ChainBuilder {
     /// Starts `shuffle` (ending the current job first if it has one); what follows is in its kind's order.
     private mutating func startShuffle(_ shuffle: Shuffle) {
         if shuffled { endJob() }
-        current.sources[0].fieldNames = scope.description
+        for side in current.sources.indices { current.sources[side].fieldNames = scope.description }
         current.shuffle = shuffle
         let kind = shuffle.kind
         if kind.partitioning == .single { current.reducers = 1 }
@@ -445,7 +456,8 @@ private struct ChainBuilder {
             // part order (still the total order after a `sort`, whose parts are ranges).
             outputOrder = nil
         } else {
-            current.mapOps.append(op)
+            // Every source of a job that is still on its map side (after a `union`, several) runs it.
+            for side in current.sources.indices { current.sources[side].mapOps.append(op) }
         }
     }
 
@@ -465,10 +477,134 @@ private struct ChainBuilder {
         if shuffled {
             current.reduceFieldNames = scope.description
         } else {
-            current.sources[0].fieldNames = scope.description
+            for side in current.sources.indices { current.sources[side].fieldNames = scope.description }
         }
         jobs.append(current)
         return JobPlan(jobs: jobs, finalLimit: finalLimit)
+    }
+
+    /// Every map task of `current` keeps at most `limit` records.
+    private mutating func limitMapTasks(_ limit: Int) {
+        for side in current.sources.indices {
+            current.sources[side].mapLimit = min(current.sources[side].mapLimit ?? limit, limit)
+        }
+    }
+
+    // MARK: - Several inputs
+
+    /// A binding's records as sources of `current`: the binding's stages compiled on their own, the jobs they
+    /// need added to the plan (numbered after those before), and the sources that read its records (its last
+    /// job's sources when that job is map-only, else that job's parts), with the fields they have.
+    private mutating func sideSources(_ reference: BindingReference, for stageName: String) throws(PlanError) -> (sources: [JobSource], scope: FieldScope) {
+        guard let stages = bindings[reference.name] else {
+            throw PlanError(message: "unknown binding '\(reference.name)'", range: reference.range)
+        }
+        var side = ChainBuilder(csvHeaderReader: csvHeaderReader, bindings: bindings)
+        for stage in stages {
+            try side.add(stage, isLast: false)
+            if case .write = stage.op {
+                throw PlanError(
+                    message: "'\(reference.name)' writes its records, so \(stageName) cannot read them", range: reference.range,
+                    help: "remove the write from the binding, or read its output directory: let \(reference.name) = read \"out/part-*\"")
+            }
+        }
+        if let limit = side.pendingTake {
+            side.pendingTake = nil
+            side.gather(limit: limit)
+        }
+        var sideJobs = side.jobs
+        var sources: [JobSource]
+        if side.shuffled {
+            side.current.reduceFieldNames = side.scope.description
+            side.current.output = .intermediate
+            sideJobs.append(side.current)
+            sources = [JobSource(input: .job(sideJobs.count - 1))]
+        } else {
+            for index in side.current.sources.indices { side.current.sources[index].fieldNames = side.scope.description }
+            sources = side.current.sources
+        }
+        let readsStandardInput = sideJobs.contains { $0.sources.contains { $0.input == .standardInput } }
+            || sources.contains { $0.input == .standardInput }
+        let mainReadsStandardInput = jobs.contains { $0.sources.contains { $0.input == .standardInput } }
+            || current.sources.contains { $0.input == .standardInput }
+        if readsStandardInput && mainReadsStandardInput {
+            throw PlanError(
+                message: "'\(reference.name)' reads standard input, and so does the pipeline \(stageName) is in", range: reference.range,
+                help: "standard input can be read once: give one of them a read of files")
+        }
+        // Renumber the binding's jobs after the plan's own, and `current` after them.
+        let offset = jobs.count
+        func renumbered(_ source: JobSource) -> JobSource {
+            var source = source
+            if case .job(let k) = source.input { source.input = .job(k + offset) }
+            return source
+        }
+        for var job in sideJobs {
+            job.id += offset
+            job.sources = job.sources.map(renumbered)
+            jobs.append(job)
+        }
+        current.id = jobs.count
+        return (sources.map(renumbered), side.scope)
+    }
+
+    /// `join [left] NAME on L [= R] [using ...]`: one job whose sources are NAME's (the right side, first)
+    /// and the records flowing in (the left side), each keyed by `.prependJoinKey`, and the `.join` shuffle;
+    /// the coordinator may run it as a broadcast join instead (see `Join`).
+    private mutating func join(_ clause: JoinClause) throws(PlanError) {
+        let stageName = "join"
+        let leftKey = try checker.value(clause.leftKey)
+        if shuffled { endJob() }
+        let leftScope = scope
+        let (rightSources, rightScope) = try sideSources(clause.binding, for: stageName)
+        let rightKey = try ExpressionChecker(scope: rightScope).value(clause.rightKey ?? clause.leftKey)
+        // The right side's key field moves into the key: the output keeps it once, from the left side.
+        var removing: Int?
+        if case .field(let n) = rightKey, n >= 1 { removing = n }
+        var rightNames = rightScope.names
+        if let removing, removing <= rightNames.count { rightNames.remove(at: removing - 1) }
+        let leftNames = Set(leftScope.names.compactMap { $0 } + Array(leftScope.unnumbered.keys))
+        let prefixed: [String?] = rightNames.map { name in
+            guard let name else { return nil }
+            return leftNames.contains(name) ? "\(clause.binding.name).\(name)" : name
+        }
+        var left = current.sources
+        for side in left.indices { left[side].mapOps.append(.prependJoinKey(leftKey, .left, salt: nil)) }
+        var right = rightSources
+        for side in right.indices {
+            right[side].mapOps.append(.prependJoinKey(rightKey, .right(removingField: removing), salt: nil))
+        }
+        current.sources = right + left
+        let strategy: Join.Strategy
+        switch clause.strategy {
+        case nil: strategy = .auto
+        case .shuffle?: strategy = .shuffle
+        case .broadcast?: strategy = .broadcast
+        }
+        current.shuffle = .join(Join(
+            kind: clause.kind == .left ? .left : .inner, strategy: strategy, rightSources: right.count,
+            rightFieldCount: rightNames.count))
+        outputOrder = nil
+        for side in right.indices { current.sources[side].fieldNames = rightScope.description }
+        for side in right.count..<current.sources.count { current.sources[side].fieldNames = leftScope.description }
+        // The fields after the join: the left ones, then the right ones without the key field.
+        if leftScope.isOpen {
+            scope = leftScope
+            for name in prefixed.compactMap({ $0 }) { scope.unnumbered[name] = "join" }
+        } else {
+            scope = FieldScope(names: leftScope.names + prefixed, isOpen: rightScope.isOpen)
+            scope.unnumbered = leftScope.unnumbered.merging(rightScope.unnumbered) { left, _ in left }
+        }
+    }
+
+    /// `union NAME, ...`: the bindings' sources after those of the records flowing in, in one job (a
+    /// map-only job's parts are in source order); the fields keep the left side's names.
+    private mutating func union(_ references: [BindingReference]) throws(PlanError) {
+        if shuffled { endJob() }
+        for reference in references {
+            let (sources, _) = try sideSources(reference, for: "union")
+            current.sources += sources
+        }
     }
 
     private func textPattern(_ pattern: PatternArgument) -> TextPattern {

@@ -164,6 +164,11 @@ public struct Completer: Sendable {
             return completeExpression(word, wordStart: wordStart, words: words, previous: previous)
         }
         switch op {
+        case "join", "union":
+            let previous = segmentStart > statementStart
+                ? String(decoding: before[statementStart..<(segmentStart - 1)], as: UTF8.self) : ""
+            let candidates = completeJoinOrUnion(op, words: words, previous: previous)
+            return Result(wordStart: wordStart, word: word, candidates: matching(candidates, prefix: word).map(plain))
         case "read":
             return Result(wordStart: wordStart, word: word, candidates: paths(word, quoted: false))
         case "write":
@@ -189,6 +194,25 @@ public struct Completer: Sendable {
             let keywords = words.count == 1 ? entry?.keywords ?? [] : []
             return Result(wordStart: wordStart, word: word, candidates: matching(keywords, prefix: word).map(plain))
         }
+    }
+
+    /// The words after `join` (`left`, a binding, `on`, the left fields, after `=` the binding's fields,
+    /// `using` and the strategies) and after `union` (bindings).
+    private func completeJoinOrUnion(_ op: String, words: [String], previous: String) -> [String] {
+        if op == "union" { return bindings }
+        let rest = Array(words.dropFirst())
+        switch rest.last {
+        case nil: return bindings + ["left"]
+        case "left" where rest.count == 1: return bindings
+        case "using": return ["shuffle", "broadcast"]
+        default: break
+        }
+        guard let onIndex = rest.firstIndex(of: "on") else { return ["on"] }
+        let binding = rest[onIndex - 1 >= 0 ? onIndex - 1 : 0]
+        if rest.contains("using") { return [] }
+        if rest.last == "on" { return fieldNames(previous) }
+        if rest.last == "=" { return fieldNames(binding) }
+        return ["using"] + (rest.contains("=") ? fieldNames(binding) : ["="] + fieldNames(previous))
     }
 
     /// Stages whose arguments are expressions over fields.

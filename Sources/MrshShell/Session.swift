@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MrshDataPath
 import MrshControl
 import MrshLanguage
@@ -117,6 +122,24 @@ public final class Session {
         }
     }
 
+    /// The bytes of the files a join job's right side reads, when it reads only files (for `explain`; the
+    /// coordinator measures the same way when it runs the job).
+    static func rightSideBytes(_ job: JobSpec) -> Int64? {
+        guard let join = job.join else { return nil }
+        var total: Int64 = 0
+        for source in job.sources.prefix(join.rightSources) {
+            guard case .files(let patterns) = source.input else { return nil }
+            for pattern in patterns {
+                for path in Glob.expand(pattern) {
+                    var info = stat()
+                    guard stat(path, &info) == 0 else { return nil }
+                    total += Int64(info.st_size)
+                }
+            }
+        }
+        return total
+    }
+
     /// Plans every statement on a copy of the planner, so a failing script leaves no binding behind.
     private func prepare(_ source: String, sourceName: String) -> Result<[Step], Reported> {
         let script: Script
@@ -133,7 +156,9 @@ public final class Session {
                     try scratch.bind(name, to: pipeline)
                     steps.append(.bind(name, pipeline))
                 case .explain(let pipeline):
-                    steps.append(.explain(Explain.render(try scratch.plan(pipeline), reducers: options.reducers)))
+                    steps.append(.explain(Explain.render(
+                        try scratch.plan(pipeline), reducers: options.reducers,
+                        broadcastLimit: options.settings.broadcastLimit, rightSideBytes: Session.rightSideBytes)))
                 case .run(let pipeline):
                     steps.append(.run(try scratch.plan(pipeline)))
                 }

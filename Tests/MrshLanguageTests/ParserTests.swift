@@ -138,8 +138,12 @@ import Testing
             ("read a | grep not not /x/", "duplicate 'not' in grep"),
             ("read a | write o overwrite overwrite", "duplicate 'overwrite'"),
             ("let count = read x", "'count' is an operator and cannot name a binding"),
-            ("read a | join b", "'join' is not yet supported"),
-            (#"read a | stream "sort -u""#, "'stream' is not yet supported"),
+            ("read a | join b", "unknown binding 'b'"),
+            ("let u = read x\nread a | join u id", "expected 'on' after 'join u', found 'id'"),
+            ("let u = read x\nread a | join u on id == id", "a join key is written with '=', not '=='"),
+            ("let u = read x\nread a | join u on $1 using hash", "unknown join strategy 'hash'"),
+            ("let u = read x\nread a | union u,", "expected the name of a binding after ',', found end of script"),
+            (#"read a | stream "  ""#, "empty command after 'stream'"),
         ]
         for (source, message) in cases {
             #expect(TestSupport.diagnostics(source).map(\.message) == [message], "\(source)")

@@ -49,3 +49,24 @@ func parseBinding(_ source: String) throws -> Pipeline {
 }
 
 enum CompletionTestError: Error { case notABinding }
+
+/// Tab completion of `join` and `union`: bindings, keywords, and the fields of each side.
+@Suite struct JoinCompletionTests {
+    @Test func joinOffersBindingsKeywordsAndEachSidesFields() throws {
+        var planner = Planner()
+        try planner.bind("users", to: try parseBinding("let users = read u.tsv | split as id, name"))
+        let completer = Completer(bindings: ["users"], fieldNames: { [planner] in planner.fieldNames(afterPipeline: $0) })
+        func texts(_ line: String) -> [String] {
+            completer.complete(line: line, cursor: line.utf8.count).candidates.map(\.text)
+        }
+        let log = FieldCompletionTests.log
+        #expect(texts("\(log) | join ") == ["left", "users"])
+        #expect(texts("\(log) | join left u") == ["users"])
+        #expect(texts("\(log) | join users ") == ["on"])
+        #expect(texts("\(log) | join users on ") == ["bytes", "ip", "path", "status"], "the left side's fields")
+        #expect(texts("\(log) | join users on ip = ") == ["id", "name"], "the binding's fields")
+        #expect(texts("\(log) | join users on ip = id u") == ["using"])
+        #expect(texts("\(log) | join users on ip = id using ") == ["broadcast", "shuffle"])
+        #expect(texts("\(log) | union ") == ["users"])
+    }
+}
