@@ -11,16 +11,19 @@ final class PipelineStorage {
     private let stages: [StageRef]
     /// Where the expression stages report bad records.
     let badRecords: BadRecordLog
+    /// The tables of the task's side inputs (a broadcast join's right side), for `.joinLookup`.
+    let sideTables: [JoinTable]
 
-    init(_ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail) throws {
+    init(_ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail, sideTables: [JoinTable] = []) throws {
         self.ops = ops
+        self.sideTables = sideTables
         let log = BadRecordLog(policy)
         badRecords = log
         var owners: [any RecordStage] = []
         var stages: [StageRef] = []
         for (index, op) in ops.enumerated() {
             let next = index + 1 < ops.count ? ops[index + 1] : nil
-            let (owner, ref) = try Self.compile(op, next: next, log: log)
+            let (owner, ref) = try Self.compile(op, next: next, log: log, sideTables: sideTables)
             owners.append(owner)
             stages.append(ref)
         }
@@ -33,7 +36,7 @@ final class PipelineStorage {
     /// A fresh copy with its own scratch buffers (for a copied `RecordPipeline`).
     func recompiled() -> PipelineStorage {
         do {
-            return try PipelineStorage(ops, badRecords: badRecords.policy)
+            return try PipelineStorage(ops, badRecords: badRecords.policy, sideTables: sideTables)
         } catch {
             // These very ops compiled before and compiling is deterministic, so this cannot happen.
             preconditionFailure("recompiling record operators failed: \(error)")
@@ -43,7 +46,7 @@ final class PipelineStorage {
     /// `next`: the op after `op`, if any (`parse csv` followed by a `select` of plain fields parses only
     /// the fields it reads).
     private static func compile(
-        _ op: RecordOp, next: RecordOp?, log: BadRecordLog
+        _ op: RecordOp, next: RecordOp?, log: BadRecordLog, sideTables: [JoinTable]
     ) throws -> (any RecordStage, StageRef) {
         switch op {
         case .grep(let pattern, let negated):
@@ -92,7 +95,13 @@ final class PipelineStorage {
         case .parseJSON(let paths):
             let stage = JSONStage(paths, log: log)
             return (stage, .json(.passUnretained(stage)))
-        case .prependJoinKey, .joinLookup:
+        case .joinLookup(let lookup):
+            guard sideTables.indices.contains(lookup.side) else {
+                throw OperatorError("join: the right side of a broadcast join was not loaded")
+            }
+            let stage = try JoinLookupStage(lookup, table: sideTables[lookup.side], log: log)
+            return (stage, .joinLookup(.passUnretained(stage)))
+        case .prependJoinKey:
             throw OperatorError("join is not implemented yet")
         case .stream:
             throw OperatorError("stream is not implemented yet")
@@ -142,6 +151,7 @@ enum StageRef {
     case sortKey(Unmanaged<SortKeyStage>)
     case csv(Unmanaged<CSVStage>)
     case json(Unmanaged<JSONStage>)
+    case joinLookup(Unmanaged<JoinLookupStage>)
 
     @inline(__always)
     func process(
@@ -162,6 +172,7 @@ enum StageRef {
         case .sortKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .csv(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .json(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .joinLookup(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }
     }
 }

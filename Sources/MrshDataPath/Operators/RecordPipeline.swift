@@ -21,6 +21,11 @@ public struct RecordPipeline {
         storage = try PipelineStorage(ops, badRecords: badRecords)
     }
 
+    /// A pipeline whose `.joinLookup`s probe `sideTables` (the map task's loaded side inputs, by index).
+    package init(_ ops: [RecordOp], badRecords: BadRecordPolicy = .fail, sideTables: [JoinTable]) throws {
+        storage = try PipelineStorage(ops, badRecords: badRecords, sideTables: sideTables)
+    }
+
     /// Bad records dropped under `.skip` (by this copy of the pipeline).
     public var skippedRecords: Int64 { storage.badRecords.skipped }
 
