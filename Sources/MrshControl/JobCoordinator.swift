@@ -201,6 +201,9 @@ public struct JobCoordinator: Sendable {
                 partitioner = .hash(partitions: reducers)
             }
         }
+        let spec = try await JoinSkew.salted(
+            spec, tasks: tasks, sourceStarts: sourceStarts, reducers: reducers, sampleSize: options.sampleSize,
+            fetcher: fetcher, store: store, logger: logger)
         logger.debug("job \(spec.id): \(tasks.count) map tasks, \(reducers) reduce tasks")
         let chosenPartitioner = partitioner
 

@@ -11,6 +11,7 @@ public final class EntryReader {
     private let path: String
     private var buffer: UnsafeMutableRawBufferPointer
     private var filePosition: Int64  // file position of buffer[filled]
+    private let begin: Int64
     private let end: Int64
     private var start = 0
     private var filled = 0
@@ -24,7 +25,15 @@ public final class EntryReader {
         self.path = path
         self.buffer = .allocate(byteCount: max(64, min(bufferSize, Int(max(range.count, 64)))), alignment: 16)
         self.filePosition = range.lowerBound
+        self.begin = range.lowerBound
         self.end = range.upperBound
+    }
+
+    /// Starts over at the first entry of the range (a join's spilled right records, read once per left record).
+    package func rewind() {
+        filePosition = begin
+        start = 0
+        filled = 0
     }
 
     deinit {

@@ -16,14 +16,20 @@ package final class PartReducer {
     /// Scratch for a kind that compares each value with the one before.
     var previousValue: [UInt8] = []
     private(set) var entriesIn: Int64 = 0
+    /// The task's memory budget, for a kind that buffers a key's entries (a join's right records).
+    let memoryBudget: Int
+    /// A fresh temporary file path in the task's scratch space, for a kind that spills (nil: none).
+    let temporaryPath: (() throws -> String)?
     /// Records the reduce operators' expressions skipped as bad (`BadRecordPolicy.skip`).
     var skippedRecords: Int64 { pipeline.skippedRecords }
 
     init(
         layout: ShuffleLayout, reduceOps: [RecordOp], output: LineOutput, badRecords: BadRecordPolicy = .fail,
-        cancel: CancellationFlag?
+        cancel: CancellationFlag?, memoryBudget: Int = 64 << 20, temporaryPath: (() throws -> String)? = nil
     ) throws {
         self.layout = layout
+        self.memoryBudget = memoryBudget
+        self.temporaryPath = temporaryPath
         self.pipeline = try RecordPipeline(reduceOps, badRecords: badRecords)
         self.output = output
         self.cancel = cancel

@@ -108,7 +108,8 @@ public enum ReduceTaskRunner {
             readers: try openReaders(inputs, budget: spec.memoryBudget), layout: layout, sides: inputs.map(\.side))
         let output = LineOutput(try BufferedWriter(creating: destination))
         let reducer = try PartReducer(
-            layout: layout, reduceOps: spec.spec.reduceOps, output: output, badRecords: badRecords, cancel: cancel)
+            layout: layout, reduceOps: spec.spec.reduceOps, output: output, badRecords: badRecords, cancel: cancel,
+            memoryBudget: spec.memoryBudget, temporaryPath: { try store.temporaryPath("join-spill") })
         try reducer.reduce(merger)
         try output.close()
         counters.recordsIn = reducer.entriesIn

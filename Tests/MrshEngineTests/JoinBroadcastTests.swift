@@ -7,49 +7,28 @@ import MrshPlan
 
 /// The broadcast join (`JobSpec.broadcastJoinForm`, `JoinTable`, `JoinLookupStage`) and the coordinator's
 /// choice between it and the shuffle join (`JoinStrategy`, `Join.choice`), on the in-process engine, checked
-/// against Tests/Oracles/join.py. Plans are built by hand as the planner makes them: right sources first, each
+/// against Tests/Oracles/join.py (the shuffle join's oracle too). Plans are built by hand as the planner makes them: right sources first, each
 /// source's map operators ending with `.prependJoinKey`.
 @Suite struct JoinBroadcastTests {
-    static let oracle = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Oracles/join.py").path
-
-    static func python() -> String? {
-        ["/usr/bin/python3", "/usr/local/bin/python3"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    }
-
-    /// What the oracle says the join of these records is (left order, then right order).
+    /// The oracle's records (Tests/Oracles/join.py, shared with `JoinShuffleTests`) in its order: left records
+    /// in input order, each followed by its matches in the right side's order, as a broadcast join emits them.
+    /// `left` and `right` are files or glob patterns.
     static func expected(
-        left: [String], right: [String], leftKey: Int, rightKey: Int, kind: Join.Kind, rightFieldCount: Int
+        _ dir: TemporaryDirectory, left: String, right: String, leftKey: Int = 2, rightKey: Int = 1, kind: Join.Kind,
+        rightFieldCount: Int = 2
     ) throws -> [String] {
-        struct Job: Encodable {
-            let left: [String]
-            let right: [String]
-            let leftKey: Int
-            let rightKey: Int
-            let kind: String
-            let rightFieldCount: Int
+        let output = try JoinShuffleTests.oracleOutput(
+            dir.path, [left, right, String(leftKey), String(rightKey), kind.rawValue, String(rightFieldCount)])
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").map { hex in
+            var bytes: [UInt8] = []
+            var index = hex.startIndex
+            while index < hex.endIndex {
+                let next = hex.index(index, offsetBy: 2)
+                bytes.append(UInt8(hex[index..<next], radix: 16) ?? 0)
+                index = next
+            }
+            return String(decoding: bytes, as: UTF8.self)
         }
-        let python = try #require(Self.python(), "python3 is needed for the join oracle")
-        let input = try JSONEncoder().encode(
-            Job(left: left, right: right, leftKey: leftKey, rightKey: rightKey, kind: kind.rawValue, rightFieldCount: rightFieldCount))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.oracle]
-        let stdin = Pipe()
-        let stdout = Pipe()
-        let stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        // The oracle reads all of its input before it writes.
-        stdin.fileHandleForWriting.write(input)
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(String(decoding: errors, as: UTF8.self))")
-        return try JSONDecoder().decode([String].self, from: output)
     }
 
     /// Keys that repeat on both sides, appear on one side only, are unicode, hold bytes the key encoding
@@ -129,7 +108,7 @@ import MrshPlan
         let l = Self.write(dir, "left.tsv", left)
         let plan = JobPlan(jobs: [Self.joinJob(left: .files([l]), right: [.files([r1, r2])], kind: kind, strategy: .broadcast)])
         let (lines, summary) = try await Self.run(plan, dir: dir)
-        let expected = try Self.expected(left: left, right: right, leftKey: 2, rightKey: 1, kind: kind, rightFieldCount: 2)
+        let expected = try Self.expected(dir, left: l, right: dir.file("right/*"), kind: kind)
         #expect(lines.count == expected.count)
         #expect(lines == expected)
         #expect(summary.jobs[0].reduceTasks == 0, "a broadcast join is map-only")
@@ -155,7 +134,7 @@ import MrshPlan
             #expect(summary.jobs[0].join?.hasPrefix(strategy.rawValue) == true, "\(summary.jobs[0].join ?? "nil")")
             outputs[strategy] = lines
         }
-        let expected = try Self.expected(left: left, right: right, leftKey: 2, rightKey: 1, kind: kind, rightFieldCount: 2)
+        let expected = try Self.expected(dir, left: l, right: r, kind: kind)
         #expect(outputs[.broadcast] == expected)
         #expect(Self.sorted(outputs[.shuffle] ?? []) == Self.sorted(expected))
     }
@@ -184,8 +163,7 @@ import MrshPlan
         let r = Self.write(dir, "right.tsv", right)
         let l = Self.write(dir, "left.tsv", left)
         let rightBytes = Int64(right.joined(separator: "\n").utf8.count + 1)
-        let expected = Self.sorted(
-            try Self.expected(left: left, right: right, leftKey: 2, rightKey: 1, kind: .inner, rightFieldCount: 2))
+        let expected = Self.sorted(try Self.expected(dir, left: l, right: r, kind: .inner))
         let cases: [(Join.Strategy, Int64, String)] = [
             (.auto, rightBytes, "broadcast"),  // at the limit
             (.auto, rightBytes - 1, "shuffle"),
@@ -219,7 +197,7 @@ import MrshPlan
         let l = Self.write(dir, "left.tsv", left)
         var counts: [String: Int] = [:]
         for key in right { counts[key, default: 0] += 1 }
-        let counted = counts.map { "\($0.key)\t\($0.value)" }
+        let counted = Self.write(dir, "counted.tsv", counts.map { "\($0.key)\t\($0.value)" })
         for strategy in [Join.Strategy.auto, .shuffle] {
             let plan = JobPlan(jobs: [
                 JobSpec(id: 0, input: .files([r]), shuffle: .aggregate(.count), output: .intermediate),
@@ -227,7 +205,7 @@ import MrshPlan
             ])
             let (lines, summary) = try await Self.run(plan, dir: dir)
             #expect(summary.jobs[1].join?.hasPrefix(strategy == .auto ? "broadcast" : "shuffle") == true)
-            let expected = try Self.expected(left: left, right: counted, leftKey: 2, rightKey: 1, kind: .left, rightFieldCount: 1)
+            let expected = try Self.expected(dir, left: l, right: counted, kind: .left, rightFieldCount: 1)
             if strategy == .auto {
                 #expect(lines == expected)
             } else {

@@ -95,14 +95,15 @@ final class PipelineStorage {
         case .parseJSON(let paths):
             let stage = JSONStage(paths, log: log)
             return (stage, .json(.passUnretained(stage)))
+        case .prependJoinKey(let expression, let side, let salt):
+            let stage = try JoinKeyStage(expression, side: side, salt: salt, log: log)
+            return (stage, .joinKey(.passUnretained(stage)))
         case .joinLookup(let lookup):
             guard sideTables.indices.contains(lookup.side) else {
                 throw OperatorError("join: the right side of a broadcast join was not loaded")
             }
             let stage = try JoinLookupStage(lookup, table: sideTables[lookup.side], log: log)
             return (stage, .joinLookup(.passUnretained(stage)))
-        case .prependJoinKey:
-            throw OperatorError("join is not implemented yet")
         case .stream:
             throw OperatorError("stream is not implemented yet")
         }
@@ -151,6 +152,7 @@ enum StageRef {
     case sortKey(Unmanaged<SortKeyStage>)
     case csv(Unmanaged<CSVStage>)
     case json(Unmanaged<JSONStage>)
+    case joinKey(Unmanaged<JoinKeyStage>)
     case joinLookup(Unmanaged<JoinLookupStage>)
 
     @inline(__always)
@@ -172,6 +174,7 @@ enum StageRef {
         case .sortKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .csv(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .json(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .joinKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .joinLookup(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }
     }
