@@ -138,7 +138,11 @@ public struct JobCoordinator: Sendable {
                 case .job(let earlier): inputs.append((parts[earlier] ?? []).map { .init(split: $0.split, size: $0.size) })
                 }
             }
-            parts[job.id] = try await runJob(job, position: position, inputs: inputs, context: &context)
+            let strategy = JoinStrategy.choose(job, inputs: inputs, limit: options.settings.broadcastLimit)
+            if let note = strategy.note { logger.info("job \(job.id): join by \(note)") }
+            parts[job.id] = try await runJob(
+                strategy.spec, position: position, inputs: strategy.inputs, sideSplits: strategy.sideSplits, context: &context)
+            if let note = strategy.note, !context.reports.isEmpty { context.reports[context.reports.count - 1].join = note }
         }
         var recordsOutput: Int64 = 0
         if let last = plan.jobs.last, last.output == .standardOutput {
@@ -148,9 +152,11 @@ public struct JobCoordinator: Sendable {
             jobs: context.reports, elapsed: context.elapsed, partsWritten: context.partsWritten, recordsOutput: recordsOutput)
     }
 
-    /// Runs one job; `inputs` holds the sized inputs of each of its sources. Returns its parts in part order.
+    /// Runs one job; `inputs` holds the sized inputs of each of its sources, `sideSplits` the splits of each of
+    /// its side inputs (a broadcast join's right side). Returns its parts in part order.
     private func runJob(
-        _ spec: JobSpec, position: Int, inputs: [[InputPlanner.SizedInput]], context: inout RunContext
+        _ spec: JobSpec, position: Int, inputs: [[InputPlanner.SizedInput]], sideSplits: [[InputSplit]] = [],
+        context: inout RunContext
     ) async throws -> [PartRef] {
         let jobStarted = context.elapsed
         let jobID = JobID(run: context.run, index: spec.id)
@@ -234,6 +240,7 @@ public struct JobCoordinator: Sendable {
                 reducers: reducers,
                 options: options, executors: context.executors, fetcher: fetcher, store: store, logger: logger,
                 source: source, executorWait: executorWait, destination: destination, announce: announce)
+            scheduler.sideSplits = sideSplits
             let outcome = try await scheduler.run()
             context.executors = scheduler.executors
             var report = JobReport(

@@ -80,6 +80,8 @@ package struct JobScheduler {
     let destination: @Sendable (Int, Int) -> PartDestination
     /// Called after each winning attempt with (maps done, reduces done, bytes read by maps).
     let announce: (Int, Int, Int64) -> Void
+    /// The splits of each of the job's side inputs, given to every map task (`MapTaskSpec.sideSplits`).
+    var sideSplits: [[InputSplit]] = []
 
     // State.
     package private(set) var executors: [any TaskExecutor]
@@ -352,12 +354,14 @@ package struct JobScheduler {
         let jobID = self.jobID
         switch key.kind {
         case .map:
-            let task = MapTaskSpec(
+            var mapTask = MapTaskSpec(
                 job: jobID, spec: spec, task: assignment.task, attempt: assignment.attempt,
                 source: SourceStarts.source(ofTask: assignment.task, starts: sourceStarts), splits: tasks[assignment.task],
                 partitioner: partitioner, memoryBudget: options.memoryBudget,
                 skipBadRecords: options.badRecords == .skip,
                 destination: spec.shuffle == nil ? destination(assignment.task, assignment.attempt) : .blob)
+            mapTask.sideSplits = sideSplits
+            let task = mapTask
             let bringHome = spec.shuffle == nil
             return {
                 var result = try await executor.runMap(task)

@@ -14,16 +14,24 @@ public enum MapTaskRunner {
     ) async throws -> MapTaskResult {
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
+        // A broadcast join's side inputs (the right side), read whole, through the same fetcher as the splits.
+        var sideInputs: [[TaskInput]] = []
+        defer { for inputs in sideInputs { TaskInput.removeCopies(inputs) } }
+        for splits in spec.sideSplits {
+            sideInputs.append(try await TaskInput.resolve(splits, fetcher: fetcher, scratch: scratch))
+        }
         let inputs = try await TaskInput.resolve(spec.splits, fetcher: fetcher, scratch: scratch)
         defer { TaskInput.removeCopies(inputs) }
         let id = BlobID.mapOutput(spec.job, task: spec.task, attempt: spec.attempt)
+        let loaded = sideInputs
         let (sizes, counters) = try await Offload.run { cancel in
             // `stream` commands run in the task's scratch directory.
             var context = stream
             context.directory = context.directory ?? scratch
             context.cancel = cancel
             return try runBlocking(
-                spec, inputs: inputs, store: store, id: id, badRecords: badRecords, stream: context, cancel: cancel)
+                spec, inputs: inputs, sideInputs: loaded, store: store, id: id, badRecords: badRecords, stream: context,
+                cancel: cancel)
         }
         let output: PartOutput
         if spec.spec.shuffle == nil, case .file(let path) = spec.destination {
@@ -35,10 +43,11 @@ public enum MapTaskRunner {
             task: spec.task, attempt: spec.attempt, output: output, partitionSizes: sizes, counters: counters)
     }
 
-    /// The blocking part of `run`, on the current thread.
+    /// The blocking part of `run`, on the current thread. `sideInputs`: the readable inputs of each of the
+    /// job's side inputs (`MapTaskSpec.sideSplits`).
     static func runBlocking(
-        _ spec: MapTaskSpec, inputs: [TaskInput], store: BlobStore, id: BlobID, badRecords: BadRecordPolicy,
-        stream: StreamContext? = nil, cancel: CancellationFlag?
+        _ spec: MapTaskSpec, inputs: [TaskInput], sideInputs: [[TaskInput]] = [], store: BlobStore, id: BlobID,
+        badRecords: BadRecordPolicy, stream: StreamContext? = nil, cancel: CancellationFlag?
     ) throws -> ([Int64], Counters) {
         let source = spec.jobSource
         let ops = source.mapOps
@@ -46,6 +55,8 @@ public enum MapTaskRunner {
         let scan = source.format == .lines ? LiteralGrepScan(ops) : nil
         var counters = Counters()
         var remaining = source.mapLimit ?? Int.max
+        let sideTables = try loadSideTables(
+            spec, sideInputs, badRecords: badRecords, stream: stream, counters: &counters, cancel: cancel)
 
         if let shuffle = spec.spec.shuffle {
             let temporary = try store.beginBlob(id)
@@ -62,7 +73,8 @@ public enum MapTaskRunner {
                 try countWords(inputs, collector, &counters, cancel)
             } else {
                 var pipeline = try RecordPipeline(
-                    scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords, stream: stream)
+                    scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords, stream: stream,
+                    sideTables: sideTables)
                 try forEachRecord(inputs, source.format, scan, &pipeline, &counters, &remaining, cancel) { record in
                     try collector.add(record)
                 }
@@ -94,7 +106,8 @@ public enum MapTaskRunner {
         var succeeded = false
         defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
         let output = LineOutput(try BufferedWriter(creating: destination))
-        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords, stream: stream)
+        var pipeline = try RecordPipeline(
+            scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords, stream: stream, sideTables: sideTables)
         try forEachRecord(inputs, source.format, scan, &pipeline, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
         }
@@ -111,6 +124,37 @@ public enum MapTaskRunner {
         counters.recordsOut = output.lines
         counters.bytesOut = output.bytes
         return ([], counters)
+    }
+
+    /// Reads each of the job's side inputs (`JobSpec.sideInputs`: a broadcast join's right side) whole with its
+    /// own format and map operators, which end with `.prependJoinKey` on the right side, into a `JoinTable`.
+    /// Its bad records fail the task (or, skipped, are counted) as the task's own do; its records are not
+    /// counted as the task's input.
+    private static func loadSideTables(
+        _ spec: MapTaskSpec, _ sideInputs: [[TaskInput]], badRecords: BadRecordPolicy, stream: StreamContext?,
+        counters: inout Counters, cancel: CancellationFlag?
+    ) throws -> [JoinTable] {
+        guard !spec.spec.sideInputs.isEmpty else { return [] }
+        guard sideInputs.count == spec.spec.sideInputs.count else {
+            throw EngineError.failed(
+                "map task \(spec.task) of job \(spec.job) has the splits of \(sideInputs.count) side inputs, not \(spec.spec.sideInputs.count)")
+        }
+        var tables: [JoinTable] = []
+        for (side, inputs) in zip(spec.spec.sideInputs, sideInputs) {
+            let table = JoinTable()
+            let scan = side.format == .lines ? LiteralGrepScan(side.mapOps) : nil
+            var pipeline = try RecordPipeline(
+                scan == nil ? side.mapOps : Array(side.mapOps.dropFirst()), badRecords: badRecords, stream: stream)
+            var sideCounters = Counters()
+            var remaining = side.mapLimit ?? Int.max
+            try forEachRecord(inputs, side.format, scan, &pipeline, &sideCounters, &remaining, cancel) { record in
+                try table.add(record)
+            }
+            try pipeline.finish { record in try table.add(record) }
+            counters.skippedRecords += pipeline.skippedRecords
+            tables.append(table)
+        }
+        return tables
     }
 
     /// `map words | reduce count`: scans whole read blocks for words (a word never spans lines) and queues

@@ -46,8 +46,15 @@ public struct JobReport: Codable, Sendable, Hashable {
     public var map: Counters
     public var reduce: Counters
     public var elapsed: Double
+    /// How a join job ran and why (`Join.choice`'s reason, e.g. "broadcast (right side 1.2 MiB <= broadcast
+    /// limit 64 MiB)"); nil for other jobs.
+    public var join: String?
 
-    public init(job: Int, mapTasks: Int, reduceTasks: Int, retries: Int, map: Counters, reduce: Counters, elapsed: Double) {
+    public init(
+        job: Int, mapTasks: Int, reduceTasks: Int, retries: Int, map: Counters, reduce: Counters, elapsed: Double,
+        join: String? = nil
+    ) {
+        self.join = join
         self.job = job
         self.mapTasks = mapTasks
         self.reduceTasks = reduceTasks
@@ -76,7 +83,8 @@ public struct JobSummary: Codable, Sendable, Hashable, CustomStringConvertible {
 
     /// The one job summary of mrsh, printed after every job (and logged by a coordinator): time, tasks, and
     /// records and bytes in and out of the map and reduce side of every job, e.g.
-    /// `1 job, 1+4 tasks, 0.11 s | map 22 records (1.3 KiB) -> 203 | reduce 203 -> 132 | 132 records out`.
+    /// `1 job, 1+4 tasks, 0.11 s | map 22 records (1.3 KiB) -> 203 | reduce 203 -> 132 | 132 records out`
+    /// (a join job adds `| broadcast join` or `| shuffle join`).
     public var description: String {
         let maps = jobs.reduce(0) { $0 + $1.mapTasks }
         let reduces = jobs.reduce(0) { $0 + $1.reduceTasks }
@@ -87,6 +95,8 @@ public struct JobSummary: Codable, Sendable, Hashable, CustomStringConvertible {
             if report.reduceTasks > 0 {
                 text += " | reduce \(Self.formatCount(report.reduce.recordsIn)) -> \(Self.formatCount(report.reduce.recordsOut))"
             }
+            // The strategy's first word ("broadcast join"); its reason is in the coordinator's log (--verbose).
+            if let join = report.join, let strategy = join.split(separator: " ").first { text += " | \(strategy) join" }
             parts.append(text)
         }
         var tail: [String] = []

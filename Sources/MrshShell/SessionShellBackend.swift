@@ -53,6 +53,9 @@ public final class SessionShellBackend: ShellBackend {
                 name: "memory", value: ByteSize.format(Int64(options.settings.memoryBudget)),
                 summary: "bytes a task buffers before spilling a sorted run (e.g. 64M)"),
             ShellOption(
+                name: "broadcast-limit", value: ByteSize.format(options.settings.broadcastLimit),
+                summary: "a join whose right side is at most this size is broadcast (e.g. 64M)"),
+            ShellOption(
                 name: "backup-tasks", value: options.settings.backupTasks ? "on" : "off",
                 summary: "start backup attempts near the end of a phase (on/off)"),
         ]
@@ -77,6 +80,12 @@ public final class SessionShellBackend: ShellBackend {
                 return Failure("memory takes a size of at least 64K, such as 64M (not '\(value)')", status: .scriptError)
             }
             session.options.settings.memoryBudget = Int(bytes)
+            return nil
+        case "broadcast-limit":
+            guard let bytes = ByteSize.parse(value) else {
+                return Failure("broadcast-limit takes a size such as 0, 64M or 1G (not '\(value)')", status: .scriptError)
+            }
+            session.options.settings.broadcastLimit = bytes
             return nil
         case "backup-tasks":
             switch value {

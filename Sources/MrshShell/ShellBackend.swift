@@ -23,7 +23,7 @@ public protocol ShellBackend: AnyObject {
     /// For completion: the field names after a pipeline's text, as the backend's bindings know them.
     func fieldNames() async -> @Sendable (String) -> [String]
 
-    /// The engine options `:set` lists and changes (reducers, split-size, memory, backup-tasks).
+    /// The engine options `:set` lists and changes (reducers, split-size, memory, broadcast-limit, backup-tasks).
     func options() async -> [ShellOption]
 
     /// Changes one option; `value` is as typed. Returns what to tell the user (a script error) when the name or

@@ -30,7 +30,7 @@ struct ShellCommand: Sendable {
             summary: "List the workers, their state and tasks.", handler: { await $0.workers($1) }),
         ShellCommand(
             name: "set", aliases: [], usage: ":set [NAME VALUE]",
-            summary: "List the options, or set one (limit, reducers, split-size, memory, backup-tasks).",
+            summary: "List the options, or set one (limit, reducers, split-size, memory, broadcast-limit, backup-tasks).",
             handler: { await $0.set($1) }),
         ShellCommand(
             name: "mode", aliases: [], usage: ":mode [table|tsv|csv|json|markdown]",

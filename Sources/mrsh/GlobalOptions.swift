@@ -17,6 +17,9 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Memory budget of one task before it spills sorted runs, e.g. 64M.", valueName: "size"))
     var memory: ByteSizeArgument?
 
+    @Option(name: .long, help: ArgumentHelp("A join whose right side is at most this size loads it into every map task instead of shuffling both sides, e.g. 64M (default \(ByteSize.format(JobSettings.defaults.broadcastLimit))).", valueName: "size"))
+    var broadcastLimit: ByteSizeArgument?
+
     @Option(name: .long, help: ArgumentHelp("Submit to the coordinator at HOST:PORT instead of the embedded engine (or MRSH_CLUSTER).", valueName: "host:port"))
     var cluster: String?
 
@@ -64,6 +67,7 @@ struct GlobalOptions: ParsableArguments {
         settings.reducers = reducers
         if let splitSize { settings.splitSize = Int64(splitSize.bytes) }
         if let memory { settings.memoryBudget = memory.bytes }
+        if let broadcastLimit { settings.broadcastLimit = Int64(broadcastLimit.bytes) }
         if let maxAttempts { settings.maxAttempts = maxAttempts }
         settings.skipBadRecords = skipBadRecords
         settings.backupTasks = !noBackupTasks

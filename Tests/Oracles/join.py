@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Oracle of a shuffle or broadcast join on plain fields: join.py LEFT RIGHT LEFTKEY RIGHTKEY inner|left
-RIGHTFIELDCOUNT [digest], LEFT and RIGHT glob patterns. Prints every output record in hex, one a line, in no
-particular order; with `digest`, only the number of records and the sum of their CRC-32s modulo 2^64. Records are lines (a trailing CR dropped, a last line without LF kept); fields split at
+RIGHTFIELDCOUNT [digest], LEFT and RIGHT glob patterns. Prints every output record in hex, one a line, in the
+broadcast join's order (left records in input order, each followed by its matches in right order: the
+broadcast tests rely on it, the shuffle tests sort); with `digest`, only the number of records and the sum of their CRC-32s modulo 2^64. Records are lines (a trailing CR dropped, a last line without LF kept); fields split at
 TAB; a key is a field's bytes, and an empty or missing key matches nothing. The output of a match is the
 left record, then a TAB and each right field but the key field; an unmatched left record of a left join is
 followed by RIGHTFIELDCOUNT TABs."""

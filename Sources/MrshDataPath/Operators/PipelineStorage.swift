@@ -15,9 +15,15 @@ final class PipelineStorage {
     let streamContext: StreamContext?
     /// The `stream` stages, with their index, in pipeline order (empty for most pipelines).
     let streams: [(index: Int, stage: StreamStage)]
+    /// The tables of the task's side inputs (a broadcast join's right side), for `.joinLookup`.
+    let sideTables: [JoinTable]
 
-    init(_ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail, stream: StreamContext? = nil) throws {
+    init(
+        _ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail, stream: StreamContext? = nil,
+        sideTables: [JoinTable] = []
+    ) throws {
         self.ops = ops
+        self.sideTables = sideTables
         let log = BadRecordLog(policy)
         badRecords = log
         streamContext = stream
@@ -33,7 +39,7 @@ final class PipelineStorage {
                 streams.append((index, stage))
                 continue
             }
-            let (owner, ref) = try Self.compile(op, next: next, log: log)
+            let (owner, ref) = try Self.compile(op, next: next, log: log, sideTables: sideTables)
             owners.append(owner)
             stages.append(ref)
         }
@@ -67,7 +73,7 @@ final class PipelineStorage {
     /// A fresh copy with its own scratch buffers (for a copied `RecordPipeline`).
     func recompiled() -> PipelineStorage {
         do {
-            return try PipelineStorage(ops, badRecords: badRecords.policy, stream: streamContext)
+            return try PipelineStorage(ops, badRecords: badRecords.policy, stream: streamContext, sideTables: sideTables)
         } catch {
             // These very ops compiled before and compiling is deterministic, so this cannot happen.
             preconditionFailure("recompiling record operators failed: \(error)")
@@ -77,7 +83,7 @@ final class PipelineStorage {
     /// `next`: the op after `op`, if any (`parse csv` followed by a `select` of plain fields parses only
     /// the fields it reads).
     private static func compile(
-        _ op: RecordOp, next: RecordOp?, log: BadRecordLog
+        _ op: RecordOp, next: RecordOp?, log: BadRecordLog, sideTables: [JoinTable]
     ) throws -> (any RecordStage, StageRef) {
         switch op {
         case .grep(let pattern, let negated):
@@ -129,8 +135,12 @@ final class PipelineStorage {
         case .prependJoinKey(let expression, let side, let salt):
             let stage = try JoinKeyStage(expression, side: side, salt: salt, log: log)
             return (stage, .joinKey(.passUnretained(stage)))
-        case .joinLookup:
-            throw OperatorError("join is not implemented yet")
+        case .joinLookup(let lookup):
+            guard sideTables.indices.contains(lookup.side) else {
+                throw OperatorError("join: the right side of a broadcast join was not loaded")
+            }
+            let stage = try JoinLookupStage(lookup, table: sideTables[lookup.side], log: log)
+            return (stage, .joinLookup(.passUnretained(stage)))
         case .stream:
             // Compiled by `init`, which keeps the stage in `streams`.
             preconditionFailure("stream stages are compiled by init")
@@ -182,6 +192,7 @@ enum StageRef {
     case json(Unmanaged<JSONStage>)
     case joinKey(Unmanaged<JoinKeyStage>)
     case stream(Unmanaged<StreamStage>)
+    case joinLookup(Unmanaged<JoinLookupStage>)
 
     @inline(__always)
     func process(
@@ -204,6 +215,7 @@ enum StageRef {
         case .json(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .joinKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .stream(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .joinLookup(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }
     }
 }

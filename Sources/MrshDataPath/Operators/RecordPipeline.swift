@@ -25,6 +25,13 @@ public struct RecordPipeline {
     /// True when the pipeline holds a `stream` stage: its caller must call `finish` after the last record.
     public var hasStreams: Bool { !storage.streams.isEmpty }
 
+    /// A pipeline whose `.joinLookup`s probe `sideTables` (the map task's loaded side inputs, by index).
+    package init(
+        _ ops: [RecordOp], badRecords: BadRecordPolicy = .fail, stream: StreamContext? = nil, sideTables: [JoinTable]
+    ) throws {
+        storage = try PipelineStorage(ops, badRecords: badRecords, stream: stream, sideTables: sideTables)
+    }
+
     /// Bad records dropped under `.skip` (by this copy of the pipeline).
     public var skippedRecords: Int64 { storage.badRecords.skipped }
 
