@@ -52,6 +52,20 @@ import Testing
             script: #"read "data/*.txt" | map words | reduce count | sort by value desc"#, expected: nil)
     }
 
+    /// A join of every word with its count (both strategies): a shuffle join's reduce tasks and a broadcast
+    /// join's map tasks, which load the right side from the first job's parts, lose their workers; the
+    /// answer (word, count, occurrences) must stay exact.
+    @Test(arguments: ["shuffle", "broadcast"]) func joinSurvivesKilledWorkers(strategy: String) async throws {
+        let script = #"let counts = read "data/*.txt" | map words | reduce count; "#
+            + #"read "data/*.txt" | map words | join counts on word using "# + strategy + " | reduce count by word, count"
+        try await chaos(name: "join-\(strategy)", salt: strategy == "shuffle" ? 5 : 6, runs: max(1, Self.runs / 2), script: script) { texts in
+            DistributedTests.wordCount(texts).split(separator: "\n").map { line in
+                let count = line.split(separator: "\t")[1]
+                return "\(line)\t\(count)\n"
+            }.joined()
+        }
+    }
+
     /// `mapOnly`: the job has no reduce phase, so every kill lands among map tasks. `output` reads the
     /// job's answer in the cluster's directory (by default the client's standard output is the answer).
     func chaos(
