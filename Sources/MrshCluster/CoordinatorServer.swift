@@ -320,7 +320,8 @@ extension CoordinatorServer {
     /// (was not started with `--allow-stream`), naming those workers.
     static func checkStream(_ plan: JobPlan, executors: [RemoteExecutor]) throws {
         guard let command = plan.streamCommands.first else { return }
-        let refusing = executors.filter { !$0.allowsStream }.map(\.name)
+        // In name order (w2 before w10), whatever order the workers registered in.
+        let refusing = executors.filter { !$0.allowsStream }.map(\.name).sorted { ($0.count, $0) < ($1.count, $1) }
         guard !refusing.isEmpty else { return }
         let workers = refusing.count == 1 ? "worker \(refusing[0]) does" : "workers \(refusing.joined(separator: ", ")) do"
         throw EngineError.invalid(

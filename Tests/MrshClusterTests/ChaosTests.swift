@@ -58,7 +58,7 @@ import Testing
     @Test(arguments: ["shuffle", "broadcast"]) func joinSurvivesKilledWorkers(strategy: String) async throws {
         let script = #"let counts = read "data/*.txt" | map words | reduce count; "#
             + #"read "data/*.txt" | map words | join counts on word using "# + strategy + " | reduce count by word, count"
-        try await chaos(name: "join-\(strategy)", salt: strategy == "shuffle" ? 5 : 6, runs: max(1, Self.runs / 2), script: script) { texts in
+        try await chaos(name: "join-\(strategy)", salt: strategy == "shuffle" ? 5 : 6, runs: max(1, Self.runs / 4), script: script) { texts in
             DistributedTests.wordCount(texts).split(separator: "\n").map { line in
                 let count = line.split(separator: "\t")[1]
                 return "\(line)\t\(count)\n"

@@ -158,12 +158,13 @@ struct LoginLimitsTests {
         // A 1 KiB frame whose bytes come one every 100 ms: bytes arrive, a frame never does.
         #expect(Self.sendAll(fd, Self.header(payload: 1024)))
         let started = Date()
-        for _ in 0..<40 {
+        for _ in 0..<80 {
             if closed.withLock({ $0 }) { break }
             _ = Self.sendAll(fd, [0x41])
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(closed.withLock { $0 }, "the connection was not timed out")
-        #expect(Date().timeIntervalSince(started) < 3.5)
+        // The heartbeat timeout is 1 s; the bound leaves room for a loaded machine, far below the 8 s of bytes.
+        #expect(Date().timeIntervalSince(started) < 6)
     }
 }
