@@ -11,6 +11,8 @@ final class SplitStage: RecordStage {
     private enum Mode {
         case whitespace
         case separator(TextMatcher)
+        /// `split "\t"`: cutting at TABs and joining with TABs gives the record back, byte for byte.
+        case identity
     }
 
     private let mode: Mode
@@ -22,7 +24,7 @@ final class SplitStage: RecordStage {
             mode = .whitespace
         case .literal(let text):
             guard !text.isEmpty else { throw OperatorError("split: the separator must not be empty") }
-            mode = .separator(.literal(LiteralSearch(text)))
+            mode = text == "\t" ? .identity : .separator(.literal(LiteralSearch(text)))
         case .regex(let text, let caseInsensitive):
             mode = .separator(
                 try TextMatcher(regex: text, caseInsensitive: caseInsensitive, positions: true, context: "split"))
@@ -35,6 +37,8 @@ final class SplitStage: RecordStage {
     ) rethrows {
         out.removeAll()
         switch mode {
+        case .identity:
+            return try next(record)
         case .whitespace:
             splitOnBlanks(record)
         case .separator(let matcher):
