@@ -12,14 +12,16 @@ public enum MapTaskRunner {
         _ spec: MapTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: BlobHolder = .local,
         address: String = "", badRecords: BadRecordPolicy = .fail
     ) async throws -> MapTaskResult {
+        let started = ContinuousClock.now
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         let inputs = try await TaskInput.resolve(spec.splits, fetcher: fetcher, scratch: scratch)
         defer { TaskInput.removeCopies(inputs) }
         let id = BlobID.mapOutput(spec.job, task: spec.task, attempt: spec.attempt)
-        let (sizes, counters) = try await Offload.run { cancel in
+        var (sizes, counters) = try await Offload.run { cancel in
             try runBlocking(spec, inputs: inputs, store: store, id: id, badRecords: badRecords, cancel: cancel)
         }
+        counters.taskNanoseconds = TaskClock.nanoseconds(since: started)
         let output: PartOutput
         if spec.spec.shuffle == nil, case .file(let path) = spec.destination {
             output = .file(path: path)
@@ -61,6 +63,7 @@ public enum MapTaskRunner {
                     try collector.add(record)
                 }
                 counters.skippedRecords += pipeline.skippedRecords
+                pipeline.addCounts(to: &counters)
             }
             let (sizes, entries) = try collector.finish(into: temporary)
             try store.commitBlob(id, from: temporary)
@@ -87,6 +90,7 @@ public enum MapTaskRunner {
             try output.writeLine(record)
         }
         counters.skippedRecords += pipeline.skippedRecords
+        pipeline.addCounts(to: &counters)
         try output.close()
         if case .blob = spec.destination { try store.commitBlob(id, from: destination) }
         succeeded = true
@@ -193,6 +197,14 @@ public enum MapTaskRunner {
             counters.bytesIn += reader.bytesRead
         }
         counters.recordsIn = recordsIn
+    }
+}
+
+/// A task's run time, for `Counters.taskNanoseconds`.
+enum TaskClock {
+    static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 }
 

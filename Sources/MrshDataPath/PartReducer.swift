@@ -18,6 +18,8 @@ package final class PartReducer {
     private(set) var entriesIn: Int64 = 0
     /// Records the reduce operators' expressions skipped as bad (`BadRecordPolicy.skip`).
     var skippedRecords: Int64 { pipeline.skippedRecords }
+    /// Adds what the reduce operators' `counter` stages and probes counted.
+    func addCounts(to counters: inout Counters) { pipeline.addCounts(to: &counters) }
 
     init(
         layout: ShuffleLayout, reduceOps: [RecordOp], output: LineOutput, badRecords: BadRecordPolicy = .fail,

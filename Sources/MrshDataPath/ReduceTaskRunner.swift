@@ -18,6 +18,7 @@ public enum ReduceTaskRunner {
         holder: BlobHolder = .local, address: String = "", badRecords: BadRecordPolicy = .fail
     ) async throws -> ReduceTaskResult {
         let policy = spec.skipBadRecords.map { $0 ? BadRecordPolicy.skip : .fail } ?? badRecords
+        let started = ContinuousClock.now
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         var copies = MapOutputCopies(taskCount: spec.mapTaskCount)
@@ -51,9 +52,10 @@ public enum ReduceTaskRunner {
         case .file(let path): destination = path
         case .blob: destination = try store.beginBlob(id)
         }
-        let counters = try await Offload.run { cancel in
+        var counters = try await Offload.run { cancel in
             try runBlocking(spec, sources: sources, destination: destination, store: store, badRecords: policy, cancel: cancel)
         }
+        counters.taskNanoseconds = TaskClock.nanoseconds(since: started)
         switch spec.destination {
         case .file(let path):
             return ReduceTaskResult(partition: spec.partition, attempt: spec.attempt, output: .file(path: path), counters: counters)
@@ -113,6 +115,7 @@ public enum ReduceTaskRunner {
         try output.close()
         counters.recordsIn = reducer.entriesIn
         counters.skippedRecords = reducer.skippedRecords
+        reducer.addCounts(to: &counters)
         counters.recordsOut = output.lines
         counters.bytesOut = output.bytes
         succeeded = true

@@ -11,6 +11,8 @@ final class PipelineStorage {
     private let stages: [StageRef]
     /// Where the expression stages report bad records.
     let badRecords: BadRecordLog
+    /// The counts of the `counter` and probe stages.
+    let counts = CounterTable()
 
     init(_ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail) throws {
         self.ops = ops
@@ -18,9 +20,10 @@ final class PipelineStorage {
         badRecords = log
         var owners: [any RecordStage] = []
         var stages: [StageRef] = []
+        let counts = self.counts
         for (index, op) in ops.enumerated() {
             let next = index + 1 < ops.count ? ops[index + 1] : nil
-            let (owner, ref) = try Self.compile(op, next: next, log: log)
+            let (owner, ref) = try Self.compile(op, next: next, log: log, counts: counts)
             owners.append(owner)
             stages.append(ref)
         }
@@ -43,7 +46,7 @@ final class PipelineStorage {
     /// `next`: the op after `op`, if any (`parse csv` followed by a `select` of plain fields parses only
     /// the fields it reads).
     private static func compile(
-        _ op: RecordOp, next: RecordOp?, log: BadRecordLog
+        _ op: RecordOp, next: RecordOp?, log: BadRecordLog, counts: CounterTable
     ) throws -> (any RecordStage, StageRef) {
         switch op {
         case .grep(let pattern, let negated):
@@ -96,6 +99,12 @@ final class PipelineStorage {
             throw OperatorError("join is not implemented yet")
         case .stream:
             throw OperatorError("stream is not implemented yet")
+        case .counter(let name, let condition):
+            let stage = try CounterStage(name, condition: condition, table: counts, log: log)
+            return (stage, .counter(.passUnretained(stage)))
+        case .probe(let name):
+            let stage = ProbeStage(name, table: counts)
+            return (stage, .probe(.passUnretained(stage)))
         }
     }
 
@@ -142,6 +151,8 @@ enum StageRef {
     case sortKey(Unmanaged<SortKeyStage>)
     case csv(Unmanaged<CSVStage>)
     case json(Unmanaged<JSONStage>)
+    case counter(Unmanaged<CounterStage>)
+    case probe(Unmanaged<ProbeStage>)
 
     @inline(__always)
     func process(
@@ -162,6 +173,8 @@ enum StageRef {
         case .sortKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .csv(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .json(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .counter(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .probe(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }
     }
 }
