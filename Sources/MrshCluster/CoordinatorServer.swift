@@ -121,7 +121,7 @@ public final class CoordinatorServer: Sendable {
         let executor = RemoteExecutor(
             name: name, slots: max(1, info.slots), shuffleAddress: info.shuffleAddress, connection: connection,
             coordinatorBlobs: BlobRewriter(holder: .coordinator, address: shuffle.address.description),
-            activity: activity)
+            activity: activity, allowsStream: info.allowsStream)
         do {
             try await connection.send(
                 .welcome(
@@ -236,6 +236,7 @@ public final class CoordinatorServer: Sendable {
         let job = Task { () throws -> RunReport in
             try await pool.waitFor(1, timeout: waitTimeout)
             let executors = await pool.executors
+            try CoordinatorServer.checkStream(submission.plan, executors: executors)
             let before = Dictionary(executors.map { ($0.name, $0.completedTasks) }, uniquingKeysWith: { a, _ in a })
             activity.reset()
             var report = try await runner.run(
@@ -292,6 +293,7 @@ extension CoordinatorServer {
         let run = "\(runPrefix)-\(await runCounter.next())"
         try await pool.waitFor(1, timeout: options.workerWaitTimeout)
         let executors = await pool.executors
+        try CoordinatorServer.checkStream(plan, executors: executors)
         let before = Dictionary(executors.map { ($0.name, $0.completedTasks) }, uniquingKeysWith: { a, _ in a })
         activity.reset()
         do {
@@ -312,6 +314,17 @@ extension CoordinatorServer {
             for e in await pool.executors { e.send(.cancelRun(run: run)) }
             throw error
         }
+    }
+
+    /// Refuses, before anything runs, a plan with `stream` when a registered worker does not run commands
+    /// (was not started with `--allow-stream`), naming those workers.
+    static func checkStream(_ plan: JobPlan, executors: [RemoteExecutor]) throws {
+        guard let command = plan.streamCommands.first else { return }
+        let refusing = executors.filter { !$0.allowsStream }.map(\.name)
+        guard !refusing.isEmpty else { return }
+        let workers = refusing.count == 1 ? "worker \(refusing[0]) does" : "workers \(refusing.joined(separator: ", ")) do"
+        throw EngineError.invalid(
+            "the job runs stream \"\(command)\", but \(workers) not run commands (start workers with mrsh worker --allow-stream)")
     }
 
     /// "tasks per worker: w0=3, w1=2; map tasks in flight on 2 workers at once".

@@ -38,11 +38,13 @@ public final class EmbeddedCluster: Sendable {
         let exe = executable ?? ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? "/proc/self/exe")
         var processes: [WorkerProcess] = []
         for i in 0..<workers {
+            // The embedding process runs its own commands: its workers run `stream` (`--allow-stream`); a
+            // verbose client gets its workers' traces (`stream` commands' standard error lines among them).
             let arguments = [
                 "worker", "--join", coordinator.address.description, "--token-file", tokenFile,
                 "--slots", "\(slotsPerWorker)", "--scratch", directory + "/worker-\(i)",
-                "--id", "w\(i)", "--embedded-parent", "\(getpid())",
-            ]
+                "--id", "w\(i)", "--embedded-parent", "\(getpid())", "--allow-stream",
+            ] + (logger.logLevel <= .debug ? ["--verbose"] : [])
             do {
                 processes.append(try WorkerProcess.spawn(executable: exe, arguments: arguments))
             } catch {

@@ -16,17 +16,23 @@ public struct EngineTaskHandler: WorkerTaskHandler {
     /// Test hook (`MRSH_TEST_SLOW_WORKER`): milliseconds a map task waits per input record before it
     /// reports, to make a straggler.
     public let slowdown: Double
+    /// Whether tasks run `stream` commands (`--allow-stream`), and where their standard error lines go.
+    public let stream: StreamContext
 
     /// Uses (and creates) `scratch` as the worker's blob store.
-    public init(scratch: String, badRecords: BadRecordPolicy = .fail, slowdown: Double = 0) throws {
+    public init(
+        scratch: String, badRecords: BadRecordPolicy = .fail, slowdown: Double = 0,
+        stream: StreamContext = StreamContext(allowed: false)
+    ) throws {
         store = try BlobStore(root: scratch)
         self.badRecords = badRecords
         self.slowdown = slowdown
+        self.stream = stream
     }
 
     public func runMap(_ task: MapTaskSpec, fetcher: any BlobFetcher) async throws -> MapTaskResult {
         let policy = task.skipBadRecords.map { $0 ? BadRecordPolicy.skip : .fail } ?? badRecords
-        let result = try await MapTaskRunner.run(task, store: store, fetcher: fetcher, badRecords: policy)
+        let result = try await MapTaskRunner.run(task, store: store, fetcher: fetcher, badRecords: policy, stream: stream)
         if slowdown > 0 {
             try await Task.sleep(for: .milliseconds(Int64(Double(result.counters.recordsIn) * slowdown)))
         }
@@ -36,7 +42,8 @@ public struct EngineTaskHandler: WorkerTaskHandler {
     public func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed, fetcher: any BlobFetcher) async throws
         -> ReduceTaskResult
     {
-        try await ReduceTaskRunner.run(task, feed: feed, store: store, fetcher: fetcher, badRecords: badRecords)
+        try await ReduceTaskRunner.run(
+            task, feed: feed, store: store, fetcher: fetcher, badRecords: badRecords, stream: stream)
     }
 
     public func resolve(_ request: FetchRequest) async throws -> LocalBytes {

@@ -11,6 +11,8 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
     public let name: String
     public let slots: Int
     public let shuffleAddress: String
+    /// Whether the worker runs `stream` commands (it registered with `allowsStream`).
+    public let allowsStream: Bool
     let connection: FrameConnection
     /// Rewrites blobs of the coordinator's own store (holder `.local`) so the worker fetches them from the
     /// coordinator's shuffle server.
@@ -28,8 +30,9 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
 
     init(
         name: String, slots: Int, shuffleAddress: String, connection: FrameConnection, coordinatorBlobs: BlobRewriter,
-        activity: WorkerActivity? = nil
+        activity: WorkerActivity? = nil, allowsStream: Bool = false
     ) {
+        self.allowsStream = allowsStream
         self.activity = activity
         self.name = name
         self.slots = slots

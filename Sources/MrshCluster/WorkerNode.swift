@@ -36,7 +36,10 @@ public enum WorkerNode {
         }
         let shuffleAddress = HostPort(host: advertised, port: shuffle.address.port).description
         try await connection.send(
-            .register(WorkerInfo(id: options.id, slots: options.slots, shuffleAddress: shuffleAddress, pid: getpid())))
+            .register(
+                WorkerInfo(
+                    id: options.id, slots: options.slots, shuffleAddress: shuffleAddress, pid: getpid(),
+                    allowsStream: options.allowStream)))
 
         var iterator = connection.inbound.makeAsyncIterator()
         guard let first = try await iterator.next() else { return .connectionLost("closed before welcome") }

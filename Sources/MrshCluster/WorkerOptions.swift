@@ -14,11 +14,15 @@ public struct WorkerOptions: Sendable {
     /// How long connecting and the handshake to the coordinator may take.
     public var connectTimeout: Duration
     public var shuffleHooks: ShuffleServer.Hooks
+    /// Whether tasks may run the commands of `stream` (`--allow-stream`); told to the coordinator.
+    public var allowStream: Bool
 
     public init(
         coordinator: HostPort, token: AuthToken, slots: Int, scratch: String, listenHost: String = "127.0.0.1",
-        id: String, connectTimeout: Duration = FrameClient.defaultTimeout, shuffleHooks: ShuffleServer.Hooks = ShuffleServer.Hooks()
+        id: String, connectTimeout: Duration = FrameClient.defaultTimeout, shuffleHooks: ShuffleServer.Hooks = ShuffleServer.Hooks(),
+        allowStream: Bool = false
     ) {
+        self.allowStream = allowStream
         self.coordinator = coordinator
         self.token = token
         self.slots = slots

@@ -10,7 +10,7 @@ import MrshPlan
 public enum MapTaskRunner {
     public static func run(
         _ spec: MapTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: BlobHolder = .local,
-        address: String = "", badRecords: BadRecordPolicy = .fail
+        address: String = "", badRecords: BadRecordPolicy = .fail, stream: StreamContext = StreamContext(allowed: true)
     ) async throws -> MapTaskResult {
         let started = ContinuousClock.now
         let scratch = try store.temporaryDirectory("fetch")
@@ -19,7 +19,12 @@ public enum MapTaskRunner {
         defer { TaskInput.removeCopies(inputs) }
         let id = BlobID.mapOutput(spec.job, task: spec.task, attempt: spec.attempt)
         var (sizes, counters) = try await Offload.run { cancel in
-            try runBlocking(spec, inputs: inputs, store: store, id: id, badRecords: badRecords, cancel: cancel)
+            // `stream` commands run in the task's scratch directory.
+            var context = stream
+            context.directory = context.directory ?? scratch
+            context.cancel = cancel
+            return try runBlocking(
+                spec, inputs: inputs, store: store, id: id, badRecords: badRecords, stream: context, cancel: cancel)
         }
         counters.taskNanoseconds = TaskClock.nanoseconds(since: started)
         let output: PartOutput
@@ -35,7 +40,7 @@ public enum MapTaskRunner {
     /// The blocking part of `run`, on the current thread.
     static func runBlocking(
         _ spec: MapTaskSpec, inputs: [TaskInput], store: BlobStore, id: BlobID, badRecords: BadRecordPolicy,
-        cancel: CancellationFlag?
+        stream: StreamContext? = nil, cancel: CancellationFlag?
     ) throws -> ([Int64], Counters) {
         let source = spec.jobSource
         let ops = source.mapOps
@@ -58,9 +63,16 @@ public enum MapTaskRunner {
                 // `RecordPipeline` (`WordsStage`), which every other pipeline uses.
                 try countWords(inputs, collector, &counters, cancel)
             } else {
-                var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords)
+                var pipeline = try RecordPipeline(
+                    scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords, stream: stream)
                 try forEachRecord(inputs, source.format, scan, &pipeline, &counters, &remaining, cancel) { record in
                     try collector.add(record)
+                }
+                try pipeline.finish { record in
+                    if remaining > 0 {
+                        try collector.add(record)
+                        remaining -= 1
+                    }
                 }
                 counters.skippedRecords += pipeline.skippedRecords
                 pipeline.addCounts(to: &counters)
@@ -85,9 +97,15 @@ public enum MapTaskRunner {
         var succeeded = false
         defer { if !succeeded { FileIO.unlinkQuietly(destination) } }
         let output = LineOutput(try BufferedWriter(creating: destination))
-        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords)
+        var pipeline = try RecordPipeline(scan == nil ? ops : Array(ops.dropFirst()), badRecords: badRecords, stream: stream)
         try forEachRecord(inputs, source.format, scan, &pipeline, &counters, &remaining, cancel) { record in
             try output.writeLine(record)
+        }
+        try pipeline.finish { record in
+            if remaining > 0 {
+                try output.writeLine(record)
+                remaining -= 1
+            }
         }
         counters.skippedRecords += pipeline.skippedRecords
         pipeline.addCounts(to: &counters)

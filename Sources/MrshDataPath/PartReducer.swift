@@ -23,10 +23,10 @@ package final class PartReducer {
 
     init(
         layout: ShuffleLayout, reduceOps: [RecordOp], output: LineOutput, badRecords: BadRecordPolicy = .fail,
-        cancel: CancellationFlag?
+        stream: StreamContext? = nil, cancel: CancellationFlag?
     ) throws {
         self.layout = layout
-        self.pipeline = try RecordPipeline(reduceOps, badRecords: badRecords)
+        self.pipeline = try RecordPipeline(reduceOps, badRecords: badRecords, stream: stream)
         self.output = output
         self.cancel = cancel
     }
@@ -89,6 +89,12 @@ package final class PartReducer {
             let output = self.output
             try pipeline.processChecked(record, file: Bytes.empty) { try output.writeLine($0) }
         }
+    }
+
+    /// After the last group: ends the reduce operators' `stream` commands (their last output is written).
+    func finish() throws {
+        let output = self.output
+        try pipeline.finish { try output.writeLine($0) }
     }
 
     /// Appends the decimal digits of `value` without a String.

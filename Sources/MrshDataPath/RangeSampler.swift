@@ -13,6 +13,10 @@ package enum RangeSampler {
         sampleSize: Int, fetcher: any BlobFetcher, store: BlobStore
     ) async throws -> [[UInt8]] {
         guard partitions > 1 else { return [] }
+        // The sampler runs on the coordinator, which runs no `stream` command: such a job gets one range.
+        if spec.sources.contains(where: { $0.mapOps.contains { if case .stream = $0 { true } else { false } } }) {
+            return []
+        }
         let splits = tasks.flatMap { task in task.splits.map { (source: task.source, split: $0) } }
         guard !splits.isEmpty else { return [] }
         let picks = min(32, splits.count)

@@ -15,7 +15,8 @@ public enum ReduceTaskRunner {
     /// `feed` nil: `spec.mapOutputs` must be complete.
     public static func run(
         _ spec: ReduceTaskSpec, feed: MapOutputFeed? = nil, store: BlobStore, fetcher: any BlobFetcher,
-        holder: BlobHolder = .local, address: String = "", badRecords: BadRecordPolicy = .fail
+        holder: BlobHolder = .local, address: String = "", badRecords: BadRecordPolicy = .fail,
+        stream: StreamContext = StreamContext(allowed: true)
     ) async throws -> ReduceTaskResult {
         let policy = spec.skipBadRecords.map { $0 ? BadRecordPolicy.skip : .fail } ?? badRecords
         let started = ContinuousClock.now
@@ -53,7 +54,12 @@ public enum ReduceTaskRunner {
         case .blob: destination = try store.beginBlob(id)
         }
         var counters = try await Offload.run { cancel in
-            try runBlocking(spec, sources: sources, destination: destination, store: store, badRecords: policy, cancel: cancel)
+            var context = stream
+            context.directory = context.directory ?? scratch
+            context.cancel = cancel
+            return try runBlocking(
+                spec, sources: sources, destination: destination, store: store, badRecords: policy, stream: context,
+                cancel: cancel)
         }
         counters.taskNanoseconds = TaskClock.nanoseconds(since: started)
         switch spec.destination {
@@ -71,7 +77,7 @@ public enum ReduceTaskRunner {
     /// its map task.
     static func runBlocking(
         _ spec: ReduceTaskSpec, sources: [(bytes: LocalBytes, side: Int)], destination: String, store: BlobStore,
-        badRecords: BadRecordPolicy = .fail, cancel: CancellationFlag?
+        badRecords: BadRecordPolicy = .fail, stream: StreamContext? = nil, cancel: CancellationFlag?
     ) throws -> Counters {
         guard let shuffle = spec.spec.shuffle else {
             throw EngineError.failed("reduce task for job \(spec.job.index), which has no shuffle")
@@ -110,8 +116,10 @@ public enum ReduceTaskRunner {
             readers: try openReaders(inputs, budget: spec.memoryBudget), layout: layout, sides: inputs.map(\.side))
         let output = LineOutput(try BufferedWriter(creating: destination))
         let reducer = try PartReducer(
-            layout: layout, reduceOps: spec.spec.reduceOps, output: output, badRecords: badRecords, cancel: cancel)
+            layout: layout, reduceOps: spec.spec.reduceOps, output: output, badRecords: badRecords, stream: stream,
+            cancel: cancel)
         try reducer.reduce(merger)
+        try reducer.finish()
         try output.close()
         counters.recordsIn = reducer.entriesIn
         counters.skippedRecords = reducer.skippedRecords

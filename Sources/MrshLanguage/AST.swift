@@ -122,6 +122,8 @@ public enum Operator: Sendable, Hashable {
     case parseCSV(header: Bool, names: [FieldName])
     /// `parse json "PATH" [as NAME], ...`.
     case parseJSON([JSONPath])
+    /// `stream "COMMAND"`: the records through a `/bin/sh -c COMMAND` per task.
+    case stream(command: String)
     /// `join [left] NAME on L [= R] [using shuffle|broadcast]`: R is L when absent.
     case join(JoinClause)
     /// `union NAME [, NAME ...]`: the records of the bindings after those flowing in.

@@ -180,6 +180,11 @@ public enum OperatorCatalog {
             example: #"let old = read "archive/*.log"; read "logs/*.log" | union old | grep "error" | count"#,
             keywords: []),
         OperatorInfo(
+            name: "stream", kind: .stage, usage: #"stream "COMMAND""#,
+            summary: "Pipe the records through a shell command, once per task; its output lines are the next records.",
+            details: "COMMAND runs with /bin/sh -c in the task's scratch directory with a trimmed environment. A non-zero exit or a signal fails the task. Cluster workers run it only when started with --allow-stream.",
+            example: #"read logs/* | stream "cut -f 2" | reduce count"#, keywords: []),
+        OperatorInfo(
             name: "write", kind: .stage, usage: "write PATH [overwrite]",
             summary: "Write the records to the directory PATH (one file per reduce partition).",
             details: "Only the last stage may write. An existing PATH is an error unless overwrite is given.",
@@ -199,11 +204,6 @@ public enum OperatorCatalog {
                 histogram, to see skew at a glance.
                 """,
             example: "explain analyze read logs/* | map words | reduce count", keywords: ["analyze"]),
-        OperatorInfo(
-            name: "stream", kind: .reserved, usage: #"stream "COMMAND" (reserved)"#,
-            summary: "Reserved for piping records through an external command; not yet supported.",
-            details: "The name is reserved so that scripts using it as a binding do not break later.",
-            example: "", keywords: []),
     ]
 
     /// The entry named `name`, if any.

@@ -36,10 +36,7 @@ extension Parser {
         case "join": advance(); op = try parseJoin()
         case "union": advance(); op = try parseUnion()
         case "counter": advance(); op = try parseCounter()
-        case "stream":
-            throw Diagnostic(
-                "'\(name)' is not yet supported", range: token.range,
-                note: "'\(name)' is reserved for a future version of mrsh")
+        case "stream": advance(); op = try parseStream()
         case "let", "explain":
             throw Diagnostic(
                 "'\(name)' can only start a statement", range: token.range,
@@ -482,6 +479,20 @@ extension Parser {
         default:
             throw unknownChoice("format", format, token: token, choices: ["csv", "json"])
         }
+    }
+
+    /// stream = "stream" STRING
+    mutating func parseStream() throws(Diagnostic) -> Operator {
+        let token = try peek()
+        guard case .string(let command) = token.kind else {
+            throw expected(
+                #"a "COMMAND" after 'stream'"#, found: token, help: #"quote the shell command: stream "sort -u""#)
+        }
+        guard !command.allSatisfy(\.isWhitespace) else {
+            throw Diagnostic("empty command after 'stream'", range: token.range, help: #"name a shell command: stream "cut -f 1""#)
+        }
+        advance()
+        return .stream(command: command)
     }
 
     /// write = "write" path [ "overwrite" ]

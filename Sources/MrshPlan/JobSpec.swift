@@ -116,6 +116,15 @@ public struct JobPlan: Codable, Sendable, Equatable, Hashable {
 }
 
 extension JobPlan {
+    /// The commands of the plan's `stream` operators, map and reduce side, in job order (empty: none).
+    public var streamCommands: [String] {
+        jobs.flatMap { job in
+            (job.sources.flatMap(\.mapOps) + job.reduceOps).compactMap { op in
+                if case .stream(let command) = op { command } else { nil }
+            }
+        }
+    }
+
     /// The names of the fields of the plan's output records, for CSV headers and JSON keys: nil unless the
     /// script named every one of them and their number is known.
     public var outputFieldNames: [String]? {

@@ -189,6 +189,10 @@ private struct ChainBuilder {
             addRecordOp(.parseJSON(paths.map { $0.path.split(separator: ".").map(String.init) }))
             scope = FieldScope(
                 names: paths.map { $0.alias?.name ?? String($0.path.split(separator: ".").last ?? "") }, isOpen: false)
+        case .stream(let command):
+            // The command's output lines are records whose fields nobody can know.
+            addRecordOp(.stream(command: command))
+            scope = .unknown
         case .take(let limit):
             take(limit, isLast: isLast)
         case .join(let clause):

@@ -57,11 +57,28 @@ public struct WorkerInfo: Codable, Sendable, Hashable {
     /// `host:port` of the worker's shuffle server.
     public var shuffleAddress: String
     public var pid: Int32
-    public init(id: String, slots: Int, shuffleAddress: String, pid: Int32) {
+    /// Whether the worker runs the commands of `stream` (started with `--allow-stream`). Absent on the wire
+    /// (an older worker): false.
+    public var allowsStream: Bool
+    public init(id: String, slots: Int, shuffleAddress: String, pid: Int32, allowsStream: Bool = false) {
         self.id = id
         self.slots = slots
         self.shuffleAddress = shuffleAddress
         self.pid = pid
+        self.allowsStream = allowsStream
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, slots, shuffleAddress, pid, allowsStream
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        slots = try c.decode(Int.self, forKey: .slots)
+        shuffleAddress = try c.decode(String.self, forKey: .shuffleAddress)
+        pid = try c.decode(Int32.self, forKey: .pid)
+        allowsStream = try c.decodeIfPresent(Bool.self, forKey: .allowsStream) ?? false
     }
 }
 

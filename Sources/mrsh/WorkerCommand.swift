@@ -42,8 +42,15 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds to keep retrying when the coordinator connection is lost.")
     var retry = SecondsArgument(.seconds(5))
 
+    @Flag(name: .long, help: "Run the shell commands of `stream` (with /bin/sh, as this worker's user).")
+    var allowStream = false
+
     @Option(name: .long, help: .hidden)
     var embeddedParent: Int32?
+
+    /// Read by main.swift before parsing (every log at debug level); here so that parsing accepts it.
+    @Flag(name: .long, help: "Trace tasks on standard error (or MRSH_VERBOSE=1), stream commands' standard error too.")
+    var verbose = false
 
     func run() async throws {
         // What an embedded worker removes when its client died without cleaning up.
@@ -107,11 +114,16 @@ struct WorkerCommand: AsyncParsableCommand {
             coordinator: address, token: token, slots: slots ?? ProcessInfo.processInfo.activeProcessorCount,
             scratch: scratchDirectory, listenHost: listen, id: workerID,
             shuffleHooks: ShuffleServer.Hooks(
-                corruptFirstBlock: ProcessInfo.processInfo.environment["MRSH_TEST_CORRUPT_SHUFFLE"] == workerID))
+                corruptFirstBlock: ProcessInfo.processInfo.environment["MRSH_TEST_CORRUPT_SHUFFLE"] == workerID),
+            allowStream: allowStream)
+        // A `stream` command's standard error lines: the worker's log at debug level (shown with --verbose or
+        // MRSH_VERBOSE=1, which embedded workers inherit).
+        let streamLogger = Logger(label: "mrsh.stream")
         let handler: EngineTaskHandler
         do {
             handler = try EngineTaskHandler(
-                scratch: scratchDirectory, slowdown: WorkerCommand.testSlowdown(id: options.id))
+                scratch: scratchDirectory, slowdown: WorkerCommand.testSlowdown(id: options.id),
+                stream: StreamContext(allowed: allowStream, log: { streamLogger.debug("stream: \($0)") }))
         } catch {
             throw Failure("cannot use scratch directory '\(scratchDirectory)': \(error)", status: .runtimeError, program: "mrsh worker")
         }

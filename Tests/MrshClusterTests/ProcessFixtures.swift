@@ -159,7 +159,8 @@ final class ProcessCluster: Sendable {
     var shuffleAddresses: [String: String] { shuffle.value }
 
     /// Starts the processes and waits until every worker registered.
-    static func start(workers count: Int, slots: Int = 1) async throws -> ProcessCluster {
+    /// `workerArguments`: more arguments for every worker (`--allow-stream`).
+    static func start(workers count: Int, slots: Int = 1, workerArguments: [String] = []) async throws -> ProcessCluster {
         let cluster = try ProcessCluster(workers: count, slots: slots)
         let coordinator = cluster.coordinator
         guard await eventually(15, { firstCapture("mrsh coordinator: listening on (\\S+)", in: coordinator.stderr) != nil }),
@@ -174,7 +175,7 @@ final class ProcessCluster: Sendable {
                 try Child(mrsh: [
                     "worker", "--join", address, "--token-file", cluster.tokenFile, "--slots", "\(slots)", "--id", "w\(i)",
                     "--scratch", cluster.directory + "/worker-\(i)",
-                ]))
+                ] + workerArguments))
         }
         let workers = cluster.workers.value
         var addresses: [String: String] = [:]

@@ -102,6 +102,19 @@ struct UnprivilegedTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: temporary) == [], "the run cleaned up TMPDIR")
     }
 
+    @Test("stream runs its command as nobody on the embedded workers and --in-process, in a scratch directory nobody owns")
+    func streamAsNobody() throws {
+        let home = try Home()
+        defer { home.remove() }
+        try home.write("in.txt", "b\na\nc\n")
+        for mode in [["--workers", "1"], ["--in-process"]] {
+            let result = try home.run(mode + ["--quiet", "-e", #"read "in.txt" | stream "sort; id -un; touch made-here""#])
+            #expect(result.status == 0, "\(mode): \(result.stderr)")
+            #expect(result.stdout == "a\nb\nc\nnobody\n", "\(mode)")
+            #expect(!FileManager.default.fileExists(atPath: home.path + "/made-here"), "the command ran in the task's scratch directory")
+        }
+    }
+
     @Test("a script error exits 2 with its caret as for root")
     func scriptError() throws {
         let home = try Home()

@@ -30,7 +30,7 @@ import Testing
         ("trailing_pipe", "read x | map words |\n\n# done\n"),
         ("join_unknown_binding", "let users = read users.tsv\nread a | join userz on id"),
         ("join_without_on", "let users = read users.tsv\nread a | split as id | join users id"),
-        ("stream_reserved", "read a | stream \"sort -u\""),
+        ("stream_without_command", "read a | stream sort -u"),
         ("garbage_characters", "read x | count @@"),
         ("missing_pipe", "read x | map words reduce count"),
         ("tab_expansion", "\tread x |\tmapp words"),

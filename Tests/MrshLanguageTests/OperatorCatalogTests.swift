@@ -6,13 +6,13 @@ import Testing
         #expect(
             OperatorCatalog.stageNames == [
                 "read", "grep", "map", "split", "parse", "where", "counter", "select", "pick", "extract", "tag", "reduce",
-                "sort", "top", "take", "distinct", "count", "join", "union", "write",
+                "sort", "top", "take", "distinct", "count", "join", "union", "stream", "write",
             ])
         #expect(OperatorCatalog.info("let")?.kind == .statement)
         #expect(OperatorCatalog.info("explain")?.kind == .statement)
         #expect(OperatorCatalog.info("join")?.kind == .stage)
         #expect(OperatorCatalog.info("union")?.kind == .stage)
-        #expect(OperatorCatalog.info("stream")?.kind == .reserved)
+        #expect(OperatorCatalog.info("stream")?.kind == .stage)
     }
 
     @Test func keywordsForCompletion() {

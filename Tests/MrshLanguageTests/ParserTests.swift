@@ -143,7 +143,7 @@ import Testing
             ("let u = read x\nread a | join u on id == id", "a join key is written with '=', not '=='"),
             ("let u = read x\nread a | join u on $1 using hash", "unknown join strategy 'hash'"),
             ("let u = read x\nread a | union u,", "expected the name of a binding after ',', found end of script"),
-            (#"read a | stream "sort -u""#, "'stream' is not yet supported"),
+            (#"read a | stream "  ""#, "empty command after 'stream'"),
         ]
         for (source, message) in cases {
             #expect(TestSupport.diagnostics(source).map(\.message) == [message], "\(source)")

@@ -21,7 +21,7 @@ import Testing
     @Test func operatorAfterPipe() {
         #expect(texts("read x | red") == ["reduce"])
         #expect(texts("read x | ") .contains("map"))
-        #expect(texts("read x |s") == ["select", "sort", "split"])
+        #expect(texts("read x |s") == ["select", "sort", "split", "stream"])
     }
 
     @Test func operatorsAndBindingsAtStatementStart() {

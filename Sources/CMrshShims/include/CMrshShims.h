@@ -39,6 +39,17 @@ void mrsh_keep_freed_memory(size_t mmap_threshold, size_t trim_threshold);
 /// or an errno value.
 int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]);
 
+/// posix_spawn(3) of `path` with `argv` and `envp` (both NULL-terminated) in directory `cwd` (NULL: this
+/// process's), its standard input, output and error on `in_fd`, `out_fd`, `err_fd` (dup2'ed to 0, 1, 2),
+/// every other descriptor closed in the child (glibc >= 2.34), an empty signal mask and default handling of
+/// SIGINT, SIGTERM, SIGPIPE, SIGCHLD (a `stream` command sees SIGPIPE as in a shell pipeline). Returns 0 and
+/// sets `*pid`, or an errno value.
+/// pipe2(2) with O_CLOEXEC (pipe2 needs _GNU_SOURCE, which Swift's Glibc module does not define).
+int mrsh_pipe_cloexec(int fds[2]);
+
+int mrsh_spawn_piped(pid_t *pid, const char *path, char *const argv[], char *const envp[], const char *cwd,
+                     int in_fd, int out_fd, int err_fd);
+
 /// Classifies the 64 bytes at `p` (the word scanner's step): returns a mask whose bit j is set when
 /// byte j is an ASCII letter; `*high` gets the same kind of mask of bytes >= 0x80 and `*newlines` of
 /// '\n' bytes. SSE2 (every x86-64), a portable loop elsewhere; inlined into Swift callers.

@@ -13,22 +13,56 @@ final class PipelineStorage {
     let badRecords: BadRecordLog
     /// The counts of the `counter` and probe stages.
     let counts = CounterTable()
+    /// What `stream` stages may do (nil: they fail when a record reaches them).
+    let streamContext: StreamContext?
+    /// The `stream` stages, with their index, in pipeline order (empty for most pipelines).
+    let streams: [(index: Int, stage: StreamStage)]
 
-    init(_ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail) throws {
+    init(_ ops: [RecordOp], badRecords policy: BadRecordPolicy = .fail, stream: StreamContext? = nil) throws {
         self.ops = ops
         let log = BadRecordLog(policy)
         badRecords = log
+        streamContext = stream
         var owners: [any RecordStage] = []
         var stages: [StageRef] = []
         let counts = self.counts
+        var streams: [(index: Int, stage: StreamStage)] = []
         for (index, op) in ops.enumerated() {
             let next = index + 1 < ops.count ? ops[index + 1] : nil
+            if case .stream(let command) = op {
+                let stage = StreamStage(command, context: stream)
+                owners.append(stage)
+                stages.append(.stream(.passUnretained(stage)))
+                streams.append((index, stage))
+                continue
+            }
             let (owner, ref) = try Self.compile(op, next: next, log: log, counts: counts)
             owners.append(owner)
             stages.append(ref)
         }
         self.owners = owners
         self.stages = stages
+        self.streams = streams
+    }
+
+    /// The first failure of a `stream` stage (see `StreamStage.failure`).
+    var streamFailure: (any Error)? {
+        for entry in streams {
+            if let failure = entry.stage.failure { return failure }
+        }
+        return nil
+    }
+
+    /// Ends every `stream` stage in pipeline order: each one's remaining output runs through the stages
+    /// after it (and ends in `emit`) before the next one ends.
+    func finishStreams(_ emit: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        for (index, stage) in streams {
+            if index == stages.count - 1 {
+                try stage.finish(emit)
+            } else {
+                try stage.finish { output in try runRest(index + 1, output, Bytes.empty, emit) }
+            }
+        }
     }
 
     var isEmpty: Bool { stages.isEmpty }
@@ -36,7 +70,7 @@ final class PipelineStorage {
     /// A fresh copy with its own scratch buffers (for a copied `RecordPipeline`).
     func recompiled() -> PipelineStorage {
         do {
-            return try PipelineStorage(ops, badRecords: badRecords.policy)
+            return try PipelineStorage(ops, badRecords: badRecords.policy, stream: streamContext)
         } catch {
             // These very ops compiled before and compiling is deterministic, so this cannot happen.
             preconditionFailure("recompiling record operators failed: \(error)")
@@ -98,7 +132,8 @@ final class PipelineStorage {
         case .prependJoinKey, .joinLookup:
             throw OperatorError("join is not implemented yet")
         case .stream:
-            throw OperatorError("stream is not implemented yet")
+            // Compiled by `init`, which keeps the stage in `streams`.
+            preconditionFailure("stream stages are compiled by init")
         case .counter(let name, let condition):
             let stage = try CounterStage(name, condition: condition, table: counts, log: log)
             return (stage, .counter(.passUnretained(stage)))
@@ -151,6 +186,7 @@ enum StageRef {
     case sortKey(Unmanaged<SortKeyStage>)
     case csv(Unmanaged<CSVStage>)
     case json(Unmanaged<JSONStage>)
+    case stream(Unmanaged<StreamStage>)
     case counter(Unmanaged<CounterStage>)
     case probe(Unmanaged<ProbeStage>)
 
@@ -173,6 +209,7 @@ enum StageRef {
         case .sortKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .csv(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .json(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .stream(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .counter(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .probe(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }

@@ -17,9 +17,13 @@ public struct RecordPipeline {
     ///   it: it only rethrows).
     /// - Throws: `OperatorError` with a readable message for a bad regex, an empty `split` separator or
     ///   `extract` literal, or a `pick` field number below 1.
-    public init(_ ops: [RecordOp], badRecords: BadRecordPolicy = .fail) throws {
-        storage = try PipelineStorage(ops, badRecords: badRecords)
+    /// - Parameter stream: what `stream` stages may do; nil: a record reaching one fails the task.
+    public init(_ ops: [RecordOp], badRecords: BadRecordPolicy = .fail, stream: StreamContext? = nil) throws {
+        storage = try PipelineStorage(ops, badRecords: badRecords, stream: stream)
     }
+
+    /// True when the pipeline holds a `stream` stage: its caller must call `finish` after the last record.
+    public var hasStreams: Bool { !storage.streams.isEmpty }
 
     /// Bad records dropped under `.skip` (by this copy of the pipeline).
     public var skippedRecords: Int64 { storage.badRecords.skipped }
@@ -60,5 +64,18 @@ public struct RecordPipeline {
         if let failure = storage.badRecords.takeFailure() {
             throw EngineError.badRecord(failure)
         }
+        if !storage.streams.isEmpty, let failure = storage.streamFailure { throw failure }
+    }
+
+    /// After the last record: ends the pipeline's `stream` commands (see `StreamStage.finish`), handing their
+    /// remaining output to `emit`, and throws when a command failed (exited non-zero, was killed) or a
+    /// later stage met a bad record. Nothing to do for a pipeline without `stream`.
+    public mutating func finish(emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+        guard !storage.streams.isEmpty else { return }
+        try storage.finishStreams(emit)
+        if let failure = storage.badRecords.takeFailure() {
+            throw EngineError.badRecord(failure)
+        }
+        if let failure = storage.streamFailure { throw failure }
     }
 }
