@@ -248,6 +248,9 @@ public struct JobCoordinator: Sendable {
                 reduce: Counters(), elapsed: 0)
             for result in outcome.maps { report.map.add(result.counters) }
             for result in outcome.reduces { report.reduce.add(result.counters) }
+            // One result per task, the winning attempt's (`JobScheduler`): a task run again, or backed up,
+            // is counted once.
+            report.partitionRecords = outcome.reduces.map(\.counters.recordsIn)
 
             // A map-only job's parts are its map outputs, in input order; a shuffled job's are its reduce outputs.
             let outputs: [(PartOutput, Counters)] =

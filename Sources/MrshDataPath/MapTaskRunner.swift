@@ -12,6 +12,7 @@ public enum MapTaskRunner {
         _ spec: MapTaskSpec, store: BlobStore, fetcher: any BlobFetcher, holder: BlobHolder = .local,
         address: String = "", badRecords: BadRecordPolicy = .fail, stream: StreamContext = StreamContext(allowed: true)
     ) async throws -> MapTaskResult {
+        let started = ContinuousClock.now
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         // A broadcast join's side inputs (the right side), read whole, through the same fetcher as the splits.
@@ -24,7 +25,7 @@ public enum MapTaskRunner {
         defer { TaskInput.removeCopies(inputs) }
         let id = BlobID.mapOutput(spec.job, task: spec.task, attempt: spec.attempt)
         let loaded = sideInputs
-        let (sizes, counters) = try await Offload.run { cancel in
+        var (sizes, counters) = try await Offload.run { cancel in
             // `stream` commands run in the task's scratch directory.
             var context = stream
             context.directory = context.directory ?? scratch
@@ -33,6 +34,7 @@ public enum MapTaskRunner {
                 spec, inputs: inputs, sideInputs: loaded, store: store, id: id, badRecords: badRecords, stream: context,
                 cancel: cancel)
         }
+        counters.taskNanoseconds = TaskClock.nanoseconds(since: started)
         let output: PartOutput
         if spec.spec.shuffle == nil, case .file(let path) = spec.destination {
             output = .file(path: path)
@@ -85,6 +87,7 @@ public enum MapTaskRunner {
                     }
                 }
                 counters.skippedRecords += pipeline.skippedRecords
+                pipeline.addCounts(to: &counters)
             }
             let (sizes, entries) = try collector.finish(into: temporary)
             try store.commitBlob(id, from: temporary)
@@ -118,6 +121,7 @@ public enum MapTaskRunner {
             }
         }
         counters.skippedRecords += pipeline.skippedRecords
+        pipeline.addCounts(to: &counters)
         try output.close()
         if case .blob = spec.destination { try store.commitBlob(id, from: destination) }
         succeeded = true
@@ -255,6 +259,14 @@ public enum MapTaskRunner {
             counters.bytesIn += reader.bytesRead
         }
         counters.recordsIn = recordsIn
+    }
+}
+
+/// A task's run time, for `Counters.taskNanoseconds`.
+enum TaskClock {
+    static func nanoseconds(since start: ContinuousClock.Instant) -> Int64 {
+        let elapsed = ContinuousClock.now - start
+        return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
     }
 }
 

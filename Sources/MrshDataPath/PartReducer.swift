@@ -22,6 +22,8 @@ package final class PartReducer {
     let temporaryPath: (() throws -> String)?
     /// Records the reduce operators' expressions skipped as bad (`BadRecordPolicy.skip`).
     var skippedRecords: Int64 { pipeline.skippedRecords }
+    /// Adds what the reduce operators' `counter` stages and probes counted.
+    func addCounts(to counters: inout Counters) { pipeline.addCounts(to: &counters) }
 
     init(
         layout: ShuffleLayout, reduceOps: [RecordOp], output: LineOutput, badRecords: BadRecordPolicy = .fail,

@@ -19,6 +19,7 @@ public enum ReduceTaskRunner {
         stream: StreamContext = StreamContext(allowed: true)
     ) async throws -> ReduceTaskResult {
         let policy = spec.skipBadRecords.map { $0 ? BadRecordPolicy.skip : .fail } ?? badRecords
+        let started = ContinuousClock.now
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         var copies = MapOutputCopies(taskCount: spec.mapTaskCount)
@@ -52,7 +53,7 @@ public enum ReduceTaskRunner {
         case .file(let path): destination = path
         case .blob: destination = try store.beginBlob(id)
         }
-        let counters = try await Offload.run { cancel in
+        var counters = try await Offload.run { cancel in
             var context = stream
             context.directory = context.directory ?? scratch
             context.cancel = cancel
@@ -60,6 +61,7 @@ public enum ReduceTaskRunner {
                 spec, sources: sources, destination: destination, store: store, badRecords: policy, stream: context,
                 cancel: cancel)
         }
+        counters.taskNanoseconds = TaskClock.nanoseconds(since: started)
         switch spec.destination {
         case .file(let path):
             return ReduceTaskResult(partition: spec.partition, attempt: spec.attempt, output: .file(path: path), counters: counters)
@@ -121,6 +123,7 @@ public enum ReduceTaskRunner {
         try output.close()
         counters.recordsIn = reducer.entriesIn
         counters.skippedRecords = reducer.skippedRecords
+        reducer.addCounts(to: &counters)
         counters.recordsOut = output.lines
         counters.bytesOut = output.bytes
         succeeded = true

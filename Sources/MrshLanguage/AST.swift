@@ -34,6 +34,8 @@ public enum Statement: Sendable, Hashable {
     case bind(name: String, nameRange: SourceRange, pipeline: Pipeline)
     /// `explain PIPELINE`: prints the task graph without running it.
     case explain(Pipeline)
+    /// `explain analyze PIPELINE`: runs it, then prints the task graph with what each stage did.
+    case explainAnalyze(Pipeline)
 }
 
 /// `stage | stage | ...`, possibly over several lines.
@@ -126,6 +128,8 @@ public enum Operator: Sendable, Hashable {
     case join(JoinClause)
     /// `union NAME [, NAME ...]`: the records of the bindings after those flowing in.
     case union([BindingReference])
+    /// `counter "NAME" [where E]`: counts the records (for which E is true), passing all on unchanged.
+    case counter(name: String, condition: Expression?)
 }
 
 /// A binding named inside a stage (`join users ...`, `union a, b`), with where it was written.

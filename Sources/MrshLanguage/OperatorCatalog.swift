@@ -86,6 +86,16 @@ public enum OperatorCatalog {
             example: #"read access.log | split as ip, path, status | where status >= 500 and path ~ /^\/api/ | count"#,
             keywords: ["and", "or", "not", "in"]),
         OperatorInfo(
+            name: "counter", kind: .stage, usage: #"counter "NAME" [where EXPR]"#,
+            summary: "Count the records (those for which EXPR is true) without changing them.",
+            details: """
+                The count is summed over the tasks that won (a task run again or backed up counts once),
+                shown in the job summary with --verbose and written by --counters FILE. EXPR is a
+                condition, as in where; a record it cannot evaluate is a bad record.
+                """,
+            example: #"read access.log | split as ip, path, status | counter "errors" where status >= 500 | reduce count by path"#,
+            keywords: ["where"]),
+        OperatorInfo(
             name: "select", kind: .stage, usage: "select EXPR [as NAME], ...",
             summary: "Make each record of the given expressions, in order.",
             details: "A field keeps its name; as names any expression. Later stages see only these fields.",
@@ -185,10 +195,15 @@ public enum OperatorCatalog {
             details: "NAME is not run until a pipeline that starts with it is. It may not be an operator name.",
             example: "let words = read book.txt | map words; words | reduce count", keywords: []),
         OperatorInfo(
-            name: "explain", kind: .statement, usage: "explain PIPELINE",
-            summary: "Show the task graph of PIPELINE without running it.",
-            details: "Shows the map and reduce phases, the shuffle and the number of tasks.",
-            example: "explain read logs/* | map words | reduce count", keywords: []),
+            name: "explain", kind: .statement, usage: "explain [analyze] PIPELINE",
+            summary: "Show the task graph of PIPELINE without running it (analyze: run it and show what each stage did).",
+            details: """
+                Shows the map and reduce phases, the shuffle and the number of tasks. With analyze, runs the
+                pipeline (a write writes; records for standard output are counted, not printed) and adds each
+                stage's records and bytes in and out, the tasks' time, and the records per reducer as a
+                histogram, to see skew at a glance.
+                """,
+            example: "explain analyze read logs/* | map words | reduce count", keywords: ["analyze"]),
     ]
 
     /// The entry named `name`, if any.

@@ -35,6 +35,7 @@ extension Parser {
         case "parse": advance(); op = try parseParse()
         case "join": advance(); op = try parseJoin()
         case "union": advance(); op = try parseUnion()
+        case "counter": advance(); op = try parseCounter()
         case "stream": advance(); op = try parseStream()
         case "let", "explain":
             throw Diagnostic(
@@ -123,6 +124,22 @@ extension Parser {
             strategy = chosen
         }
         return .join(JoinClause(kind: kind, binding: binding, leftKey: leftKey, rightKey: rightKey, strategy: strategy))
+    }
+
+    /// counter = "counter" STRING [ "where" expression ]
+    mutating func parseCounter() throws(Diagnostic) -> Operator {
+        let token = try peek()
+        guard case .string(let name) = token.kind else {
+            throw expected(
+                #"a "name" after 'counter'"#, found: token, help: #"name what it counts: counter "errors" where status >= 500"#)
+        }
+        guard !name.isEmpty else {
+            throw Diagnostic("empty counter name", range: token.range, help: #"give it a name: counter "errors""#)
+        }
+        advance()
+        guard case .identifier("where") = try peek().kind else { return .counter(name: name, condition: nil) }
+        advance()
+        return .counter(name: name, condition: try parseExpression("'where'"))
     }
 
     /// union = "union" NAME { "," NAME }

@@ -51,7 +51,7 @@ public struct Parser: Sendable {
 
     // MARK: - Statements
 
-    /// statement = let_statement | explain_statement | pipeline
+    /// statement = let_statement | explain_statement | pipeline; explain_statement = "explain" ["analyze"] pipeline
     mutating func parseStatement() throws(Diagnostic) -> Statement {
         let token = try peek()
         let statement: Statement
@@ -60,7 +60,13 @@ public struct Parser: Sendable {
             statement = try parseLet()
         case .identifier("explain"):
             advance()
-            statement = .explain(try parsePipeline(after: "'explain'"))
+            // `explain analyze | ...` explains a binding named analyze.
+            if case .identifier("analyze") = try peek().kind, index + 1 < tokens.count, tokens[index + 1].kind != .pipe {
+                advance()
+                statement = .explainAnalyze(try parsePipeline(after: "'explain analyze'"))
+            } else {
+                statement = .explain(try parsePipeline(after: "'explain'"))
+            }
         default:
             statement = .run(try parsePipeline(after: nil))
         }

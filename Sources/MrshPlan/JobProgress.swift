@@ -49,6 +49,8 @@ public struct JobReport: Codable, Sendable, Hashable {
     /// How a join job ran and why (`Join.choice`'s reason, e.g. "broadcast (right side 1.2 MiB <= broadcast
     /// limit 64 MiB)"); nil for other jobs.
     public var join: String?
+    /// Records each reduce task read, in partition order (the winning attempt's; empty for a map-only job).
+    public var partitionRecords: [Int64] = []
 
     public init(
         job: Int, mapTasks: Int, reduceTasks: Int, retries: Int, map: Counters, reduce: Counters, elapsed: Double,
@@ -62,6 +64,23 @@ public struct JobReport: Codable, Sendable, Hashable {
         self.map = map
         self.reduce = reduce
         self.elapsed = elapsed
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case job, mapTasks, reduceTasks, retries, map, reduce, elapsed, partitionRecords
+    }
+
+    /// A missing `partitionRecords` decodes as empty.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        job = try c.decode(Int.self, forKey: .job)
+        mapTasks = try c.decode(Int.self, forKey: .mapTasks)
+        reduceTasks = try c.decode(Int.self, forKey: .reduceTasks)
+        retries = try c.decode(Int.self, forKey: .retries)
+        map = try c.decode(Counters.self, forKey: .map)
+        reduce = try c.decode(Counters.self, forKey: .reduce)
+        elapsed = try c.decode(Double.self, forKey: .elapsed)
+        partitionRecords = try c.decodeIfPresent([Int64].self, forKey: .partitionRecords) ?? []
     }
 }
 

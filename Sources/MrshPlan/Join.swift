@@ -92,8 +92,11 @@ extension JobSpec {
         form.sources = sources[join.rightSources...].map { source in
             var source = source
             var ops = source.mapOps
-            if case .prependJoinKey(let key, .left, _)? = ops.last {
-                ops[ops.count - 1] = .joinLookup(JoinLookup(key: key, kind: join.kind, rightFieldCount: join.rightFieldCount))
+            // The last left key op (the planner puts it last; `explain analyze` may add probes after it).
+            if let index = ops.lastIndex(where: { if case .prependJoinKey(_, .left, _) = $0 { return true } else { return false } }),
+                case .prependJoinKey(let key, .left, _) = ops[index]
+            {
+                ops[index] = .joinLookup(JoinLookup(key: key, kind: join.kind, rightFieldCount: join.rightFieldCount))
             }
             source.mapOps = ops + reduceOps
             return source

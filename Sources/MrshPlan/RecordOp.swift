@@ -47,6 +47,12 @@ public enum RecordOp: Codable, Sendable, Equatable, Hashable {
     /// `stream "COMMAND"`: the records are the standard input lines of `/bin/sh -c COMMAND`, run once per
     /// task; its standard output lines are the records that follow.
     case stream(command: String)
+    /// `counter "NAME" [where E]`: counts the records (those for which E is true) into the task's user
+    /// counter NAME (`Counters.user`); every record passes on unchanged.
+    case counter(String, condition: FieldExpression?)
+    /// A probe `explain analyze` puts between stages (never planned otherwise): counts the records and
+    /// bytes passing this point into `Counters.stages[NAME]`; every record passes on unchanged.
+    case probe(String)
 }
 
 /// What `grep`, `extract` and `split` look for.

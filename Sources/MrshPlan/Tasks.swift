@@ -119,6 +119,9 @@ public struct MapTaskSpec: Codable, Sendable, Hashable {
 }
 
 /// Record and byte counts of one task attempt (or, summed, of a job).
+///
+/// Shipped in task results as it is; a key missing from an encoded value decodes as zero (or empty), so a
+/// result from a peer that knows fewer counters still decodes.
 public struct Counters: Codable, Sendable, Hashable {
     public var recordsIn: Int64 = 0
     public var bytesIn: Int64 = 0
@@ -128,6 +131,13 @@ public struct Counters: Codable, Sendable, Hashable {
     public var spilledBytes: Int64 = 0
     /// Records skipped as bad (for example a value `reduce sum` cannot read).
     public var skippedRecords: Int64 = 0
+    /// The script's `counter "NAME"` stages: records counted, by NAME.
+    public var user: [String: Int64] = [:]
+    /// Records and bytes past each probe of `explain analyze` (`RecordOp.probe`), by probe name; empty
+    /// when not analyzing.
+    public var stages: [String: StageCount] = [:]
+    /// Nanoseconds the task's work took on its executor (fetching its input included).
+    public var taskNanoseconds: Int64 = 0
     public init() {}
     public mutating func add(_ other: Counters) {
         recordsIn += other.recordsIn
@@ -136,6 +146,40 @@ public struct Counters: Codable, Sendable, Hashable {
         bytesOut += other.bytesOut
         spilledBytes += other.spilledBytes
         skippedRecords += other.skippedRecords
+        for (name, value) in other.user { user[name, default: 0] += value }
+        for (name, value) in other.stages { stages[name, default: StageCount()].add(value) }
+        taskNanoseconds += other.taskNanoseconds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case recordsIn, bytesIn, recordsOut, bytesOut, spilledBytes, skippedRecords, user, stages, taskNanoseconds
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        recordsIn = try c.decodeIfPresent(Int64.self, forKey: .recordsIn) ?? 0
+        bytesIn = try c.decodeIfPresent(Int64.self, forKey: .bytesIn) ?? 0
+        recordsOut = try c.decodeIfPresent(Int64.self, forKey: .recordsOut) ?? 0
+        bytesOut = try c.decodeIfPresent(Int64.self, forKey: .bytesOut) ?? 0
+        spilledBytes = try c.decodeIfPresent(Int64.self, forKey: .spilledBytes) ?? 0
+        skippedRecords = try c.decodeIfPresent(Int64.self, forKey: .skippedRecords) ?? 0
+        user = try c.decodeIfPresent([String: Int64].self, forKey: .user) ?? [:]
+        stages = try c.decodeIfPresent([String: StageCount].self, forKey: .stages) ?? [:]
+        taskNanoseconds = try c.decodeIfPresent(Int64.self, forKey: .taskNanoseconds) ?? 0
+    }
+}
+
+/// Records and bytes that passed one point of a task's pipeline.
+public struct StageCount: Codable, Sendable, Hashable {
+    public var records: Int64 = 0
+    public var bytes: Int64 = 0
+    public init(records: Int64 = 0, bytes: Int64 = 0) {
+        self.records = records
+        self.bytes = bytes
+    }
+    public mutating func add(_ other: StageCount) {
+        records += other.records
+        bytes += other.bytes
     }
 }
 

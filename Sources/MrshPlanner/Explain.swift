@@ -11,9 +11,10 @@ public enum Explain {
     ///   - broadcastLimit: `--broadcast-limit`, for the line that says how a join runs.
     ///   - rightSideBytes: the size of a join job's right side where it can be known before anything runs
     ///     (files), nil otherwise.
+    ///   - annotate: lines added after each job's block (`explain analyze`'s, see `ExplainAnalyze`).
     public static func render(
         _ plan: JobPlan, reducers: Int, broadcastLimit: Int64 = JobSettings.defaults.broadcastLimit,
-        rightSideBytes: (JobSpec) -> Int64? = { _ in nil }
+        rightSideBytes: (JobSpec) -> Int64? = { _ in nil }, annotate: (JobSpec) -> [String] = { _ in [] }
     ) -> String {
         var lines: [String] = []
         let jobWord = plan.jobs.count == 1 ? "job" : "jobs"
@@ -60,6 +61,7 @@ public enum Explain {
                 if let strategy { lines.append("  strategy \(strategy)") }
             }
             lines.append("  output   \(describe(job.output))")
+            lines += annotate(planned)
         }
         if let limit = plan.finalLimit { lines.append("then keep the first \(limit) records") }
         return lines.joined(separator: "\n") + "\n"
@@ -129,6 +131,9 @@ public enum Explain {
         case .joinLookup(let lookup):
             return (lookup.kind == .left ? "left join" : "join") + " with side input \(lookup.side) on " + ExpressionText.render(lookup.key)
         case .stream(let command): return "stream " + quoted(command)
+        case .counter(let name, let condition):
+            return "counter " + quoted(name) + (condition.map { " where " + ExpressionText.render($0) } ?? "")
+        case .probe(let name): return "probe " + quoted(name)
         }
     }
 

@@ -65,7 +65,7 @@ public struct Planner: Sendable {
         else { return [] }
         let pipeline: Pipeline
         switch statement {
-        case .run(let p), .explain(let p), .bind(_, _, let p): pipeline = p
+        case .run(let p), .explain(let p), .explainAnalyze(let p), .bind(_, _, let p): pipeline = p
         }
         guard let stages = try? resolve(pipeline), let builder = try? build(stages) else { return [] }
         return builder.fieldNames
@@ -199,6 +199,10 @@ private struct ChainBuilder {
             try join(clause)
         case .union(let references):
             try union(references)
+        case .counter(let name, let condition):
+            var checked: FieldExpression?
+            if let condition { checked = try checker.condition(condition, for: "'counter'") }
+            addRecordOp(.counter(name, condition: checked))
         case .write(let path, let overwrite):
             // A map-only pipeline writes one part per map task, in input order (as `grep` prints its
             // lines); after a shuffle the parts are the reduce tasks' outputs.

@@ -267,10 +267,13 @@ public struct Completer: Sendable {
         (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x5F
     }
 
-    /// The words of a stage, without a leading `explain` or `let NAME =`.
+    /// The words of a stage, without a leading `explain`, `explain analyze` or `let NAME =`.
     private func stageWords(_ bytes: ArraySlice<UInt8>) -> [String] {
         var words = splitWords(bytes)
-        if words.first == "explain" { words.removeFirst() }
+        if words.first == "explain" {
+            words.removeFirst()
+            if words.first == "analyze" { words.removeFirst() }
+        }
         if words.count >= 3, words[0] == "let", words[2] == "=" { words.removeFirst(3) }
         else if words.count >= 2, words[0] == "let", words[1].hasSuffix("=") { words.removeFirst(2) }
         return words

@@ -19,12 +19,21 @@ public struct SessionOptions: Sendable {
     public var showSummary: Bool
     /// Use colour in diagnostics.
     public var useColor: Bool
+    /// Add the counters to the summary line (`--verbose`).
+    public var verboseSummary: Bool
+    /// Where the counters of the pipelines run so far are written as JSON after each one (`--counters`).
+    public var countersFile: String?
 
-    public init(settings: JobSettings = .defaults, defaultReducers: Int, showSummary: Bool = true, useColor: Bool = false) {
+    public init(
+        settings: JobSettings = .defaults, defaultReducers: Int, showSummary: Bool = true, useColor: Bool = false,
+        verboseSummary: Bool = false, countersFile: String? = nil
+    ) {
         self.settings = settings
         self.defaultReducers = defaultReducers
         self.showSummary = showSummary
         self.useColor = useColor
+        self.verboseSummary = verboseSummary
+        self.countersFile = countersFile
     }
 
     /// Reduce tasks per shuffle where the plan leaves the choice to the engine.
@@ -40,6 +49,8 @@ public final class Session {
     /// `parse csv header` reads the files' headers when a statement is planned (`CSVHeader`).
     private var planner = Planner(csvHeaderReader: { try CSVHeader.read(patterns: $0) })
     private let console: any SessionConsole
+    /// The summaries of the pipelines run so far, for `--counters` (kept only when it is given).
+    private var countedRuns: [JobSummary] = []
 
     public init(runner: any JobRunner, options: SessionOptions, console: any SessionConsole) {
         self.runner = runner
@@ -81,6 +92,9 @@ public final class Session {
             case .run(let plan):
                 let status = await run(plan, output: output, standardInput: standardInput)
                 if status != .success { return status }
+            case .analyze(let plan):
+                let status = await analyze(plan, standardInput: standardInput)
+                if status != .success { return status }
             }
         }
         return .success
@@ -94,9 +108,41 @@ public final class Session {
                 plan, settings: options.settings, standardInput: standardInput, output: output,
                 progress: { [console] in console.progress($0) })
             console.finished(summary, show: options.showSummary)
-            return .success
+            return recordCounters(summary)
         } catch {
             let failure = Failure(error)
+            console.error(failure)
+            return failure.status
+        }
+    }
+
+    /// `explain analyze`: runs the plan with probes between its stages (`ExplainAnalyze.instrument`),
+    /// records for standard output counted but not printed, then prints the plan with what each stage did.
+    public func analyze(_ plan: JobPlan, standardInput: Int32?) async -> ExecutionStatus {
+        do {
+            let summary = try await runner.run(
+                ExplainAnalyze.instrument(plan), settings: options.settings, standardInput: standardInput,
+                output: DiscardingSink(), progress: { [console] in console.progress($0) })
+            console.explain(ExplainAnalyze.render(
+                plan, summary: summary, reducers: options.reducers, broadcastLimit: options.settings.broadcastLimit,
+                rightSideBytes: Session.rightSideBytes))
+            return recordCounters(summary)
+        } catch {
+            let failure = Failure(error)
+            console.error(failure)
+            return failure.status
+        }
+    }
+
+    /// With `--counters FILE`: rewrites FILE with the counters of every pipeline run so far.
+    private func recordCounters(_ summary: JobSummary) -> ExecutionStatus {
+        guard let path = options.countersFile else { return .success }
+        countedRuns.append(summary)
+        do {
+            try CountersFile.write(countedRuns, to: path)
+            return .success
+        } catch {
+            let failure = Failure("cannot write the counters to \(path): \(error)", status: .runtimeError)
             console.error(failure)
             return failure.status
         }
@@ -108,6 +154,8 @@ public final class Session {
         case bind(String, Pipeline)
         case explain(String)
         case run(JobPlan)
+        /// `explain analyze`: the plan as planned (instrumented when it runs).
+        case analyze(JobPlan)
     }
 
     private struct Reported: Error {}
@@ -161,6 +209,8 @@ public final class Session {
                         broadcastLimit: options.settings.broadcastLimit, rightSideBytes: Session.rightSideBytes)))
                 case .run(let pipeline):
                     steps.append(.run(try scratch.plan(pipeline)))
+                case .explainAnalyze(let pipeline):
+                    steps.append(.analyze(try scratch.plan(pipeline)))
                 }
             } catch {
                 report(error, source: source, sourceName: sourceName)

@@ -20,7 +20,7 @@ public final class SessionShellBackend: ShellBackend {
         runner: any JobRunner, options: SessionOptions,
         workers: @escaping @Sendable () async -> [ShellWorker] = { [] }
     ) {
-        let console = ForwardingConsole()
+        let console = ForwardingConsole(verbose: options.verboseSummary)
         self.console = console
         session = Session(runner: CancellableRunner(base: runner), options: options, console: console)
         listWorkers = workers
@@ -106,6 +106,12 @@ public final class SessionShellBackend: ShellBackend {
 /// cancelled job reports, since the shell says `cancelled` itself.
 final class ForwardingConsole: SessionConsole {
     let current = Mutex<(output: any ShellOutput, cancellation: CancellationFlag)?>(nil)
+    /// Add the counters to the summary line.
+    let verbose: Bool
+
+    init(verbose: Bool = false) {
+        self.verbose = verbose
+    }
 
     private var output: (any ShellOutput)? { current.withLock { $0?.output } }
 
@@ -119,7 +125,7 @@ final class ForwardingConsole: SessionConsole {
     func explain(_ text: String) { output?.message(text) }
     func progress(_ progress: JobProgress) { output?.progress(progress) }
     func finished(_ summary: JobSummary, show: Bool) {
-        if show { output?.summary(summary.description) }
+        if show { output?.summary(summary.description(verbose: verbose)) }
     }
 }
 

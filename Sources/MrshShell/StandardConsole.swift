@@ -8,10 +8,14 @@ import MrshPlan
 /// standard error is a terminal, the job summary as one line.
 public final class StandardConsole: SessionConsole {
     private let progressLine: StatusLine?
+    private let verbose: Bool
 
-    /// - Parameter liveProgress: redraw a progress line on standard error (when it is a terminal).
-    public init(liveProgress: Bool) {
+    /// - Parameters:
+    ///   - liveProgress: redraw a progress line on standard error (when it is a terminal).
+    ///   - verbose: add the counters to the summary line (`JobSummary.description(verbose:)`).
+    public init(liveProgress: Bool, verbose: Bool = false) {
         progressLine = liveProgress ? StatusLine() : nil
+        self.verbose = verbose
     }
 
     public func diagnostic(_ text: String) {
@@ -34,7 +38,7 @@ public final class StandardConsole: SessionConsole {
 
     public func finished(_ summary: JobSummary, show: Bool) {
         progressLine?.clear()
-        if show { TerminalWriter.standardError.write("mrsh: \(summary)\n") }
+        if show { TerminalWriter.standardError.write("mrsh: \(summary.description(verbose: verbose))\n") }
     }
 }
 

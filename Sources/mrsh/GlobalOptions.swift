@@ -44,6 +44,9 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Trace tasks through the engine on standard error (or MRSH_VERBOSE=1).")
     var verbose = false
 
+    @Option(name: .long, help: ArgumentHelp("Write the counters of every pipeline run (built-in and `counter` stages) to this file as JSON.", valueName: "file"))
+    var counters: String?
+
     @Flag(name: .long, help: "Print no job summary on standard error.")
     var quiet = false
 
@@ -55,6 +58,7 @@ struct GlobalOptions: ParsableArguments {
         if let reducers, reducers < 1 { throw ValidationError("--reducers must be at least 1") }
         if let splitSize, splitSize.bytes < 1 { throw ValidationError("--split-size must be positive") }
         if let memory, memory.bytes < 64 * 1024 { throw ValidationError("--memory must be at least 64K") }
+        if let counters, counters.isEmpty { throw ValidationError("--counters needs a file name") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         if let heartbeatTimeout, heartbeatTimeout.duration < .milliseconds(200) {
             throw ValidationError("--heartbeat-timeout must be at least 0.2 seconds")

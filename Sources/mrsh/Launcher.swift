@@ -22,7 +22,7 @@ struct Launcher {
     /// own, so a standard output nobody reads blocks that thread only, and Ctrl-C still cancels the job.
     func runScript(_ source: String, sourceName: String, scriptFromStandardInput: Bool = false) async -> ExecutionStatus {
         let format = options.format.flatMap { $0 == .table ? nil : $0 } ?? .tsv
-        let console = StandardConsole(liveProgress: isatty(2) == 1 && !options.quiet)
+        let console = StandardConsole(liveProgress: isatty(2) == 1 && !options.quiet, verbose: options.isVerbose)
         let runner: RunnerHandle
         do {
             runner = try makeRunner(console: console)
@@ -87,7 +87,8 @@ struct Launcher {
 
     var sessionOptions: SessionOptions {
         SessionOptions(
-            settings: options.settings, defaultReducers: engineOptions.reducers, showSummary: !options.quiet, useColor: false)
+            settings: options.settings, defaultReducers: engineOptions.reducers, showSummary: !options.quiet, useColor: false,
+            verboseSummary: options.isVerbose, countersFile: options.counters)
     }
 
     var engineOptions: EngineOptions {

@@ -5,7 +5,7 @@ import Testing
     @Test func everyStageOperatorIsInTheCatalog() {
         #expect(
             OperatorCatalog.stageNames == [
-                "read", "grep", "map", "split", "parse", "where", "select", "pick", "extract", "tag", "reduce",
+                "read", "grep", "map", "split", "parse", "where", "counter", "select", "pick", "extract", "tag", "reduce",
                 "sort", "top", "take", "distinct", "count", "join", "union", "stream", "write",
             ])
         #expect(OperatorCatalog.info("let")?.kind == .statement)

@@ -20,7 +20,7 @@ enum TestSupport {
     static func operators(_ source: String) -> [Operator]? {
         guard case .success(let script) = parseScript(source), script.statements.count == 1 else { return nil }
         switch script.statements[0] {
-        case .run(let p), .explain(let p), .bind(_, _, let p): return p.stages.map(\.op)
+        case .run(let p), .explain(let p), .explainAnalyze(let p), .bind(_, _, let p): return p.stages.map(\.op)
         }
     }
 

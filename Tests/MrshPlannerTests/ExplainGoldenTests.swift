@@ -24,7 +24,7 @@ struct ExplainGoldenTests {
         for statement in script.statements {
             switch statement {
             case .bind(let name, _, let pipeline): try planner.bind(name, to: pipeline)
-            case .run(let pipeline), .explain(let pipeline):
+            case .run(let pipeline), .explain(let pipeline), .explainAnalyze(let pipeline):
                 text += Explain.render(try planner.plan(pipeline), reducers: 4)
             }
         }

@@ -49,7 +49,7 @@ import Testing
             do throws(PlanError) {
                 switch statement {
                 case .bind(let name, _, let pipeline): try planner.bind(name, to: pipeline)
-                case .run(let pipeline), .explain(let pipeline): _ = try planner.plan(pipeline)
+                case .run(let pipeline), .explain(let pipeline), .explainAnalyze(let pipeline): _ = try planner.plan(pipeline)
                 }
             } catch {
                 let diagnostic = Diagnostic(error.message, range: error.range, help: error.help)

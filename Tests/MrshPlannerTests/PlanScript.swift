@@ -12,7 +12,7 @@ func planScript(_ source: String, csvHeader: [String]? = nil) throws -> JobPlan 
     for statement in script.statements {
         switch statement {
         case .bind(let name, _, let pipeline): try planner.bind(name, to: pipeline)
-        case .run(let pipeline), .explain(let pipeline): result = try planner.plan(pipeline)
+        case .run(let pipeline), .explain(let pipeline), .explainAnalyze(let pipeline): result = try planner.plan(pipeline)
         }
     }
     return try #require(result)

@@ -11,6 +11,8 @@ final class PipelineStorage {
     private let stages: [StageRef]
     /// Where the expression stages report bad records.
     let badRecords: BadRecordLog
+    /// The counts of the `counter` and probe stages.
+    let counts = CounterTable()
     /// What `stream` stages may do (nil: they fail when a record reaches them).
     let streamContext: StreamContext?
     /// The `stream` stages, with their index, in pipeline order (empty for most pipelines).
@@ -29,6 +31,7 @@ final class PipelineStorage {
         streamContext = stream
         var owners: [any RecordStage] = []
         var stages: [StageRef] = []
+        let counts = self.counts
         var streams: [(index: Int, stage: StreamStage)] = []
         for (index, op) in ops.enumerated() {
             let next = index + 1 < ops.count ? ops[index + 1] : nil
@@ -39,7 +42,7 @@ final class PipelineStorage {
                 streams.append((index, stage))
                 continue
             }
-            let (owner, ref) = try Self.compile(op, next: next, log: log, sideTables: sideTables)
+            let (owner, ref) = try Self.compile(op, next: next, log: log, sideTables: sideTables, counts: counts)
             owners.append(owner)
             stages.append(ref)
         }
@@ -83,7 +86,7 @@ final class PipelineStorage {
     /// `next`: the op after `op`, if any (`parse csv` followed by a `select` of plain fields parses only
     /// the fields it reads).
     private static func compile(
-        _ op: RecordOp, next: RecordOp?, log: BadRecordLog, sideTables: [JoinTable]
+        _ op: RecordOp, next: RecordOp?, log: BadRecordLog, sideTables: [JoinTable], counts: CounterTable
     ) throws -> (any RecordStage, StageRef) {
         switch op {
         case .grep(let pattern, let negated):
@@ -144,6 +147,12 @@ final class PipelineStorage {
         case .stream:
             // Compiled by `init`, which keeps the stage in `streams`.
             preconditionFailure("stream stages are compiled by init")
+        case .counter(let name, let condition):
+            let stage = try CounterStage(name, condition: condition, table: counts, log: log)
+            return (stage, .counter(.passUnretained(stage)))
+        case .probe(let name):
+            let stage = ProbeStage(name, table: counts)
+            return (stage, .probe(.passUnretained(stage)))
         }
     }
 
@@ -193,6 +202,8 @@ enum StageRef {
     case joinKey(Unmanaged<JoinKeyStage>)
     case stream(Unmanaged<StreamStage>)
     case joinLookup(Unmanaged<JoinLookupStage>)
+    case counter(Unmanaged<CounterStage>)
+    case probe(Unmanaged<ProbeStage>)
 
     @inline(__always)
     func process(
@@ -216,6 +227,8 @@ enum StageRef {
         case .joinKey(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .stream(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         case .joinLookup(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .counter(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
+        case .probe(let s): try s._withUnsafeGuaranteedRef { try $0.process(record, file: file, next: next) }
         }
     }
 }

@@ -35,6 +35,9 @@ public struct RecordPipeline {
     /// Bad records dropped under `.skip` (by this copy of the pipeline).
     public var skippedRecords: Int64 { storage.badRecords.skipped }
 
+    /// Adds what this copy's `counter` stages and `explain analyze` probes counted to `counters`.
+    public func addCounts(to counters: inout Counters) { storage.counts.add(to: &counters) }
+
     /// True when the pipeline has no operators: every record comes out unchanged.
     public var isIdentity: Bool { storage.isEmpty }
 
