@@ -216,11 +216,11 @@ enum Charts {
     static func axisLabel(_ value: Double) -> String {
         var digits = 0
         var probe = value
-        while probe > 0 && probe < 10 && digits < 8 {
+        while probe > 0 && probe < 1 && digits < 8 {
             probe *= 10
             digits += 1
         }
-        return HTML.fixed(value, digits: max(0, digits - 1))
+        return HTML.fixed(value, digits: digits)
     }
 
     private static func f(_ value: Double) -> String { HTML.fixed(value, digits: 1) }

@@ -47,7 +47,7 @@ public final class StatusServer: Sendable {
         host: String, port: Int, token: AuthToken, sources: Sources, group: any EventLoopGroup
     ) async throws -> StatusServer {
         let handler = RequestHandler(code: loginCode(for: token), sources: sources, metrics: StatusMetrics(history: sources.history))
-        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>, Never>
+        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 64)
@@ -55,7 +55,7 @@ public final class StatusServer: Sendable {
                 .bind(host: host, port: port) { child in
                     child.eventLoop.makeCompletedFuture {
                         try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>(
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
                             wrappingChannelSynchronously: child)
                     }
                 }
@@ -134,7 +134,7 @@ private final class RequestHandler: Sendable {
     }
 
     /// One request per connection (answered with `Connection: close`): the pages are small and few.
-    func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPPart<HTTPResponseHead, ByteBuffer>>) async {
+    func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
         try? await connection.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             for try await part in inbound {
@@ -154,7 +154,7 @@ private final class RequestHandler: Sendable {
                     for (name, value) in response.headers { headers.add(name: name, value: value) }
                     try await outbound.write(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers)))
                     if head.method != .HEAD {
-                        try await outbound.write(.body(ByteBuffer(string: response.body)))
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
                     }
                     try await outbound.write(.end(nil))
                     return
