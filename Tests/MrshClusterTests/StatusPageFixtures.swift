@@ -14,7 +14,27 @@ struct HTTPResponse {
     }
 }
 
-func httpGet(_ url: String, headers: [String: String] = [:], timeout: Int = 10) throws -> HTTPResponse {
+/// Runs on a thread of its own: a blocking read on the cooperative pool (two threads on a 2-core machine) would
+/// stall every other test of the process, and the server under test too.
+func httpGet(_ url: String, headers: [String: String] = [:], timeout: Int = 10) async throws -> HTTPResponse {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try blockingGet(url, headers: headers, timeout: timeout) })
+        }
+    }
+}
+
+/// Polls the async `condition` every 50 ms for up to `seconds`; returns whether it became true.
+func eventuallyAsync(_ seconds: Double = 10, _ condition: () async -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return await condition()
+}
+
+private func blockingGet(_ url: String, headers: [String: String], timeout: Int) throws -> HTTPResponse {
     // http://127.0.0.1:PORT/path
     guard url.hasPrefix("http://"), let slash = url.dropFirst(7).firstIndex(of: "/") else {
         throw HTTPTestError.bad("not an http URL: \(url)")
@@ -69,18 +89,18 @@ struct StatusClient {
     let cookie: String
 
     /// `loginURL`: `http://HOST:PORT/login?code=CODE`.
-    init(loginURL: String) throws {
+    init(loginURL: String) async throws {
         guard let range = loginURL.range(of: "/login") else { throw HTTPTestError.bad("no /login in \(loginURL)") }
         base = String(loginURL[..<range.lowerBound])
-        let response = try httpGet(loginURL)
+        let response = try await httpGet(loginURL)
         guard response.status == 303, let setCookie = response.header("Set-Cookie").first else {
             throw HTTPTestError.bad("login answered \(response.status)")
         }
         cookie = String(setCookie.split(separator: ";")[0])
     }
 
-    func get(_ path: String) throws -> HTTPResponse {
-        try httpGet(base + path, headers: ["Cookie": cookie])
+    func get(_ path: String) async throws -> HTTPResponse {
+        try await httpGet(base + path, headers: ["Cookie": cookie])
     }
 }
 

@@ -53,28 +53,28 @@ import Testing
 
         // 401 everywhere without a session, also with a wrong code or cookie.
         for path in ["/", "/workers", "/metrics", "/job/x", "/login?code=wrong"] {
-            #expect(try httpGet(server.baseURL + path).status == 401, "\(path)")
+            #expect(try await httpGet(server.baseURL + path).status == 401, "\(path)")
         }
-        #expect(try httpGet(server.baseURL + "/", headers: ["Cookie": "mrsh_session=forged"]).status == 401)
-        #expect(try httpGet(server.baseURL + "/metrics", headers: ["Authorization": "Bearer nope"]).status == 401)
+        #expect(try await httpGet(server.baseURL + "/", headers: ["Cookie": "mrsh_session=forged"]).status == 401)
+        #expect(try await httpGet(server.baseURL + "/metrics", headers: ["Authorization": "Bearer nope"]).status == 401)
         #expect(server.code == token.derived("status login") && !server.code.contains("status-test-token"))
 
-        let login = try httpGet(server.loginURL + "&next=/workers")
+        let login = try await httpGet(server.loginURL + "&next=/workers")
         #expect(login.status == 303)
         #expect(login.header("Location") == ["/workers"])
         let setCookie = login.header("Set-Cookie").first ?? ""
         #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict"), "\(setCookie)")
         // An open redirect to another host is refused.
-        #expect(try httpGet(server.loginURL + "&next=//evil.example/").header("Location") == ["/"])
-        let client = try StatusClient(loginURL: server.loginURL)
+        #expect(try await httpGet(server.loginURL + "&next=//evil.example/").header("Location") == ["/"])
+        let client = try await StatusClient(loginURL: server.loginURL)
 
-        let jobs = try client.get("/")
+        let jobs = try await client.get("/")
         #expect(jobs.status == 200)
         guard let run = engine.history.last else { throw HTTPTestError.bad("no run recorded") }
         #expect(jobs.body.contains("/job/\(run.id)") && jobs.body.contains("succeeded"))
         #expect(!jobs.body.contains("http-equiv=\"refresh\""), "a finished job's page does not reload")
 
-        let page = try client.get("/job/\(run.id)")
+        let page = try await client.get("/job/\(run.id)")
         #expect(page.status == 200)
         let report = summary.jobs[0]
         #expect(page.body.contains("\(report.mapTasks)/\(report.mapTasks)") && page.body.contains("3/3"))
@@ -90,14 +90,14 @@ import Testing
 
         // A task's log is one click away.
         let first = attempts[0]
-        let log = try client.get("/job/\(run.id)/log/0/\(first.phase.rawValue)-\(first.task)-\(first.attempt)")
+        let log = try await client.get("/job/\(run.id)/log/0/\(first.phase.rawValue)-\(first.task)-\(first.attempt)")
         #expect(log.status == 200 && log.body.contains("started on \(first.worker)") && log.body.contains("succeeded"))
-        #expect(try client.get("/job/\(run.id)/log/0/map-99999-0").status == 404)
+        #expect(try await client.get("/job/\(run.id)/log/0/map-99999-0").status == 404)
 
-        let workers = try client.get("/workers")
+        let workers = try await client.get("/workers")
         #expect(workers.body.contains("local-0") && workers.body.contains("local-1"))
 
-        let metrics = try httpGet(server.baseURL + "/metrics", headers: ["Authorization": "Bearer \(server.code)"])
+        let metrics = try await httpGet(server.baseURL + "/metrics", headers: ["Authorization": "Bearer \(server.code)"])
         #expect(metrics.status == 200)
         let values = Self.metricValues(metrics.body)
         #expect(values["mrsh_bytes_read_total"] == Double(report.map.bytesIn))
@@ -143,10 +143,10 @@ import Testing
             Issue.record("no status page link: \(child.stderr)")
             return
         }
-        let client = try StatusClient(loginURL: loginURL)
+        let client = try await StatusClient(loginURL: loginURL)
         var runID: String?
-        _ = await eventually(20) {
-            guard let body = try? client.get("/").body, let range = body.range(of: "/job/[0-9a-f]+-[0-9]+", options: .regularExpression)
+        _ = await eventuallyAsync(20) {
+            guard let body = try? await client.get("/").body, let range = body.range(of: "/job/[0-9a-f]+-[0-9]+", options: .regularExpression)
             else { return false }
             runID = String(body[range].dropFirst(5))
             return true
@@ -155,11 +155,11 @@ import Testing
             Issue.record("no job on the status page")
             return
         }
-        let running = try client.get("/job/\(runID)")
+        let running = try await client.get("/job/\(runID)")
         #expect(running.status == 200)
         #expect(running.body.contains("http-equiv=\"refresh\""), "a running job's page reloads itself")
         #expect(running.body.contains("class=\"running\""))
-        let workers = try client.get("/workers").body
+        let workers = try await client.get("/workers").body
         #expect(workers.contains("<td>w0</td>") && workers.contains("<td>w1</td>"))
 
         // The live page in a real browser: log in through the link, then the job's page.
@@ -206,8 +206,8 @@ import Testing
             return
         }
         let base = String(loginURL[..<(loginURL.range(of: "/login")?.lowerBound ?? loginURL.endIndex)])
-        #expect(try httpGet(base + "/").status == 401)
-        #expect(try httpGet(base + "/metrics").status == 401)
+        #expect(try await httpGet(base + "/").status == 401)
+        #expect(try await httpGet(base + "/metrics").status == 401)
         let code = loginURL.components(separatedBy: "code=").last ?? ""
         #expect(code == AuthToken("fault-cluster-token").derived("status login"))
 
@@ -216,10 +216,10 @@ import Testing
         let job = try cluster.client(
             ["--split-size", "64K", "-e", "read \"in.txt\" | map words | reduce count"])
         defer { job.stop() }
-        let client = try StatusClient(loginURL: loginURL)
+        let client = try await StatusClient(loginURL: loginURL)
         var page = ""
-        let sawRunning = await eventually(30) {
-            page = (try? client.get("/"))?.body ?? ""
+        let sawRunning = await eventuallyAsync(30) {
+            page = (try? await client.get("/"))?.body ?? ""
             return page.contains("<h2>Running (1)</h2>")
         }
         #expect(sawRunning, "\(page.prefix(1000))")
@@ -231,17 +231,17 @@ import Testing
         }
         #expect(counted == Self.wordCounts(text))
 
-        let jobs = try client.get("/").body
+        let jobs = try await client.get("/").body
         guard let range = jobs.range(of: "/job/[0-9a-f]+-[0-9]+", options: .regularExpression) else {
             Issue.record("no job link: \(jobs.prefix(1000))")
             return
         }
-        let jobPage = try client.get(String(jobs[range])).body
+        let jobPage = try await client.get(String(jobs[range])).body
         #expect(jobPage.contains("<td>w0</td>") && jobPage.contains("<td>w1</td>"))
         #expect(jobPage.contains("<span class=\"succeeded\">succeeded</span>"))
-        let workers = try client.get("/workers").body
+        let workers = try await client.get("/workers").body
         #expect(workers.contains("<td>w0</td>") && workers.contains("<td>w1</td>") && workers.contains("connected"))
-        let metrics = try httpGet(base + "/metrics", headers: ["Authorization": "Bearer \(code)"])
+        let metrics = try await httpGet(base + "/metrics", headers: ["Authorization": "Bearer \(code)"])
         #expect(metrics.status == 200)
         let values = Self.metricValues(metrics.body)
         #expect(values["mrsh_workers"] == 2)
