@@ -120,7 +120,7 @@ public final class JobHistory: Sendable {
     }
 
     public static let maxRuns = 20
-    public static let maxAttemptsPerJob = 20_000
+    public static let maxAttemptsPerJob = 10_000
     public static let maxLogLines = 16
 
     private struct Entry {
