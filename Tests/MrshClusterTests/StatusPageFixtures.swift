@@ -115,21 +115,31 @@ enum HeadlessChromium {
         return (nil, "no chromium on this machine (apt-get install chromium)")
     }()
 
-    /// Runs chromium headless with `arguments` then `url`; returns standard output, nil (with a reason)
-    /// when it could not run.
+    /// Why the browser checks cannot run here (nil: they can): no chromium, or one that cannot render a
+    /// page in this sandbox (checked by loading about:blank once).
+    static func unusableReason() async -> String? {
+        guard located.path != nil else { return located.reason }
+        do {
+            let dom = try await run(["--dump-dom"], url: "about:blank", timeout: 60)
+            return dom.contains("<html") ? nil : "chromium rendered nothing for about:blank"
+        } catch {
+            return "chromium cannot run here: \(error)"
+        }
+    }
+
+    /// Runs chromium headless with `arguments` then `url`; returns standard output, or throws why it could not.
     static func run(_ arguments: [String], url: String, timeout: Double = 90) async throws -> String {
         guard let path = located.path else { throw HTTPTestError.bad(located.reason) }
         let profile = try makeTempDirectory()
         defer { try? FileManager.default.removeItem(atPath: profile) }
-        let child = try Child(
+        let result = try await runOffPool(
             path,
             [
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                 "--user-data-dir=\(profile)", "--hide-scrollbars",
-            ] + arguments + [url])
-        let status = await child.wait(timeout: timeout)
-        guard status == 0 else { throw HTTPTestError.bad("chromium exited \(status): \(child.stderr.suffix(2000))") }
-        return child.stdout
+            ] + arguments + [url], timeout: timeout)
+        guard result.status == 0 else { throw HTTPTestError.bad("chromium exited \(result.status): \(result.stderr.suffix(2000))") }
+        return result.stdout
     }
 
     /// The DOM after load.
@@ -146,10 +156,44 @@ enum HeadlessChromium {
 /// The number of distinct colours in a PNG (decoded by Tests/MrshClusterTests/png_colours.py).
 func pngColourCount(_ path: String) async throws -> Int {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("png_colours.py").path
-    let child = try Child("/usr/bin/env", ["python3", script, path])
-    let status = await child.wait(timeout: 30)
-    guard status == 0, let count = Int(child.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-        throw HTTPTestError.bad("png_colours.py failed: \(child.stderr)")
+    let result = try await runOffPool("/usr/bin/env", ["python3", script, path], timeout: 60)
+    guard result.status == 0, let count = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        throw HTTPTestError.bad("png_colours.py failed: \(result.stderr)")
     }
     return count
+}
+
+/// Runs a program to its end on a thread of its own, its output in files (chromium's helper processes keep
+/// inherited pipes open after it exits; waiting for them on the cooperative pool would stall other tests).
+/// Killed after `timeout` seconds.
+func runOffPool(_ executable: String, _ arguments: [String], timeout: Double) async throws -> (status: Int32, stdout: String, stderr: String) {
+    let directory = try makeTempDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let outPath = directory + "/out"
+    let errPath = directory + "/err"
+    FileManager.default.createFile(atPath: outPath, contents: nil)
+    FileManager.default.createFile(atPath: errPath, contents: nil)
+    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            do {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: executable)
+                process.arguments = arguments
+                process.standardInput = FileHandle.nullDevice
+                process.standardOutput = FileHandle(forWritingAtPath: outPath)
+                process.standardError = FileHandle(forWritingAtPath: errPath)
+                try process.run()
+                let deadline = Date().addingTimeInterval(timeout)
+                while process.isRunning && Date() < deadline { usleep(20_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationStatus)
+            } catch {
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+    let out = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    let err = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+    return (status, out, err)
 }
