@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C helpers the hot paths need and Swift cannot see (memmem, POSIX regex, prctl).
@@ -73,6 +75,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The status page, its charts and `--report` (HTML and SVG drawn here), `/metrics`, over NIOHTTP1.
+        .target(
+            name: "MrshWeb",
+            dependencies: [
+                "MrshControl", "MrshPlan", "MrshWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         // The coordinator at scale: the real scheduler over thousands of simulated workers (issue 16;
         // `bench/sim.sh`, docs/SCALE.md), and its command.
         .target(
@@ -92,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "mrsh",
             dependencies: [
-                "MrshShell", "MrshCluster", "MrshDataPath", "MrshControl", "MrshWire", "MrshPlan", "CMrshShims",
+                "MrshShell", "MrshCluster", "MrshDataPath", "MrshControl", "MrshWire", "MrshPlan", "CMrshShims", "MrshWeb",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,7 +143,7 @@ let package = Package(
         .testTarget(
             name: "MrshClusterTests",
             dependencies: [
-                "MrshCluster", "MrshWire", "MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport", "MrshSim",
+                "MrshCluster", "MrshWire", "MrshDataPath", "MrshControl", "MrshPlan", "MrshTestSupport", "MrshSim", "MrshWeb",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -72,10 +72,15 @@ public final class CoordinatorServer: Sendable {
         await pool.executors
     }
 
+    /// The engine runner's record of recent runs (nil for another runner).
+    public var history: JobHistory? { (runner as? EnginePlanRunner)?.history }
+
     /// The registered workers.
     public func workers() async -> [WorkerStatus] {
         await pool.executors.map {
-            WorkerStatus(name: $0.name, slots: $0.slots, shuffleAddress: $0.shuffleAddress, completedTasks: $0.completedTasks)
+            WorkerStatus(
+                name: $0.name, slots: $0.slots, shuffleAddress: $0.shuffleAddress, completedTasks: $0.completedTasks,
+                heartbeatAge: $0.connection.inbound.budget.secondsSinceHeard)
         }
     }
 
@@ -342,6 +347,8 @@ public struct WorkerStatus: Sendable, Hashable {
     public var slots: Int
     public var shuffleAddress: String
     public var completedTasks: Int
+    /// Seconds since the worker's last frame (heartbeat or other).
+    public var heartbeatAge: Double = 0
 }
 
 /// Hands the server to the connection callback that is created before it.

@@ -13,6 +13,8 @@ public struct EnginePlanRunner: ClusterPlanRunner {
     let logger: Logger
     /// How long a job waits for a worker to join when every worker was lost.
     let executorWait: Duration
+    /// The recent runs and their task attempts (the status page and `--report` read it).
+    public let history = JobHistory()
 
     /// Keeps the coordinator's blobs under `scratch/store`.
     public init(scratch: String, logger: Logger = Logger(label: "mrsh.coordinator"), executorWait: Duration = .seconds(30)) throws {
@@ -54,9 +56,10 @@ public struct EnginePlanRunner: ClusterPlanRunner {
         let paths = PlanPaths(plan, workingDirectory: workingDirectory ?? "")
         let slots = executors.reduce(0) { $0 + $1.slots }
         let options = EngineOptions(workers: max(1, slots), settings: settings ?? .defaults, scratchDirectory: store.root)
-        let coordinator = JobCoordinator(
+        var coordinator = JobCoordinator(
             options: options, executors: executors, fetcher: fetcher, store: store, logger: logger, source: source,
             executorWait: executorWait)
+        coordinator.history = history
         do {
             return try await coordinator.run(
                 paths.plan, run: run, standardInput: standardInput, output: output, progress: progress)

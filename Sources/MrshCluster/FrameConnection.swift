@@ -154,6 +154,22 @@ public final class InboundBudget: Sendable {
         var discarding = false
     }
     private let state = Mutex(State())
+    /// When the peer's last frame arrived (ContinuousClock nanoseconds since `epoch`), for the status page.
+    private let lastHeard = Atomic<Int64>(0)
+    private let epoch = ContinuousClock.now
+
+    /// Notes that a frame arrived (on the event loop).
+    func heard() {
+        let elapsed = ContinuousClock.now - epoch
+        lastHeard.store(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000, ordering: .relaxed)
+    }
+
+    /// Seconds since the peer's last frame (since this connection began when none came).
+    public var secondsSinceHeard: Double {
+        let elapsed = ContinuousClock.now - epoch
+        let now = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        return Double(now - lastHeard.load(ordering: .relaxed)) / 1e9
+    }
 
     static func cost(of frame: Frame) -> Int {
         frame.payload.readableBytes + WireLimits.headerSize
@@ -256,6 +272,7 @@ final class FrameStreamHandler: ChannelDuplexHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         lastHeard = .now()
+        budget.heard()
         if frame == Self.heartbeat { return }
         guard budget.received(InboundBudget.cost(of: frame)) else { return }
         continuation.yield(frame)

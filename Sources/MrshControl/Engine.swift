@@ -26,6 +26,8 @@ public final class Engine: Sendable {
     private let runCounter = Atomic<Int>(0)
     private let processID: String
     private let logger: Logger
+    /// The recent runs and their task attempts (`--report` reads it).
+    public let history = JobHistory()
 
     /// `executors` nil: `options.workers` in-process executors of one slot each. `fetcher` nil: blobs of
     /// this engine's store are read in place.
@@ -60,8 +62,9 @@ public final class Engine: Sendable {
         let run = "r\(processID)-\(number)"
         var options = self.options
         if let settings { options.settings = settings }
-        let coordinator = JobCoordinator(
+        var coordinator = JobCoordinator(
             options: options, executors: executors, fetcher: fetcher, store: store, logger: logger)
+        coordinator.history = history
         return try await coordinator.run(plan, run: run, standardInput: standardInput, output: output, progress: progress)
     }
 

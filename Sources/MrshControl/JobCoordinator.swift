@@ -20,6 +20,8 @@ public struct JobCoordinator: Sendable {
     public let source: (any ExecutorSource)?
     /// How long a job waits for an executor when every one was lost, before failing.
     public let executorWait: Duration
+    /// Where runs, jobs and task attempts are recorded (the status page, `--report`); nil: nowhere.
+    public var history: JobHistory?
 
     public init(
         options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
@@ -37,19 +39,29 @@ public struct JobCoordinator: Sendable {
     /// Checks the plan (globs, output directories), runs it, and streams the final records to `output`.
     /// Throws `EngineError` (`isValidation` when nothing ran).
     public func run(
-        _ plan: JobPlan, run: String, standardInput: Int32?, output: some RecordSink,
+        _ plan: JobPlan, run: String, standardInput: Int32?, output: some RecordSink, title: String? = nil,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         let started = ContinuousClock.now
-        let files = try validate(plan, standardInput: standardInput)
+        history?.runStarted(run, title: title ?? "")
+        let files: [Int: [Int: [String]]]
+        do {
+            files = try validate(plan, standardInput: standardInput)
+        } catch {
+            history?.runEnded(run, error: EngineError.describe(error))
+            throw error
+        }
         var context = RunContext(
             run: run, started: started, progress: progress, jobCount: plan.jobs.count, executors: executors)
         do {
             let summary = try await execute(plan, files: files, standardInput: standardInput, output: output, context: &context)
             cleanUp(run)
+            history?.runEnded(run, error: nil)
             return summary
         } catch {
             cleanUp(run)
+            let cancelled = Task.isCancelled || error is CancellationError || (error as? EngineError) == .cancelled
+            history?.runEnded(run, error: cancelled ? "job cancelled" : EngineError.describe(error))
             if Task.isCancelled || error is CancellationError { throw EngineError.cancelled }
             if let engineError = error as? EngineError { throw engineError }
             throw EngineError.failed(EngineError.describe(error))
@@ -241,6 +253,9 @@ public struct JobCoordinator: Sendable {
                 options: options, executors: context.executors, fetcher: fetcher, store: store, logger: logger,
                 source: source, executorWait: executorWait, destination: destination, announce: announce)
             scheduler.sideSplits = sideSplits
+            scheduler.history = history
+            history?.jobStarted(
+                jobID, description: JobHistory.describe(spec), mapTasks: tasks.count, reduceTasks: reducers)
             let outcome = try await scheduler.run()
             context.executors = scheduler.executors
             var report = JobReport(
@@ -251,6 +266,7 @@ public struct JobCoordinator: Sendable {
             // One result per task, the winning attempt's (`JobScheduler`): a task run again, or backed up,
             // is counted once.
             report.partitionRecords = outcome.reduces.map(\.counters.recordsIn)
+            history?.jobEnded(jobID, map: report.map, reduce: report.reduce)
 
             // A map-only job's parts are its map outputs, in input order; a shuffled job's are its reduce outputs.
             let outputs: [(PartOutput, Counters)] =

@@ -35,6 +35,8 @@ import MrshPlan
 package struct JobScheduler {
     enum Kind: Sendable, Hashable {
         case map, reduce
+
+        var phase: JobHistory.Phase { self == .map ? .map : .reduce }
     }
 
     struct Key: Sendable, Hashable {
@@ -82,6 +84,8 @@ package struct JobScheduler {
     let announce: (Int, Int, Int64) -> Void
     /// The splits of each of the job's side inputs, given to every map task (`MapTaskSpec.sideSplits`).
     var sideSplits: [[InputSplit]] = []
+    /// Where attempts' starts and ends are recorded (the status page); nil: nowhere.
+    package var history: JobHistory?
 
     // State.
     package private(set) var executors: [any TaskExecutor]
@@ -319,7 +323,7 @@ package struct JobScheduler {
 
     // MARK: starting attempts
 
-    private mutating func launch(_ key: Key) {
+    private mutating func launch(_ key: Key, backup: Bool = false) {
         let executor = executors[key.assignment.executor]
         let feed = MapOutputFeed()
         if key.kind == .reduce { feeds[key] = feed }
@@ -340,6 +344,9 @@ package struct JobScheduler {
         outstanding[key] = handle
         startedAt[key] = clock.now
         stats.decisions += 1
+        history?.attemptStarted(
+            jobID, phase: key.kind.phase, task: key.assignment.task, attempt: key.assignment.attempt,
+            worker: executor.name, backup: backup)
         logger.debug(
             "start \(key.kind)-\(key.assignment.task) of job \(spec.id), attempt \(key.assignment.attempt), on \(executor.name)")
     }
@@ -441,7 +448,7 @@ package struct JobScheduler {
         let backups = kind == .map ? maps.scheduleBackups(eligible: eligible) : reduces.scheduleBackups(eligible: eligible)
         for assignment in backups {
             logger.debug("backup \(kind)-\(assignment.task) of job \(spec.id)")
-            launch(Key(kind: kind, assignment: assignment))
+            launch(Key(kind: kind, assignment: assignment), backup: true)
         }
     }
 
@@ -470,7 +477,15 @@ package struct JobScheduler {
             handles.removeValue(forKey: key)?.cancel()
             startedAt.removeValue(forKey: key)
             feeds.removeValue(forKey: key)
+            record(key, .killed("another attempt won"))
         }
+    }
+
+    /// Tells the history how an attempt ended.
+    private func record(_ key: Key, _ outcome: JobHistory.Outcome, counters: Counters? = nil) {
+        history?.attemptEnded(
+            jobID, phase: key.kind.phase, task: key.assignment.task, attempt: key.assignment.attempt, outcome: outcome,
+            counters: counters, shuffled: spec.shuffle != nil)
     }
 
     // MARK: results
@@ -502,6 +517,10 @@ package struct JobScheduler {
                 won = reduces.succeeded(key.assignment)
                 if won { reduceResults[key.assignment.task] = output }
             }
+            switch outcome {
+            case .map(let result): record(key, won ? .won : .discarded, counters: result.counters)
+            case .reduce(let result): record(key, won ? .won : .discarded, counters: result.counters)
+            }
             guard won else {
                 logger.debug("discard \(name) of job \(spec.id), attempt \(key.assignment.attempt): not needed")
                 return
@@ -516,6 +535,7 @@ package struct JobScheduler {
             if Task.isCancelled { throw EngineError.cancelled }
             let cause = EngineError.describe(error)
             let info = error as? any AttemptFailure
+            record(key, info?.executorLost == true ? .killed("worker lost: \(cause)") : .failed(cause))
             if info?.executorLost == true {
                 logger.debug("\(name) of job \(spec.id), attempt \(key.assignment.attempt): \(cause)")
                 executorLost(key.assignment.executor, reason: cause)
@@ -582,8 +602,10 @@ package struct JobScheduler {
             handles.removeValue(forKey: key)?.cancel()
             startedAt.removeValue(forKey: key)
             feeds.removeValue(forKey: key)
+            record(key, .killed("worker \(executors[index].name) lost"))
         }
         let again = recompute(heldBy: BlobHolder(named: executors[index].name), avoid: index)
+        history?.workerLost(jobID.run, worker: executors[index].name, reason: reason, rerun: again)
         logger.info("worker \(executors[index].name) lost (\(reason)); \(again) finished tasks of job \(spec.id) run again")
     }
 

@@ -108,6 +108,13 @@ extension Repl {
         return .proceed
     }
 
+    func writeReport(_ argument: String) async -> ShellCommand.Outcome {
+        guard !argument.isEmpty else { return reportError("usage: :report FILE.html") }
+        if let failure = await backend.writeReport(to: argument) { return report(failure) }
+        out.write("wrote \(argument)\n")
+        return .proceed
+    }
+
     func set(_ argument: String) async -> ShellCommand.Outcome {
         let parts = argument.split(whereSeparator: \.isWhitespace).map(String.init)
         let options = [ShellOption(name: "limit", value: String(limit), summary: "rows shown before a result is cut")]

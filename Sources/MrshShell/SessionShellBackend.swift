@@ -12,14 +12,18 @@ public final class SessionShellBackend: ShellBackend {
     public let session: Session
     private let console: ForwardingConsole
     private let listWorkers: @Sendable () async -> [ShellWorker]
+    private let report: (@Sendable (String) async -> Failure?)?
 
     /// - Parameters:
     ///   - runner: runs the jobs (the embedded engine or a cluster's coordinator).
     ///   - workers: the rows of `:workers`.
+    ///   - report: writes the last job's report to a path (`:report`); nil: none.
     public init(
         runner: any JobRunner, options: SessionOptions,
-        workers: @escaping @Sendable () async -> [ShellWorker] = { [] }
+        workers: @escaping @Sendable () async -> [ShellWorker] = { [] },
+        report: (@Sendable (String) async -> Failure?)? = nil
     ) {
+        self.report = report
         let console = ForwardingConsole(verbose: options.verboseSummary)
         self.console = console
         session = Session(runner: CancellableRunner(base: runner), options: options, console: console)
@@ -100,6 +104,11 @@ public final class SessionShellBackend: ShellBackend {
     }
 
     public func workers() async -> [ShellWorker] { await listWorkers() }
+
+    public func writeReport(to path: String) async -> Failure? {
+        guard let report else { return Failure("reports are not available here", status: .runtimeError) }
+        return await report(path)
+    }
 }
 
 /// A `SessionConsole` that sends everything to the statement running now; quiet about the error a

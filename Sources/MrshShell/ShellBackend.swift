@@ -32,10 +32,16 @@ public protocol ShellBackend: AnyObject {
 
     /// The cluster's workers for `:workers` (the embedded engine's local executors when not on a cluster).
     func workers() async -> [ShellWorker]
+
+    /// Writes the last job's report (`:report FILE.html`); returns what to tell the user when it cannot.
+    func writeReport(to path: String) async -> Failure?
 }
 
 extension ShellBackend {
     public func fieldNames() async -> @Sendable (String) -> [String] { { _ in [] } }
+    public func writeReport(to path: String) async -> Failure? {
+        Failure("reports are not available here", status: .runtimeError)
+    }
 }
 
 /// How a statement ended.

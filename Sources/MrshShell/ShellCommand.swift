@@ -29,6 +29,10 @@ struct ShellCommand: Sendable {
             name: "workers", aliases: [], usage: ":workers",
             summary: "List the workers, their state and tasks.", handler: { await $0.workers($1) }),
         ShellCommand(
+            name: "report", aliases: [], usage: ":report FILE.html",
+            summary: "Write the last job's report (stages, tasks, data rates, timeline) as one HTML file.",
+            handler: { await $0.writeReport($1) }),
+        ShellCommand(
             name: "set", aliases: [], usage: ":set [NAME VALUE]",
             summary: "List the options, or set one (limit, reducers, split-size, memory, broadcast-limit, backup-tasks).",
             handler: { await $0.set($1) }),

@@ -73,6 +73,13 @@ public struct AuthToken: Sendable {
         }.joined()
     }
 
+    /// A secret for another use of the cluster's token (the status page's login code): the first 128 bits of
+    /// HMAC-SHA256(token, "mrsh " + purpose) in hex. It reveals nothing of the token.
+    public func derived(_ purpose: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Array(("mrsh " + purpose).utf8), using: key)
+        return Array(mac).prefix(16).map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
+    }
+
     /// HMAC-SHA256(token, nonce || role).
     func proof(nonce: [UInt8], role: PeerRole) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: nonce + [role.rawValue], using: key))

@@ -12,8 +12,8 @@ import NIOPosix
 /// `workers` worker processes of this binary. Start-up begins at once, in the background, and the first job
 /// waits for it; the processes are kept for the whole session.
 final class EmbeddedClusterRunner: JobRunner {
-    private let startup: Task<EmbeddedCluster, any Error>
-    private let group: MultiThreadedEventLoopGroup
+    let startup: Task<EmbeddedCluster, any Error>
+    let group: MultiThreadedEventLoopGroup
 
     init(workers: Int, logger: Logger, heartbeat: HeartbeatSettings = HeartbeatSettings()) {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

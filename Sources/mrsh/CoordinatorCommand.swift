@@ -6,6 +6,7 @@ import MrshDataPath
 import MrshControl
 import MrshPlan
 import MrshShell
+import MrshWeb
 import MrshWire
 import NIOPosix
 
@@ -25,6 +26,9 @@ struct CoordinatorCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Directory for spooled standard input.", valueName: "dir"))
     var scratch: String?
+
+    @Option(name: .long, help: ArgumentHelp("Serve the status page and /metrics on HOST:PORT (loopback, any free port by default; off: none). The login link is printed at start.", valueName: "host:port"))
+    var statusListen: String = "127.0.0.1:0"
 
     @Option(name: .long, help: "Seconds between heartbeats.")
     var heartbeatInterval = SecondsArgument(JobSettings.defaults.heartbeatInterval)
@@ -53,6 +57,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         } catch {
             throw Failure("cannot make the scratch directory: \(error)", status: .runtimeError, program: "mrsh coordinator")
         }
+        let statusAddress = statusListen == "off" ? nil : try StatusLaunch.address(statusListen, program: "mrsh coordinator")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = try await CoordinatorServer.start(
             options: CoordinatorOptions(
@@ -60,6 +65,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
                 heartbeat: HeartbeatSettings(interval: heartbeatInterval.duration, timeout: heartbeatTimeout.duration)),
             runner: try EnginePlanRunner(scratch: directory), group: group, logger: Logger(label: "mrsh.coordinator"))
         TerminalWriter.standardError.write("mrsh coordinator: listening on \(server.address)\n")
+        var statusPage: StatusServer?
+        if let statusAddress, let history = server.history {
+            statusPage = try await StatusLaunch.start(
+                statusAddress, token: token,
+                sources: StatusServer.Sources(history: history, workers: { await StatusLaunch.workerRows(server) }),
+                group: group, program: "mrsh coordinator")
+        }
         try await server.waitUntilClosed()
+        await statusPage?.stop()
     }
 }

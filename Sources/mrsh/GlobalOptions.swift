@@ -50,6 +50,12 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .long, help: "Print no job summary on standard error.")
     var quiet = false
 
+    @Option(name: .long, help: ArgumentHelp("Serve the status page and /metrics of the embedded engine on HOST:PORT (e.g. 127.0.0.1:8080; port 0: any); the login link is printed on standard error.", valueName: "host:port"))
+    var statusListen: String?
+
+    @Option(name: .long, help: ArgumentHelp("At the end, write the last job's report (its stages, tasks and charts) as one self-contained HTML file.", valueName: "file.html"))
+    var report: String?
+
     @Option(name: .long, help: ArgumentHelp("How records are written: tsv (default), csv (RFC 4180), json (JSON Lines) or markdown; the shell also has table (its default).", valueName: "format"))
     var format: OutputFormat?
 
@@ -59,6 +65,7 @@ struct GlobalOptions: ParsableArguments {
         if let splitSize, splitSize.bytes < 1 { throw ValidationError("--split-size must be positive") }
         if let memory, memory.bytes < 64 * 1024 { throw ValidationError("--memory must be at least 64K") }
         if let counters, counters.isEmpty { throw ValidationError("--counters needs a file name") }
+        if let report, report.isEmpty { throw ValidationError("--report needs a file name") }
         if let maxAttempts, maxAttempts < 1 { throw ValidationError("--max-attempts must be at least 1") }
         if let heartbeatTimeout, heartbeatTimeout.duration < .milliseconds(200) {
             throw ValidationError("--heartbeat-timeout must be at least 0.2 seconds")

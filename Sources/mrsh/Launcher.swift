@@ -5,6 +5,7 @@ import MrshDataPath
 import MrshControl
 import MrshPlan
 import MrshShell
+import MrshWeb
 import MrshWire
 import NIOPosix
 
@@ -28,6 +29,14 @@ struct Launcher {
             runner = try makeRunner(console: console)
         } catch {
             console.error(error)
+            return error.status
+        }
+        let statusPage: StatusServer?
+        do {
+            statusPage = try await startStatusPage(runner)
+        } catch {
+            console.error(error)
+            await runner.shutdown()
             return error.status
         }
         let sessionOptions = self.sessionOptions
@@ -55,7 +64,12 @@ struct Launcher {
             }
             return status
         }
-        let (status, signalNumber) = await InterruptMonitor.cancelling(work)
+        var (status, signalNumber) = await InterruptMonitor.cancelling(work)
+        if let path = options.report, signalNumber == nil, let failure = StatusLaunch.writeReport(await runner.history(), to: path) {
+            console.error(failure)
+            if status == .success { status = failure.status }
+        }
+        await statusPage?.stop()
         await runner.shutdown()
         // Cleaned up: now end as the signal asked, so that the parent sees a process killed by SIGTERM.
         if let signalNumber, signalNumber == SIGTERM { return ExecutionStatus(endedBy: signalNumber) }
@@ -67,17 +81,32 @@ struct Launcher {
         if isatty(0) == 1 {
             let console = StandardConsole(liveProgress: false)
             let runner: RunnerHandle
+            let statusPage: StatusServer?
             do {
                 runner = try makeRunner(console: console)
             } catch {
                 console.error(error)
                 return error.status
             }
+            do {
+                statusPage = try await startStatusPage(runner)
+            } catch {
+                console.error(error)
+                await runner.shutdown()
+                return error.status
+            }
             var sessionOptions = self.sessionOptions
             sessionOptions.useColor = isatty(2) == 1 && (ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
-            let backend = SessionShellBackend(runner: runner.jobs, options: sessionOptions, workers: runner.workers)
+            let history = runner.history
+            let backend = SessionShellBackend(
+                runner: runner.jobs, options: sessionOptions, workers: runner.workers,
+                report: { path in StatusLaunch.writeReport(await history(), to: path) })
             let configuration = ShellConfiguration(quiet: options.quiet, format: options.format ?? .table)
             let status = await runInteractiveShell(backend: backend, configuration: configuration)
+            if let path = options.report, let failure = StatusLaunch.writeReport(await runner.history(), to: path) {
+                console.error(failure)
+            }
+            await statusPage?.stop()
             await runner.shutdown()
             return ExecutionStatus(rawValue: status) ?? .runtimeError
         }
@@ -108,7 +137,16 @@ struct Launcher {
                 let workers: @Sendable () async -> [ShellWorker] = {
                     engine.executors.map { ShellWorker(name: $0.name, state: "thread", running: 0, completed: 0) }
                 }
-                return RunnerHandle(jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() }, workers: workers)
+                let group = MultiThreadedEventLoopGroup.singleton
+                return RunnerHandle(
+                    jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() }, workers: workers,
+                    history: { engine.history },
+                    startStatus: { address in
+                        try await StatusLaunch.start(
+                            address, token: AuthToken(AuthToken.random()),
+                            sources: StatusServer.Sources(history: engine.history, workers: { StatusLaunch.workerRows(engine) }),
+                            group: group)
+                    })
             } catch {
                 throw Failure("cannot start the engine: \(error)", status: .runtimeError)
             }
@@ -118,10 +156,33 @@ struct Launcher {
         let runner = EmbeddedClusterRunner(
             workers: options.workers ?? EngineOptions.cores, logger: logger,
             heartbeat: HeartbeatSettings(interval: options.settings.heartbeatInterval, timeout: options.settings.heartbeatTimeout))
-        return RunnerHandle(jobs: runner, shutdown: { await runner.shutdown() }, workers: { await runner.workers() })
+        return RunnerHandle(
+            jobs: runner, shutdown: { await runner.shutdown() }, workers: { await runner.workers() },
+            history: { await runner.history() }, startStatus: { address in try await runner.startStatus(address) })
+    }
+
+    /// The status page of `--status-listen`, when asked for.
+    func startStatusPage(_ runner: RunnerHandle) async throws(Failure) -> StatusServer? {
+        guard let text = options.statusListen else { return nil }
+        let address = try StatusLaunch.address(text)
+        guard let start = runner.startStatus else {
+            throw Failure(
+                "--status-listen serves the embedded engine's status page; a coordinator serves its own (mrsh coordinator --status-listen)",
+                status: .scriptError)
+        }
+        do {
+            return try await start(address)
+        } catch {
+            throw Failure(error)
+        }
     }
 
     private func makeRemoteRunner(_ cluster: String, environment: [String: String]) throws(Failure) -> RunnerHandle {
+        if options.report != nil {
+            throw Failure(
+                "--report writes jobs of the embedded engine; a cluster's jobs are on its coordinator's status page",
+                status: .scriptError)
+        }
         guard let address = HostPort(cluster) else {
             throw Failure("--cluster expects HOST:PORT, got '\(cluster)'", status: .scriptError)
         }
@@ -154,6 +215,10 @@ struct RunnerHandle: Sendable {
     var jobs: any JobRunner
     var shutdown: @Sendable () async -> Void
     var workers: @Sendable () async -> [ShellWorker] = { [] }
+    /// The record of recent runs (nil: a remote coordinator keeps it).
+    var history: @Sendable () async -> JobHistory? = { nil }
+    /// Starts the status page on an address (nil: not for this runner).
+    var startStatus: (@Sendable (HostPort) async throws -> StatusServer)?
 }
 
 /// The in-process engine as a session's job runner.

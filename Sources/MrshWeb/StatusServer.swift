@@ -1,0 +1,301 @@
+import Foundation
+import MrshControl
+import MrshPlan
+import MrshWire
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// The coordinator's HTTP status server (NIOHTTP1): the jobs, one job with its charts, an attempt's log, the
+/// workers, and `/metrics`.
+///
+/// Nobody without the cluster's token gets in: every request answers 401 unless it carries the session
+/// cookie or `Authorization: Bearer CODE`. CODE, the login code, is derived from the cluster token
+/// (`AuthToken.derived("status login")`: it reveals nothing of the token); the login link
+/// `/login?code=CODE` printed at start exchanges it for a session cookie (random, HttpOnly,
+/// SameSite=Strict) and redirects to the jobs page (or to `next`, a path of this server). Bound to loopback
+/// unless told otherwise.
+public final class StatusServer: Sendable {
+    public let host: String
+    public let port: Int
+    /// The login code (also the bearer token of `/metrics`).
+    public let code: String
+    private let channel: any Channel
+    private let serving: Task<Void, Never>
+
+    /// The link to print: `http://HOST:PORT/login?code=CODE`.
+    public var loginURL: String { "\(baseURL)/login?code=\(code)" }
+    public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+
+    /// What the pages show.
+    public struct Sources: Sendable {
+        public var history: JobHistory
+        public var workers: @Sendable () async -> [WorkerRow]
+        public init(history: JobHistory, workers: @escaping @Sendable () async -> [WorkerRow]) {
+            self.history = history
+            self.workers = workers
+        }
+    }
+
+    /// The login code of a cluster token.
+    public static func loginCode(for token: AuthToken) -> String { token.derived("status login") }
+
+    /// Binds `host:port` (port 0: the kernel chooses) and serves until `stop()`. Throws `StatusServerError`
+    /// with a message for the user when the address cannot be bound.
+    public static func start(
+        host: String, port: Int, token: AuthToken, sources: Sources, group: any EventLoopGroup
+    ) async throws -> StatusServer {
+        let handler = RequestHandler(code: loginCode(for: token), sources: sources, metrics: StatusMetrics(history: sources.history))
+        let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
+        do {
+            server = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 64)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                        return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                            wrappingChannelSynchronously: child)
+                    }
+                }
+        } catch {
+            throw StatusServerError(message: "cannot serve the status page on \(host):\(port): \(describe(error))")
+        }
+        let bound = server.channel.localAddress?.port ?? port
+        let serving = Task { () -> Void in
+            _ = try? await server.executeThenClose { connections in
+                await withDiscardingTaskGroup { group in
+                    do {
+                        for try await connection in connections {
+                            group.addTask { await handler.serve(connection) }
+                        }
+                    } catch {}
+                    group.cancelAll()
+                }
+            }
+        }
+        return StatusServer(host: host, port: bound, code: handler.code, channel: server.channel, serving: serving)
+    }
+
+    private init(host: String, port: Int, code: String, channel: any Channel, serving: Task<Void, Never>) {
+        self.host = host
+        self.port = port
+        self.code = code
+        self.channel = channel
+        self.serving = serving
+    }
+
+    /// Stops listening and ends open connections.
+    public func stop() async {
+        try? await channel.close().get()
+        serving.cancel()
+        await serving.value
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case EADDRINUSE: return "the address is in use"
+            case EADDRNOTAVAIL: return "the address is not one of this machine's"
+            case EACCES: return "permission denied"
+            default: return "\(io)"
+            }
+        }
+        return "\(error)"
+    }
+}
+
+public struct StatusServerError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Answers requests; holds the sessions (random cookies handed out at login, the last 256 kept).
+private final class RequestHandler: Sendable {
+    let code: String
+    let sources: StatusServer.Sources
+    let metrics: StatusMetrics
+    private let sessions = Mutex<[String]>([])
+    static let cookieName = "mrsh_session"
+    static let maxSessions = 256
+
+    init(code: String, sources: StatusServer.Sources, metrics: StatusMetrics) {
+        self.code = code
+        self.sources = sources
+        self.metrics = metrics
+    }
+
+    struct Response {
+        var status: HTTPResponseStatus
+        var type = "text/html; charset=utf-8"
+        var body: String
+        var headers: [(String, String)] = []
+    }
+
+    /// One request per connection (answered with `Connection: close`): the pages are small and few.
+    func serve(_ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            var head: HTTPRequestHead?
+            for try await part in inbound {
+                switch part {
+                case .head(let h): head = h
+                case .body: break
+                case .end:
+                    guard let head else { return }
+                    let response = await respond(head)
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Content-Type", value: response.type)
+                    headers.add(name: "Content-Length", value: String(response.body.utf8.count))
+                    headers.add(name: "Connection", value: "close")
+                    headers.add(name: "Cache-Control", value: "no-store")
+                    headers.add(name: "X-Content-Type-Options", value: "nosniff")
+                    headers.add(name: "Content-Security-Policy", value: "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:")
+                    for (name, value) in response.headers { headers.add(name: name, value: value) }
+                    try await outbound.write(.head(HTTPResponseHead(version: head.version, status: response.status, headers: headers)))
+                    if head.method != .HEAD {
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: response.body))))
+                    }
+                    try await outbound.write(.end(nil))
+                    return
+                }
+            }
+        }
+    }
+
+    func respond(_ head: HTTPRequestHead) async -> Response {
+        guard head.method == .GET || head.method == .HEAD else {
+            return Response(status: .methodNotAllowed, type: "text/plain", body: "only GET\n")
+        }
+        let (path, query) = Self.split(head.uri)
+        if path == "/login" { return login(query) }
+        guard authorized(head.headers) else {
+            return Response(
+                status: .unauthorized, type: "text/html; charset=utf-8",
+                body: HTML.page(
+                    title: "mrsh: log in", nav: false,
+                    body: "<h1>401: log in first</h1><p>Open the login link the coordinator printed when it started "
+                        + "(<code>/login?code=...</code>), or send <code>Authorization: Bearer CODE</code>.</p>"),
+                headers: [("WWW-Authenticate", "Bearer realm=\"mrsh\"")])
+        }
+        let history = sources.history
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map { $0.removingPercentEncoding ?? String($0) }
+        switch parts.first {
+        case nil:
+            return Response(status: .ok, body: StatusPages.jobs(history.runs()))
+        case "workers":
+            return Response(status: .ok, body: StatusPages.workers(await sources.workers(), runs: history.runs()))
+        case "metrics" where parts.count == 1:
+            let text = metrics.scrape(runs: history.runs(), workers: await sources.workers())
+            return Response(status: .ok, type: "text/plain; version=0.0.4; charset=utf-8", body: text)
+        case "job" where parts.count >= 2:
+            guard let run = history.run(parts[1]) else { return notFound("no job \(parts[1]) (the last \(JobHistory.maxRuns) are kept)") }
+            let now = history.now(of: run.id) ?? 0
+            if parts.count == 2 { return Response(status: .ok, body: StatusPages.job(run, now: now, mode: .live)) }
+            // /job/RUN/log/STAGE/PHASE-TASK-ATTEMPT
+            if parts.count == 5, parts[2] == "log", let stage = Int(parts[3]) {
+                let fields = parts[4].split(separator: "-")
+                if fields.count == 3, let phase = JobHistory.Phase(rawValue: String(fields[0])), let task = Int(fields[1]),
+                    let attempt = Int(fields[2]),
+                    let page = StatusPages.log(run, job: stage, phase: phase, task: task, attempt: attempt)
+                {
+                    return Response(status: .ok, body: page)
+                }
+            }
+            return notFound("no such attempt")
+        default:
+            return notFound("no page \(path)")
+        }
+    }
+
+    private func notFound(_ message: String) -> Response {
+        Response(
+            status: .notFound,
+            body: HTML.page(title: "mrsh: not found", nav: true, body: "<h1>404</h1><p>\(HTML.escape(message))</p>"))
+    }
+
+    /// `/login?code=CODE[&next=/path]`: a right code gets a session cookie and a redirect.
+    private func login(_ query: [String: String]) -> Response {
+        guard let given = query["code"], Self.equal(given, code) else {
+            return Response(
+                status: .unauthorized,
+                body: HTML.page(title: "mrsh: log in", nav: false, body: "<h1>401: wrong or missing login code</h1>"))
+        }
+        var session = ""
+        for _ in 0..<16 {
+            let byte = UInt8.random(in: 0...255)
+            session += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+        }
+        sessions.withLock { list in
+            list.append(session)
+            if list.count > Self.maxSessions { list.removeFirst(list.count - Self.maxSessions) }
+        }
+        var next = query["next"] ?? "/"
+        // Only a path of this server (not //host, which a browser reads as another host).
+        if !next.hasPrefix("/") || next.hasPrefix("//") || next.contains("\\") { next = "/" }
+        return Response(
+            status: .seeOther, body: "",
+            headers: [
+                ("Location", next),
+                ("Set-Cookie", "\(Self.cookieName)=\(session); Path=/; HttpOnly; SameSite=Strict"),
+            ])
+    }
+
+    private func authorized(_ headers: HTTPHeaders) -> Bool {
+        for value in headers["Authorization"] {
+            let parts = value.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer", Self.equal(String(parts[1]).trimmingCharacters(in: .whitespaces), code) {
+                return true
+            }
+        }
+        for header in headers["Cookie"] {
+            for cookie in header.split(separator: ";") {
+                let pair = cookie.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0] == Self.cookieName {
+                    let value = String(pair[1])
+                    if sessions.withLock({ list in list.contains { Self.equal($0, value) } }) { return true }
+                }
+            }
+        }
+        return false
+    }
+
+    /// Compares in time independent of where the strings differ.
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var difference: UInt8 = 0
+        for i in x.indices { difference |= x[i] ^ y[i] }
+        return difference == 0
+    }
+
+    /// "/job/x?code=1&next=%2F" -> ("/job/x", ["code": "1", "next": "/"]).
+    static func split(_ uri: String) -> (String, [String: String]) {
+        let pieces = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = String(pieces.first ?? "/")
+        var query: [String: String] = [:]
+        if pieces.count == 2 {
+            for pair in pieces[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(kv[0]).removingPercentEncoding ?? String(kv[0])
+                let value = kv.count == 2 ? (String(kv[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+                query[key] = value
+            }
+        }
+        return (path, query)
+    }
+}
+
+/// `--report FILE.html` and `:report`: the job page of a finished run as one self-contained file.
+public enum Report {
+    /// Writes the page of `run` to `path`; throws `StatusServerError` naming the file when it cannot.
+    public static func write(_ run: JobHistory.Run, to path: String) throws {
+        let html = StatusPages.job(run, now: run.elapsed ?? 0, mode: .report)
+        do {
+            try Data(html.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw StatusServerError(message: "cannot write the report '\(path)': \((error as NSError).localizedDescription)")
+        }
+    }
+}
