@@ -67,10 +67,10 @@ public struct JobReport: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case job, mapTasks, reduceTasks, retries, map, reduce, elapsed, partitionRecords
+        case job, mapTasks, reduceTasks, retries, map, reduce, elapsed, partitionRecords, join
     }
 
-    /// A missing `partitionRecords` decodes as empty.
+    /// A missing `partitionRecords` decodes as empty, a missing `join` as nil.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         job = try c.decode(Int.self, forKey: .job)
@@ -81,6 +81,7 @@ public struct JobReport: Codable, Sendable, Hashable {
         reduce = try c.decode(Counters.self, forKey: .reduce)
         elapsed = try c.decode(Double.self, forKey: .elapsed)
         partitionRecords = try c.decodeIfPresent([Int64].self, forKey: .partitionRecords) ?? []
+        join = try c.decodeIfPresent(String.self, forKey: .join)
     }
 }
 
