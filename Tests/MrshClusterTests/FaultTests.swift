@@ -38,7 +38,7 @@ import Testing
 
     @Test func aClientPausedLongerThanTheWorkersTimeoutKeepsItsJob() async throws {
         // Workers are lost after 2 s of silence here; a client (which beats every second) is given 5 s. A
-        // loaded client host that stalls it for 3 s must not cost it its job. Map tasks take 1 ms per record,
+        // loaded client host that stalls it for 2.5 s must not cost it its job. Map tasks take 1 ms per record,
         // so the job (12000 records on 2 workers) still runs when the client wakes.
         let cluster = try await FaultCluster.start(workers: 2, environment: ["MRSH_TEST_SLOW_WORKER": "*:1"])
         defer { cluster.stop() }
@@ -47,7 +47,7 @@ import Testing
         let reached = await cluster.waitForLog("done map-", count: 1, after: 0) { !client.process.isRunning }
         #expect(reached && client.process.isRunning, "the job ended before the pause")
         kill(client.pid, SIGSTOP)
-        try await Task.sleep(for: .seconds(3))  // the stall itself is the fault
+        try await Task.sleep(for: .milliseconds(2500))  // the stall itself is the fault: longer than the workers' 2 s
         kill(client.pid, SIGCONT)
         #expect(client.process.isRunning)
         #expect(await client.wait(timeout: 60) == 0, "\(client.stderr)\n\(cluster.log.suffix(3000))")
