@@ -145,6 +145,23 @@ const void *mrsh_find(const void *haystack, size_t haystack_len, const void *nee
 
 extern char **environ;
 
+/* A spawned child starts with no signal blocked and SIGINT, SIGTERM, SIGPIPE, SIGCHLD (and, with `hup`,
+   SIGHUP) at their default actions, whatever this process ignores or blocks. */
+static int reset_child_signals(posix_spawnattr_t *attributes, int hup) {
+    sigset_t mask, defaults;
+    sigemptyset(&mask);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGPIPE);
+    sigaddset(&defaults, SIGCHLD);
+    if (hup) sigaddset(&defaults, SIGHUP);
+    int error = posix_spawnattr_setsigmask(attributes, &mask);
+    if (error == 0) error = posix_spawnattr_setsigdefault(attributes, &defaults);
+    if (error == 0) error = posix_spawnattr_setflags(attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    return error;
+}
+
 int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
@@ -162,16 +179,7 @@ int mrsh_spawn_quiet(pid_t *pid, const char *path, char *const argv[]) {
     // a copy of another worker's connection would keep it open after the coordinator closes it.
     if (error == 0) error = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 #endif
-    sigset_t mask, defaults;
-    sigemptyset(&mask);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGCHLD);
-    if (error == 0) error = posix_spawnattr_setsigmask(&attributes, &mask);
-    if (error == 0) error = posix_spawnattr_setsigdefault(&attributes, &defaults);
-    if (error == 0) error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (error == 0) error = reset_child_signals(&attributes, 0);
     if (error == 0) error = posix_spawn(pid, path, &actions, &attributes, argv, environ);
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
@@ -201,17 +209,7 @@ int mrsh_spawn_piped(pid_t *pid, const char *path, char *const argv[], char *con
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
     if (error == 0) error = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 #endif
-    sigset_t mask, defaults;
-    sigemptyset(&mask);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGCHLD);
-    sigaddset(&defaults, SIGHUP);
-    if (error == 0) error = posix_spawnattr_setsigmask(&attributes, &mask);
-    if (error == 0) error = posix_spawnattr_setsigdefault(&attributes, &defaults);
-    if (error == 0) error = posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    if (error == 0) error = reset_child_signals(&attributes, 1);
     if (error == 0) error = posix_spawn(pid, path, &actions, &attributes, argv, envp);
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);

@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import MrshDataPath
 import MrshControl
 import MrshLanguage
@@ -176,14 +171,10 @@ public final class Session {
         guard let join = job.join else { return nil }
         var total: Int64 = 0
         for source in job.sources.prefix(join.rightSources) {
-            guard case .files(let patterns) = source.input else { return nil }
-            for pattern in patterns {
-                for path in Glob.expand(pattern) {
-                    var info = stat()
-                    guard stat(path, &info) == 0 else { return nil }
-                    total += Int64(info.st_size)
-                }
-            }
+            guard case .files(let patterns) = source.input,
+                let sized = try? InputPlanner.sizedFiles(patterns.flatMap(Glob.expand))
+            else { return nil }
+            total += sized.reduce(0) { $0 + $1.size }
         }
         return total
     }
