@@ -62,3 +62,24 @@ struct JoinOracleTests {
         }
     }
 }
+
+extension JoinOracleTests {
+    @Test("explain sizes a join's right side from its files and says which strategy runs and why")
+    func explainSaysTheStrategy() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        try dir.write("users.tsv", "u1\tada\nu2\tgrace\n")  // 16 bytes
+        try dir.write("log.tsv", "u1\t/a\n")
+        let script = """
+            let users = read "users.tsv" | split "\\t" as id, name | select id, name
+            explain read "log.tsv" | split "\\t" as uid, path | select uid, path | join users on uid = id
+            """
+        let small = try MrshProcess.run(["-e", script], directory: dir.url)
+        #expect(small.status == 0, "\(small.stderr)")
+        #expect(small.stdout.contains("strategy broadcast (right side 16 B <= broadcast limit 64 MiB)"), "\(small.stdout)")
+        #expect(small.stdout.contains("side 0   files \"users.tsv\""), "\(small.stdout)")
+        let over = try MrshProcess.run(["--broadcast-limit", "15", "-e", script], directory: dir.url)
+        #expect(over.status == 0, "\(over.stderr)")
+        #expect(over.stdout.contains("strategy shuffle (right side 16 B > broadcast limit 15 B)"), "\(over.stdout)")
+    }
+}
