@@ -254,6 +254,9 @@ final class FrameStreamHandler: ChannelDuplexHandler {
     private var lastHeard = NIODeadline.now()
     private var silenceTimeout: TimeAmount?
     private var silenceCheck: Scheduled<Void>?
+    /// When the scheduled silence check is due, and whether the last one was put off because it ran late.
+    private var silenceCheckDue = NIODeadline.now()
+    private var silenceCheckDeferred = false
 
     init(continuation: AsyncThrowingStream<Frame, any Error>.Continuation, budget: InboundBudget) {
         self.continuation = continuation
@@ -324,6 +327,7 @@ final class FrameStreamHandler: ChannelDuplexHandler {
         guard let context, let timeout = silenceTimeout else { return }
         silenceCheck?.cancel()
         let step = TimeAmount.nanoseconds(max(timeout.nanoseconds / 10, 10_000_000))
+        silenceCheckDue = .now() + step
         silenceCheck = context.eventLoop.assumeIsolated().scheduleTask(in: step) { [self] in
             checkSilence()
         }
@@ -332,6 +336,16 @@ final class FrameStreamHandler: ChannelDuplexHandler {
     private func checkSilence() {
         guard let context, let timeout = silenceTimeout, context.channel.isActive else { return }
         if readHeld { lastHeard = .now() }
+        // A check that runs more than a step late means this process was not running (stopped, starved):
+        // the peer's frames may be waiting unread, so they get one more step before its silence counts
+        // (once: a check late again right after decides).
+        let step = TimeAmount.nanoseconds(max(timeout.nanoseconds / 10, 10_000_000))
+        if NIODeadline.now() - silenceCheckDue > step, !silenceCheckDeferred {
+            silenceCheckDeferred = true
+            scheduleSilenceCheck()
+            return
+        }
+        silenceCheckDeferred = false
         if NIODeadline.now() - lastHeard >= timeout {
             continuation.finish(throwing: WireError.timeout("the peer (no heartbeat)"))
             context.close(promise: nil)
