@@ -112,8 +112,13 @@ final class RelocationLog: Sendable {
     private struct State {
         var lost: Set<String> = []
         var reduceAttempts = 0
+        /// The executor of the first reduce attempt, and the holder doomed to be lost (never that one).
+        var reducer: String?
+        var doomed: String?
         /// Locations each map task had in the reduce attempts' feeds, by attempt.
         var seen: [Int: [Int: Set<BlobLocation>]] = [:]
+        /// Fired when a reduce attempt got a new location for the task that was at the key.
+        var movedAway: [BlobLocation: TestSignal] = [:]
     }
     private let state = Mutex(State())
     /// Fired when a running reduce attempt got a second location for a map task.
@@ -122,18 +127,56 @@ final class RelocationLog: Sendable {
     func markLost(_ name: String) { _ = state.withLock { $0.lost.insert(name) } }
     func isLost(_ name: String) -> Bool { state.withLock { $0.lost.contains(name) } }
     var reduceAttempts: Int { state.withLock { $0.reduceAttempts } }
-    func reduceStarted() { state.withLock { $0.reduceAttempts += 1 } }
+    func reduceStarted(on executor: String) {
+        state.withLock {
+            $0.reduceAttempts += 1
+            if $0.reducer == nil { $0.reducer = executor }
+        }
+    }
+
+    /// Whether a fetch from `holder` should find it lost: the first holder fetched from that does not run
+    /// the reduce attempt is doomed (which executor gets the reduce depends on the scheduler's timing).
+    func isDoomed(_ holder: String) -> Bool {
+        state.withLock { s in
+            if s.doomed == nil, let reducer = s.reducer, holder != reducer { s.doomed = holder }
+            return s.doomed == holder
+        }
+    }
+
+    /// Fired once a reduce attempt has been told a new location for the map output now at `location`.
+    func movedAway(from location: BlobLocation) -> TestSignal {
+        state.withLock { s in
+            if let signal = s.movedAway[location] { return signal }
+            let signal = TestSignal()
+            s.movedAway[location] = signal
+            return signal
+        }
+    }
 
     /// Records updates of reduce attempt `attempt`; true when a task now has two locations.
     func saw(_ updates: [MapOutputUpdate], attempt: Int) -> Bool {
-        state.withLock { s in
+        let (moved, signals) = state.withLock { s in
             var moved = false
+            var signals: [TestSignal] = []
             for update in updates {
+                let before = s.seen[attempt]?[update.task] ?? []
                 s.seen[attempt, default: [:]][update.task, default: []].insert(update.location)
-                if (s.seen[attempt]?[update.task]?.count ?? 0) > 1 { moved = true }
+                guard !before.isEmpty, !before.contains(update.location) else { continue }
+                moved = true
+                for old in before {
+                    if let signal = s.movedAway[old] {
+                        signals.append(signal)
+                    } else {
+                        let signal = TestSignal()
+                        s.movedAway[old] = signal
+                        signals.append(signal)
+                    }
+                }
             }
-            return moved
+            return (moved, signals)
         }
+        for signal in signals { signal.fire() }
+        return moved
     }
 }
 
@@ -155,7 +198,7 @@ struct HolderExecutor: TaskExecutor, ExecutorLiveness {
 
     func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult {
         if isLost { throw GoneError() }
-        log.reduceStarted()
+        log.reduceStarted(on: name)
         let initial = zip(task.mapOutputTasks, task.mapOutputs).map { MapOutputUpdate(task: $0, location: $1) }
         _ = log.saw(initial, attempt: task.attempt)
         let watched = MapOutputFeed()
@@ -174,17 +217,17 @@ struct HolderExecutor: TaskExecutor, ExecutorLiveness {
     }
 }
 
-/// Reads every holder's blobs from the one local store; a reduce fetch from `doomed` declares it lost,
-/// waits until the reduce attempt got the task's new location, and then fails as a dead holder would.
+/// Reads every holder's blobs from the one local store; a reduce fetch from the doomed holder (see
+/// `RelocationLog.isDoomed`) declares it lost, waits until the reduce attempt got that output's new
+/// location (the holder may hold several), and then fails as a dead holder would.
 struct DoomedHolderFetcher: BlobFetcher {
     let inner: LocalBlobFetcher
-    let doomed: String
     let log: RelocationLog
 
     func fetch(_ blob: BlobLocation, partition: Int?, scratch: String) async throws -> LocalBytes {
-        if blob.holder.name == doomed, partition != nil {
-            log.markLost(doomed)
-            _ = await log.relocated.wait(seconds: 20)
+        if partition != nil, log.isDoomed(blob.holder.name) {
+            log.markLost(blob.holder.name)
+            _ = await log.movedAway(from: blob).wait(seconds: 20)
             throw UnreachableBlobError(blob: blob)
         }
         return try inner.resolve(blob.id, partition: partition)
@@ -251,8 +294,8 @@ struct DoomedHolderFetcher: BlobFetcher {
         let splitSize: Int64 = Int64(text.utf8.count / 4)
         let store = try BlobStore(root: dir.file("scratch"))
         let log = RelocationLog()
-        let fetcher = DoomedHolderFetcher(inner: LocalBlobFetcher(store: store), doomed: "E2", log: log)
-        // Executor 0 gets the reduce (ties go to the first executor); E2, the last, holds a map output.
+        // The first holder a reducer fetches from, other than the reducer's own executor, is lost.
+        let fetcher = DoomedHolderFetcher(inner: LocalBlobFetcher(store: store), log: log)
         let executors: [any TaskExecutor] = (0..<3).map {
             HolderExecutor(inner: LocalExecutor(name: "E\($0)", store: store, fetcher: fetcher), log: log)
         }
