@@ -9,8 +9,9 @@ import Darwin
 ///
 /// Split semantics: a region that starts inside a line (the byte before `offset` is not `\n`) skips to the
 /// next line start; every line that starts inside `offset ..< offset + length` is read to its end, even
-/// past the region. So adjacent regions read every line of a file exactly once. A trailing `\r` is
-/// stripped; a last line without `\n` is still a line; bytes are passed through unchanged (no UTF-8 check).
+/// past the region. So adjacent regions read every line of a file exactly once. A line is the bytes before
+/// its `\n`, exactly: a `\r` before it stays (only CSV records end at CRLF, as RFC 4180 says); a last line
+/// without `\n` is still a line; bytes are passed through unchanged (no UTF-8 check).
 /// A line longer than the buffer grows the buffer. A file that ends before the region does (it was truncated
 /// after the job planned its splits) is an error naming it, never silently partial input.
 public struct LineReader: ~Copyable {
@@ -239,7 +240,7 @@ public struct LineReader: ~Copyable {
         }
     }
 
-    /// Calls `body` with every line (without terminator) until it returns false or the region ends.
+    /// Calls `body` with every line (without its `\n`) until it returns false or the region ends.
     /// The buffer passed to `body` is valid only during the call. `cancel` is polled at every read.
     public mutating func forEachLine(
         cancel: CancellationFlag? = nil, _ body: (UnsafeRawBufferPointer) throws -> Bool
@@ -263,22 +264,18 @@ public struct LineReader: ~Copyable {
             let base = bufferBase
             if start < filled, let newline = memchr(base + start, 0x0A, filled - start) {
                 let end = base.distance(to: newline)
-                var lineEnd = end
-                if lineEnd > start && base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
                 bytesRead += Int64(end + 1 - start)
                 recordOffset = bufferPosition + Int64(start)
-                let keepGoing = try body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start))
+                let keepGoing = try body(UnsafeRawBufferPointer(start: base + start, count: end - start))
                 if !keepGoing { return }
                 start = end + 1
                 continue
             }
             if atEOF {
                 if start < filled {
-                    var lineEnd = filled
-                    if base.load(fromByteOffset: lineEnd - 1, as: UInt8.self) == 0x0D { lineEnd -= 1 }
                     bytesRead += Int64(filled - start)
                     recordOffset = bufferPosition + Int64(start)
-                    _ = try body(UnsafeRawBufferPointer(start: base + start, count: lineEnd - start))
+                    _ = try body(UnsafeRawBufferPointer(start: base + start, count: filled - start))
                 }
                 return
             }

@@ -29,7 +29,7 @@ struct LiteralGrepScan {
     }
 
     /// Calls `body` with each line of `block` (whole lines as `LineReader.forEachBlock` yields them) that
-    /// contains the needle, without its terminator or a trailing `\r`, until `body` returns false.
+    /// contains the needle, without its line feed (a CR before it stays: records keep their bytes), until `body` returns false.
     /// Returns whether `body` asked to go on.
     func forEachMatch(
         in block: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> Bool
@@ -54,9 +54,7 @@ struct LiteralGrepScan {
                 lineEnd = base.distance(to: UnsafeRawPointer(newline))
                 next = lineEnd + 1
             }
-            var end = lineEnd
-            if end > lineStart && base.load(fromByteOffset: end - 1, as: UInt8.self) == 0x0D { end -= 1 }
-            if try !body(UnsafeRawBufferPointer(start: base + lineStart, count: end - lineStart)) { return false }
+            if try !body(UnsafeRawBufferPointer(start: base + lineStart, count: lineEnd - lineStart)) { return false }
             from = next
         }
         return true

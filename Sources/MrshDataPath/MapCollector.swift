@@ -186,7 +186,8 @@ final class MapCollector {
                 continue
             }
             let value = field(record, aggregation.input ?? 0)
-            if value.isEmpty {
+            // A lone CR is the empty last field of a CRLF line.
+            if value.isEmpty || (value.count == 1 && value[0] == 0x0D) {
                 terms[j] = PartialAggregate()
             } else if let partial = PartialAggregate.of(aggregate, value) {
                 terms[j] = partial

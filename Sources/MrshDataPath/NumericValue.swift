@@ -16,10 +16,12 @@ public enum NumericValue: Sendable, Equatable {
         }
     }
 
-    /// Parses `[+-]?digits[.digits][(e|E)[+-]?digits]` (also `.5` and `5.`); nil when the bytes are
-    /// not such a number. Integers that overflow `Int64` become decimals.
+    /// Parses `[+-]?digits[.digits][(e|E)[+-]?digits]` (also `.5` and `5.`), optionally followed by one
+    /// CR (the last field of a CRLF line: records keep it); nil when the bytes are not such a number.
+    /// Integers that overflow `Int64` become decimals.
     public static func parse(_ bytes: UnsafeRawBufferPointer) -> NumericValue? {
-        let count = bytes.count
+        var count = bytes.count
+        if count > 1 && bytes[count - 1] == 0x0D { count -= 1 }
         if count == 0 { return nil }
         var i = 0
         var negative = false

@@ -40,9 +40,11 @@ public struct PartialAggregate: Sendable, Equatable {
     }
 
     /// The partial of one value for `aggregate`: nil when the bytes are not a number. Sums read integers
-    /// of up to 128 bits exactly (`NumericValue.parse` makes decimals of integers past Int64).
+    /// of up to 128 bits exactly (`NumericValue.parse` makes decimals of integers past Int64). A trailing
+    /// CR (the last field of a CRLF line) is not part of the number.
     @inline(__always)
-    public static func of(_ aggregate: Aggregate, _ bytes: UnsafeRawBufferPointer) -> PartialAggregate? {
+    public static func of(_ aggregate: Aggregate, _ value: UnsafeRawBufferPointer) -> PartialAggregate? {
+        let bytes = value.last == 0x0D ? UnsafeRawBufferPointer(rebasing: value.dropLast()) : value
         guard let number = NumericValue.parse(bytes) else { return nil }
         if case .decimal = number, aggregate == .sum || aggregate == .avg, let wide = parseInteger128(bytes) {
             var partial = PartialAggregate(count: 1)

@@ -1,14 +1,16 @@
-/// Byte counts as people write them: `123`, `64K`, `32M`, `1G` (powers of 1024).
+/// Sizes as users write them: `1500`, `64K`, `32M`, `1G`, `2T` (binary units, so `64K` is 65,536 bytes);
+/// `KiB`, `MiB`, `GiB` and `TiB` say the same, in any case.
 public enum ByteSize {
-    /// Parses `N`, `NK`, `NM` or `NG` (case-insensitive); nil for anything else or on overflow.
     public static func parse(_ text: String) -> Int64? {
         var digits = Substring(text)
+        if digits.count > 3, digits.suffix(2).lowercased() == "ib" { digits = digits.dropLast(2) }
         var multiplier: Int64 = 1
         switch digits.last.map({ Character($0.uppercased()) }) {
         case "K": multiplier = 1 << 10
         case "M": multiplier = 1 << 20
         case "G": multiplier = 1 << 30
-        default: break
+        case "T": multiplier = 1 << 40
+        default: if digits.count != text.count { return nil }  // "iB" without a unit letter
         }
         if multiplier != 1 { digits = digits.dropLast() }
         guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let value = Int64(digits), value >= 0 else { return nil }

@@ -2,8 +2,8 @@ import MrshPlan
 
 /// `split`: cuts the record into fields and joins them with TAB.
 ///
-/// - whitespace: fields are runs of bytes other than space and TAB; leading and trailing blanks are
-///   ignored (like awk).
+/// - whitespace: fields are runs of bytes other than space, TAB and CR; leading and trailing blanks are
+///   ignored (like awk; the CR of a CRLF line is a blank, so it ends no field).
 /// - literal: every occurrence of the separator separates two fields (empty fields are kept).
 /// - regex: every non-empty match separates two fields; empty matches are ignored (they would
 ///   otherwise split between every byte).
@@ -56,10 +56,10 @@ final class SplitStage: RecordStage {
         var written = 0
         var i = 0
         while true {
-            while i < n && (bytes[i] == 0x20 || bytes[i] == 0x09) { i += 1 }
+            while i < n && (bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0D) { i += 1 }
             if i == n { break }
             let start = i
-            while i < n && bytes[i] != 0x20 && bytes[i] != 0x09 { i += 1 }
+            while i < n && bytes[i] != 0x20 && bytes[i] != 0x09 && bytes[i] != 0x0D { i += 1 }
             if written > 0 {
                 dst.storeBytes(of: 0x09, toByteOffset: written, as: UInt8.self)
                 written += 1
