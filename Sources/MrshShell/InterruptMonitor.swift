@@ -109,6 +109,23 @@ public final class InterruptMonitor: Sendable {
         return (value, received.withLock { $0.first })
     }
 
+    /// For the long-lived `mrsh coordinator` and `mrsh worker`: from now on SIGINT and SIGTERM run `cleanUp`
+    /// (on the watcher thread: it may take locks and remove files) and then end the process by that signal,
+    /// so that a service manager's stop leaves no scratch directory behind. A second signal meanwhile ends
+    /// the process at once.
+    public static func endingProcessAfter(_ cleanUp: @escaping @Sendable () -> Void) {
+        let monitor = shared
+        monitor.install()
+        let received = Atomic<Int>(0)
+        monitor.onInterrupt { number in
+            if received.wrappingAdd(1, ordering: .relaxed).newValue > 1 { endProcess(by: number) }
+            cleanUp()
+            endProcess(by: number)
+        }
+        handle(SIGINT, true)
+        handle(SIGTERM, true)
+    }
+
     /// Ends the process by `number` with its default action (the parent sees the signal); with its
     /// `ExecutionStatus` (128 + number) if that cannot be done.
     public static func endProcess(by number: Int32) -> Never {

@@ -57,6 +57,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
         } catch {
             throw Failure("cannot make the scratch directory: \(error)", status: .runtimeError, program: "mrsh coordinator")
         }
+        // The directory this process made (not one the user named) goes when it ends, by SIGTERM or SIGINT too.
+        let madeScratch = scratch == nil ? directory : nil
+        InterruptMonitor.endingProcessAfter { if let madeScratch { FileIO.removeTree(madeScratch) } }
+        defer { if let madeScratch { FileIO.removeTree(madeScratch) } }
         let statusAddress = statusListen == "off" ? nil : try StatusLaunch.address(statusListen, program: "mrsh coordinator")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let server = try await CoordinatorServer.start(

@@ -101,6 +101,12 @@ struct WorkerCommand: AsyncParsableCommand {
             }
         }
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
+        if embeddedParent == nil {
+            // A standalone worker stopped by SIGTERM or SIGINT removes the directory it made, then ends by
+            // that signal (an embedded one ignores both: its client cleans up).
+            let madeScratch = scratch == nil ? scratchDirectory : nil
+            InterruptMonitor.endingProcessAfter { if let madeScratch { FileIO.removeTree(madeScratch) } }
+        }
         defer {
             // The connection ended because the client died (it never cleaned up): remove what it left. A dying
             // process's sockets close before its children are given to a new parent, so give getppid() up to
