@@ -80,7 +80,7 @@ public final class CoordinatorServer: Sendable {
         await pool.executors.map {
             WorkerStatus(
                 name: $0.name, slots: $0.slots, shuffleAddress: $0.shuffleAddress, completedTasks: $0.completedTasks,
-                heartbeatAge: $0.connection.inbound.budget.secondsSinceHeard)
+                heartbeatAge: $0.connection.inbound.budget.secondsSinceHeard, servedBytes: $0.servedBytes)
         }
     }
 
@@ -145,6 +145,7 @@ public final class CoordinatorServer: Sendable {
             while let frame = try await iterator.next() {
                 switch try ControlMessage(frame: frame) {
                 case .taskDone(let request, let outcome): executor.complete(request, outcome)
+                case .served(let bytes): executor.served(bytes)
                 default: logger.warning("worker \(name) sent an unexpected message")
                 }
             }
@@ -349,6 +350,8 @@ public struct WorkerStatus: Sendable, Hashable {
     public var completedTasks: Int
     /// Seconds since the worker's last frame (heartbeat or other).
     public var heartbeatAge: Double = 0
+    /// Bytes its shuffle server sent, as it last reported (`served`).
+    public var servedBytes: Int64 = 0
 }
 
 /// Hands the server to the connection callback that is created before it.

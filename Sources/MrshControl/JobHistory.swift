@@ -51,7 +51,11 @@ public final class JobHistory: Sendable {
         public var outcome: Outcome
         /// The attempt's own counters (finished attempts only).
         public var counters: Counters?
+        /// The coordinator's view: where it started, how it ended and why.
         public var log: [String]
+        /// What the attempt logged where it ran (`TaskLog`: its input, spills, a `stream` command's standard
+        /// error, fetch retries), shipped with its result or failure; empty while it runs or when killed.
+        public var workerLog: [String] = []
     }
 
     public enum State: Sendable, Hashable {
@@ -122,6 +126,8 @@ public final class JobHistory: Sendable {
     public static let maxRuns = 20
     public static let maxAttemptsPerJob = 10_000
     public static let maxLogLines = 16
+    /// The most bytes of attempts' worker logs kept per run; later attempts keep none (and say so).
+    public static let maxWorkerLogBytesPerRun = 8 << 20
 
     private struct Entry {
         var run: Run
@@ -129,6 +135,7 @@ public final class JobHistory: Sendable {
         /// (job id, phase, task, attempt) -> index in the job's attempts.
         var index: [AttemptKey: Int] = [:]
         var jobPosition: [Int: Int] = [:]
+        var workerLogBytes = 0
     }
 
     private struct AttemptKey: Hashable {
@@ -244,7 +251,8 @@ public final class JobHistory: Sendable {
 
     /// An attempt ended; the first end of an attempt counts (a killed attempt's late report is ignored).
     package func attemptEnded(
-        _ job: JobID, phase: Phase, task: Int, attempt: Int, outcome: Outcome, counters: Counters?, shuffled: Bool
+        _ job: JobID, phase: Phase, task: Int, attempt: Int, outcome: Outcome, counters: Counters?, shuffled: Bool,
+        workerLog: [String] = []
     ) {
         var ended: AttemptEnd?
         update(job.run) { entry, now in
@@ -255,6 +263,13 @@ public final class JobHistory: Sendable {
             entry.run.jobs[j].attempts[a].outcome = outcome
             entry.run.jobs[j].attempts[a].end = now
             entry.run.jobs[j].attempts[a].counters = counters
+            let bytes = workerLog.reduce(0) { $0 + $1.utf8.count }
+            if entry.workerLogBytes + bytes <= Self.maxWorkerLogBytesPerRun {
+                entry.workerLogBytes += bytes
+                entry.run.jobs[j].attempts[a].workerLog = workerLog
+            } else if !workerLog.isEmpty {
+                entry.run.jobs[j].attempts[a].workerLog = ["(not kept: this run's attempts logged more than \(Self.maxWorkerLogBytesPerRun >> 20) MiB)"]
+            }
             let text: String
             switch outcome {
             case .running: text = "running"

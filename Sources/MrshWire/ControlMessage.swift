@@ -24,6 +24,9 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case endRun(run: String)
     /// Both ways on worker and client connections, every heartbeat interval.
     case heartbeat
+    /// Worker -> coordinator: the bytes of blob data its shuffle server has sent since it started; sent
+    /// with a heartbeat when the number changed. No answer.
+    case served(bytes: Int64)
 
     // Client <-> coordinator.
     /// Client -> coordinator: run a plan. With standard input, its bytes follow as data blocks, closed by
@@ -141,9 +144,12 @@ public struct TaskFailure: Codable, Sendable, Hashable {
     public var message: String
     /// Set when the failure was fetching this blob (its holder may be gone: re-run the task that made it).
     public var unreachableBlob: BlobLocation?
-    public init(message: String, unreachableBlob: BlobLocation? = nil) {
+    /// The attempt's log lines on the worker (`TaskLog`) up to the failure.
+    public var log: [String]?
+    public init(message: String, unreachableBlob: BlobLocation? = nil, log: [String]? = nil) {
         self.message = message
         self.unreachableBlob = unreachableBlob
+        self.log = log
     }
 }
 

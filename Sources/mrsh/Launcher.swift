@@ -89,7 +89,8 @@ struct Launcher {
                 return error.status
             }
             do {
-                statusPage = try await startStatusPage(runner)
+                // The shell does not print under its prompt: `:login` prints each further link.
+                statusPage = try await startStatusPage(runner, announceNext: false)
             } catch {
                 console.error(error)
                 await runner.shutdown()
@@ -100,7 +101,8 @@ struct Launcher {
             let history = runner.history
             let backend = SessionShellBackend(
                 runner: runner.jobs, options: sessionOptions, workers: runner.workers,
-                report: { path in StatusLaunch.writeReport(await history(), to: path) })
+                report: { path in StatusLaunch.writeReport(await history(), to: path) },
+                login: { statusPage?.newLoginURL() })
             let configuration = ShellConfiguration(quiet: options.quiet, format: options.format ?? .table)
             let status = await runInteractiveShell(backend: backend, configuration: configuration)
             if let path = options.report, let failure = StatusLaunch.writeReport(await runner.history(), to: path) {
@@ -141,11 +143,11 @@ struct Launcher {
                 return RunnerHandle(
                     jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() }, workers: workers,
                     history: { engine.history },
-                    startStatus: { address in
+                    startStatus: { address, announceNext in
                         try await StatusLaunch.start(
                             address, token: AuthToken(AuthToken.random()),
                             sources: StatusServer.Sources(history: engine.history, workers: { StatusLaunch.workerRows(engine) }),
-                            group: group)
+                            group: group, announceNext: announceNext)
                     })
             } catch {
                 throw Failure("cannot start the engine: \(error)", status: .runtimeError)
@@ -158,11 +160,13 @@ struct Launcher {
             heartbeat: HeartbeatSettings(interval: options.settings.heartbeatInterval, timeout: options.settings.heartbeatTimeout))
         return RunnerHandle(
             jobs: runner, shutdown: { await runner.shutdown() }, workers: { await runner.workers() },
-            history: { await runner.history() }, startStatus: { address in try await runner.startStatus(address) })
+            history: { await runner.history() }, startStatus: { address, announceNext in
+                try await runner.startStatus(address, announceNext: announceNext)
+            })
     }
 
     /// The status page of `--status-listen`, when asked for.
-    func startStatusPage(_ runner: RunnerHandle) async throws(Failure) -> StatusServer? {
+    func startStatusPage(_ runner: RunnerHandle, announceNext: Bool = true) async throws(Failure) -> StatusServer? {
         guard let text = options.statusListen else { return nil }
         let address = try StatusLaunch.address(text)
         guard let start = runner.startStatus else {
@@ -171,7 +175,7 @@ struct Launcher {
                 status: .scriptError)
         }
         do {
-            return try await start(address)
+            return try await start(address, announceNext)
         } catch {
             throw Failure(error)
         }
@@ -217,8 +221,9 @@ struct RunnerHandle: Sendable {
     var workers: @Sendable () async -> [ShellWorker] = { [] }
     /// The record of recent runs (nil: a remote coordinator keeps it).
     var history: @Sendable () async -> JobHistory? = { nil }
-    /// Starts the status page on an address (nil: not for this runner).
-    var startStatus: (@Sendable (HostPort) async throws -> StatusServer)?
+    /// Starts the status page on an address, printing the next login link each time one is used when asked
+    /// (nil: not for this runner).
+    var startStatus: (@Sendable (HostPort, Bool) async throws -> StatusServer)?
 }
 
 /// The in-process engine as a session's job runner.
