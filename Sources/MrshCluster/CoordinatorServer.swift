@@ -260,9 +260,12 @@ public final class CoordinatorServer: Sendable {
         cancelled.onCancel { job.cancel() }
         let result = await job.result
         let executors = await pool.executors
+        // The run's record for a client that writes a report; bounded well below a frame's limit.
+        let record = submission.wantsRecord == true ? history?.encoded(run, limit: WireLimits.maxPayload / 2) : nil
         switch result {
-        case .success(let report):
+        case .success(var report):
             for e in executors { e.send(.endRun(run: run)) }
+            report.record = record
             try await connection.send(.finished(report))
             logger.info("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")
             logger.info("run \(run) \(activity.describeMaps(Array(report.tasksPerWorker.keys)))")
@@ -274,7 +277,9 @@ public final class CoordinatorServer: Sendable {
             let message = wasCancelled ? "job cancelled" : (engineError?.message ?? "\(error)")
             let refused = engineError?.isValidation == true
             logger.info("run \(run) failed: \(message)")
-            try? await connection.send(.failed(JobFailure(message: message, refused: refused, cancelled: wasCancelled)))
+            var failure = JobFailure(message: message, refused: refused, cancelled: wasCancelled)
+            failure.record = record
+            try? await connection.send(.failed(failure))
             return !wasCancelled
         }
     }

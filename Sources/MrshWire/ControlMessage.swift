@@ -161,6 +161,9 @@ public struct JobSubmission: Codable, Sendable, Hashable {
     public var workingDirectory: String
     /// The client's engine settings; nil: the coordinator's defaults.
     public var settings: JobSettings?
+    /// The client wants the coordinator's record of the run (`RunReport.record`, `JobFailure.record`) for a
+    /// report (`--report`, the shell's `:report`); nil: no.
+    public var wantsRecord: Bool?
     public init(plan: JobPlan, hasStandardInput: Bool, workingDirectory: String, settings: JobSettings? = nil) {
         self.plan = plan
         self.hasStandardInput = hasStandardInput
@@ -178,6 +181,8 @@ public struct RunReport: Codable, Sendable, Hashable {
     public var tasksPerWorker: [String: Int]
     /// The most workers that had map tasks in flight at the same time.
     public var parallelMapWorkers: Int = 0
+    /// The coordinator's record of the run (`JobHistory.Run` as JSON), when the submission asked for it.
+    public var record: String?
     public init(summary: JobSummary, tasksPerWorker: [String: Int] = [:]) {
         self.summary = summary
         self.tasksPerWorker = tasksPerWorker
@@ -189,6 +194,8 @@ public struct JobFailure: Codable, Sendable, Hashable {
     /// True when nothing ran (the plan was refused: a glob matched nothing, the output exists, ...).
     public var refused: Bool
     public var cancelled: Bool
+    /// The coordinator's record of the run (`JobHistory.Run` as JSON), when the submission asked for it.
+    public var record: String?
     public init(message: String, refused: Bool = false, cancelled: Bool = false) {
         self.message = message
         self.refused = refused

@@ -83,7 +83,7 @@ struct Launcher {
             let runner: RunnerHandle
             let statusPage: StatusServer?
             do {
-                runner = try makeRunner(console: console)
+                runner = try makeRunner(console: console, interactive: true)
             } catch {
                 console.error(error)
                 return error.status
@@ -128,10 +128,10 @@ struct Launcher {
 
     /// `--cluster` / MRSH_CLUSTER: a remote coordinator; `--in-process`: threads of this process; else the
     /// embedded cluster (`--workers` worker processes, started in the background while the script is parsed).
-    func makeRunner(console: StandardConsole) throws(Failure) -> RunnerHandle {
+    func makeRunner(console: StandardConsole, interactive: Bool = false) throws(Failure) -> RunnerHandle {
         let environment = ProcessInfo.processInfo.environment
         if let cluster = options.cluster ?? environment["MRSH_CLUSTER"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            return try makeRemoteRunner(cluster, environment: environment)
+            return try makeRemoteRunner(cluster, environment: environment, interactive: interactive)
         }
         if options.inProcess {
             do {
@@ -181,12 +181,9 @@ struct Launcher {
         }
     }
 
-    private func makeRemoteRunner(_ cluster: String, environment: [String: String]) throws(Failure) -> RunnerHandle {
-        if options.report != nil {
-            throw Failure(
-                "--report writes jobs of the embedded engine; a cluster's jobs are on its coordinator's status page",
-                status: .scriptError)
-        }
+    private func makeRemoteRunner(
+        _ cluster: String, environment: [String: String], interactive: Bool
+    ) throws(Failure) -> RunnerHandle {
         guard let address = HostPort(cluster) else {
             throw Failure("--cluster expects HOST:PORT, got '\(cluster)'", status: .scriptError)
         }
@@ -208,9 +205,12 @@ struct Launcher {
                 "--cluster needs the cluster's token: --token-file FILE, or the token itself in MRSH_TOKEN", status: .scriptError)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // The coordinator's record of each run comes back for a report: `--report`, or the shell's `:report`.
         let runner = RemoteClusterRunner(
-            client: ClusterClient(address: address, token: token, group: group))
-        return RunnerHandle(jobs: runner, shutdown: { try? await group.shutdownGracefully() })
+            client: ClusterClient(address: address, token: token, group: group),
+            keepsRecords: options.report != nil || interactive)
+        let history = runner.history
+        return RunnerHandle(jobs: runner, shutdown: { try? await group.shutdownGracefully() }, history: { history })
     }
 }
 

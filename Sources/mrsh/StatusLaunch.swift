@@ -61,7 +61,7 @@ enum StatusLaunch {
     static func writeReport(_ history: JobHistory?, to path: String) -> Failure? {
         guard let history else {
             return Failure(
-                "reports are written for jobs of the embedded engine; on a cluster, open the coordinator's status page",
+                "no record of jobs is kept here: write reports with --report or the shell's :report",
                 status: .runtimeError)
         }
         guard let run = history.last else { return Failure("no job has run yet: there is nothing to report", status: .runtimeError) }

@@ -270,7 +270,7 @@ import Testing
         let text = generatedText(lines: 30_000, seed: 17)
         try text.write(toFile: cluster.directory + "/in.txt", atomically: true, encoding: .utf8)
         let job = try cluster.client(
-            ["--split-size", "64K", "-e", "read \"in.txt\" | map words | reduce count"])
+            ["--split-size", "64K", "--report", "cluster.html", "-e", "read \"in.txt\" | map words | reduce count"])
         defer { job.stop() }
         let client = try await StatusClient(loginURL: loginURL)
         var page = ""
@@ -293,6 +293,11 @@ import Testing
             return
         }
         let jobPage = try await client.get(String(jobs[range])).body
+        // `--report` through the cluster: the coordinator's record of the run, written by the client.
+        let report = try String(contentsOfFile: cluster.directory + "/cluster.html", encoding: .utf8)
+        #expect(report.contains("Job \(jobs[range].dropFirst(5))") && report.contains("<td>w0</td>") && report.contains("<td>w1</td>"))
+        #expect(report.contains("<pre id=\"title\">read &quot;in.txt&quot; | map words | reduce count</pre>"))
+        #expect(report.contains("reduce task 0 of job 0") && !report.contains("href=\"/"), "the workers' lines, inline")
         #expect(jobPage.contains("<td>w0</td>") && jobPage.contains("<td>w1</td>"))
         #expect(jobPage.contains("<span class=\"succeeded\">succeeded</span>"))
         #expect(jobPage.contains("<pre id=\"title\">read &quot;in.txt&quot; | map words | reduce count</pre>"))
@@ -329,6 +334,53 @@ import Testing
         #expect(values["mrsh_jobs_total{state=\"succeeded\"}"] == 1)
         #expect((values["mrsh_worker_heartbeat_age_seconds{worker=\"w0\"}"] ?? 99) < 2)
         #expect((values["mrsh_bytes_read_total"] ?? 0) >= Double(text.utf8.count))
+
+        // `explain analyze` through the cluster: exact counts (the test's own), a counter, the histogram.
+        let words = text.split(separator: "\n").reduce(0) { $0 + asciiWords($1).count }
+        let analyze = try cluster.client(
+            ["--split-size", "64K", "--reducers", "2", "-e", #"explain analyze read "in.txt" | map words | counter "w" | reduce count"#])
+        #expect(await analyze.wait(timeout: 120) == 0, "\(analyze.stderr)")
+        let lines = analyze.stdout.split(separator: "\n").map(String.init)
+        func row(_ label: String) -> String? {
+            lines.first { $0.hasPrefix("    " + label + "  ") }?.dropFirst(4 + label.count).trimmingCharacters(in: .whitespaces)
+        }
+        let lineCount = Int64(text.split(separator: "\n").count)
+        // Records' bytes are without their line ends.
+        let recordBytes = Int64(text.utf8.count) - lineCount
+        #expect(row("read") == "\(JobSummary.formatCount(lineCount)) records, \(JobSummary.formatBytes(recordBytes))", "\(analyze.stdout)")
+        #expect(row("map words")?.hasPrefix("\(JobSummary.formatCount(lineCount)) -> \(JobSummary.formatCount(Int64(words))) records") == true, "\(analyze.stdout)")
+        // The stage's row, then the counter's total.
+        #expect(lines.last { $0.hasPrefix(#"    counter "w"  "#) }?.hasSuffix("  " + JobSummary.formatCount(Int64(words))) == true, "\(analyze.stdout)")
+        #expect(analyze.stdout.contains("  reducers records per partition: min "), "\(analyze.stdout)")
+    }
+
+    /// A task's own log lines come from the worker process that ran it, with its result and with its failure:
+    /// a `stream` command's standard error, in the report of a run on the embedded engine's worker processes.
+    @Test func workerLogLinesOfSucceededAndFailedAttempts() async throws {
+        let directory = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "a\nb\nc\n".write(toFile: directory + "/in.txt", atomically: true, encoding: .utf8)
+        let ok = try Child(
+            mrsh: [
+                "--workers", "2", "--report", "ok.html",
+                "-e", #"read "in.txt" | stream "echo note-from-the-command >&2; cat" | count"#,
+            ], directory: directory)
+        #expect(await ok.wait(timeout: 120) == 0, "\(ok.stderr)")
+        #expect(ok.stdout == "3\n")
+        let okReport = try String(contentsOfFile: directory + "/ok.html", encoding: .utf8)
+        #expect(okReport.contains("stream stderr: note-from-the-command"), "\(okReport.suffix(3000))")
+        #expect(okReport.contains("map task 0 of job 0, attempt 0: 1 split, 6 B"))
+        #expect(okReport.contains("read 3 records (6 B)"))
+
+        let failing = try Child(
+            mrsh: [
+                "--workers", "1", "--max-attempts", "1", "--report", "failed.html",
+                "-e", #"read "in.txt" | stream "echo giving-up-now >&2; exit 3" | count"#,
+            ], directory: directory)
+        #expect(await failing.wait(timeout: 120) == 1, "\(failing.stderr)")
+        let failedReport = try String(contentsOfFile: directory + "/failed.html", encoding: .utf8)
+        #expect(failedReport.contains("stream stderr: giving-up-now"), "\(failedReport.suffix(3000))")
+        #expect(failedReport.contains("failed: "), "the worker's last line says why")
     }
 
     /// `--status-listen` mistakes are clear messages and a non-zero exit: a malformed address, a port in use.
