@@ -79,7 +79,7 @@ let package = Package(
         .target(
             name: "MrshWeb",
             dependencies: [
-                "MrshControl", "MrshPlan", "MrshWire",
+                "MrshControl", "MrshDataPath", "MrshPlan", "MrshWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

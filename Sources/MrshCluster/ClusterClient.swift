@@ -35,11 +35,14 @@ public struct ClusterClient: Sendable {
     /// may suspend (a slow standard output): meanwhile no frame is read, and the connection's receive budget
     /// holds the coordinator back. Throws `EngineError` when the job fails (`invalid` when the coordinator
     /// refused the plan before anything ran, `failed` otherwise, also when the coordinator cannot be reached
-    /// or the connection is lost) and `CancellationError` when cancelled.
+    /// or the connection is lost) and `CancellationError` when cancelled. With `record`, the coordinator
+    /// sends its record of the run (`JobHistory.Run` as JSON) with the outcome, which goes to `record` before
+    /// this returns or throws (nothing when it was too large to send).
     public func run(
         _ plan: JobPlan, standardInput: Int32?, workingDirectory: String, settings: JobSettings? = nil,
         output: (ByteBuffer) async throws -> Void,
-        progress: @escaping @Sendable (JobProgress) -> Void
+        progress: @escaping @Sendable (JobProgress) -> Void,
+        record: (@Sendable (String) -> Void)? = nil
     ) async throws -> RunReport {
         let connection: FrameConnection
         do {
@@ -53,11 +56,10 @@ public struct ClusterClient: Sendable {
         // Heartbeats both ways: the coordinator sees a live client, and a silent coordinator (stopped, or its
         // host gone) ends the job here with an error instead of a hang.
         connection.startHeartbeats(HeartbeatSettings(interval: Self.heartbeatInterval, timeout: heartbeatTimeout))
-        try await connection.send(
-            .submit(
-                JobSubmission(
-                    plan: plan, hasStandardInput: standardInput != nil, workingDirectory: workingDirectory,
-                    settings: settings)))
+        var submission = JobSubmission(
+            plan: plan, hasStandardInput: standardInput != nil, workingDirectory: workingDirectory, settings: settings)
+        submission.wantsRecord = record == nil ? nil : true
+        try await connection.send(.submit(submission))
         if let fd = standardInput { try await ship(fd, to: connection) }
         let grace = cancelGrace
         let report: RunReport? = try await withTaskCancellationHandler {
@@ -74,8 +76,11 @@ public struct ClusterClient: Sendable {
                 }
                 switch try ControlMessage(frame: frame) {
                 case .progress(let report): progress(report)
-                case .finished(let report): return report
+                case .finished(let report):
+                    if let text = report.record { record?(text) }
+                    return report
                 case .failed(let failure):
+                    if let text = failure.record { record?(text) }
                     if failure.cancelled { throw CancellationError() }
                     throw failure.refused ? EngineError.invalid(failure.message) : EngineError.failed(failure.message)
                 case .queued, .started: continue
@@ -106,7 +111,8 @@ public struct ClusterClient: Sendable {
     /// summary. Failures are `EngineError`, cancellation is `CancellationError`.
     public func runPlan(
         _ plan: JobPlan, standardInput: Int32?, workingDirectory: String, settings: JobSettings?,
-        output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void
+        output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void,
+        record: (@Sendable (String) -> Void)? = nil
     ) async throws -> JobSummary {
         do {
             let report = try await run(
@@ -115,7 +121,7 @@ public struct ClusterClient: Sendable {
                     try block.withUnsafeReadableBytes { try output.write($0) }
                     try await output.awaitCapacity()
                 },
-                progress: progress)
+                progress: progress, record: record)
             return report.summary
         } catch let error as WireError {
             throw EngineError.failed("lost the connection to the coordinator at \(address): \(error); the job did not finish")

@@ -80,7 +80,7 @@ public final class CoordinatorServer: Sendable {
         await pool.executors.map {
             WorkerStatus(
                 name: $0.name, slots: $0.slots, shuffleAddress: $0.shuffleAddress, completedTasks: $0.completedTasks,
-                heartbeatAge: $0.connection.inbound.budget.secondsSinceHeard)
+                heartbeatAge: $0.connection.inbound.budget.secondsSinceHeard, servedBytes: $0.servedBytes)
         }
     }
 
@@ -145,6 +145,7 @@ public final class CoordinatorServer: Sendable {
             while let frame = try await iterator.next() {
                 switch try ControlMessage(frame: frame) {
                 case .taskDone(let request, let outcome): executor.complete(request, outcome)
+                case .served(let bytes): executor.served(bytes)
                 default: logger.warning("worker \(name) sent an unexpected message")
                 }
             }
@@ -259,9 +260,12 @@ public final class CoordinatorServer: Sendable {
         cancelled.onCancel { job.cancel() }
         let result = await job.result
         let executors = await pool.executors
+        // The run's record for a client that writes a report; bounded well below a frame's limit.
+        let record = submission.wantsRecord == true ? history?.encoded(run, limit: WireLimits.maxPayload / 2) : nil
         switch result {
-        case .success(let report):
+        case .success(var report):
             for e in executors { e.send(.endRun(run: run)) }
+            report.record = record
             try await connection.send(.finished(report))
             logger.info("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")
             logger.info("run \(run) \(activity.describeMaps(Array(report.tasksPerWorker.keys)))")
@@ -273,7 +277,9 @@ public final class CoordinatorServer: Sendable {
             let message = wasCancelled ? "job cancelled" : (engineError?.message ?? "\(error)")
             let refused = engineError?.isValidation == true
             logger.info("run \(run) failed: \(message)")
-            try? await connection.send(.failed(JobFailure(message: message, refused: refused, cancelled: wasCancelled)))
+            var failure = JobFailure(message: message, refused: refused, cancelled: wasCancelled)
+            failure.record = record
+            try? await connection.send(.failed(failure))
             return !wasCancelled
         }
     }
@@ -349,6 +355,8 @@ public struct WorkerStatus: Sendable, Hashable {
     public var completedTasks: Int
     /// Seconds since the worker's last frame (heartbeat or other).
     public var heartbeatAge: Double = 0
+    /// Bytes its shuffle server sent, as it last reported (`served`).
+    public var servedBytes: Int64 = 0
 }
 
 /// Hands the server to the connection callback that is created before it.

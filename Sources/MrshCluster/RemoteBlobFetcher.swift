@@ -62,6 +62,9 @@ public struct RemoteBlobFetcher: BlobFetcher {
                 throw CancellationError()
             } catch {
                 lastError = "\(error)"
+                TaskLog.current?.add(
+                    "fetch of \(blob.id) from \(address) failed (try \(attempt + 1) of \(max(1, attempts))): \(error)"
+                        + (attempt + 1 < max(1, attempts) ? "; trying again" : ""))
             }
         }
         throw BlobFetchError(blob: blob, cause: lastError)

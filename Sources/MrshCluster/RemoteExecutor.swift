@@ -25,6 +25,7 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
         var pending: [UInt64: CheckedContinuation<TaskOutcome, any Error>] = [:]
         var lost: String?
         var completed = 0
+        var served: Int64 = 0
     }
     private let state = Mutex(State())
 
@@ -44,6 +45,13 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
     /// Task attempts this worker completed successfully since it registered.
     public var completedTasks: Int { state.withLock { $0.completed } }
     public var isLost: Bool { state.withLock { $0.lost != nil } }
+    /// Bytes the worker's shuffle server sent since it started, as it last reported.
+    public var servedBytes: Int64 { state.withLock { $0.served } }
+
+    /// The worker reported its shuffle server's bytes sent.
+    func served(_ bytes: Int64) {
+        state.withLock { $0.served = max($0.served, bytes) }
+    }
 
     public func runMap(_ task: MapTaskSpec) async throws -> MapTaskResult {
         var task = task
@@ -53,7 +61,7 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
         }
         activity?.started(name)
         defer { activity?.ended(name) }
-        switch try await call(.map(task)) {
+        switch Self.takingLog(try await call(.map(task))) {
         case .map(let result): return result
         case .failed(let failure): throw RemoteTaskError(worker: name, failure: failure)
         case .reduce: throw WireError.badMessage("a reduce result answered a map task")
@@ -77,10 +85,29 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
                 }
             }
         }
-        switch outcome {
+        switch Self.takingLog(outcome) {
         case .reduce(let result): return result
         case .failed(let failure): throw RemoteTaskError(worker: name, failure: failure)
         case .map: throw WireError.badMessage("a map result answered a reduce task")
+        }
+    }
+
+    /// Moves the worker's log lines of the attempt into the caller's `TaskLog` (the scheduler's record of
+    /// the attempt), so that results kept by the coordinator hold none.
+    static func takingLog(_ outcome: TaskOutcome) -> TaskOutcome {
+        switch outcome {
+        case .map(var result):
+            TaskLog.current?.append(lines: result.log ?? [])
+            result.log = nil
+            return .map(result)
+        case .reduce(var result):
+            TaskLog.current?.append(lines: result.log ?? [])
+            result.log = nil
+            return .reduce(result)
+        case .failed(var failure):
+            TaskLog.current?.append(lines: failure.log ?? [])
+            failure.log = nil
+            return .failed(failure)
         }
     }
 

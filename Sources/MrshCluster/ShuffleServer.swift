@@ -5,11 +5,13 @@ import MrshControl
 import MrshWire
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Serves the blobs of this host (map outputs, parts, standard-input chunks) to fetchers.
 ///
 /// A fetcher connects (role `fetcher`), sends `fetch` requests one at a time; each is answered with the
-/// requested bytes as checksummed data blocks and `fetchEnd`, or with an error frame and a close.
+/// requested bytes as checksummed data blocks and `fetchEnd`, or with an error frame and a close. It counts the
+/// bytes of blob data it sent (`bytesServed`: what the workers page and `/metrics` show per worker).
 public final class ShuffleServer: Sendable {
     /// Turns a fetch request into bytes of a local file (the engine's local blob resolution).
     public typealias Resolver = @Sendable (FetchRequest) async throws -> LocalBytes
@@ -22,29 +24,36 @@ public final class ShuffleServer: Sendable {
     }
 
     private let server: FrameServer
+    private let served: ServedBytes
     public var address: HostPort { server.address }
+    /// Bytes of blob data sent to fetchers since the server started (data blocks written to connections).
+    public var bytesServed: Int64 { served.total }
 
     public static func start(
         host: String, port: Int = 0, group: any EventLoopGroup, token: AuthToken, hooks: Hooks = Hooks(),
         logger: Logger, resolver: @escaping Resolver
     ) async throws -> ShuffleServer {
+        let served = ServedBytes()
         let server = try await FrameServer.start(
             host: host, port: port, group: group, token: token, roles: [.fetcher], logger: logger
         ) { connection in
-            await serve(connection, resolver: resolver, hooks: hooks, logger: logger)
+            await serve(connection, resolver: resolver, hooks: hooks, served: served, logger: logger)
         }
-        return ShuffleServer(server: server)
+        return ShuffleServer(server: server, served: served)
     }
 
-    private init(server: FrameServer) {
+    private init(server: FrameServer, served: ServedBytes) {
         self.server = server
+        self.served = served
     }
 
     public func stop() async {
         await server.stop()
     }
 
-    private static func serve(_ connection: FrameConnection, resolver: Resolver, hooks: Hooks, logger: Logger) async {
+    private static func serve(
+        _ connection: FrameConnection, resolver: Resolver, hooks: Hooks, served: ServedBytes, logger: Logger
+    ) async {
         do {
             for try await frame in connection.inbound {
                 guard case .fetch(let request) = try ControlMessage(frame: frame) else {
@@ -59,7 +68,7 @@ public final class ShuffleServer: Sendable {
                     await connection.fail("cannot serve blob '\(request.blobID)': \(Self.peerMessage(error))")
                     return
                 }
-                let sent = try await stream(bytes, to: connection, hooks: hooks)
+                let sent = try await stream(bytes, to: connection, hooks: hooks, served: served)
                 try await connection.send(.fetchEnd(bytes: sent))
             }
         } catch {
@@ -77,7 +86,9 @@ public final class ShuffleServer: Sendable {
     }
 
     /// Sends `bytes` as data blocks; each send waits for the previous block to be written.
-    private static func stream(_ bytes: LocalBytes, to connection: FrameConnection, hooks: Hooks) async throws -> Int64 {
+    private static func stream(
+        _ bytes: LocalBytes, to connection: FrameConnection, hooks: Hooks, served: ServedBytes
+    ) async throws -> Int64 {
         let fd = try sys("open", bytes.path) { open(bytes.path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
         var buffer = [UInt8](repeating: 0, count: WireLimits.blockSize)
@@ -96,8 +107,16 @@ public final class ShuffleServer: Sendable {
             }
             first = false
             try await connection.send(frame)
+            served.add(Int64(got))
             offset += Int64(got)
         }
         return offset - bytes.range.lowerBound
     }
+}
+
+/// The running total of a shuffle server's bytes sent (one atomic add per 1 MiB block).
+final class ServedBytes: Sendable {
+    private let bytes = Atomic<Int64>(0)
+    func add(_ count: Int64) { bytes.add(count, ordering: .relaxed) }
+    var total: Int64 { bytes.load(ordering: .relaxed) }
 }

@@ -56,6 +56,19 @@ public enum WorkerNode {
         let identity = BlobRewriter(holder: .worker(welcome.workerID), address: shuffleAddress)
         let running = RunningTasks()
         defer { running.cancelAll() }
+        // The shuffle server's bytes sent, to the coordinator once per heartbeat interval when it changed.
+        let reporting = Task {
+            var reported: Int64 = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(for: welcome.heartbeatInterval)
+                let now = shuffle.bytesServed
+                if now != reported {
+                    reported = now
+                    connection.sendSoon(.served(bytes: now))
+                }
+            }
+        }
+        defer { reporting.cancel() }
 
         do {
             while let frame = try await iterator.next() {
@@ -97,30 +110,39 @@ public enum WorkerNode {
         }
     }
 
+    /// Runs one attempt with a `TaskLog` of its own, whose lines go back with the outcome.
     static func execute(
         _ task: TaskRequest, feed: MapOutputFeed, handler: any WorkerTaskHandler, fetcher: any BlobFetcher,
         identity: BlobRewriter, logger: Logger
     ) async -> TaskOutcome {
-        do {
-            switch task {
-            case .map(var spec):
-                let (splits, inPlace) = await readingOwnOriginals(spec.splits, handler: handler, identity: identity)
-                if inPlace > 0 {
-                    spec.splits = splits
-                    logger.debug("map-\(spec.task) of job \(spec.job.index) reads \(inPlace) input blobs in place")
+        let log = TaskLog()
+        return await TaskLog.$current.withValue(log) {
+            do {
+                switch task {
+                case .map(var spec):
+                    let (splits, inPlace) = await readingOwnOriginals(spec.splits, handler: handler, identity: identity)
+                    if inPlace > 0 {
+                        spec.splits = splits
+                        logger.debug("map-\(spec.task) of job \(spec.job.index) reads \(inPlace) input blobs in place")
+                        log.add("reads \(inPlace) input blob\(inPlace == 1 ? "" : "s") this worker made in place")
+                    }
+                    var result = try await handler.runMap(spec, fetcher: fetcher)
+                    if case .blob(let location) = result.output { result.output = .blob(identity.published(location)) }
+                    result.log = log.lines
+                    return .map(result)
+                case .reduce(let spec):
+                    var result = try await handler.runReduce(spec, feed: feed, fetcher: fetcher)
+                    if case .blob(let location) = result.output { result.output = .blob(identity.published(location)) }
+                    result.log = log.lines
+                    return .reduce(result)
                 }
-                var result = try await handler.runMap(spec, fetcher: fetcher)
-                if case .blob(let location) = result.output { result.output = .blob(identity.published(location)) }
-                return .map(result)
-            case .reduce(let spec):
-                var result = try await handler.runReduce(spec, feed: feed, fetcher: fetcher)
-                if case .blob(let location) = result.output { result.output = .blob(identity.published(location)) }
-                return .reduce(result)
+            } catch let error as BlobFetchError {
+                log.add("failed: \(error.description)")
+                return .failed(TaskFailure(message: error.description, unreachableBlob: error.blob, log: log.lines))
+            } catch {
+                log.add(Task.isCancelled ? "cancelled" : "failed: \(error)")
+                return .failed(TaskFailure(message: "\(error)", log: log.lines))
             }
-        } catch let error as BlobFetchError {
-            return .failed(TaskFailure(message: error.description, unreachableBlob: error.blob))
-        } catch {
-            return .failed(TaskFailure(message: "\(error)"))
         }
     }
 }

@@ -43,7 +43,7 @@ public struct JobCoordinator: Sendable {
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
         let started = ContinuousClock.now
-        history?.runStarted(run, title: title ?? "")
+        history?.runStarted(run, title: title ?? plan.title ?? "")
         let files: [Int: [Int: [String]]]
         do {
             files = try validate(plan, standardInput: standardInput)

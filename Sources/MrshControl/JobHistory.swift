@@ -16,7 +16,7 @@ public final class JobHistory: Sendable {
     }
 
     /// How an attempt ended (or that it has not).
-    public enum Outcome: Sendable, Hashable {
+    public enum Outcome: Sendable, Hashable, Codable {
         case running
         /// Its result is the task's.
         case won
@@ -38,7 +38,7 @@ public final class JobHistory: Sendable {
         }
     }
 
-    public struct Attempt: Sendable, Hashable {
+    public struct Attempt: Sendable, Hashable, Codable {
         public var phase: Phase
         public var task: Int
         public var attempt: Int
@@ -51,10 +51,14 @@ public final class JobHistory: Sendable {
         public var outcome: Outcome
         /// The attempt's own counters (finished attempts only).
         public var counters: Counters?
+        /// The coordinator's view: where it started, how it ended and why.
         public var log: [String]
+        /// What the attempt logged where it ran (`TaskLog`: its input, spills, a `stream` command's standard
+        /// error, fetch retries), shipped with its result or failure; empty while it runs or when killed.
+        public var workerLog: [String] = []
     }
 
-    public enum State: Sendable, Hashable {
+    public enum State: Sendable, Hashable, Codable {
         case running
         case succeeded
         case failed(String)
@@ -69,7 +73,7 @@ public final class JobHistory: Sendable {
     }
 
     /// One MapReduce job of a run (a stage of the pipeline).
-    public struct Job: Sendable {
+    public struct Job: Sendable, Codable {
         /// Its id in the plan.
         public var id: Int
         public var description: String
@@ -86,7 +90,7 @@ public final class JobHistory: Sendable {
         public var reduce = Counters()
     }
 
-    public struct LostWorker: Sendable, Hashable {
+    public struct LostWorker: Sendable, Hashable, Codable {
         public var name: String
         public var at: Double
         public var reason: String
@@ -95,7 +99,7 @@ public final class JobHistory: Sendable {
     }
 
     /// One run of a plan (what a user calls a job: a pipeline, possibly of several MapReduce jobs).
-    public struct Run: Sendable {
+    public struct Run: Sendable, Codable {
         public var id: String
         /// The statement, when the caller gave it.
         public var title: String
@@ -122,6 +126,8 @@ public final class JobHistory: Sendable {
     public static let maxRuns = 20
     public static let maxAttemptsPerJob = 10_000
     public static let maxLogLines = 16
+    /// The most bytes of attempts' worker logs kept per run; later attempts keep none (and say so).
+    public static let maxWorkerLogBytesPerRun = 8 << 20
 
     private struct Entry {
         var run: Run
@@ -129,6 +135,7 @@ public final class JobHistory: Sendable {
         /// (job id, phase, task, attempt) -> index in the job's attempts.
         var index: [AttemptKey: Int] = [:]
         var jobPosition: [Int: Int] = [:]
+        var workerLogBytes = 0
     }
 
     private struct AttemptKey: Hashable {
@@ -175,6 +182,35 @@ public final class JobHistory: Sendable {
     /// Seconds since run `id` started (now, for a running page).
     public func now(of id: String) -> Double? {
         store.withLock { s in s.entries.first { $0.run.id == id }.map { seconds(ContinuousClock.now - $0.origin) } }
+    }
+
+    /// Keeps a finished run recorded elsewhere (a coordinator's record, sent to a client for `--report`).
+    public func keep(_ run: Run) {
+        store.withLock { s in
+            s.entries.append(Entry(run: run, origin: .now))
+            if s.entries.count > Self.maxRuns { s.entries.removeFirst(s.entries.count - Self.maxRuns) }
+        }
+    }
+
+    /// The run as JSON for a client (`--report` on a cluster), at most `limit` bytes: without the attempts'
+    /// log lines when it would be larger, nil when even that is.
+    public func encoded(_ id: String, limit: Int) -> String? {
+        guard var run = run(id) else { return nil }
+        let encoder = JSONEncoder()
+        if let data = try? encoder.encode(run), data.count <= limit { return String(decoding: data, as: UTF8.self) }
+        for j in run.jobs.indices {
+            for a in run.jobs[j].attempts.indices {
+                run.jobs[j].attempts[a].log = []
+                run.jobs[j].attempts[a].workerLog = []
+            }
+        }
+        if let data = try? encoder.encode(run), data.count <= limit { return String(decoding: data, as: UTF8.self) }
+        return nil
+    }
+
+    /// A run from `encoded`.
+    public static func decode(_ text: String) -> Run? {
+        try? JSONDecoder().decode(Run.self, from: Data(text.utf8))
     }
 
     // MARK: feeding (coordinator and scheduler)
@@ -244,7 +280,8 @@ public final class JobHistory: Sendable {
 
     /// An attempt ended; the first end of an attempt counts (a killed attempt's late report is ignored).
     package func attemptEnded(
-        _ job: JobID, phase: Phase, task: Int, attempt: Int, outcome: Outcome, counters: Counters?, shuffled: Bool
+        _ job: JobID, phase: Phase, task: Int, attempt: Int, outcome: Outcome, counters: Counters?, shuffled: Bool,
+        workerLog: [String] = []
     ) {
         var ended: AttemptEnd?
         update(job.run) { entry, now in
@@ -255,6 +292,13 @@ public final class JobHistory: Sendable {
             entry.run.jobs[j].attempts[a].outcome = outcome
             entry.run.jobs[j].attempts[a].end = now
             entry.run.jobs[j].attempts[a].counters = counters
+            let bytes = workerLog.reduce(0) { $0 + $1.utf8.count }
+            if entry.workerLogBytes + bytes <= Self.maxWorkerLogBytesPerRun {
+                entry.workerLogBytes += bytes
+                entry.run.jobs[j].attempts[a].workerLog = workerLog
+            } else if !workerLog.isEmpty {
+                entry.run.jobs[j].attempts[a].workerLog = ["(not kept: this run's attempts logged more than \(Self.maxWorkerLogBytesPerRun >> 20) MiB)"]
+            }
             let text: String
             switch outcome {
             case .running: text = "running"

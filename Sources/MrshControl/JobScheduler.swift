@@ -50,7 +50,8 @@ package struct JobScheduler {
     }
 
     enum Event: Sendable {
-        case attempt(Key, Result<Outcome, any Error>)
+        /// An attempt ended, with its log lines (`TaskLog`: its executor's, the worker's for a remote one).
+        case attempt(Key, Result<Outcome, any Error>, [String])
         case tick
         /// Time to publish the map outputs accepted since the last batch.
         case flush
@@ -258,9 +259,9 @@ package struct JobScheduler {
             case .flush:
                 flushScheduled = false
                 flushUpdates(force: true)
-            case .attempt(let key, let result):
+            case .attempt(let key, let result, let log):
                 outstanding.removeValue(forKey: key)
-                try handle(key, result)
+                try handle(key, result, log: log)
             }
             stats.busy += clock.now - handling
         }
@@ -332,13 +333,16 @@ package struct JobScheduler {
         // An unstructured task per attempt that reports its end on the event stream (a task group's child
         // removal costs a pass over its children: quadratic with thousands of attempts in flight).
         let handle = Task {
-            let result: Result<Outcome, any Error>
-            do {
-                result = .success(try await work())
-            } catch {
-                result = .failure(error)
+            // The attempt's log: its executor adds to it (a worker's lines come back with its result).
+            let log = TaskLog()
+            let result: Result<Outcome, any Error> = await TaskLog.$current.withValue(log) {
+                do {
+                    return .success(try await work())
+                } catch {
+                    return .failure(error)
+                }
             }
-            events.yield(.attempt(key, result))
+            events.yield(.attempt(key, result, log.lines))
         }
         handles[key] = handle
         outstanding[key] = handle
@@ -482,15 +486,15 @@ package struct JobScheduler {
     }
 
     /// Tells the history how an attempt ended.
-    private func record(_ key: Key, _ outcome: JobHistory.Outcome, counters: Counters? = nil) {
+    private func record(_ key: Key, _ outcome: JobHistory.Outcome, counters: Counters? = nil, log: [String] = []) {
         history?.attemptEnded(
             jobID, phase: key.kind.phase, task: key.assignment.task, attempt: key.assignment.attempt, outcome: outcome,
-            counters: counters, shuffled: spec.shuffle != nil)
+            counters: counters, shuffled: spec.shuffle != nil, workerLog: log)
     }
 
     // MARK: results
 
-    private mutating func handle(_ key: Key, _ result: Result<Outcome, any Error>) throws {
+    private mutating func handle(_ key: Key, _ result: Result<Outcome, any Error>, log: [String] = []) throws {
         handles.removeValue(forKey: key)
         feeds.removeValue(forKey: key)
         let started = startedAt.removeValue(forKey: key)
@@ -518,8 +522,8 @@ package struct JobScheduler {
                 if won { reduceResults[key.assignment.task] = output }
             }
             switch outcome {
-            case .map(let result): record(key, won ? .won : .discarded, counters: result.counters)
-            case .reduce(let result): record(key, won ? .won : .discarded, counters: result.counters)
+            case .map(let result): record(key, won ? .won : .discarded, counters: result.counters, log: log)
+            case .reduce(let result): record(key, won ? .won : .discarded, counters: result.counters, log: log)
             }
             guard won else {
                 logger.debug("discard \(name) of job \(spec.id), attempt \(key.assignment.attempt): not needed")
@@ -535,7 +539,7 @@ package struct JobScheduler {
             if Task.isCancelled { throw EngineError.cancelled }
             let cause = EngineError.describe(error)
             let info = error as? any AttemptFailure
-            record(key, info?.executorLost == true ? .killed("worker lost: \(cause)") : .failed(cause))
+            record(key, info?.executorLost == true ? .killed("worker lost: \(cause)") : .failed(cause), log: log)
             if info?.executorLost == true {
                 logger.debug("\(name) of job \(spec.id), attempt \(key.assignment.attempt): \(cause)")
                 executorLost(key.assignment.executor, reason: cause)

@@ -13,6 +13,9 @@ public enum MapTaskRunner {
         address: String = "", badRecords: BadRecordPolicy = .fail, stream: StreamContext = StreamContext(allowed: true)
     ) async throws -> MapTaskResult {
         let started = ContinuousClock.now
+        let log = TaskLog.current
+        log?.add("map task \(spec.task) of job \(spec.job.index), attempt \(spec.attempt): \(TaskLog.describe(spec.splits))"
+            + (spec.sideSplits.isEmpty ? "" : ", and \(spec.sideSplits.count) side input\(spec.sideSplits.count == 1 ? "" : "s") read whole"))
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         // A broadcast join's side inputs (the right side), read whole, through the same fetcher as the splits.
@@ -27,7 +30,7 @@ public enum MapTaskRunner {
         let loaded = sideInputs
         var (sizes, counters) = try await Offload.run { cancel in
             // `stream` commands run in the task's scratch directory.
-            var context = stream
+            var context = stream.logging(to: log)
             context.directory = context.directory ?? scratch
             context.cancel = cancel
             return try runBlocking(
@@ -35,6 +38,7 @@ public enum MapTaskRunner {
                 cancel: cancel)
         }
         counters.taskNanoseconds = TaskClock.nanoseconds(since: started)
+        log?.add(TaskLog.describe(counters, output: spec.spec.shuffle == nil ? "records" : "map output entries"))
         let output: PartOutput
         if spec.spec.shuffle == nil, case .file(let path) = spec.destination {
             output = .file(path: path)

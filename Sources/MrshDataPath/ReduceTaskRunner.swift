@@ -20,6 +20,9 @@ public enum ReduceTaskRunner {
     ) async throws -> ReduceTaskResult {
         let policy = spec.skipBadRecords.map { $0 ? BadRecordPolicy.skip : .fail } ?? badRecords
         let started = ContinuousClock.now
+        let log = TaskLog.current
+        log?.add("reduce task \(spec.partition) of job \(spec.job.index), attempt \(spec.attempt): its partition of "
+            + "\(spec.mapTaskCount) map outputs (\(spec.mapOutputs.count) known at start)")
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         var copies = MapOutputCopies(taskCount: spec.mapTaskCount)
@@ -40,9 +43,14 @@ public enum ReduceTaskRunner {
                 if error is CancellationError { throw error }
                 if let feed { copies.receive(feed.takePending()) }
                 // A newer location of the task arrived (it ran again elsewhere): fetch that one instead.
-                guard copies.hasNewerLocation(task, than: location) else { throw error }
+                guard copies.hasNewerLocation(task, than: location) else {
+                    log?.add("cannot fetch the output of map task \(task) from \(location.holder): \(error)")
+                    throw error
+                }
+                log?.add("cannot fetch the output of map task \(task) from \(location.holder) (\(error)): it ran again, fetching the new one")
             }
         }
+        log?.add("fetched \(spec.mapTaskCount) map outputs; merging")
         // Map task order, each with the source (side) the task read.
         let sources = copies.fetched.enumerated().compactMap { task, bytes in
             bytes.map { (bytes: $0, side: spec.source(ofTask: task)) }
@@ -54,7 +62,7 @@ public enum ReduceTaskRunner {
         case .blob: destination = try store.beginBlob(id)
         }
         var counters = try await Offload.run { cancel in
-            var context = stream
+            var context = stream.logging(to: log)
             context.directory = context.directory ?? scratch
             context.cancel = cancel
             return try runBlocking(
@@ -62,6 +70,7 @@ public enum ReduceTaskRunner {
                 cancel: cancel)
         }
         counters.taskNanoseconds = TaskClock.nanoseconds(since: started)
+        log?.add(TaskLog.describe(counters, output: "records"))
         switch spec.destination {
         case .file(let path):
             return ReduceTaskResult(partition: spec.partition, attempt: spec.attempt, output: .file(path: path), counters: counters)

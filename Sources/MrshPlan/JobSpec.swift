@@ -108,10 +108,14 @@ public struct JobPlan: Codable, Sendable, Equatable, Hashable {
     public var jobs: [JobSpec]
     /// A `take N` applied where the client collects the final output (after the last job).
     public var finalLimit: Int?
+    /// The statement's text as the user wrote it (the status page's and report's title); nil when the plan
+    /// was not made from a statement. Absent on the wire from older clients.
+    public var title: String?
 
-    public init(jobs: [JobSpec], finalLimit: Int? = nil) {
+    public init(jobs: [JobSpec], finalLimit: Int? = nil, title: String? = nil) {
         self.jobs = jobs
         self.finalLimit = finalLimit
+        self.title = title
     }
 }
 

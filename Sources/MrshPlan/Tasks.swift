@@ -194,6 +194,8 @@ public struct MapTaskResult: Codable, Sendable, Hashable {
     /// Bytes of each partition in `output` (empty for a map-only job).
     public var partitionSizes: [Int64]
     public var counters: Counters
+    /// The attempt's log lines on its worker (`TaskLog`), carried to the coordinator; nil once taken.
+    public var log: [String]?
     public init(task: Int, attempt: Int, output: PartOutput, partitionSizes: [Int64], counters: Counters) {
         self.task = task
         self.attempt = attempt
@@ -290,6 +292,8 @@ public struct ReduceTaskResult: Codable, Sendable, Hashable {
     /// The part as newline-terminated `key TAB value` lines: a file path for `.file`, a blob for `.blob`.
     public var output: PartOutput
     public var counters: Counters
+    /// The attempt's log lines on its worker (`TaskLog`), carried to the coordinator; nil once taken.
+    public var log: [String]?
     public init(partition: Int, attempt: Int, output: PartOutput, counters: Counters) {
         self.partition = partition
         self.attempt = attempt

@@ -60,12 +60,40 @@ public enum ExplainAnalyze {
     /// The lines after one job's block.
     static func analysis(_ job: JobSpec, _ report: JobReport) -> [String] {
         var lines: [String] = []
+        // A join the coordinator ran as a broadcast join had no shuffle and no reduce tasks.
+        let broadcast = job.join != nil && report.join?.hasPrefix("broadcast") == true
         var header = "  analyze  \(JobSummary.formatSeconds(report.elapsed)); map \(report.mapTasks) task\(report.mapTasks == 1 ? "" : "s"), "
             + "\(seconds(report.map.taskNanoseconds)) of task time"
-        if job.shuffle != nil {
+        if job.shuffle != nil && !broadcast {
             header += "; reduce \(report.reduceTasks) task\(report.reduceTasks == 1 ? "" : "s"), \(seconds(report.reduce.taskNanoseconds)) of task time"
         }
         lines.append(header)
+        if let join = report.join { lines.append("  ran as   \(join)") }
+        var rows: [(String, String)] = []
+        if broadcast, let form = job.broadcastJoinForm() {
+            rows = broadcastRows(job, form, report)
+        } else {
+            rows = plannedRows(job, report)
+        }
+        let skipped = report.map.skippedRecords + report.reduce.skippedRecords
+        if skipped > 0 { rows.append(("skipped", records(skipped, word: "bad records"))) }
+        var user = report.map.user
+        for (name, value) in report.reduce.user { user[name, default: 0] += value }
+        for name in user.keys.sorted() { rows.append(("counter " + Explain.quoted(name), JobSummary.formatCount(user[name] ?? 0))) }
+        let width = min(40, rows.map(\.0.count).max() ?? 0)
+        for (label, value) in rows {
+            let padded = label.count < width ? label + String(repeating: " ", count: width - label.count) : label
+            lines.append("    " + padded + "  " + value)
+        }
+        if job.shuffle != nil && !broadcast && !report.partitionRecords.isEmpty {
+            lines += histogram(report.partitionRecords)
+        }
+        return lines
+    }
+
+    /// The rows of a job that ran as planned: each source's read and map operators (probes `m<side>.<k>`),
+    /// then the shuffle, the reduce operators (`r.<k>`) and the output.
+    private static func plannedRows(_ job: JobSpec, _ report: JobReport) -> [(String, String)] {
         var rows: [(String, String)] = []
         for (side, source) in job.sources.enumerated() {
             let label = job.sources.count == 1 ? "" : " \(side)"
@@ -93,20 +121,36 @@ public enum ExplainAnalyze {
         } else {
             rows.append(("output", "\(records(report.map.recordsOut)), \(JobSummary.formatBytes(report.map.bytesOut))"))
         }
-        let skipped = report.map.skippedRecords + report.reduce.skippedRecords
-        if skipped > 0 { rows.append(("skipped", records(skipped, word: "bad records"))) }
-        var user = report.map.user
-        for (name, value) in report.reduce.user { user[name, default: 0] += value }
-        for name in user.keys.sorted() { rows.append(("counter " + Explain.quoted(name), JobSummary.formatCount(user[name] ?? 0))) }
-        let width = min(40, rows.map(\.0.count).max() ?? 0)
-        for (label, value) in rows {
-            let padded = label.count < width ? label + String(repeating: " ", count: width - label.count) : label
-            lines.append("    " + padded + "  " + value)
+        return rows
+    }
+
+    /// The rows of a join job that ran in its broadcast form (`JobSpec.broadcastJoinForm`): the right side
+    /// loaded whole by every map task, then each left source's read and operators, the lookup in place of
+    /// its key operator, the job's reduce operators on the map side, and the output. The probes keep their
+    /// planned names (`m<planned side>.<k>`, `r.<k>`), all counted by map tasks.
+    private static func broadcastRows(_ job: JobSpec, _ form: JobSpec, _ report: JobReport) -> [(String, String)] {
+        guard let join = job.join else { return [] }
+        var rows: [(String, String)] = []
+        rows.append(("side", "right side read whole by each of the \(report.mapTasks) map task\(report.mapTasks == 1 ? "" : "s")"))
+        let leftOps = job.reduceOps.count
+        for (index, source) in form.sources.enumerated() {
+            let side = join.rightSources + index
+            let label = form.sources.count == 1 ? "" : " \(index)"
+            let read = report.map.stages["m\(side).0"] ?? StageCount()
+            rows.append(("read\(label)", "\(records(read.records)), \(JobSummary.formatBytes(read.bytes))"))
+            for (k, op) in source.mapOps.dropLast(leftOps).enumerated() {
+                let input = report.map.stages["m\(side).\(k)"] ?? StageCount()
+                let output = report.map.stages["m\(side).\(k + 1)"] ?? StageCount()
+                rows.append((Explain.describe(op), flow(input, output)))
+            }
         }
-        if job.shuffle != nil && !report.partitionRecords.isEmpty {
-            lines += histogram(report.partitionRecords)
+        for (index, op) in job.reduceOps.enumerated() {
+            let input = report.map.stages["r.\(index)"] ?? StageCount()
+            let output = report.map.stages["r.\(index + 1)"] ?? StageCount()
+            rows.append((Explain.describe(op), flow(input, output)))
         }
-        return lines
+        rows.append(("output", "\(records(report.map.recordsOut)), \(JobSummary.formatBytes(report.map.bytesOut))"))
+        return rows
     }
 
     /// `100 -> 40 records, 1.2 KiB -> 500 B`

@@ -115,6 +115,15 @@ extension Repl {
         return .proceed
     }
 
+    func login(_ argument: String) async -> ShellCommand.Outcome {
+        guard argument.isEmpty else { return reportError("usage: :login") }
+        switch await backend.newLoginLink() {
+        case .success(let url): out.write(url + "\n")
+        case .failure(let failure): return report(failure)
+        }
+        return .proceed
+    }
+
     func set(_ argument: String) async -> ShellCommand.Outcome {
         let parts = argument.split(whereSeparator: \.isWhitespace).map(String.init)
         let options = [ShellOption(name: "limit", value: String(limit), summary: "rows shown before a result is cut")]

@@ -199,9 +199,13 @@ public final class Session {
                         try scratch.plan(pipeline), reducers: options.reducers,
                         broadcastLimit: options.settings.broadcastLimit, rightSideBytes: Session.rightSideBytes)))
                 case .run(let pipeline):
-                    steps.append(.run(try scratch.plan(pipeline)))
+                    var plan = try scratch.plan(pipeline)
+                    plan.title = Self.text(of: pipeline.range, in: source)
+                    steps.append(.run(plan))
                 case .explainAnalyze(let pipeline):
-                    steps.append(.analyze(try scratch.plan(pipeline)))
+                    var plan = try scratch.plan(pipeline)
+                    plan.title = "explain analyze " + Self.text(of: pipeline.range, in: source)
+                    steps.append(.analyze(plan))
                 }
             } catch {
                 report(error, source: source, sourceName: sourceName)
@@ -209,6 +213,14 @@ public final class Session {
             }
         }
         return .success(steps)
+    }
+
+    /// The text of `range` in `source` (a statement as the user wrote it, for the status page's title).
+    static func text(of range: SourceRange, in source: String) -> String {
+        let bytes = Array(source.utf8)
+        let start = max(0, min(range.start.offset, bytes.count))
+        let end = max(start, min(range.end.offset, bytes.count))
+        return String(decoding: bytes[start..<end], as: UTF8.self)
     }
 
     private func report(_ error: PlanError, source: String, sourceName: String) {

@@ -13,17 +13,21 @@ public final class SessionShellBackend: ShellBackend {
     private let console: ForwardingConsole
     private let listWorkers: @Sendable () async -> [ShellWorker]
     private let report: (@Sendable (String) async -> Failure?)?
+    private let login: (@Sendable () async -> String?)?
 
     /// - Parameters:
     ///   - runner: runs the jobs (the embedded engine or a cluster's coordinator).
     ///   - workers: the rows of `:workers`.
     ///   - report: writes the last job's report to a path (`:report`); nil: none.
+    ///   - login: a new one-time login link of the status page (`:login`); nil or nil result: no page.
     public init(
         runner: any JobRunner, options: SessionOptions,
         workers: @escaping @Sendable () async -> [ShellWorker] = { [] },
-        report: (@Sendable (String) async -> Failure?)? = nil
+        report: (@Sendable (String) async -> Failure?)? = nil,
+        login: (@Sendable () async -> String?)? = nil
     ) {
         self.report = report
+        self.login = login
         let console = ForwardingConsole(verbose: options.verboseSummary)
         self.console = console
         session = Session(runner: CancellableRunner(base: runner), options: options, console: console)
@@ -108,6 +112,15 @@ public final class SessionShellBackend: ShellBackend {
     public func writeReport(to path: String) async -> Failure? {
         guard let report else { return Failure("reports are not available here", status: .runtimeError) }
         return await report(path)
+    }
+
+    static let noStatusPage = Failure(
+        "no status page here: start the shell with --status-listen HOST:PORT (a cluster's page is its coordinator's)",
+        status: .runtimeError)
+
+    public func newLoginLink() async -> Result<String, Failure> {
+        guard let url = await login?() else { return .failure(Self.noStatusPage) }
+        return .success(url)
     }
 }
 

@@ -35,12 +35,18 @@ public protocol ShellBackend: AnyObject {
 
     /// Writes the last job's report (`:report FILE.html`); returns what to tell the user when it cannot.
     func writeReport(to path: String) async -> Failure?
+
+    /// A new one-time login link of the status page (`:login`), or what to tell the user when there is none.
+    func newLoginLink() async -> Result<String, Failure>
 }
 
 extension ShellBackend {
     public func fieldNames() async -> @Sendable (String) -> [String] { { _ in [] } }
     public func writeReport(to path: String) async -> Failure? {
         Failure("reports are not available here", status: .runtimeError)
+    }
+    public func newLoginLink() async -> Result<String, Failure> {
+        .failure(SessionShellBackend.noStatusPage)
     }
 }
 

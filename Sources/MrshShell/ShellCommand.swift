@@ -33,6 +33,10 @@ struct ShellCommand: Sendable {
             summary: "Write the last job's report (stages, tasks, data rates, timeline) as one HTML file.",
             handler: { await $0.writeReport($1) }),
         ShellCommand(
+            name: "login", aliases: [], usage: ":login",
+            summary: "Print a new one-time login link of the status page (--status-listen).",
+            handler: { await $0.login($1) }),
+        ShellCommand(
             name: "set", aliases: [], usage: ":set [NAME VALUE]",
             summary: "List the options, or set one (limit, reducers, split-size, memory, broadcast-limit, backup-tasks).",
             handler: { await $0.set($1) }),

@@ -12,7 +12,8 @@ import Synchronization
 /// `mrsh_task_attempts_total{phase,outcome}`, `mrsh_bytes_read_total`, `mrsh_bytes_shuffled_total`,
 /// `mrsh_bytes_written_total` (winning attempts), `mrsh_task_duration_seconds{phase}` (a histogram). Set at
 /// each scrape: `mrsh_jobs_running`, `mrsh_tasks{state}` (attempts of the kept runs by state), `mrsh_workers`,
-/// `mrsh_worker_heartbeat_age_seconds{worker}`.
+/// `mrsh_worker_heartbeat_age_seconds{worker}`, `mrsh_worker_served_bytes{worker}` (bytes the worker's
+/// shuffle server sent since it started, as it reported).
 public final class StatusMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let factory: PrometheusMetricsFactory
@@ -23,6 +24,8 @@ public final class StatusMetrics: Sendable {
     private let workers: CoreMetrics.Gauge
     /// Per-worker heartbeat gauges, by worker (removed when the worker is gone).
     private let heartbeats = Mutex<[String: Prometheus.Gauge]>([:])
+    /// Per-worker bytes served, by worker (removed with the worker).
+    private let served = Mutex<[String: Prometheus.Gauge]>([:])
 
     public init(history: JobHistory) {
         var configured = PrometheusMetricsFactory(registry: registry)
@@ -87,6 +90,20 @@ public final class StatusMetrics: Sendable {
                     ?? registry.makeGauge(name: "mrsh_worker_heartbeat_age_seconds", labels: [("worker", row.name)])
                 gauges[row.name] = gauge
                 gauge.set(age)
+            }
+        }
+        served.withLock { gauges in
+            let names = Set(rows.compactMap { $0.servedBytes == nil ? nil : $0.name })
+            for (name, gauge) in gauges where !names.contains(name) {
+                registry.unregisterGauge(gauge)
+                gauges.removeValue(forKey: name)
+            }
+            for row in rows {
+                guard let bytes = row.servedBytes else { continue }
+                let gauge =
+                    gauges[row.name] ?? registry.makeGauge(name: "mrsh_worker_served_bytes", labels: [("worker", row.name)])
+                gauges[row.name] = gauge
+                gauge.set(Double(bytes))
             }
         }
         return registry.emitToString()

@@ -1,5 +1,6 @@
 import Foundation
 import MrshControl
+import MrshDataPath
 import MrshPlan
 
 /// One worker as the workers page shows it (the coordinator fills it in; the attempt counts and what the
@@ -13,8 +14,14 @@ public struct WorkerRow: Sendable, Hashable {
     /// Seconds since the worker's last heartbeat (nil: not a remote worker).
     public var heartbeatAge: Double?
     public var address: String
+    /// Bytes of map output and parts its shuffle server sent to other processes (nil: not a worker process).
+    public var servedBytes: Int64?
 
-    public init(name: String, state: String, slots: Int, completedTasks: Int, heartbeatAge: Double?, address: String) {
+    public init(
+        name: String, state: String, slots: Int, completedTasks: Int, heartbeatAge: Double?, address: String,
+        servedBytes: Int64? = nil
+    ) {
+        self.servedBytes = servedBytes
         self.name = name
         self.state = state
         self.slots = slots
@@ -61,12 +68,13 @@ public enum StatusPages {
 
     private static func runTable(_ runs: [JobHistory.Run]) -> String {
         guard !runs.isEmpty else { return "<p class=\"note\">none</p>" }
-        var html = "<table><tr><th>job</th><th>started</th><th>state</th><th>stages</th><th>tasks</th><th>time</th><th>read</th><th>written</th></tr>"
+        var html = "<table><tr><th>job</th><th>pipeline</th><th>started</th><th>state</th><th>stages</th><th>tasks</th><th>time</th><th>read</th><th>written</th></tr>"
         for run in runs {
             let tasks = run.jobs.reduce(0) { $0 + $1.mapTasks + $1.reduceTasks }
             let read = run.jobs.reduce(Int64(0)) { $0 + $1.map.bytesIn }
             let written = run.jobs.last.map { $0.reduceTasks > 0 ? $0.reduce.bytesOut : $0.map.bytesOut } ?? 0
             html += "<tr><td><a href=\"/job/\(HTML.path(run.id))\">\(HTML.escape(run.id))</a></td>"
+                + "<td class=\"title\"><code>\(HTML.escape(shortTitle(run.title)))</code></td>"
                 + "<td>\(timestamp(run.started))</td><td class=\"\(run.state.label)\">\(run.state.label)</td>"
                 + "<td class=\"n\">\(run.jobs.count)</td><td class=\"n\">\(tasks)</td>"
                 + "<td class=\"n\">\(run.elapsed.map(HTML.seconds) ?? "")</td>"
@@ -75,13 +83,20 @@ public enum StatusPages {
         return html + "</table>"
     }
 
+    /// A run's title in one line of at most 80 characters (the job page shows it whole).
+    static func shortTitle(_ title: String) -> String {
+        let line = title.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .joined(separator: " ")
+        return line.count > 80 ? line.prefix(77) + "..." : line
+    }
+
     // MARK: one job
 
     /// One run: its stages, charts, tasks and attempts, failures and backups, lost workers and counters.
     /// `now`: seconds since the run started (for a running one).
     public static func job(_ run: JobHistory.Run, now: Double, mode: Mode) -> String {
         var body = "<h1>Job \(HTML.escape(run.id)) <span class=\"\(run.state.label)\">\(run.state.label)</span></h1>"
-        if !run.title.isEmpty { body += "<pre>\(HTML.escape(run.title))</pre>" }
+        if !run.title.isEmpty { body += "<pre id=\"title\">\(HTML.escape(run.title))</pre>" }
         body += "<p>Started \(timestamp(run.started))"
         body += run.elapsed.map { ", took \(HTML.seconds($0))" } ?? ", running for \(HTML.seconds(now))"
         body += ".</p>"
@@ -183,7 +198,7 @@ public enum StatusPages {
             case .live:
                 log = "<a href=\"/job/\(HTML.path(run.id))/log/\(job.id)/\(a.phase.rawValue)-\(a.task)-\(a.attempt)\">log</a>"
             case .report:
-                log = "<details><summary>log</summary><pre>\(HTML.escape(a.log.joined(separator: "\n")))</pre></details>"
+                log = "<details><summary>log</summary><pre>\(HTML.escape((a.workerLog + ["-- the coordinator:"] + a.log).joined(separator: "\n")))</pre></details>"
             }
             html += "<tr><td>\(a.phase.rawValue) \(a.task)</td><td class=\"n\">\(a.attempt)\(a.backup ? " B" : "")</td>"
                 + "<td>\(HTML.escape(a.worker))</td><td class=\"\(a.outcome.label)\">\(a.outcome.label)</td>"
@@ -202,7 +217,8 @@ public enum StatusPages {
 
     // MARK: log, workers
 
-    /// The log lines of one attempt (the coordinator's view: start, worker, end and cause).
+    /// The log lines of one attempt: what it logged where it ran, then the coordinator's view (start, worker,
+    /// end and cause).
     public static func log(_ run: JobHistory.Run, job: Int, phase: JobHistory.Phase, task: Int, attempt: Int) -> String? {
         guard let stage = run.jobs.first(where: { $0.id == job }),
             let a = stage.attempts.first(where: { $0.phase == phase && $0.task == task && $0.attempt == attempt })
@@ -210,24 +226,27 @@ public enum StatusPages {
         let body = "<h1>\(phase.rawValue) \(task), attempt \(attempt)</h1>"
             + "<p>Job <a href=\"/job/\(HTML.path(run.id))\">\(HTML.escape(run.id))</a>, stage \(job), on \(HTML.escape(a.worker)): "
             + "<span class=\"\(a.outcome.label)\">\(a.outcome.label)</span></p>"
+            + "<h2>On \(HTML.escape(a.worker))</h2>"
+            + (a.workerLog.isEmpty
+                ? "<p class=\"note\" id=\"task-log\">" + (a.outcome == .running ? "Its lines arrive when it ends." : "No lines (an attempt that was killed sends none).") + "</p>"
+                : "<pre id=\"task-log\">\(HTML.escape(a.workerLog.joined(separator: "\n")))</pre>")
+            + "<h2>The coordinator</h2>"
             + "<pre id=\"log\">\(HTML.escape(a.log.joined(separator: "\n")))</pre>"
-            + "<p class=\"note\">The coordinator keeps the last \(JobHistory.maxLogLines) lines of each attempt.</p>"
+            + "<p class=\"note\">What the attempt logged where it ran: its first \(TaskLog.headLines) and last "
+            + "\(TaskLog.tailLines) lines, each cut at \(TaskLog.maxLineBytes) bytes, sent with its result. "
+            + "The coordinator keeps the last \(JobHistory.maxLogLines) lines of its own view.</p>"
         return HTML.page(title: "mrsh: \(phase.rawValue) \(task) attempt \(attempt)", refresh: a.outcome == .running ? refreshSeconds : 0, nav: true, body: body)
     }
 
-    /// The workers: state, slots, running and finished attempts, heartbeat age, map output bytes they served
-    /// (held for reducers), and what they lost.
+    /// The workers: state, slots, running and finished attempts, heartbeat age, bytes their shuffle server
+    /// sent, and what they lost.
     public static func workers(_ workers: [WorkerRow], runs: [JobHistory.Run]) -> String {
         var running: [String: Int] = [:]
-        var served: [String: Int64] = [:]
         var lost: [String: (times: Int, rerun: Int, reason: String)] = [:]
         for run in runs {
             for job in run.jobs {
                 for a in job.attempts {
                     if a.outcome == .running { running[a.worker, default: 0] += 1 }
-                    if a.phase == .map, a.outcome == .won, job.reduceTasks > 0, let c = a.counters {
-                        served[a.worker, default: 0] += c.bytesOut
-                    }
                 }
             }
             for l in run.lostWorkers {
@@ -240,18 +259,19 @@ public enum StatusPages {
             rows.append(WorkerRow(name: name, state: "lost", slots: 0, completedTasks: 0, heartbeatAge: nil, address: ""))
         }
         var body = "<h1>Workers (\(workers.count))</h1><table id=\"workers\"><tr><th>worker</th><th>state</th><th>slots</th>"
-            + "<th>running</th><th>finished</th><th>heartbeat age</th><th>map output served</th><th>lost</th><th>address</th></tr>"
+            + "<th>running</th><th>finished</th><th>heartbeat age</th><th>bytes served</th><th>lost</th><th>address</th></tr>"
         for w in rows {
             let l = lost[w.name]
             body += "<tr><td>\(HTML.escape(w.name))</td><td>\(HTML.escape(w.state))</td><td class=\"n\">\(w.slots)</td>"
                 + "<td class=\"n\">\(running[w.name] ?? 0)</td><td class=\"n\">\(w.completedTasks)</td>"
                 + "<td class=\"n\">\(w.heartbeatAge.map { HTML.seconds($0) } ?? "")</td>"
-                + "<td class=\"n\">\(HTML.bytes(served[w.name] ?? 0))</td>"
+                + "<td class=\"n served\">\(w.servedBytes.map { HTML.bytes($0) } ?? "")</td>"
                 + "<td>\(l.map { "lost \($0.times)x, \($0.rerun) finished tasks run again (\(HTML.escape($0.reason)))" } ?? "")</td>"
                 + "<td>\(HTML.escape(w.address))</td></tr>"
         }
-        body += "</table><p class=\"note\">Map output served: bytes of winning map outputs the worker held for reducers, "
-            + "over the kept jobs.</p>"
+        body += "</table><p class=\"note\">Bytes served: blob data (map output, parts) the worker's shuffle server sent "
+            + "to other processes since it started, as it reported with its last heartbeat; a task reading its own "
+            + "worker's output reads it in place and is not counted. Threads of the in-process engine serve nothing.</p>"
         return HTML.page(title: "mrsh: workers", refresh: running.isEmpty ? 0 : refreshSeconds, nav: true, body: body)
     }
 

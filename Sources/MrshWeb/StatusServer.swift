@@ -10,23 +10,32 @@ import Synchronization
 /// The coordinator's HTTP status server (NIOHTTP1): the jobs, one job with its charts, an attempt's log, the
 /// workers, and `/metrics`.
 ///
-/// Nobody without the cluster's token gets in: every request answers 401 unless it carries the session
-/// cookie or `Authorization: Bearer CODE`. CODE, the login code, is derived from the cluster token
-/// (`AuthToken.derived("status login")`: it reveals nothing of the token); the login link
-/// `/login?code=CODE` printed at start exchanges it for a session cookie (random, HttpOnly,
-/// SameSite=Strict) and redirects to the jobs page (or to `next`, a path of this server). Bound to loopback
-/// unless told otherwise.
+/// Nobody without the cluster's token gets in: every request answers 401 unless it carries a session cookie
+/// or the metrics key as `Authorization: Bearer KEY`. Sessions come from login links
+/// (`/login?code=CODE`), each good for one use: CODE is a random nonce followed by the first 128 bits of
+/// HMAC-SHA256(token, "mrsh status login " + nonce), and the server accepts only the nonces it issued and has
+/// not seen used (kept in memory: a restarted server accepts none of its predecessor's). Using one sets a
+/// session cookie (random, HttpOnly, SameSite=Strict), redirects to the jobs page (or to `next`, a path of
+/// this server) and calls `onLinkUsed` with the next link, which the CLI prints where the first one was. The
+/// metrics key (`AuthToken.derived("status metrics")`) is for scrapers and never printed.
+/// Bound to loopback unless told otherwise.
 public final class StatusServer: Sendable {
     public let host: String
     public let port: Int
-    /// The login code (also the bearer token of `/metrics`).
-    public let code: String
+    /// The first login link, made at start: `http://HOST:PORT/login?code=CODE` (one use).
+    public let loginURL: String
+    private let handler: RequestHandler
     private let channel: any Channel
     private let serving: Task<Void, Never>
 
-    /// The link to print: `http://HOST:PORT/login?code=CODE`.
-    public var loginURL: String { "\(baseURL)/login?code=\(code)" }
-    public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
+    public var baseURL: String { Self.baseURL(host: host, port: port) }
+
+    static func baseURL(host: String, port: Int) -> String {
+        "http://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+    }
+
+    /// A new one-time login link (`:login` in the shell prints one).
+    public func newLoginURL() -> String { "\(baseURL)/login?code=\(handler.logins.issue())" }
 
     /// What the pages show.
     public struct Sources: Sendable {
@@ -38,15 +47,20 @@ public final class StatusServer: Sendable {
         }
     }
 
-    /// The login code of a cluster token.
-    public static func loginCode(for token: AuthToken) -> String { token.derived("status login") }
+    /// The bearer key of `/metrics` for a cluster token (`mrsh token --metrics-key FILE` prints it).
+    public static func metricsKey(for token: AuthToken) -> String { token.derived("status metrics") }
 
     /// Binds `host:port` (port 0: the kernel chooses) and serves until `stop()`. Throws `StatusServerError`
-    /// with a message for the user when the address cannot be bound.
+    /// with a message for the user when the address cannot be bound. `onLinkUsed` gets the next login link
+    /// each time one is used (called on the server's task: keep it short).
     public static func start(
-        host: String, port: Int, token: AuthToken, sources: Sources, group: any EventLoopGroup
+        host: String, port: Int, token: AuthToken, sources: Sources, group: any EventLoopGroup,
+        onLinkUsed: (@Sendable (String) -> Void)? = nil
     ) async throws -> StatusServer {
-        let handler = RequestHandler(code: loginCode(for: token), sources: sources, metrics: StatusMetrics(history: sources.history))
+        let logins = LoginCodes(token: token)
+        let handler = RequestHandler(
+            logins: logins, metricsKey: metricsKey(for: token), sources: sources,
+            metrics: StatusMetrics(history: sources.history))
         let server: NIOAsyncChannel<NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, Never>
         do {
             server = try await ServerBootstrap(group: group)
@@ -63,6 +77,10 @@ public final class StatusServer: Sendable {
             throw StatusServerError(message: "cannot serve the status page on \(host):\(port): \(describe(error))")
         }
         let bound = server.channel.localAddress?.port ?? port
+        let base = baseURL(host: host, port: bound)
+        if let onLinkUsed {
+            handler.announcer.withLock { $0 = { onLinkUsed("\(base)/login?code=\(logins.issue())") } }
+        }
         let serving = Task { () -> Void in
             _ = try? await server.executeThenClose { connections in
                 await withDiscardingTaskGroup { group in
@@ -75,13 +93,18 @@ public final class StatusServer: Sendable {
                 }
             }
         }
-        return StatusServer(host: host, port: bound, code: handler.code, channel: server.channel, serving: serving)
+        return StatusServer(
+            host: host, port: bound, loginURL: "\(base)/login?code=\(logins.issue())", handler: handler,
+            channel: server.channel, serving: serving)
     }
 
-    private init(host: String, port: Int, code: String, channel: any Channel, serving: Task<Void, Never>) {
+    private init(
+        host: String, port: Int, loginURL: String, handler: RequestHandler, channel: any Channel, serving: Task<Void, Never>
+    ) {
         self.host = host
         self.port = port
-        self.code = code
+        self.loginURL = loginURL
+        self.handler = handler
         self.channel = channel
         self.serving = serving
     }
@@ -111,17 +134,64 @@ public struct StatusServerError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 }
 
+/// The one-time login codes a status server issued and that were not used yet (at most `maxPending`, the
+/// oldest forgotten first). A code is `NONCE MAC` in hex: 16 random bytes, then the first 16 bytes of
+/// HMAC-SHA256(token, "mrsh status login " + NONCE).
+final class LoginCodes: Sendable {
+    private let token: AuthToken
+    private let pending = Mutex<[String]>([])
+    static let maxPending = 64
+
+    init(token: AuthToken) { self.token = token }
+
+    /// A fresh code, good for one use.
+    func issue() -> String {
+        let nonce = randomHex(bytes: 16)
+        pending.withLock { list in
+            list.append(nonce)
+            if list.count > Self.maxPending { list.removeFirst(list.count - Self.maxPending) }
+        }
+        return nonce + token.derived("status login " + nonce)
+    }
+
+    /// Uses `code` up: true when it is one this server issued and nobody used before.
+    func consume(_ code: String) -> Bool {
+        guard code.utf8.count == 64 else { return false }
+        let nonce = String(code.prefix(32))
+        guard RequestHandler.equal(String(code.dropFirst(32)), token.derived("status login " + nonce)) else { return false }
+        return pending.withLock { list in
+            guard let index = list.firstIndex(where: { RequestHandler.equal($0, nonce) }) else { return false }
+            list.remove(at: index)
+            return true
+        }
+    }
+}
+
+/// `bytes` random bytes in hex.
+func randomHex(bytes: Int) -> String {
+    var text = ""
+    for _ in 0..<bytes {
+        let byte = UInt8.random(in: 0...255)
+        text += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
+    }
+    return text
+}
+
 /// Answers requests; holds the sessions (random cookies handed out at login, the last 256 kept).
-private final class RequestHandler: Sendable {
-    let code: String
+final class RequestHandler: Sendable {
+    let logins: LoginCodes
+    let metricsKey: String
     let sources: StatusServer.Sources
     let metrics: StatusMetrics
+    /// Issues and announces the next login link after one was used (nil: nobody to tell, none issued).
+    let announcer = Mutex<(@Sendable () -> Void)?>(nil)
     private let sessions = Mutex<[String]>([])
     static let cookieName = "mrsh_session"
     static let maxSessions = 256
 
-    init(code: String, sources: StatusServer.Sources, metrics: StatusMetrics) {
-        self.code = code
+    init(logins: LoginCodes, metricsKey: String, sources: StatusServer.Sources, metrics: StatusMetrics) {
+        self.logins = logins
+        self.metricsKey = metricsKey
         self.sources = sources
         self.metrics = metrics
     }
@@ -168,14 +238,15 @@ private final class RequestHandler: Sendable {
             return Response(status: .methodNotAllowed, type: "text/plain", body: "only GET\n")
         }
         let (path, query) = Self.split(head.uri)
-        if path == "/login" { return login(query) }
+        if path == "/login" { return login(query, headers: head.headers) }
         guard authorized(head.headers) else {
             return Response(
                 status: .unauthorized, type: "text/html; charset=utf-8",
                 body: HTML.page(
                     title: "mrsh: log in", nav: false,
-                    body: "<h1>401: log in first</h1><p>Open the login link the coordinator printed when it started "
-                        + "(<code>/login?code=...</code>), or send <code>Authorization: Bearer CODE</code>.</p>"),
+                    body: "<h1>401: log in first</h1><p>Open the newest login link mrsh printed "
+                        + "(<code>/login?code=...</code>; each works once), or send "
+                        + "<code>Authorization: Bearer KEY</code> with the metrics key.</p>"),
                 headers: [("WWW-Authenticate", "Bearer realm=\"mrsh\"")])
         }
         let history = sources.history
@@ -214,25 +285,29 @@ private final class RequestHandler: Sendable {
             body: HTML.page(title: "mrsh: not found", nav: true, body: "<h1>404</h1><p>\(HTML.escape(message))</p>"))
     }
 
-    /// `/login?code=CODE[&next=/path]`: a right code gets a session cookie and a redirect.
-    private func login(_ query: [String: String]) -> Response {
-        guard let given = query["code"], Self.equal(given, code) else {
+    /// `/login?code=CODE[&next=/path]`: an unused code gets a session cookie and a redirect (and the next
+    /// link is announced); a used or wrong one 401, unless the browser already has a session (it clicked its
+    /// link again), which is just redirected.
+    private func login(_ query: [String: String], headers: HTTPHeaders) -> Response {
+        var next = query["next"] ?? "/"
+        // Only a path of this server (not //host, which a browser reads as another host).
+        if !next.hasPrefix("/") || next.hasPrefix("//") || next.contains("\\") { next = "/" }
+        guard let given = query["code"], logins.consume(given) else {
+            if hasSession(headers) { return Response(status: .seeOther, body: "", headers: [("Location", next)]) }
             return Response(
                 status: .unauthorized,
-                body: HTML.page(title: "mrsh: log in", nav: false, body: "<h1>401: wrong or missing login code</h1>"))
+                body: HTML.page(
+                    title: "mrsh: log in", nav: false,
+                    body: "<h1>401: this login link is used up or wrong</h1><p>Each login link works once, and only "
+                        + "on the server that printed it. Open the newest link mrsh printed (it prints the next one "
+                        + "each time one is used; in the shell, <code>:login</code> prints one).</p>"))
         }
-        var session = ""
-        for _ in 0..<16 {
-            let byte = UInt8.random(in: 0...255)
-            session += String(byte >> 4, radix: 16) + String(byte & 0xF, radix: 16)
-        }
+        let session = randomHex(bytes: 16)
         sessions.withLock { list in
             list.append(session)
             if list.count > Self.maxSessions { list.removeFirst(list.count - Self.maxSessions) }
         }
-        var next = query["next"] ?? "/"
-        // Only a path of this server (not //host, which a browser reads as another host).
-        if !next.hasPrefix("/") || next.hasPrefix("//") || next.contains("\\") { next = "/" }
+        announcer.withLock { $0 }?()
         return Response(
             status: .seeOther, body: "",
             headers: [
@@ -244,10 +319,16 @@ private final class RequestHandler: Sendable {
     private func authorized(_ headers: HTTPHeaders) -> Bool {
         for value in headers["Authorization"] {
             let parts = value.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer", Self.equal(String(parts[1]).trimmingCharacters(in: .whitespaces), code) {
+            if parts.count == 2, parts[0].lowercased() == "bearer",
+                Self.equal(String(parts[1]).trimmingCharacters(in: .whitespaces), metricsKey)
+            {
                 return true
             }
         }
+        return hasSession(headers)
+    }
+
+    private func hasSession(_ headers: HTTPHeaders) -> Bool {
         for header in headers["Cookie"] {
             for cookie in header.split(separator: ";") {
                 let pair = cookie.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)

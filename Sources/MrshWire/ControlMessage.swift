@@ -24,6 +24,9 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case endRun(run: String)
     /// Both ways on worker and client connections, every heartbeat interval.
     case heartbeat
+    /// Worker -> coordinator: the bytes of blob data its shuffle server has sent since it started; sent
+    /// with a heartbeat when the number changed. No answer.
+    case served(bytes: Int64)
 
     // Client <-> coordinator.
     /// Client -> coordinator: run a plan. With standard input, its bytes follow as data blocks, closed by
@@ -141,9 +144,12 @@ public struct TaskFailure: Codable, Sendable, Hashable {
     public var message: String
     /// Set when the failure was fetching this blob (its holder may be gone: re-run the task that made it).
     public var unreachableBlob: BlobLocation?
-    public init(message: String, unreachableBlob: BlobLocation? = nil) {
+    /// The attempt's log lines on the worker (`TaskLog`) up to the failure.
+    public var log: [String]?
+    public init(message: String, unreachableBlob: BlobLocation? = nil, log: [String]? = nil) {
         self.message = message
         self.unreachableBlob = unreachableBlob
+        self.log = log
     }
 }
 
@@ -155,6 +161,9 @@ public struct JobSubmission: Codable, Sendable, Hashable {
     public var workingDirectory: String
     /// The client's engine settings; nil: the coordinator's defaults.
     public var settings: JobSettings?
+    /// The client wants the coordinator's record of the run (`RunReport.record`, `JobFailure.record`) for a
+    /// report (`--report`, the shell's `:report`); nil: no.
+    public var wantsRecord: Bool?
     public init(plan: JobPlan, hasStandardInput: Bool, workingDirectory: String, settings: JobSettings? = nil) {
         self.plan = plan
         self.hasStandardInput = hasStandardInput
@@ -172,6 +181,8 @@ public struct RunReport: Codable, Sendable, Hashable {
     public var tasksPerWorker: [String: Int]
     /// The most workers that had map tasks in flight at the same time.
     public var parallelMapWorkers: Int = 0
+    /// The coordinator's record of the run (`JobHistory.Run` as JSON), when the submission asked for it.
+    public var record: String?
     public init(summary: JobSummary, tasksPerWorker: [String: Int] = [:]) {
         self.summary = summary
         self.tasksPerWorker = tasksPerWorker
@@ -183,6 +194,8 @@ public struct JobFailure: Codable, Sendable, Hashable {
     /// True when nothing ran (the plan was refused: a glob matched nothing, the output exists, ...).
     public var refused: Bool
     public var cancelled: Bool
+    /// The coordinator's record of the run (`JobHistory.Run` as JSON), when the submission asked for it.
+    public var record: String?
     public init(message: String, refused: Bool = false, cancelled: Bool = false) {
         self.message = message
         self.refused = refused

@@ -58,20 +58,30 @@ final class EmbeddedClusterRunner: JobRunner {
     }
 }
 
-/// A remote coordinator (`--cluster HOST:PORT`) as a session's job runner.
+/// A remote coordinator (`--cluster HOST:PORT`) as a session's job runner. With `keepsRecords` (a report
+/// may be written: `--report`, the shell's `:report`) it asks for the coordinator's record of each run and
+/// keeps it in `history`.
 final class RemoteClusterRunner: JobRunner {
     let client: ClusterClient
+    let history: JobHistory?
 
-    init(client: ClusterClient) {
+    init(client: ClusterClient, keepsRecords: Bool) {
         self.client = client
+        history = keepsRecords ? JobHistory() : nil
     }
 
     func run(
         _ plan: JobPlan, settings: JobSettings, standardInput: Int32?, output: any RecordSink,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> JobSummary {
-        try await client.runPlan(
+        var keep: (@Sendable (String) -> Void)?
+        if let history {
+            keep = { text in
+                if let run = JobHistory.decode(text) { history.keep(run) }
+            }
+        }
+        return try await client.runPlan(
             plan, standardInput: standardInput, workingDirectory: FileManager.default.currentDirectoryPath,
-            settings: settings, output: output, progress: progress)
+            settings: settings, output: output, progress: progress, record: keep)
     }
 }

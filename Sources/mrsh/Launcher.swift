@@ -83,13 +83,14 @@ struct Launcher {
             let runner: RunnerHandle
             let statusPage: StatusServer?
             do {
-                runner = try makeRunner(console: console)
+                runner = try makeRunner(console: console, interactive: true)
             } catch {
                 console.error(error)
                 return error.status
             }
             do {
-                statusPage = try await startStatusPage(runner)
+                // The shell does not print under its prompt: `:login` prints each further link.
+                statusPage = try await startStatusPage(runner, announceNext: false)
             } catch {
                 console.error(error)
                 await runner.shutdown()
@@ -100,7 +101,8 @@ struct Launcher {
             let history = runner.history
             let backend = SessionShellBackend(
                 runner: runner.jobs, options: sessionOptions, workers: runner.workers,
-                report: { path in StatusLaunch.writeReport(await history(), to: path) })
+                report: { path in StatusLaunch.writeReport(await history(), to: path) },
+                login: { statusPage?.newLoginURL() })
             let configuration = ShellConfiguration(quiet: options.quiet, format: options.format ?? .table)
             let status = await runInteractiveShell(backend: backend, configuration: configuration)
             if let path = options.report, let failure = StatusLaunch.writeReport(await runner.history(), to: path) {
@@ -126,10 +128,10 @@ struct Launcher {
 
     /// `--cluster` / MRSH_CLUSTER: a remote coordinator; `--in-process`: threads of this process; else the
     /// embedded cluster (`--workers` worker processes, started in the background while the script is parsed).
-    func makeRunner(console: StandardConsole) throws(Failure) -> RunnerHandle {
+    func makeRunner(console: StandardConsole, interactive: Bool = false) throws(Failure) -> RunnerHandle {
         let environment = ProcessInfo.processInfo.environment
         if let cluster = options.cluster ?? environment["MRSH_CLUSTER"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            return try makeRemoteRunner(cluster, environment: environment)
+            return try makeRemoteRunner(cluster, environment: environment, interactive: interactive)
         }
         if options.inProcess {
             do {
@@ -141,11 +143,11 @@ struct Launcher {
                 return RunnerHandle(
                     jobs: EngineRunner(engine: engine), shutdown: { engine.shutdown() }, workers: workers,
                     history: { engine.history },
-                    startStatus: { address in
+                    startStatus: { address, announceNext in
                         try await StatusLaunch.start(
                             address, token: AuthToken(AuthToken.random()),
                             sources: StatusServer.Sources(history: engine.history, workers: { StatusLaunch.workerRows(engine) }),
-                            group: group)
+                            group: group, announceNext: announceNext)
                     })
             } catch {
                 throw Failure("cannot start the engine: \(error)", status: .runtimeError)
@@ -158,11 +160,13 @@ struct Launcher {
             heartbeat: HeartbeatSettings(interval: options.settings.heartbeatInterval, timeout: options.settings.heartbeatTimeout))
         return RunnerHandle(
             jobs: runner, shutdown: { await runner.shutdown() }, workers: { await runner.workers() },
-            history: { await runner.history() }, startStatus: { address in try await runner.startStatus(address) })
+            history: { await runner.history() }, startStatus: { address, announceNext in
+                try await runner.startStatus(address, announceNext: announceNext)
+            })
     }
 
     /// The status page of `--status-listen`, when asked for.
-    func startStatusPage(_ runner: RunnerHandle) async throws(Failure) -> StatusServer? {
+    func startStatusPage(_ runner: RunnerHandle, announceNext: Bool = true) async throws(Failure) -> StatusServer? {
         guard let text = options.statusListen else { return nil }
         let address = try StatusLaunch.address(text)
         guard let start = runner.startStatus else {
@@ -171,18 +175,15 @@ struct Launcher {
                 status: .scriptError)
         }
         do {
-            return try await start(address)
+            return try await start(address, announceNext)
         } catch {
             throw Failure(error)
         }
     }
 
-    private func makeRemoteRunner(_ cluster: String, environment: [String: String]) throws(Failure) -> RunnerHandle {
-        if options.report != nil {
-            throw Failure(
-                "--report writes jobs of the embedded engine; a cluster's jobs are on its coordinator's status page",
-                status: .scriptError)
-        }
+    private func makeRemoteRunner(
+        _ cluster: String, environment: [String: String], interactive: Bool
+    ) throws(Failure) -> RunnerHandle {
         guard let address = HostPort(cluster) else {
             throw Failure("--cluster expects HOST:PORT, got '\(cluster)'", status: .scriptError)
         }
@@ -204,9 +205,12 @@ struct Launcher {
                 "--cluster needs the cluster's token: --token-file FILE, or the token itself in MRSH_TOKEN", status: .scriptError)
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // The coordinator's record of each run comes back for a report: `--report`, or the shell's `:report`.
         let runner = RemoteClusterRunner(
-            client: ClusterClient(address: address, token: token, group: group))
-        return RunnerHandle(jobs: runner, shutdown: { try? await group.shutdownGracefully() })
+            client: ClusterClient(address: address, token: token, group: group),
+            keepsRecords: options.report != nil || interactive)
+        let history = runner.history
+        return RunnerHandle(jobs: runner, shutdown: { try? await group.shutdownGracefully() }, history: { history })
     }
 }
 
@@ -217,8 +221,9 @@ struct RunnerHandle: Sendable {
     var workers: @Sendable () async -> [ShellWorker] = { [] }
     /// The record of recent runs (nil: a remote coordinator keeps it).
     var history: @Sendable () async -> JobHistory? = { nil }
-    /// Starts the status page on an address (nil: not for this runner).
-    var startStatus: (@Sendable (HostPort) async throws -> StatusServer)?
+    /// Starts the status page on an address, printing the next login link each time one is used when asked
+    /// (nil: not for this runner).
+    var startStatus: (@Sendable (HostPort, Bool) async throws -> StatusServer)?
 }
 
 /// The in-process engine as a session's job runner.

@@ -16,14 +16,24 @@ enum StatusLaunch {
         return address
     }
 
-    /// Starts the status server and prints its login link on standard error.
+    /// Starts the status server and prints its login link on standard error. Each link works once: with
+    /// `announceNext` the next one is printed there each time one is used (a script's run, a coordinator);
+    /// the shell does not write under its prompt, and prints one on `:login`.
     static func start(
         _ address: HostPort, token: AuthToken, sources: StatusServer.Sources, group: any EventLoopGroup,
-        program: String = "mrsh"
+        program: String = "mrsh", announceNext: Bool = true
     ) async throws(Failure) -> StatusServer {
         do {
+            var announce: (@Sendable (String) -> Void)?
+            if announceNext {
+                announce = { url in
+                    let line = program + ": status page: that login link is used up; the next one: " + url + "\n"
+                    TerminalWriter.standardError.write(line)
+                }
+            }
             let server = try await StatusServer.start(
-                host: address.host, port: address.port, token: token, sources: sources, group: group)
+                host: address.host, port: address.port, token: token, sources: sources, group: group,
+                onLinkUsed: announce)
             TerminalWriter.standardError.write("\(program): status page at \(server.loginURL)\n")
             return server
         } catch {
@@ -36,7 +46,7 @@ enum StatusLaunch {
         await coordinator.workers().map {
             WorkerRow(
                 name: $0.name, state: "connected", slots: $0.slots, completedTasks: $0.completedTasks,
-                heartbeatAge: $0.heartbeatAge, address: $0.shuffleAddress)
+                heartbeatAge: $0.heartbeatAge, address: $0.shuffleAddress, servedBytes: $0.servedBytes)
         }
     }
 
@@ -51,7 +61,7 @@ enum StatusLaunch {
     static func writeReport(_ history: JobHistory?, to path: String) -> Failure? {
         guard let history else {
             return Failure(
-                "reports are written for jobs of the embedded engine; on a cluster, open the coordinator's status page",
+                "no record of jobs is kept here: write reports with --report or the shell's :report",
                 status: .runtimeError)
         }
         guard let run = history.last else { return Failure("no job has run yet: there is nothing to report", status: .runtimeError) }
@@ -71,7 +81,7 @@ extension EmbeddedClusterRunner {
     }
 
     /// Serves the embedded coordinator's status page on `address`, with a login code from its token.
-    func startStatus(_ address: HostPort) async throws -> StatusServer {
+    func startStatus(_ address: HostPort, announceNext: Bool = true) async throws -> StatusServer {
         let cluster: EmbeddedCluster
         do {
             cluster = try await startup.value
@@ -83,6 +93,6 @@ extension EmbeddedClusterRunner {
         return try await StatusLaunch.start(
             address, token: coordinator.options.token,
             sources: StatusServer.Sources(history: history, workers: { await StatusLaunch.workerRows(coordinator) }),
-            group: group)
+            group: group, announceNext: announceNext)
     }
 }

@@ -141,6 +141,8 @@ private let hostileInputs: [(String, [UInt8])] = [
         let part = try await fetcher.fetch(blob, partition: 2, scratch: dir)
         let q = bytes.count / 4
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: part.path))) == Array(bytes[(2 * q)..<(3 * q)]))
+        // The server counts the bytes it sent: the whole blob, then a quarter of it.
+        #expect(server.bytesServed == Int64(bytes.count + q))
         await server.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
@@ -170,12 +172,18 @@ private let hostileInputs: [(String, [UInt8])] = [
             group: testGroup, token: AuthToken("t"), localHolders: [], localResolver: nil, coordinatorAddress: nil,
             attempts: 2)
         let blob = BlobLocation(holder: .worker("w1"), address: server.address.description, id: Self.blob)
+        // Each failed try is a line of the attempt's log (`TaskLog.current`).
+        let log = TaskLog()
         do {
-            _ = try await fetcher.fetch(blob, partition: nil, scratch: dir)
+            _ = try await TaskLog.$current.withValue(log) { try await fetcher.fetch(blob, partition: nil, scratch: dir) }
             Issue.record("a corrupted block was accepted")
         } catch let error as BlobFetchError {
             #expect(error.description.contains("checksum"))
         }
+        let lines = log.lines
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.contains("failed (try 1 of 2)") == true && lines.first?.hasSuffix("; trying again") == true, "\(lines)")
+        #expect(lines.last?.contains("failed (try 2 of 2)") == true, "\(lines)")
         // No partial copy is left behind.
         let left = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("fetch-") }
         #expect(left.isEmpty)

@@ -27,4 +27,29 @@ struct ShellReportTests {
         #expect(html.contains("<svg class=\"timeline\"") && !html.contains("<script"))
         #expect(html.contains("<td>w0</td>") || html.contains("<td>w1</td>"))
     }
+
+    /// `:login` prints a new one-time login link of the shell's status page (each differs from the last), and
+    /// says what to do when the shell serves none.
+    @Test func loginPrintsANewLinkEachTime() throws {
+        let workspace = try ShellTerminalTests.Workspace()
+        let plain = try workspace.start(["--workers", "1"])
+        plain.send(":login\r")
+        try plain.expect("no status page here: start the shell with --status-listen", timeout: 15)
+        plain.send(":quit\r")
+        #expect(plain.waitForExit() == 0)
+
+        let shell = try workspace.start(["--workers", "1", "--status-listen", "127.0.0.1:0"])
+        // Two links from `:login` (the one printed at start came before the prompt).
+        shell.send(":login\r")
+        try shell.expect("/login?code=", timeout: 15)
+        let first = String(try shell.expect("\n", timeout: 15).prefix(64))
+        shell.send(":login\r")
+        try shell.expect("/login?code=", timeout: 15)
+        let second = String(try shell.expect("\n", timeout: 15).prefix(64))
+        shell.send(":quit\r")
+        #expect(shell.waitForExit() == 0)
+        let hex = Set("0123456789abcdef")
+        #expect(first.count == 64 && first.allSatisfy { hex.contains($0) }, "\(first)")
+        #expect(second.count == 64 && second.allSatisfy { hex.contains($0) } && first != second, "\(second)")
+    }
 }

@@ -33,6 +33,19 @@ public struct StreamContext: Sendable {
 
     /// How many of a command's last standard error lines a failure names.
     static let stderrTailLines = 20
+
+    /// This context with every standard error line also added to `log` (the attempt's `TaskLog`).
+    public func logging(to log: TaskLog?) -> StreamContext {
+        guard let log else { return self }
+        var context = self
+        let previous = log
+        let earlier = self.log
+        context.log = { line in
+            earlier?(line)
+            previous.add("stream stderr: " + line)
+        }
+        return context
+    }
 }
 
 /// `stream "COMMAND"`: runs COMMAND with `/bin/sh -c` once per task (started by the first record, or by
