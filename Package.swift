@@ -56,11 +56,13 @@ let package = Package(
             ],
             swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        // Frames, messages and the token handshake of the wire protocol.
+        // BoringSSL's AEAD functions as swift-crypto links them, for sealing frames in place (declarations only).
+        .target(name: "CMrshSeal"),
+        // Frames, messages, the token handshake and the sealing of frames of the wire protocol.
         .target(
             name: "MrshWire",
             dependencies: [
-                "MrshPlan",
+                "MrshPlan", "CMrshSeal",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

@@ -49,6 +49,10 @@ public struct ClusterClient: Sendable {
             connection = try await FrameClient.connect(to: address, group: group, token: token, role: .client)
         } catch WireError.authenticationFailed {
             throw EngineError.failed("the coordinator at \(address) refused the token (authentication failed)")
+        } catch WireError.serverNotAuthenticated {
+            throw EngineError.failed(
+                "the server at \(address) did not prove the cluster's token: not this cluster's coordinator, or its "
+                    + "token file differs (authentication failed)")
         } catch {
             throw EngineError.failed("cannot reach the coordinator at \(address): \(error)")
         }

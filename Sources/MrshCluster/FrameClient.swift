@@ -8,8 +8,10 @@ public enum FrameClient {
     /// How long connecting and the handshake may take unless told otherwise.
     public static let defaultTimeout: Duration = .seconds(10)
 
-    /// Connects to `address`, proves the token in `role` and returns the connection. Throws
-    /// `WireError.authenticationFailed` when the server refuses the token, or the connection error.
+    /// Connects to `address`, proves the token in `role`, checks the server's proof of it, and returns the
+    /// connection, whose frames are sealed from then on. Throws `WireError.authenticationFailed` when the
+    /// server refuses the token, `WireError.serverNotAuthenticated` when the server cannot prove it (then
+    /// nothing it sent is used), or the connection error.
     public static func connect(
         to address: HostPort, group: any EventLoopGroup, token: AuthToken, role: PeerRole, timeout: Duration = FrameClient.defaultTimeout
     ) async throws -> FrameConnection {
@@ -41,9 +43,12 @@ public enum FrameClient {
                 switch handshake.receive(frame) {
                 case .send(let reply):
                     try await channel.writeAndFlush(reply).get()
-                case .established:
+                case .established(let keys):
                     deadline.cancel()
-                    limit.set(WireLimits.maxPayload)
+                    // The server's frames after its acceptance are sealed, and so are ours from now on.
+                    stream.cipher.startOpening(with: keys.serverToClient)
+                    stream.cipher.startSealing(with: keys.clientToServer)
+                    limit.set(WireLimits.maxSealedPayload)
                     return FrameConnection(channel: channel, inbound: stream, role: role)
                 case .fail(let error):
                     try? await channel.close().get()

@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
-/// One authenticated connection carrying frames, bridged to async: received frames arrive on `inbound`,
+/// One authenticated connection carrying sealed frames (`FrameCipher`), bridged to async: received frames arrive on `inbound`,
 /// `send` writes one frame and suspends until NIO has written it (which is the sender's backpressure).
 ///
 /// Receiving is bounded too: frames decoded but not yet taken from `inbound` count against an
@@ -101,16 +101,22 @@ public final class FrameConnection: Sendable {
     static func installHandlers(on channel: any Channel, limit: FrameSizeLimit) throws -> FrameInbound {
         let (stream, continuation) = AsyncThrowingStream<Frame, any Error>.makeStream()
         let budget = InboundBudget()
+        let cipher = FrameCipher()
         let ops = channel.pipeline.syncOperations
         try ops.addHandler(ByteToMessageHandler(FrameDecoder(limit: limit)))
-        try ops.addHandler(MessageToByteHandler(FrameEncoder()))
+        try ops.addHandler(MessageToByteHandler(FrameEncoder(cipher: cipher)))
         try ops.addHandler(FrameStreamHandler(continuation: continuation, budget: budget))
-        return FrameInbound(stream: stream, budget: budget, channel: channel)
+        return FrameInbound(stream: stream, budget: budget, channel: channel, cipher: cipher)
     }
 }
 
 /// The frames received on a connection, in order. Taking a frame (`next()`) releases its bytes from the
 /// connection's `InboundBudget`, which resumes reading from the socket once enough was taken.
+///
+/// Once the handshake is over, taking a frame opens it (`FrameCipher.open`: on the consumer's task, in the
+/// order the frames came, so the handshake's last frame and the first sealed one can never race). A frame
+/// that does not open ends the stream with `WireError.frameNotAuthentic` and closes the connection, after
+/// an error frame to the peer. Heartbeats, sealed like any frame, are dropped here once opened.
 ///
 /// Several iterators may be made one after another (each continues where the last stopped), not at once.
 public struct FrameInbound: AsyncSequence, Sendable {
@@ -118,16 +124,38 @@ public struct FrameInbound: AsyncSequence, Sendable {
     let stream: AsyncThrowingStream<Frame, any Error>
     let budget: InboundBudget
     let channel: any Channel
+    /// Seals this connection's outbound frames (in its encoder) and opens its inbound ones (here).
+    let cipher: FrameCipher
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var base: AsyncThrowingStream<Frame, any Error>.AsyncIterator
         let budget: InboundBudget
         let channel: any Channel
+        let cipher: FrameCipher
+        private static let heartbeat = ControlMessage.heartbeat.frame()
+
+        init(base: AsyncThrowingStream<Frame, any Error>.AsyncIterator, budget: InboundBudget, channel: any Channel, cipher: FrameCipher) {
+            self.base = base
+            self.budget = budget
+            self.channel = channel
+            self.cipher = cipher
+        }
 
         public mutating func next() async throws -> Frame? {
-            guard let frame = try await base.next() else { return nil }
-            if budget.taken(InboundBudget.cost(of: frame)) { channel.read() }
-            return frame
+            while true {
+                guard let sealed = try await base.next() else { return nil }
+                if budget.taken(InboundBudget.cost(of: sealed)) { channel.read() }
+                let frame: Frame
+                do {
+                    frame = try cipher.open(sealed)
+                } catch {
+                    channel.writeAndFlush(Frame.error(error.description), promise: nil)
+                    channel.close(promise: nil)
+                    throw error
+                }
+                if frame.kind == .control, frame == Self.heartbeat { continue }
+                return frame
+            }
         }
     }
 
@@ -135,7 +163,7 @@ public struct FrameInbound: AsyncSequence, Sendable {
     public var bytesWaiting: Int { budget.waiting }
 
     public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(base: stream.makeAsyncIterator(), budget: budget, channel: channel)
+        AsyncIterator(base: stream.makeAsyncIterator(), budget: budget, channel: channel, cipher: cipher)
     }
 }
 

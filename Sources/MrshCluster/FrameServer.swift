@@ -5,7 +5,8 @@ import NIOPosix
 import Synchronization
 
 /// A TCP listener speaking the frame protocol: every accepted connection must pass the token handshake
-/// (within `handshakeTimeout`) before `onConnection` sees it. A connection that fails the handshake or
+/// (within `handshakeTimeout`; both sides prove the token) before `onConnection` sees it, and its frames
+/// are sealed from then on (`FrameCipher`). A connection that fails the handshake or
 /// breaks the protocol is answered with an error frame and closed; other connections are not affected.
 ///
 /// Before the handshake has succeeded a connection may send only handshake-sized frames
@@ -96,9 +97,12 @@ public final class FrameServer: Sendable {
             var iterator = stream.makeAsyncIterator()
             guard let first = try await iterator.next() else { return }
             switch handshake.receive(first) {
-            case .accept(let role, let reply):
-                limit.set(WireLimits.maxPayload)
+            case .accept(let role, let reply, let keys):
+                limit.set(WireLimits.maxSealedPayload)
+                // The peer seals what it sends once it has read `reply`, which is the last plain frame we send.
+                stream.cipher.startOpening(with: keys.clientToServer)
                 try await channel.writeAndFlush(reply).get()
+                stream.cipher.startSealing(with: keys.serverToClient)
                 deadline.cancel()
                 endHandshake()
                 logger.debug("accepted \(role) from \(peer)")
@@ -108,6 +112,10 @@ public final class FrameServer: Sendable {
                 try? await channel.writeAndFlush(reply).get()
                 try? await channel.close().get()
             }
+        } catch let error as WireError where inHandshake {
+            // A peer of another protocol version, or one that breaks the handshake's framing.
+            refusals.note("refused connection from \(peer): \(error)")
+            try? await channel.close().get()
         } catch {
             logger.info("connection from \(peer) closed: \(error)")
             try? await channel.close().get()

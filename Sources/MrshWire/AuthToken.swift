@@ -4,7 +4,8 @@ import Foundation
 import Glibc
 #endif
 
-/// The cluster's shared secret. It never travels: the handshake proves it with HMAC-SHA256.
+/// The cluster's shared secret. It never travels: the handshake proves it both ways with HMAC-SHA256, and
+/// each connection's frame keys are derived from it (docs/PROTOCOL.md).
 public struct AuthToken: Sendable {
     private let secret: [UInt8]
     private var key: SymmetricKey { SymmetricKey(data: secret) }
@@ -80,13 +81,41 @@ public struct AuthToken: Sendable {
         return Array(mac).prefix(16).map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
     }
 
-    /// HMAC-SHA256(token, nonce || role).
-    func proof(nonce: [UInt8], role: PeerRole) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: nonce + [role.rawValue], using: key))
+    /// The connecting side's proof: HMAC-SHA256(token, "mrsh-v2 client" ‖ serverNonce ‖ clientNonce ‖ role).
+    func clientProof(_ transcript: HandshakeTranscript) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: transcript.bytes(Self.clientLabel), using: key))
     }
 
-    /// Constant-time check of a proof (swift-crypto compares MACs in constant time).
-    func verify(proof: [UInt8], nonce: [UInt8], role: PeerRole) -> Bool {
-        HMAC<SHA256>.isValidAuthenticationCode(proof, authenticating: nonce + [role.rawValue], using: key)
+    /// The server's proof: HMAC-SHA256(token, "mrsh-v2 server" ‖ serverNonce ‖ clientNonce ‖ role).
+    func serverProof(_ transcript: HandshakeTranscript) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: transcript.bytes(Self.serverLabel), using: key))
     }
+
+    /// Constant-time checks of the proofs (swift-crypto compares MACs in constant time).
+    func verifyClientProof(_ proof: [UInt8], _ transcript: HandshakeTranscript) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(proof, authenticating: transcript.bytes(Self.clientLabel), using: key)
+    }
+
+    func verifyServerProof(_ proof: [UInt8], _ transcript: HandshakeTranscript) -> Bool {
+        HMAC<SHA256>.isValidAuthenticationCode(proof, authenticating: transcript.bytes(Self.serverLabel), using: key)
+    }
+
+    /// The connection's two AES-256-GCM keys: HKDF-SHA256 with the token as input key material, salt
+    /// serverNonce ‖ clientNonce, and info "mrsh-v2 client->server" or "mrsh-v2 server->client" followed by
+    /// the role byte; 32 bytes each.
+    func sessionKeys(_ transcript: HandshakeTranscript) -> SessionKeys {
+        let salt = transcript.serverNonce + transcript.clientNonce
+        func derive(_ label: String) -> [UInt8] {
+            HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: key, salt: salt, info: Array(label.utf8) + [transcript.role.rawValue],
+                outputByteCount: 32
+            ).withUnsafeBytes { Array($0) }
+        }
+        return SessionKeys(clientToServer: derive(Self.clientToServerLabel), serverToClient: derive(Self.serverToClientLabel))
+    }
+
+    static let clientLabel = "mrsh-v2 client"
+    static let serverLabel = "mrsh-v2 server"
+    static let clientToServerLabel = "mrsh-v2 client->server"
+    static let serverToClientLabel = "mrsh-v2 server->client"
 }

@@ -1,10 +1,13 @@
-/// What a frame's payload is. Unknown kinds are a protocol error.
+/// What a frame's payload is. Unknown kinds are a protocol error. After the handshake every frame (control,
+/// data, error) is sealed: its payload on the wire is the ciphertext and tag (`FrameCipher`).
 public enum FrameKind: UInt8, Sendable, CaseIterable {
     /// Server -> connecting side: the handshake nonce (32 random bytes).
     case challenge = 1
-    /// Connecting side -> server: 1 byte role, then HMAC-SHA256(token, nonce || role) (32 bytes).
+    /// Connecting side -> server: 1 byte role, the connecting side's nonce (32 bytes), then its proof
+    /// HMAC-SHA256(token, "mrsh-v2 client" || server nonce || client nonce || role) (32 bytes).
     case response = 2
-    /// Server -> connecting side: the handshake succeeded (empty payload).
+    /// Server -> connecting side: the handshake succeeded; the server's proof
+    /// HMAC-SHA256(token, "mrsh-v2 server" || server nonce || client nonce || role) (32 bytes).
     case accepted = 3
     /// A control message: one JSON-encoded `ControlMessage`.
     case control = 4

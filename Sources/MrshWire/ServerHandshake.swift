@@ -3,12 +3,14 @@ import NIOCore
 /// The accepting side of the token handshake, as a pure state machine.
 ///
 /// `start()` yields the challenge frame (a fresh random nonce). The first frame received must be a
-/// `.response` whose role is allowed and whose MAC proves the token for that nonce and role; anything else is
+/// `.response` whose role is allowed and whose MAC proves the token for both nonces and that role; the
+/// answer is `.accepted` carrying the server's own proof, and the connection's keys. Anything else is
 /// rejected with an error frame the caller sends before closing.
 public struct ServerHandshake: Sendable {
     public enum Action: Sendable, Equatable {
-        /// Send `reply` (`.accepted`); the peer is authenticated in `role`.
-        case accept(role: PeerRole, reply: Frame)
+        /// Send `reply` (`.accepted`, the server's proof); the peer is authenticated in `role`, and the frames
+        /// after `reply` are sealed with `keys`.
+        case accept(role: PeerRole, reply: Frame, keys: SessionKeys)
         /// Send `reply` (an error frame), then close the connection.
         case reject(reply: Frame, error: WireError)
     }
@@ -19,16 +21,14 @@ public struct ServerHandshake: Sendable {
     private let nonce: [UInt8]
     private let allowedRoles: Set<PeerRole>
 
+    /// Bytes of a response: role, client nonce, proof.
+    static let responseSize = 1 + WireLimits.nonceSize + 32
+
     /// - Parameter nonce: for tests only; production uses fresh random bytes.
     public init(token: AuthToken, allowedRoles: Set<PeerRole>, nonce: [UInt8]? = nil) {
         self.token = token
         self.allowedRoles = allowedRoles
-        if let nonce {
-            self.nonce = nonce
-        } else {
-            var rng = SystemRandomNumberGenerator()
-            self.nonce = (0..<WireLimits.nonceSize).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        }
+        self.nonce = nonce ?? HandshakeTranscript.randomNonce()
     }
 
     /// The challenge frame to send first.
@@ -48,17 +48,20 @@ public struct ServerHandshake: Sendable {
             return reject(.unexpectedFrame(expected: "a handshake response", got: frame.kind))
         }
         var payload = frame.payload
-        guard payload.readableBytes == 33, let rawRole = payload.readInteger(as: UInt8.self),
+        guard payload.readableBytes == Self.responseSize, let rawRole = payload.readInteger(as: UInt8.self),
+            let clientNonce = payload.readBytes(length: WireLimits.nonceSize),
             let proof = payload.readBytes(length: 32)
         else {
             return reject(.authenticationFailed)
         }
-        guard let role = PeerRole(rawValue: rawRole), allowedRoles.contains(role),
-            token.verify(proof: proof, nonce: nonce, role: role)
-        else {
+        guard let role = PeerRole(rawValue: rawRole), allowedRoles.contains(role) else {
             return reject(.authenticationFailed)
         }
-        return .accept(role: role, reply: Frame(kind: .accepted))
+        let transcript = HandshakeTranscript(serverNonce: nonce, clientNonce: clientNonce, role: role)
+        guard token.verifyClientProof(proof, transcript) else { return reject(.authenticationFailed) }
+        return .accept(
+            role: role, reply: Frame(kind: .accepted, bytes: token.serverProof(transcript)),
+            keys: token.sessionKeys(transcript))
     }
 
     private func reject(_ error: WireError) -> Action {

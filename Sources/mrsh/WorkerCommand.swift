@@ -146,6 +146,11 @@ struct WorkerCommand: AsyncParsableCommand {
                 lostSince = clock.now
             } catch WireError.authenticationFailed {
                 throw Failure("the coordinator at \(address) refused the token (authentication failed)", status: .runtimeError, program: "mrsh worker")
+            } catch WireError.serverNotAuthenticated {
+                throw Failure(
+                    "the server at \(address) did not prove the cluster's token: not this cluster's coordinator, or "
+                        + "its token file differs (authentication failed; nothing it sent was run)",
+                    status: .runtimeError, program: "mrsh worker")
             } catch {
                 if embeddedParent != nil && registeredOnce { break }
                 let since = lostSince ?? clock.now

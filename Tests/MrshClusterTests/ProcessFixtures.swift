@@ -149,6 +149,8 @@ final class ProcessCluster: Sendable {
     let directory: String
     let tokenFile: String
     let coordinator: Child
+    /// Added to the environment of every process of the cluster.
+    let environment: [String: String]
     private let address = Locked("")
     private let workers = Locked<[Child]>([])
     private let shuffle = Locked<[String: String]>([:])
@@ -160,8 +162,13 @@ final class ProcessCluster: Sendable {
 
     /// Starts the processes and waits until every worker registered.
     /// `workerArguments`: more arguments for every worker (`--allow-stream`).
-    static func start(workers count: Int, slots: Int = 1, workerArguments: [String] = []) async throws -> ProcessCluster {
-        let cluster = try ProcessCluster(workers: count, slots: slots)
+    /// `environment`: added to every process's (the clients' too). `join`: the address workers join, made
+    /// from the coordinator's (a relay in front of it); the coordinator's own by default.
+    static func start(
+        workers count: Int, slots: Int = 1, workerArguments: [String] = [], environment: [String: String] = [:],
+        join: (String) throws -> String = { $0 }
+    ) async throws -> ProcessCluster {
+        let cluster = try ProcessCluster(workers: count, slots: slots, environment: environment)
         let coordinator = cluster.coordinator
         guard await eventually(15, { firstCapture("mrsh coordinator: listening on (\\S+)", in: coordinator.stderr) != nil }),
             let address = firstCapture("mrsh coordinator: listening on (\\S+)", in: coordinator.stderr)
@@ -170,12 +177,14 @@ final class ProcessCluster: Sendable {
             throw EngineError.failed("the coordinator did not start: \(coordinator.stderr)")
         }
         cluster.address.set(address)
+        let joined = try join(address)
         for i in 0..<count {
             cluster.workers.append(
-                try Child(mrsh: [
-                    "worker", "--join", address, "--token-file", cluster.tokenFile, "--slots", "\(slots)", "--id", "w\(i)",
-                    "--scratch", cluster.directory + "/worker-\(i)",
-                ] + workerArguments))
+                try Child(
+                    mrsh: [
+                        "worker", "--join", joined, "--token-file", cluster.tokenFile, "--slots", "\(slots)", "--id", "w\(i)",
+                        "--scratch", cluster.directory + "/worker-\(i)",
+                    ] + workerArguments, environment: environment))
         }
         let workers = cluster.workers.value
         var addresses: [String: String] = [:]
@@ -194,7 +203,8 @@ final class ProcessCluster: Sendable {
         return cluster
     }
 
-    private init(workers count: Int, slots: Int) throws {
+    private init(workers count: Int, slots: Int, environment: [String: String]) throws {
+        self.environment = environment
         directory = try makeTempDirectory()
         tokenFile = directory + "/token"
         try writeTokenFile("process-cluster-token\n", to: tokenFile)
@@ -202,12 +212,15 @@ final class ProcessCluster: Sendable {
         coordinator = try Child(mrsh: [
             "coordinator", "--listen", "127.0.0.1:0", "--token-file", tokenFile, "--scratch", directory + "/coordinator",
             "--heartbeat-interval", "0.2", "--heartbeat-timeout", "5",
-        ])
+        ], environment: environment)
     }
 
-    /// `mrsh --cluster ADDRESS --token-file FILE ARGUMENTS` in `directory`.
-    func client(_ arguments: [String], directory: String? = nil, stdin: Pipe? = nil) throws -> Child {
-        try Child(mrsh: ["--cluster", address.value, "--token-file", tokenFile] + arguments, directory: directory, stdin: stdin)
+    /// `mrsh --cluster ADDRESS --token-file FILE ARGUMENTS` in `directory` (`through`: another address than the
+    /// coordinator's, a relay in front of it).
+    func client(_ arguments: [String], directory: String? = nil, stdin: Pipe? = nil, through: String? = nil) throws -> Child {
+        try Child(
+            mrsh: ["--cluster", through ?? address.value, "--token-file", tokenFile] + arguments, directory: directory, stdin: stdin,
+            environment: environment)
     }
 
     /// Kills the coordinator and the workers, waits for them, and removes the cluster's directory

@@ -4,14 +4,15 @@ import Testing
 @testable import MrshWire
 
 @Suite struct HandshakeTests {
-    let nonce = [UInt8](repeating: 7, count: WireLimits.nonceSize)
+    let serverNonce = [UInt8](repeating: 7, count: WireLimits.nonceSize)
+    let clientNonce = [UInt8](repeating: 9, count: WireLimits.nonceSize)
 
     /// Runs both state machines against each other; returns the server's and the client's final actions.
     func exchange(server serverToken: String, client clientToken: String, role: PeerRole, allowed: Set<PeerRole>)
         -> (ServerHandshake.Action, ClientHandshake.Action)
     {
-        var server = ServerHandshake(token: AuthToken(serverToken), allowedRoles: allowed, nonce: nonce)
-        var client = ClientHandshake(token: AuthToken(clientToken), role: role)
+        var server = ServerHandshake(token: AuthToken(serverToken), allowedRoles: allowed, nonce: serverNonce)
+        var client = ClientHandshake(token: AuthToken(clientToken), role: role, nonce: clientNonce)
         guard case .send(let response) = client.receive(server.start()) else {
             Issue.record("client did not answer the challenge")
             return (.reject(reply: .error(""), error: .connectionClosed), .fail(.connectionClosed))
@@ -20,16 +21,22 @@ import Testing
         let verdict = server.receive(response)
         let reply: Frame
         switch verdict {
-        case .accept(_, let r): reply = r
+        case .accept(_, let r, _): reply = r
         case .reject(let r, _): reply = r
         }
         return (verdict, client.receive(reply))
     }
 
-    @Test func rightTokenIsAccepted() {
+    @Test func rightTokenIsAcceptedBothWaysWithTheSameKeys() throws {
         let (s, c) = exchange(server: "secret", client: "secret", role: .worker, allowed: [.worker, .client])
-        #expect(s == .accept(role: .worker, reply: Frame(kind: .accepted)))
-        #expect(c == .established)
+        guard case .accept(let role, let reply, let serverKeys) = s, case .established(let clientKeys) = c else {
+            Issue.record("handshake failed: \(s) \(c)")
+            return
+        }
+        #expect(role == .worker)
+        #expect(reply.kind == .accepted && reply.payload.readableBytes == 32)
+        #expect(serverKeys == clientKeys)
+        #expect(serverKeys.clientToServer != serverKeys.serverToClient)
     }
 
     @Test func wrongTokenIsRejected() {
@@ -43,6 +50,26 @@ import Testing
         #expect(c == .fail(.authenticationFailed))
     }
 
+    /// A server without the token cannot make the client believe it: whatever it puts in `accepted` (the
+    /// empty payload of version 1, random bytes, its own token's proof), the client fails the handshake.
+    @Test func serverWithoutTheTokenIsRefused() {
+        let token = AuthToken("secret")
+        let forged: [[UInt8]] = [
+            [], [UInt8](repeating: 0, count: 32),
+            AuthToken("guess").serverProof(HandshakeTranscript(serverNonce: serverNonce, clientNonce: clientNonce, role: .worker)),
+            // The client's own proof reflected back is no server proof either.
+            token.clientProof(HandshakeTranscript(serverNonce: serverNonce, clientNonce: clientNonce, role: .worker)),
+        ]
+        for payload in forged {
+            var client = ClientHandshake(token: token, role: .worker, nonce: clientNonce)
+            guard case .send = client.receive(Frame(kind: .challenge, bytes: serverNonce)) else {
+                Issue.record("no response")
+                return
+            }
+            #expect(client.receive(Frame(kind: .accepted, bytes: payload)) == .fail(.serverNotAuthenticated))
+        }
+    }
+
     @Test func roleNotAllowedIsRejected() {
         let (s, _) = exchange(server: "secret", client: "secret", role: .client, allowed: [.fetcher])
         guard case .reject = s else {
@@ -51,13 +78,26 @@ import Testing
         }
     }
 
-    @Test func proofIsBoundToRoleAndNonce() {
+    @Test func proofsAndKeysAreBoundToRoleAndBothNonces() {
         let token = AuthToken("secret")
-        #expect(token.verify(proof: token.proof(nonce: nonce, role: .worker), nonce: nonce, role: .worker))
-        #expect(!token.verify(proof: token.proof(nonce: nonce, role: .worker), nonce: nonce, role: .client))
-        var other = nonce
-        other[0] = 8
-        #expect(!token.verify(proof: token.proof(nonce: nonce, role: .worker), nonce: other, role: .worker))
+        let t = HandshakeTranscript(serverNonce: serverNonce, clientNonce: clientNonce, role: .worker)
+        #expect(token.verifyClientProof(token.clientProof(t), t))
+        #expect(token.verifyServerProof(token.serverProof(t), t))
+        #expect(!token.verifyServerProof(token.clientProof(t), t))
+        var otherServer = serverNonce
+        otherServer[0] = 8
+        var otherClient = clientNonce
+        otherClient[31] = 8
+        let others = [
+            HandshakeTranscript(serverNonce: serverNonce, clientNonce: clientNonce, role: .client),
+            HandshakeTranscript(serverNonce: otherServer, clientNonce: clientNonce, role: .worker),
+            HandshakeTranscript(serverNonce: serverNonce, clientNonce: otherClient, role: .worker),
+        ]
+        for other in others {
+            #expect(!token.verifyClientProof(token.clientProof(t), other))
+            #expect(!token.verifyServerProof(token.serverProof(t), other))
+            #expect(token.sessionKeys(other) != token.sessionKeys(t))
+        }
     }
 
     @Test func garbageInsteadOfResponseIsRejected() {
