@@ -20,7 +20,12 @@ public final class ShuffleServer: Sendable {
     public struct Hooks: Sendable {
         /// Flip one bit in the first data block of every fetch after its checksum was computed.
         public var corruptFirstBlock = false
-        public init(corruptFirstBlock: Bool = false) { self.corruptFirstBlock = corruptFirstBlock }
+        /// Stop the whole process (SIGSTOP, as a hung host would) when the first fetch of a map output arrives.
+        public var stopOnMapOutputFetch = false
+        public init(corruptFirstBlock: Bool = false, stopOnMapOutputFetch: Bool = false) {
+            self.corruptFirstBlock = corruptFirstBlock
+            self.stopOnMapOutputFetch = stopOnMapOutputFetch
+        }
     }
 
     private let server: FrameServer
@@ -60,6 +65,7 @@ public final class ShuffleServer: Sendable {
                     await connection.fail("protocol error: a shuffle server only answers fetch requests")
                     return
                 }
+                if hooks.stopOnMapOutputFetch, case .mapOutput = request.blobID.kind { raise(SIGSTOP) }
                 let bytes: LocalBytes
                 do {
                     bytes = try await resolver(request)

@@ -38,7 +38,24 @@ public enum ReduceTaskRunner {
                 continue
             }
             do {
-                copies.copied(task, try await fetcher.fetch(location, partition: spec.partition, scratch: scratch))
+                guard let feed else {
+                    copies.copied(task, try await fetcher.fetch(location, partition: spec.partition, scratch: scratch))
+                    continue
+                }
+                let partition = spec.partition
+                let (outcome, arrived) = try await SupersedableFetch.run(task: task, location: location, feed: feed) {
+                    try await fetcher.fetch(location, partition: partition, scratch: scratch)
+                }
+                copies.receive(arrived)
+                switch outcome {
+                case .fetched(let bytes):
+                    copies.copied(task, bytes)
+                case .superseded:
+                    // `arrived` holds the newer location, so the task is queued again.
+                    log?.add("stopped fetching the output of map task \(task) from \(location.holder): it ran again, fetching the new one")
+                case .failed(let error):
+                    throw error
+                }
             } catch {
                 if error is CancellationError { throw error }
                 if let feed { copies.receive(feed.takePending()) }

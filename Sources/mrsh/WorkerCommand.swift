@@ -120,7 +120,8 @@ struct WorkerCommand: AsyncParsableCommand {
             coordinator: address, token: token, slots: slots ?? ProcessInfo.processInfo.activeProcessorCount,
             scratch: scratchDirectory, listenHost: listen, id: workerID,
             shuffleHooks: ShuffleServer.Hooks(
-                corruptFirstBlock: ProcessInfo.processInfo.environment["MRSH_TEST_CORRUPT_SHUFFLE"] == workerID),
+                corruptFirstBlock: ProcessInfo.processInfo.environment["MRSH_TEST_CORRUPT_SHUFFLE"] == workerID,
+                stopOnMapOutputFetch: ProcessInfo.processInfo.environment["MRSH_TEST_STOP_ON_FETCH"] == workerID),
             allowStream: allowStream)
         // A `stream` command's standard error lines: the worker's log at debug level (shown with --verbose or
         // MRSH_VERBOSE=1, which embedded workers inherit).
@@ -193,7 +194,8 @@ extension WorkerCommand {
 
     /// Test hooks, read only by workers: `MRSH_TEST_SLOW_WORKER=<worker id>:<ms per record>` slows map tasks
     /// of that worker (`*`: every worker); `MRSH_TEST_CORRUPT_SHUFFLE=<worker id>` makes that worker's shuffle
-    /// server flip a bit in the first block of every fetch.
+    /// server flip a bit in the first block of every fetch; `MRSH_TEST_STOP_ON_FETCH=<worker id>` makes that
+    /// worker stop itself (SIGSTOP) when a peer first fetches one of its map outputs.
     static func testSlowdown(id: String) -> Double {
         guard let value = ProcessInfo.processInfo.environment["MRSH_TEST_SLOW_WORKER"] else { return 0 }
         let fields = value.split(separator: ":")

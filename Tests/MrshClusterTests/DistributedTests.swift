@@ -210,3 +210,10 @@ func isAlive(_ pid: Int32) -> Bool {
     let state = stat[stat.index(after: close)...].split(separator: " ").first
     return state != "Z" && state != "X"
 }
+
+/// The state letter of `pid` in /proc (`R`, `S`, `T` for stopped, ...); nil when it is gone.
+func processState(_ pid: Int32) -> Character? {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")")
+    else { return nil }
+    return stat[stat.index(after: close)...].split(separator: " ").first?.first
+}

@@ -36,6 +36,30 @@ import Testing
         print("stopped worker: declared dead after \(String(format: "%.1f", detection)) s, job finished in \(String(format: "%.1f", seconds)) s")
     }
 
+    @Test func reducersStopFetchingFromAWorkerOnceItIsDeclaredLost() async throws {
+        // w1 stops itself (SIGSTOP, as a hung host) when a reducer first fetches one of its map outputs, so that
+        // fetch hangs: the kernel still accepts connections to the stopped process, nothing answers.
+        let cluster = try await FaultCluster.start(workers: 3, environment: ["MRSH_TEST_STOP_ON_FETCH": "w1"])
+        defer { cluster.stop() }
+        let victim = try #require(cluster.worker("w1"))
+        defer { kill(victim.pid, SIGCONT) }
+        let texts = try DistributedTests.makeCorpus(in: cluster.directory, files: 6, lines: 1500)
+        let client = try cluster.client(Self.split + ["--quiet", "-e", Self.wordCount])
+        let stopped = await eventually(30) { processState(victim.pid) == "T" || !client.process.isRunning }
+        let stoppedAt = Date()
+        #expect(stopped && processState(victim.pid) == "T", "w1 was never fetched from: \(client.stderr)")
+        let status = await client.wait(timeout: 40)
+        let after = Date().timeIntervalSince(stoppedAt)
+        #expect(status == 0, "\(client.stderr)\n\(cluster.log.suffix(3000))")
+        #expect(client.stdout == DistributedTests.wordCount(texts))
+        #expect(cluster.log.contains("worker w1 lost"), "\(cluster.log.suffix(3000))")
+        // w1 is lost after the 2 s heartbeat timeout, its map tasks run again, and reducers take the new outputs
+        // at once. Waiting out the hung fetch instead (three tries of 2 s each, plus 0.6 s of back-off) would
+        // end the job no sooner than 6.6 s after the stop.
+        #expect(after < 6, "the job ended \(after) s after w1 stopped")
+        print("worker stopped mid-fetch: the job ended \(String(format: "%.1f", after)) s after the stop")
+    }
+
     @Test func aClientPausedLongerThanTheWorkersTimeoutKeepsItsJob() async throws {
         // Workers are lost after 2 s of silence here; a client (which beats every second) is given 5 s. A
         // loaded client host that stalls it for 2.5 s must not cost it its job. Map tasks take 1 ms per record,

@@ -265,7 +265,12 @@ import Testing
         #expect(try await httpGet(base + "/metrics").status == 401)
         let code = loginURL.components(separatedBy: "code=").last ?? ""
         #expect(code.count == 64 && code.dropFirst(32) == AuthToken("fault-cluster-token").derived("status login " + code.prefix(32)))
-        let metricsKey = StatusServer.metricsKey(for: AuthToken("fault-cluster-token"))
+        // The key a scraper is given, as a user gets it: `mrsh token --metrics-key TOKENFILE`.
+        let keyCommand = try Child(mrsh: ["token", "--metrics-key", cluster.tokenFile])
+        #expect(await keyCommand.wait(timeout: 20) == 0, "\(keyCommand.stderr)")
+        let metricsKey = keyCommand.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(metricsKey == StatusServer.metricsKey(for: AuthToken("fault-cluster-token")))
+        #expect(try await httpGet(base + "/metrics", headers: ["Authorization": "Bearer \(metricsKey)x"]).status == 401)
 
         let text = generatedText(lines: 30_000, seed: 17)
         try text.write(toFile: cluster.directory + "/in.txt", atomically: true, encoding: .utf8)
