@@ -30,9 +30,23 @@ enum FrameSeeds {
     static func seeds() -> [(String, [UInt8])] {
         let token = AuthToken("fuzz-token")
         let nonce = [UInt8](repeating: 0xA5, count: WireLimits.nonceSize)
-        var client = ClientHandshake(token: token, role: .worker)
+        var client = ClientHandshake(token: token, role: .worker, nonce: nonce.reversed())
         var response = Frame(kind: .response)
         if case .send(let reply) = client.receive(Frame(kind: .challenge, bytes: nonce)) { response = reply }
+        var server = ServerHandshake(token: token, allowedRoles: [.worker], nonce: nonce)
+        _ = server.start()
+        var accepted = Frame(kind: .accepted)
+        var sealedHeartbeat: [UInt8] = []
+        if case .accept(_, let reply, let keys) = server.receive(response) {
+            accepted = reply
+            // What a worker's first frames after the handshake look like on the wire: sealed.
+            let cipher = FrameCipher()
+            cipher.startSealing(with: keys.clientToServer)
+            var wire = ByteBuffer()
+            try? cipher.encode(ControlMessage.heartbeat.frame(), into: &wire)
+            try? cipher.encode(ControlMessage.inputEnd.frame(), into: &wire)
+            sealedHeartbeat = Array(wire.readableBytesView)
+        }
 
         var seeds: [(String, [UInt8])] = []
         for (name, message) in messages() {
@@ -40,7 +54,9 @@ enum FrameSeeds {
         }
         seeds.append(("challenge", bytes([Frame(kind: .challenge, bytes: nonce)])))
         seeds.append(("response-worker", bytes([response])))
-        seeds.append(("accepted", bytes([Frame(kind: .accepted)])))
+        seeds.append(("accepted", bytes([accepted])))
+        seeds.append(("accepted-empty", bytes([Frame(kind: .accepted)])))
+        seeds.append(("sealed-after-handshake", bytes([response]) + sealedHeartbeat))
         seeds.append(("error", bytes([.error("authentication failed")])))
         seeds.append(("data-empty", bytes([DataBlock.frame([])])))
         seeds.append(("data-lines", bytes([DataBlock.frame(Array("a\t1\nb\t2\n".utf8))])))
@@ -48,7 +64,7 @@ enum FrameSeeds {
         seeds.append((
             "session",
             bytes([
-                Frame(kind: .challenge, bytes: nonce), response, Frame(kind: .accepted),
+                Frame(kind: .challenge, bytes: nonce), response, accepted,
                 ControlMessage.fetch(FetchRequest(blobID: .mapOutput(JobID(run: "r1", index: 0), task: 1, attempt: 0), partition: 2)).frame(),
                 DataBlock.frame(Array("x\n".utf8)), ControlMessage.fetchEnd(bytes: 2).frame(),
             ])
@@ -81,11 +97,11 @@ enum FrameSeeds {
         let reduce = ReduceTaskSpec(
             job: job, spec: spec, partition: 1, attempt: 2, mapOutputs: [blob], destination: .file(path: "out/.tmp-1"),
             memoryBudget: 1 << 20)
-        let result = MapTaskResult(task: 0, attempt: 0, output: blob, partitionSizes: [10, 0, 7], counters: Counters())
+        let result = MapTaskResult(task: 0, attempt: 0, output: .blob(blob), partitionSizes: [10, 0, 7], counters: Counters())
         return [
             ("register", .register(WorkerInfo(id: "host-42", slots: 2, shuffleAddress: "10.0.0.2:7071", pid: 42))),
             ("welcome", .welcome(WorkerWelcome(
-                workerID: "w1", heartbeatInterval: 0.5, heartbeatTimeout: 5, coordinatorShuffleAddress: "10.0.0.1:7071"))),
+                workerID: "w1", heartbeatInterval: .milliseconds(500), heartbeatTimeout: .seconds(5), coordinatorShuffleAddress: "10.0.0.1:7071"))),
             ("runTask-map", .runTask(request: 7, .map(map))),
             ("runTask-reduce", .runTask(request: 8, .reduce(reduce))),
             ("taskDone-map", .taskDone(request: 7, .map(result))),
@@ -100,9 +116,14 @@ enum FrameSeeds {
             ("cancel", .cancel),
             ("queued", .queued(position: 3)),
             ("started", .started(run: "r1")),
-            ("progress", .progress(ProgressReport(
-                job: 1, jobs: 2, phase: "map", tasksDone: 3, tasksTotal: 9, bytesRead: 1 << 30, elapsed: 1.25))),
-            ("finished", .finished(RunReport(summary: "ok", elapsed: 2.5, tasksPerWorker: ["w1": 4, "w2": 5]))),
+            ("progress", .progress(JobProgress(
+                job: 1, jobCount: 2, phase: .map, mapsDone: 3, mapsTotal: 9, reducesDone: 0, reducesTotal: 4,
+                bytesRead: 1 << 30, elapsed: 1.25))),
+            ("finished", .finished(RunReport(
+                summary: JobSummary(jobs: [], elapsed: 2.5, partsWritten: 0, recordsOutput: 12),
+                tasksPerWorker: ["w1": 4, "w2": 5]))),
+            ("served", .served(bytes: 1 << 20)),
+            ("mapOutputs", .mapOutputs(request: 8, [MapOutputUpdate(task: 3, location: blob)])),
             ("failed", .failed(JobFailure(message: "no input matches 'x*'", refused: true))),
             ("fetch", .fetch(FetchRequest(blobID: blob.id, partition: nil))),
             ("fetchEnd", .fetchEnd(bytes: 123_456)),

@@ -19,7 +19,7 @@ public func fuzzParser(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     case .success(let script):
         for statement in script.statements {
             switch statement {
-            case .run(let pipeline), .explain(let pipeline):
+            case .run(let pipeline), .explain(let pipeline), .explainAnalyze(let pipeline):
                 check(pipeline, index)
             case .bind(let name, let nameRange, let pipeline):
                 precondition(!name.isEmpty, "empty binding name")
