@@ -24,23 +24,23 @@ out="$(mktemp -d "${TMPDIR:-/tmp}/mrsh-sealing-XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 script="read \"$data/sort/*\" | sort by record | write \"$out/result\""
 
-run() { # $1: sealed|unsealed; prints the wall time in seconds
+run() { # $1: sealed|unsealed; prints "WALL CPU": seconds of wall time, and of CPU (user + system) of mrsh
+  # and its worker processes (GNU time counts the children mrsh waited for), which a loaded machine disturbs less
   local env=()
   [ "$1" = unsealed ] && env=(MRSH_BENCHMARK_UNSEALED_FRAMES=1)
   rm -rf "$out/result"
-  local start end
-  start=$(date +%s.%N)
-  env "${env[@]}" "$mrsh" --workers "$workers" --quiet -e "$script" >/dev/null
-  end=$(date +%s.%N)
-  python3 -c "print('%.2f' % ($end - $start))"
+  /usr/bin/time -f "%e %U %S" -o "$out/time" env "${env[@]}" "$mrsh" --workers "$workers" --quiet -e "$script" >/dev/null
+  read -r wall user system < "$out/time"
+  python3 -c "print('%.2f %.2f' % ($wall, $user + $system))"
 }
 
-declare -A times=([sealed]="" [unsealed]="")
+declare -A times=([sealed]="" [unsealed]="") cpus=([sealed]="" [unsealed]="")
 for i in $(seq 1 "$runs"); do
   for mode in unsealed sealed; do
-    t=$(run "$mode")
+    read -r t c < <(run "$mode")
     times[$mode]+="$t "
-    echo "run $i $mode: $t s" >&2
+    cpus[$mode]+="$c "
+    echo "run $i $mode: $t s, CPU $c s" >&2
   done
 done
 # The output is checked once: sorted by its first 10 bytes, and as many lines as the input.
@@ -50,11 +50,15 @@ if [ "$lines_in" != "$lines_out" ] || ! LC_ALL=C sort -c -k1.1,1.10 <(cat "$out"
   echo "output check FAILED ($lines_out lines of $lines_in)" >&2
   exit 1
 fi
-python3 - "${times[unsealed]}" "${times[sealed]}" "$workers" "$runs" <<'PY'
+python3 - "${times[unsealed]}" "${times[sealed]}" "$workers" "$runs" "${cpus[unsealed]}" "${cpus[sealed]}" <<'PY'
 import statistics, sys
 plain = [float(x) for x in sys.argv[1].split()]
 sealed = [float(x) for x in sys.argv[2].split()]
 p, s = statistics.median(plain), statistics.median(sealed)
 print("sort of the 1 GiB set, %s workers, %s runs each (median): unsealed %.2f s, sealed %.2f s, sealed/unsealed %.3f (%+.1f%%)"
       % (sys.argv[3], sys.argv[4], p, s, s / p, (s / p - 1) * 100))
+pc = statistics.median([float(x) for x in sys.argv[5].split()])
+sc = statistics.median([float(x) for x in sys.argv[6].split()])
+print("CPU time (user + system, mrsh and its workers; median): unsealed %.2f s, sealed %.2f s, sealed/unsealed %.3f (%+.1f%%)"
+      % (pc, sc, sc / pc, (sc / pc - 1) * 100))
 PY
