@@ -216,7 +216,7 @@ def main():
     binary = os.path.abspath(args.binary)
     if not os.access(binary, os.X_OK):
         sys.exit(f"chaos: no mrsh binary at {binary} (build it: swift build -c release)")
-    directory = tempfile.mkdtemp(prefix="mrsh-chaos-")
+    directory = tempfile.mkdtemp(prefix="chaos-soak-")
     texts = corpus(directory)
     jobs = answers(texts)
     faults = ["kill", "kill", "kill2", "stop", "killall", "corrupt", "hang", "fullscratch", "none"]
@@ -307,6 +307,9 @@ def main():
             if extra:
                 cluster.workers[extra][0].kill(signal.SIGCONT)
                 cluster.workers[extra][0].kill()
+                cluster.workers[extra][0].proc.wait()
+                if mounts and cluster.workers[extra][1] == mounts[-1]:
+                    subprocess.run(["umount", "-l", mounts.pop()], stderr=subprocess.DEVNULL)
             got = b"".join(output).decode(errors="replace")
             if out_dir:
                 path = os.path.join(directory, out_dir)
