@@ -273,7 +273,9 @@ public final class CoordinatorServer: Sendable {
 
         let stdinFD: Int32? = stdinPath.map { open($0, O_RDONLY | O_CLOEXEC) }
         defer { if let stdinFD, stdinFD >= 0 { close(stdinFD) } }
-        let output = connection.map { ClientOutput(channel: $0.channel) } ?? ClientOutput(sink: { _ in })
+        let output =
+            connection.map { ClientOutput(channel: $0.channel, onWritten: JournaledRun.dieAfterOutput) }
+            ?? ClientOutput(sink: { _ in })
         let runner = self.runner
         let fetcher = makeFetcher()
         let pool = self.pool

@@ -1,3 +1,5 @@
+import Foundation
+import Glibc
 import MrshControl
 import MrshDataPath
 import MrshPlan
@@ -10,7 +12,7 @@ struct JournalState: Sendable {
     var plans: [Int: PlannedJob] = [:]
     var maps: [Int: [Int: MapTaskResult]] = [:]
     var reduces: [Int: [Int: ReduceTaskResult]] = [:]
-    var commits: [Int: [String]] = [:]
+    var commits: [Int: (parts: [String], report: JobReport)] = [:]
     var finished: [Int: FinishedJob] = [:]
 
     /// The run the records leave unfinished (the journal is emptied when a run ends), if any.
@@ -35,7 +37,7 @@ struct JournalState: Sendable {
         case .planned(let plan): plans[plan.job] = plan
         case .mapDone(let job, let result): maps[job, default: [:]][result.task] = result
         case .reduceDone(let job, let result): reduces[job, default: [:]][result.partition] = result
-        case .commitStarted(let job, let parts): commits[job] = parts
+        case .commitStarted(let job, let parts, let report): commits[job] = (parts, report)
         case .finished(let job): finished[job.job] = job
         }
     }
@@ -96,7 +98,7 @@ final class JournaledRun: RunJournal {
 
     func finishedJob(_ job: Int) -> FinishedJob? { earlier?.finished[job] }
 
-    func commitInProgress(_ job: Int) -> [String]? { earlier?.commits[job] }
+    func commitInProgress(_ job: Int) -> (parts: [String], report: JobReport)? { earlier?.commits[job] }
 
     func survivingMaps(_ job: Int) -> [Int: MapTaskResult] {
         var kept: [Int: MapTaskResult] = [:]
@@ -122,7 +124,20 @@ final class JournaledRun: RunJournal {
 
     func record(_ event: RunJournalEvent) throws {
         try journal.append(.event(run: run, event))
+        if let kind = Self.dieAfter, kind == event.kind { raise(SIGKILL) }
     }
+
+    /// Test hook: `MRSH_TEST_COORDINATOR_DIE_AFTER=<kind>` (`commitStarted`, `finished`, ...) makes the
+    /// coordinator SIGKILL itself right after journaling the first event of that kind (a crash at a commit's
+    /// edges, which no outside timing can hit reliably).
+    static let dieAfter: String? = ProcessInfo.processInfo.environment["MRSH_TEST_COORDINATOR_DIE_AFTER"]
+
+    /// Test hook: `MRSH_TEST_COORDINATOR_DIE_AFTER=output:<bytes>` makes a coordinator SIGKILL itself once
+    /// that many bytes of a client's output were written to its socket (a crash while output streams).
+    static let dieAfterOutput: (@Sendable (Int64) -> Void)? = {
+        guard let value = dieAfter, value.hasPrefix("output:"), let limit = Int64(value.dropFirst(7)) else { return nil }
+        return { written in if written >= limit { raise(SIGKILL) } }
+    }()
 
     /// The output where it is now: a worker's blob at the worker's current shuffle server, if the worker
     /// came back holding it; a blob of the coordinator's store or a file, if it is still there.
@@ -140,6 +155,19 @@ final class JournaledRun: RunJournal {
                 guard let store, FileIO.exists(store.path(of: location.id)) else { return nil }
                 return output
             }
+        }
+    }
+}
+
+extension RunJournalEvent {
+    /// The event's name, as the test hook names it.
+    var kind: String {
+        switch self {
+        case .planned: return "planned"
+        case .mapDone: return "mapDone"
+        case .reduceDone: return "reduceDone"
+        case .commitStarted: return "commitStarted"
+        case .finished: return "finished"
         }
     }
 }

@@ -271,10 +271,10 @@ public struct JobCoordinator: Sendable {
         }
         do {
             if !resumed { try journal?.record(.planned(planned)) }
-            if let journal, resumed, let directory, let parts = journal.commitInProgress(spec.id) {
+            if let journal, resumed, let directory, let commit = journal.commitInProgress(spec.id) {
                 // The coordinator died while committing: finish the commit, nothing runs again.
                 return try finishCommit(
-                    directory, parts: parts, planned: planned, position: position, jobStarted: jobStarted, context: &context)
+                    directory, parts: commit.parts, report: commit.report, planned: planned, context: &context)
             }
             let total = (maps: tasks.count, reduces: reducers)
             let progress = context.progress
@@ -344,7 +344,7 @@ public struct JobCoordinator: Sendable {
                     if case .file(let path, _) = part { return path }
                     return nil
                 }
-                try journal?.record(.commitStarted(job: spec.id, parts: paths))
+                try journal?.record(.commitStarted(job: spec.id, parts: paths, report: report))
                 try directory.commit(parts: paths)
                 parts = parts.enumerated().map { index, part in
                     .file(path: directory.path + "/" + OutputDirectory.partName(index), size: part.size)
@@ -365,10 +365,9 @@ public struct JobCoordinator: Sendable {
     }
 
     /// Finishes the commit of a resumed job's directory (`OutputDirectory.commit` is idempotent) and
-    /// journals the job finished. The report is the plan's task counts (the counters went with the
-    /// coordinator that died).
+    /// journals the job finished, with the report journaled when the commit started.
     private func finishCommit(
-        _ directory: OutputDirectory, parts paths: [String], planned: PlannedJob, position: Int, jobStarted: Double,
+        _ directory: OutputDirectory, parts paths: [String], report: JobReport, planned: PlannedJob,
         context: inout RunContext
     ) throws -> [PartRef] {
         logger.info("job \(planned.job): finishing the commit of \(directory.path) that started before the coordinator restarted")
@@ -379,10 +378,6 @@ public struct JobCoordinator: Sendable {
             parts.append(.file(path: path, size: FileIO.size(of: path) ?? 0))
         }
         context.partsWritten += parts.count
-        var report = JobReport(
-            job: planned.job, mapTasks: planned.tasks.count, reduceTasks: planned.reducers, retries: 0, map: Counters(),
-            reduce: Counters(), elapsed: context.elapsed - jobStarted)
-        report.partitionRecords = []
         try journal?.record(.finished(FinishedJob(job: planned.job, parts: parts, report: report, partsWritten: parts.count)))
         context.reports.append(report)
         return parts

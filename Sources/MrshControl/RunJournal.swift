@@ -27,8 +27,9 @@ public protocol RunJournal: Sendable {
     func survivingMaps(_ job: Int) -> [Int: MapTaskResult]
     /// The job's reduce tasks that finished before and whose part is still there, by partition.
     func survivingReduces(_ job: Int) -> [Int: ReduceTaskResult]
-    /// The winning attempt files of a commit of the job's directory that started and did not finish.
-    func commitInProgress(_ job: Int) -> [String]?
+    /// The winning attempt files (and the job's report) of a commit of the job's directory that started and
+    /// did not finish.
+    func commitInProgress(_ job: Int) -> (parts: [String], report: JobReport)?
     /// Makes `event` durable.
     func record(_ event: RunJournalEvent) throws
 }
@@ -40,8 +41,9 @@ public enum RunJournalEvent: Codable, Sendable, Equatable {
     case mapDone(job: Int, result: MapTaskResult)
     /// The winning attempt of a reduce task.
     case reduceDone(job: Int, result: ReduceTaskResult)
-    /// The commit of the job's directory starts, with the winning attempt files in part order.
-    case commitStarted(job: Int, parts: [String])
+    /// The commit of the job's directory starts, with the winning attempt files in part order and the job's
+    /// report so far.
+    case commitStarted(job: Int, parts: [String], report: JobReport)
     /// The job finished: its parts (committed, or kept in the coordinator's store) and its report.
     case finished(FinishedJob)
 }
