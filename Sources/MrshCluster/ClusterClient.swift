@@ -76,9 +76,13 @@ public struct ClusterClient: Sendable {
                 switch try await receive(connection, stream: &stream, output: output, progress: progress, record: record) {
                 case .report(let report): return report
                 case .cancelled: return nil
-                case .lost:
+                case .lost(let error):
                     if Task.isCancelled { return nil }
-                    guard let run = stream.journaledRun else { return nil }
+                    guard let run = stream.journaledRun else {
+                        // Not journaled: the job is gone with its connection (a frame that failed to open says so).
+                        if let error { throw error }
+                        return nil
+                    }
                     connection = try await reattach(run)
                     current.set(connection)
                     stream.received = 0
@@ -116,8 +120,8 @@ public struct ClusterClient: Sendable {
         case report(RunReport)
         /// Cancelled while the output was held back.
         case cancelled
-        /// The connection ended or broke before the job's outcome.
-        case lost
+        /// The connection ended (nil) or broke (the error) before the job's outcome.
+        case lost((any Error)?)
     }
 
     /// Reads one connection's frames until the job's outcome or the connection's end. Output bytes received
@@ -132,9 +136,9 @@ public struct ClusterClient: Sendable {
             do {
                 next = try await iterator.next()
             } catch {
-                return .lost
+                return .lost(error)
             }
-            guard let frame = next else { return .lost }
+            guard let frame = next else { return .lost(nil) }
             if frame.kind == .data {
                 var block = try DataBlock.verifiedBytes(of: frame)
                 let start = stream.received

@@ -46,6 +46,10 @@ public final class CoordinatorJournal: Sendable {
         let fd = try sys("open", path) { Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
         let bytes: [UInt8]
         do {
+            // One coordinator per state directory: a second one would interleave its records.
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                throw EngineError.failed("'\(path)' is in use by another coordinator")
+            }
             bytes = try readAll(fd, path: path)
         } catch {
             Glibc.close(fd)

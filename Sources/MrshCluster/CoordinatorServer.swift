@@ -50,7 +50,7 @@ public final class CoordinatorServer: Sendable {
                 journal = opened
                 pending = JournalState(replay.records)
             } catch {
-                throw EngineError.failed("cannot use the state directory '\(directory)': \(error)")
+                throw EngineError.failed("cannot use the state directory '\(directory)': \(EngineError.describe(error))")
             }
         }
         let box = ServerBox()

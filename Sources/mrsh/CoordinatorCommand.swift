@@ -33,6 +33,10 @@ struct CoordinatorCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Serve the status page and /metrics on HOST:PORT (loopback, any free port by default; off: none). The login link is printed at start.", valueName: "host:port"))
     var statusListen: String = "127.0.0.1:0"
 
+    /// How long a resumed job waits for its client (60 s; tests shorten it).
+    @Option(name: .long, help: .hidden)
+    var resumeClientWait = SecondsArgument(.seconds(60))
+
     @Option(name: .long, help: "Seconds between heartbeats.")
     var heartbeatInterval = SecondsArgument(JobSettings.defaults.heartbeatInterval)
 
@@ -52,8 +56,14 @@ struct CoordinatorCommand: AsyncParsableCommand {
         let directory: String
         // With a state directory, the scratch directory (the coordinator's kept parts) must outlive this process.
         let scratch = self.scratch ?? stateDir.map { $0 + "/scratch" }
+        if let stateDir {
+            do {
+                try FileIO.makeDirectories(stateDir)
+            } catch {
+                throw Failure("cannot use the state directory: \(error)", status: .runtimeError, program: "mrsh coordinator")
+            }
+        }
         do {
-            if let stateDir { try FileIO.makeDirectories(stateDir) }
             if let scratch {
                 try FileIO.makeDirectories(scratch)
                 directory = scratch
@@ -69,11 +79,13 @@ struct CoordinatorCommand: AsyncParsableCommand {
         defer { if let madeScratch { FileIO.removeTree(madeScratch) } }
         let statusAddress = statusListen == "off" ? nil : try StatusLaunch.address(statusListen, program: "mrsh coordinator")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        var options = CoordinatorOptions(
+            listen: address, token: token, scratch: directory,
+            heartbeat: HeartbeatSettings(interval: heartbeatInterval.duration, timeout: heartbeatTimeout.duration),
+            stateDirectory: stateDir)
+        options.clientWait = resumeClientWait.duration
         let server = try await CoordinatorServer.start(
-            options: CoordinatorOptions(
-                listen: address, token: token, scratch: directory,
-                heartbeat: HeartbeatSettings(interval: heartbeatInterval.duration, timeout: heartbeatTimeout.duration),
-                stateDirectory: stateDir),
+            options: options,
             runner: try EnginePlanRunner(scratch: directory), group: group, logger: Logger(label: "mrsh.coordinator"))
         TerminalWriter.standardError.write("mrsh coordinator: listening on \(server.address)\n")
         var statusPage: StatusServer?

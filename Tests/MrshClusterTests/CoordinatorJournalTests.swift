@@ -75,9 +75,11 @@ import Testing
             // The tail was cut off: the file ends at the last good record.
             #expect(try bytes(directory).count == whole.count - last.count)
         }
-        // New records follow the good ones.
-        let (journal, _) = try CoordinatorJournal.open(directory: directory)
-        try journal.append(Self.mapDone(7))
+        // New records follow the good ones (each journal closes at the end of its scope).
+        do {
+            let (journal, _) = try CoordinatorJournal.open(directory: directory)
+            try journal.append(Self.mapDone(7))
+        }
         let (_, replay) = try CoordinatorJournal.open(directory: directory)
         #expect(replay.records == Array(Self.records().dropLast()) + [Self.mapDone(7)])
         #expect(replay.problem == nil)
@@ -118,13 +120,23 @@ import Testing
         #expect(decoded.problem?.contains("does not decode") == true, "\(decoded.problem ?? "")")
     }
 
+    @Test func aSecondCoordinatorCannotUseTheSameStateDirectory() throws {
+        let directory = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (journal, _) = try CoordinatorJournal.open(directory: directory)
+        #expect(throws: (any Error).self) { try CoordinatorJournal.open(directory: directory) }
+        withExtendedLifetime(journal) {}
+    }
+
     @Test func resetEmptiesTheJournal() throws {
         let directory = try written(Self.records())
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (journal, _) = try CoordinatorJournal.open(directory: directory)
-        try journal.reset()
-        #expect(try bytes(directory).isEmpty)
-        try journal.append(Self.mapDone(3))
+        do {
+            let (journal, _) = try CoordinatorJournal.open(directory: directory)
+            try journal.reset()
+            #expect(try bytes(directory).isEmpty)
+            try journal.append(Self.mapDone(3))
+        }
         let (_, replay) = try CoordinatorJournal.open(directory: directory)
         #expect(replay.records == [Self.mapDone(3)])
     }

@@ -185,3 +185,34 @@ import Testing
         }
     }
 }
+
+/// A coordinator that dies with its client: restarted, it waits for the client (a short wait here, 60 s by
+/// default), then finishes the job alone and commits its directory once.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct ResumeWithoutClientTests {
+    @Test func aJobWhoseClientDiedTooIsCommittedByTheRestartedCoordinator() async throws {
+        let cluster = try await RestartCluster.start(workers: 2, environment: ["MRSH_TEST_SLOW_WORKER": "*:0.2"])
+        defer { cluster.stop() }
+        var random = SplitMix64(seed: 42)
+        try CoordinatorRestartTests.makeData(in: cluster.directory, random: &random)
+        let counts = try await shellOutput("cat data/*.txt | " + CoordinatorRestartTests.awkCount + " | sort", in: cluster.directory)
+        let client = try CoordinatorRestartTests.client(.countToDirectory, cluster: cluster)
+        let offset = cluster.log.utf8.count
+        #expect(await cluster.waitForLog("done map-", count: 3, after: offset) { !client.process.isRunning })
+        cluster.killCoordinator()
+        client.stop()
+        try await cluster.startCoordinator(arguments: ["--resume-client-wait", "1"])
+        #expect(await cluster.waitForLog("no client attached within 1 s; it goes on without one", count: 1, after: 0) { false })
+        #expect(await cluster.waitForLog("finished:", count: 1, after: 0) { false }, "\(cluster.log.suffix(3000))")
+        let out = cluster.directory + "/out"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: out).sorted()) ?? []
+        let parts = names.filter { $0.hasPrefix("part-") }
+        #expect(names == ["_SUCCESS"] + parts && parts.count == 4, "files in out: \(names)")
+        let text = try parts.map { try String(contentsOfFile: out + "/" + $0, encoding: .utf8) }.joined()
+        let lines = text.split(separator: "\n").map { $0 + "\n" }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        #expect(lines.joined() == counts)
+        // The journal is empty: nothing is left to resume.
+        #expect(await eventually(10) {
+            ((try? FileManager.default.attributesOfItem(atPath: cluster.stateDirectory + "/journal")[.size] as? Int) ?? -1) == 0
+        })
+    }
+}
