@@ -96,7 +96,13 @@ final class JournaledRun: RunJournal {
 
     func plannedJob(_ job: Int) -> PlannedJob? { earlier?.plans[job] }
 
-    func finishedJob(_ job: Int) -> FinishedJob? { earlier?.finished[job] }
+    /// A finished job whose kept parts are all still in the coordinator's store (a committed file is the
+    /// user's: it is not checked); else the job runs again from its plan, keeping what survived.
+    func finishedJob(_ job: Int) -> FinishedJob? {
+        guard let finished = earlier?.finished[job] else { return nil }
+        for case .blob(let location, _) in finished.parts where surviving(.blob(location)) == nil { return nil }
+        return finished
+    }
 
     func commitInProgress(_ job: Int) -> (parts: [String], report: JobReport)? { earlier?.commits[job] }
 

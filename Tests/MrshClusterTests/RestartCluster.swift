@@ -66,10 +66,10 @@ final class RestartCluster: Sendable {
         address.set(listening)
     }
 
-    /// SIGKILLs the running coordinator and waits for it to end.
-    func killCoordinator() {
+    /// Sends `signal` (SIGKILL) to the running coordinator and waits for it to end.
+    func killCoordinator(signal: Int32 = SIGKILL) {
         guard let child = current.value else { return }
-        if child.process.isRunning { kill(child.pid, SIGKILL) }
+        if child.process.isRunning { kill(child.pid, signal) }
         child.stop()
     }
 
