@@ -265,7 +265,15 @@ public final class CoordinatorServer: Sendable {
         if resuming == nil { await queue.acquire { position in connection?.sendSoon(.queued(position: position)) } }
         defer { Task { await queue.release() } }
         if cancelled.isCancelled { throw CancellationError() }
-        let journaled = try await openJournal(for: submission, run: run, stdinPath: stdinPath, resuming: resuming)
+        let journaled: JournaledRun?
+        do {
+            journaled = try await openJournal(for: submission, run: run, stdinPath: stdinPath, resuming: resuming)
+        } catch {
+            let message = "cannot journal the job in the state directory: \(EngineError.describe(error))"
+            logger.error("run \(run): \(message)")
+            try? await connection?.send(.failed(JobFailure(message: message)))
+            return true
+        }
         // The journal ends with the run: a later restart has nothing to resume.
         defer { if journaled != nil { try? journal?.reset() } }
         try await connection?.send(.started(run: run))

@@ -59,7 +59,7 @@ import Testing
             (.countToOutput, .afterReduces(Int(random.next() % 3))),
             (.sortToOutput, .afterMaps(1 + Int(random.next() % 20))),
             // Into the second job's maps about half of the time.
-            (.topWords, .afterMaps(16 + Int(random.next() % 10))),
+            (.topWords, .afterMaps(16 + Int(random.next() % 7))),
         ]
         for index in scenarios.indices.reversed() {
             scenarios.swapAt(index, Int(random.next() % UInt64(index + 1)))
@@ -103,7 +103,9 @@ import Testing
                 cluster.killCoordinator(signal: signal)
                 landed += 1
             }
-            if tornTail, let handle = FileHandle(forWritingAtPath: cluster.stateDirectory + "/journal") {
+            // A torn write: garbage after the last record of a coordinator that died (never of a live one).
+            let torn = tornTail && cluster.coordinator?.process.isRunning != true
+            if torn, let handle = FileHandle(forWritingAtPath: cluster.stateDirectory + "/journal") {
                 handle.seekToEndOfFile()
                 handle.write(Data((0..<(1 + random.next() % 20)).map { _ in UInt8(truncatingIfNeeded: random.next()) }))
                 handle.closeFile()
@@ -118,7 +120,7 @@ import Testing
                     client.stderr.contains("coordinator lost; waiting up to 60 s for it to come back"),
                     "\(context): \(client.stderr)")
             }
-            if tornTail && reached {
+            if torn {
                 #expect(cluster.log.contains("bytes after the last good record"), "\(context): \(cluster.log.prefix(3000))")
             }
             let result: String
