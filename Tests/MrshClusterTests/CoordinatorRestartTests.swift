@@ -120,6 +120,18 @@ import Testing
                     client.stderr.contains("coordinator lost; waiting up to 60 s for it to come back"),
                     "\(context): \(client.stderr)")
             }
+            if reached {
+                // Finished tasks whose output survived were not run again.
+                switch crash {
+                case .afterMaps, .afterReduces:
+                    let kept = firstCapture("resumed: (\\d+) of", in: cluster.log).flatMap { Int($0) } ?? 0
+                    #expect(
+                        kept > 0 || cluster.log.contains("finished before the coordinator restarted"),
+                        "\(context): nothing kept\n\(cluster.log.prefix(4000))")
+                default:
+                    break
+                }
+            }
             if torn {
                 #expect(cluster.log.contains("bytes after the last good record"), "\(context): \(cluster.log.prefix(3000))")
             }
