@@ -4,22 +4,24 @@ import MrshCluster
 import MrshTestSupport
 import Testing
 
-/// The coordinator (`--state-dir`) SIGKILLed at seeded points of a job (after the k-th map or reduce task,
+/// The coordinator (`--state-dir`) SIGKILLed (or SIGTERMed) at seeded points of a job (after the k-th map or reduce task,
 /// right after the commit of a `write` directory started or ended, while output streams to the client),
 /// sometimes with garbage after the journal's last record (a torn write), then started again on the same
 /// address and state directory: the client waits for it and prints exactly the answer of awk or sort over
 /// the generated data, `write` directories hold exactly `_SUCCESS` and their parts, and the journal is empty
-/// after each job. Seeded: `MRSH_RESTART_SEED=<seed>` repeats a session, `MRSH_RESTART_RUNS` (9 by default)
+/// after each job. Seeded: `MRSH_RESTART_SEED=<seed>` repeats a session, `MRSH_RESTART_RUNS` (11 by default)
 /// changes the number of runs.
 @Suite(.serialized, .timeLimit(.minutes(8))) struct CoordinatorRestartTests {
     static let seed: UInt64 =
         ProcessInfo.processInfo.environment["MRSH_RESTART_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 1...UInt64(1 << 40))
-    static let runs = ProcessInfo.processInfo.environment["MRSH_RESTART_RUNS"].flatMap { Int($0) } ?? 9
+    static let runs = ProcessInfo.processInfo.environment["MRSH_RESTART_RUNS"].flatMap { Int($0) } ?? 11
 
     enum Job: String, CaseIterable {
         case countToOutput, countToDirectory, sortToOutput, countOfStandardInput
         /// Two jobs: the counts, then sorted by count (the first job's parts are kept for the second).
         case topWords
+        /// A map-only job whose map tasks write their parts straight into the directory.
+        case grepToDirectory
     }
 
     enum Crash: Equatable {
@@ -39,6 +41,8 @@ import Testing
         try Self.makeData(in: cluster.directory, random: &random)
         let counts = try await shellOutput("cat data/*.txt | " + Self.awkCount + " | sort", in: cluster.directory)
         let sorted = try await shellOutput("cat big/*.txt | sort", in: cluster.directory)
+        let grepped = try await shellOutput("cat data/*.txt | grep ab", in: cluster.directory)
+        #expect(grepped.split(separator: "\n").count > 100)
         #expect(counts.split(separator: "\n").count > 100 && sorted.utf8.count > 1_100_000)
         // The two-job answer of a fault-free run (the order of equal counts is the engine's); its lines are awk's.
         let clean = try Self.client(.topWords, cluster: cluster)
@@ -60,6 +64,8 @@ import Testing
             (.sortToOutput, .afterMaps(1 + Int(random.next() % 20))),
             // Into the second job's maps about half of the time.
             (.topWords, .afterMaps(16 + Int(random.next() % 7))),
+            (.grepToDirectory, .afterMaps(1 + Int(random.next() % 12))),
+            (.grepToDirectory, .commitStarted),
         ]
         for index in scenarios.indices.reversed() {
             scenarios.swapAt(index, Int(random.next() % UInt64(index + 1)))
@@ -137,6 +143,15 @@ import Testing
             }
             let result: String
             switch job {
+            case .grepToDirectory:
+                // In input order: the parts' concatenation is grep's output.
+                let out = cluster.directory + "/matches"
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: out).sorted()) ?? []
+                let parts = names.filter { $0.hasPrefix("part-") }
+                #expect(names == ["_SUCCESS"] + parts && !parts.isEmpty, "\(context): files in matches: \(names)")
+                let siblings = try FileManager.default.contentsOfDirectory(atPath: cluster.directory).filter { $0.hasPrefix(".") }
+                #expect(siblings.isEmpty, "\(context): left beside matches: \(siblings)")
+                result = try parts.map { try String(contentsOfFile: out + "/" + $0, encoding: .utf8) }.joined()
             case .countToDirectory:
                 let out = cluster.directory + "/out"
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: out).sorted()) ?? []
@@ -150,7 +165,13 @@ import Testing
             default:
                 result = client.stdout
             }
-            let answer = job == .sortToOutput ? sorted : job == .topWords ? topWords : counts
+            let answer =
+                switch job {
+                case .sortToOutput: sorted
+                case .topWords: topWords
+                case .grepToDirectory: grepped
+                default: counts
+                }
             #expect(result == answer, "\(context): output differs (\(result.utf8.count) of \(answer.utf8.count) bytes)")
             // The run ended: nothing is left to resume.
             let journalSize = (try? FileManager.default.attributesOfItem(atPath: cluster.stateDirectory + "/journal")[.size] as? Int) ?? -1
@@ -173,6 +194,8 @@ import Testing
             return try cluster.client(options + [wordCount])
         case .topWords:
             return try cluster.client(options + [wordCount + " | sort by value desc"])
+        case .grepToDirectory:
+            return try cluster.client(options + [#"read "data/*.txt" | grep "ab" | write matches overwrite"#])
         case .countToDirectory:
             return try cluster.client(options + [wordCount + " | write out overwrite"])
         case .sortToOutput:
