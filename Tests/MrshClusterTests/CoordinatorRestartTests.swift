@@ -41,7 +41,7 @@ import Testing
         try Self.makeData(in: cluster.directory, random: &random)
         let counts = try await shellOutput("cat data/*.txt | " + Self.awkCount + " | sort", in: cluster.directory)
         let sorted = try await shellOutput("cat big/*.txt | sort", in: cluster.directory)
-        let grepped = try await shellOutput("cat data/*.txt | grep ab", in: cluster.directory)
+        let grepped = try await shellOutput("cat data/*.txt | grep grepme", in: cluster.directory)
         #expect(grepped.split(separator: "\n").count > 100)
         #expect(counts.split(separator: "\n").count > 100 && sorted.utf8.count > 1_100_000)
         // The two-job answer of a fault-free run (the order of equal counts is the engine's); its lines are awk's.
@@ -195,7 +195,7 @@ import Testing
         case .topWords:
             return try cluster.client(options + [wordCount + " | sort by value desc"])
         case .grepToDirectory:
-            return try cluster.client(options + [#"read "data/*.txt" | grep "ab" | write matches overwrite"#])
+            return try cluster.client(options + [#"read "data/*.txt" | grep "grepme" | write matches overwrite"#])
         case .countToDirectory:
             return try cluster.client(options + [wordCount + " | write out overwrite"])
         case .sortToOutput:
@@ -212,11 +212,12 @@ import Testing
         }
     }
 
-    /// `data/f0..3.txt`: 1500 lines of 8 words of a 400-word vocabulary of lowercase letters; `big/b0..1.txt`:
+    /// `data/f0..3.txt`: 1500 lines of 8 words of a 400-word vocabulary of lowercase letters (one is "grepme"); `big/b0..1.txt`:
     /// 10,000 lines each of a random hex key and filler.
     static func makeData(in directory: String, random: inout SplitMix64) throws {
         let letters = Array("abcdefghijklmnopqrstuvwxyz")
-        let vocabulary = (0..<400).map { _ in
+        // "grepme" is one of the words: the grep job's pattern matches about 2% of the lines, whatever the seed.
+        let vocabulary = ["grepme"] + (1..<400).map { _ in
             String((0..<(2 + Int(random.next() % 7))).map { _ in letters[Int(random.next() % 26)] })
         }
         try FileManager.default.createDirectory(atPath: directory + "/data", withIntermediateDirectories: true)
