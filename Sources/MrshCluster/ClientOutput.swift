@@ -26,13 +26,19 @@ public final class ClientOutput: Sendable {
     /// For tests and in-process use: receives every flushed block instead of a channel.
     private let sink: (@Sendable (ByteBuffer) -> Void)?
 
-    init(channel: any Channel) {
+    /// Learns the bytes written to the socket so far after each block (a test hook).
+    private let onWritten: (@Sendable (Int64) -> Void)?
+    private let written = Atomic<Int64>(0)
+
+    init(channel: any Channel, onWritten: (@Sendable (Int64) -> Void)? = nil) {
         self.channel = channel
+        self.onWritten = onWritten
         sink = nil
     }
 
     public init(sink: @escaping @Sendable (ByteBuffer) -> Void) {
         channel = nil
+        onWritten = nil
         self.sink = sink
     }
 
@@ -98,6 +104,10 @@ public final class ClientOutput: Sendable {
         let frame = block.withUnsafeReadableBytes { DataBlock.frame($0) }
         let write = channel.writeAndFlush(frame)
         write.whenFailure { error in self.state.withLock { s in s.failure = s.failure ?? error } }
+        if let onWritten {
+            let bytes = Int64(block.readableBytes)
+            write.whenSuccess { onWritten(self.written.add(bytes, ordering: .relaxed).newValue) }
+        }
         state.withLock { s in
             s.unwritten.append((write, block.readableBytes))
             s.unwrittenBytes += block.readableBytes

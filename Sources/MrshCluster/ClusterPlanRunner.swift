@@ -20,11 +20,30 @@ public protocol ClusterPlanRunner: Sendable {
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport
 
+    /// `run` with a journal (a coordinator with a state directory): the run's decisions and results go to it,
+    /// and a resumed run reads them back.
+    func run(
+        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
+        source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
+        progress: @escaping @Sendable (JobProgress) -> Void, journal: (any RunJournal)?
+    ) async throws -> RunReport
+
     /// Resolves a blob of the coordinator's own store (holder `.local` or `.coordinator`) for its shuffle server.
     func resolve(_ request: FetchRequest) async throws -> LocalBytes
 }
 
 extension ClusterPlanRunner {
+    /// Runners that cannot journal ignore the journal.
+    public func run(
+        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
+        source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
+        progress: @escaping @Sendable (JobProgress) -> Void, journal: (any RunJournal)?
+    ) async throws -> RunReport {
+        try await self.run(
+            submission, run: run, standardInput: standardInput, executors: executors, source: source, fetcher: fetcher,
+            output: output, progress: progress)
+    }
+
     /// Runners that cannot use late workers ignore the source.
     public func run(
         _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],

@@ -9,11 +9,20 @@ public struct CoordinatorOptions: Sendable {
     public var heartbeat: HeartbeatSettings
     /// How long a job waits for its first worker before failing.
     public var workerWaitTimeout: Duration
+    /// Where the journal lives (`--state-dir`): a coordinator restarted with the same directory resumes the
+    /// run it was running. nil: no journal (a coordinator that dies ends its job).
+    public var stateDirectory: String?
+    /// How long a resumed run waits for its client to attach before it runs without one (its `write`
+    /// directories are committed, output for standard output is dropped).
+    public var clientWait: Duration = .seconds(60)
+    /// How long a resumed run waits for the workers holding its map outputs to register again.
+    public var resumeWorkerWait: Duration = .seconds(10)
 
     public init(
         listen: HostPort, token: AuthToken, scratch: String, heartbeat: HeartbeatSettings = HeartbeatSettings(),
-        workerWaitTimeout: Duration = .seconds(30)
+        workerWaitTimeout: Duration = .seconds(30), stateDirectory: String? = nil
     ) {
+        self.stateDirectory = stateDirectory
         self.listen = listen
         self.token = token
         self.scratch = scratch

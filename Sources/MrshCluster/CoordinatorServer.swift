@@ -23,6 +23,10 @@ public final class CoordinatorServer: Sendable {
     private let control: FrameServer
     private let shuffle: ShuffleServer
     private let runCounter = RunCounter()
+    /// The journal, with a state directory.
+    let journal: CoordinatorJournal?
+    /// The run a restart found unfinished in the journal, until its client attaches or the wait ends.
+    let recovery: RecoveryGate
 
     /// The address workers and clients connect to (with the real port).
     public var address: HostPort { control.address }
@@ -34,6 +38,21 @@ public final class CoordinatorServer: Sendable {
         let shuffle = try await ShuffleServer.start(
             host: options.listen.host, group: group, token: options.token, logger: logger,
             resolver: { try await runner.resolve($0) })
+        var journal: CoordinatorJournal?
+        var pending: JournalState?
+        if let directory = options.stateDirectory {
+            do {
+                let (opened, replay) = try CoordinatorJournal.open(directory: directory)
+                if let problem = replay.problem {
+                    logger.warning(
+                        "journal \(opened.path): \(replay.ignoredBytes) bytes after the last good record (\(replay.records.count) records) ignored: \(problem)")
+                }
+                journal = opened
+                pending = JournalState(replay.records)
+            } catch {
+                throw EngineError.failed("cannot use the state directory '\(directory)': \(EngineError.describe(error))")
+            }
+        }
         let box = ServerBox()
         let control = try await FrameServer.start(
             host: options.listen.host, port: options.listen.port, group: group, token: options.token,
@@ -43,16 +62,22 @@ public final class CoordinatorServer: Sendable {
             await server.handle(connection)
         }
         let server = CoordinatorServer(
-            options: options, group: group, logger: logger, runner: runner, control: control, shuffle: shuffle)
+            options: options, group: group, logger: logger, runner: runner, control: control, shuffle: shuffle,
+            journal: journal, recovery: RecoveryGate(pending: pending))
+        // The resumed run holds the queue from the start: no new job goes before it.
+        if pending != nil { await server.queue.acquire { _ in } }
         await box.set(server)
         logger.info("coordinator listening on \(control.address), shuffle server on \(shuffle.address)")
+        if let pending { server.startResuming(pending) }
         return server
     }
 
     private init(
         options: CoordinatorOptions, group: any EventLoopGroup, logger: Logger, runner: any ClusterPlanRunner,
-        control: FrameServer, shuffle: ShuffleServer
+        control: FrameServer, shuffle: ShuffleServer, journal: CoordinatorJournal?, recovery: RecoveryGate
     ) {
+        self.journal = journal
+        self.recovery = recovery
         self.options = options
         self.group = group
         self.logger = logger
@@ -126,7 +151,7 @@ public final class CoordinatorServer: Sendable {
         let executor = RemoteExecutor(
             name: name, slots: max(1, info.slots), shuffleAddress: info.shuffleAddress, connection: connection,
             coordinatorBlobs: BlobRewriter(holder: .coordinator, address: shuffle.address.description),
-            activity: activity, allowsStream: info.allowsStream)
+            activity: activity, allowsStream: info.allowsStream, holds: Set(info.holds))
         do {
             try await connection.send(
                 .welcome(
@@ -170,19 +195,27 @@ public final class CoordinatorServer: Sendable {
         var iterator = connection.inbound.makeAsyncIterator()
         do {
             guard let frame = try await iterator.next() else { return }
-            guard case .submit(let submission) = try ControlMessage(frame: frame) else {
+            let message = try ControlMessage(frame: frame)
+            if case .attach(let run) = message {
+                try await attach(run, connection: connection, iterator: iterator)
+                await connection.close()
+                return
+            }
+            guard case .submit(let submission) = message else {
                 await connection.fail("protocol error: expected a job submission")
                 return
             }
             let run = "\(runPrefix)-\(await runCounter.next())"
             var stdinPath: String?
             if submission.hasStandardInput {
-                let path = options.scratch + "/stdin-\(run)"
+                // With a journal, in the state directory: a resumed run reads it again.
+                let path = (options.stateDirectory ?? options.scratch) + "/stdin-\(run)"
                 stdinPath = path
-                try await spool(from: &iterator, to: path)
+                try await spool(from: &iterator, to: path, durable: journal != nil)
             }
             defer { if let stdinPath { unlink(stdinPath) } }
-            let told = try await runJob(submission, run: run, stdinPath: stdinPath, connection: connection, iterator: iterator)
+            let told = try await runJob(
+                submission, run: run, stdinPath: stdinPath, connection: connection, iterator: iterator, resuming: nil)
             // The client closes when it has read the outcome (a client that cancelled waits for us instead).
             if told { await connection.closeAfterPeer(timeout: .seconds(10)) }
         } catch {
@@ -192,7 +225,8 @@ public final class CoordinatorServer: Sendable {
     }
 
     /// Writes the client's standard-input data blocks to `path` until `inputEnd`.
-    private func spool(from iterator: inout FrameInbound.AsyncIterator, to path: String) async throws {
+    /// `durable`: fsynced at `inputEnd` (a journaled run's input).
+    private func spool(from iterator: inout FrameInbound.AsyncIterator, to path: String, durable: Bool) async throws {
         let fd = try sys("open", path) { open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600) }
         defer { close(fd) }
         while let frame = try await iterator.next() {
@@ -204,6 +238,7 @@ public final class CoordinatorServer: Sendable {
             guard case .inputEnd = try ControlMessage(frame: frame) else {
                 throw WireError.badMessage("expected standard input blocks or inputEnd")
             }
+            if durable { try sys("fsync", path) { fsync(fd) } }
             return
         }
         throw WireError.connectionClosed
@@ -211,29 +246,44 @@ public final class CoordinatorServer: Sendable {
 
     /// Runs one job for a client. A `cancel` from the client or its connection dropping cancels the job.
     /// Returns true when the client was sent the job's outcome (`finished`, or `failed` other than by its
-    /// own cancel).
-    private func runJob(
-        _ submission: JobSubmission, run: String, stdinPath: String?, connection: FrameConnection,
-        iterator: sending FrameInbound.AsyncIterator
+    /// own cancel). `resuming`: the journal's unfinished run, taken up after a restart (it holds the queue
+    /// already); then `connection` may be nil (no client attached in time: output is dropped).
+    func runJob(
+        _ submission: JobSubmission, run: String, stdinPath: String?, connection: FrameConnection?,
+        iterator: sending FrameInbound.AsyncIterator?, resuming: JournalState?
     ) async throws -> Bool {
         // Watch the client from the start, also while queued.
         let cancelled = CancellationFlag()
         let watcher = Task {
-            var iterator = iterator
+            guard var iterator else { return }
             while let frame = try? await iterator.next() {
                 if case .cancel? = try? ControlMessage(frame: frame) { break }
             }
             if !Task.isCancelled { cancelled.cancel() }
         }
         defer { watcher.cancel() }
-        await queue.acquire { position in connection.sendSoon(.queued(position: position)) }
+        if resuming == nil { await queue.acquire { position in connection?.sendSoon(.queued(position: position)) } }
         defer { Task { await queue.release() } }
         if cancelled.isCancelled { throw CancellationError() }
-        try await connection.send(.started(run: run))
+        let journaled: JournaledRun?
+        do {
+            journaled = try await openJournal(for: submission, run: run, stdinPath: stdinPath, resuming: resuming)
+        } catch {
+            let message = "cannot journal the job in the state directory: \(EngineError.describe(error))"
+            logger.error("run \(run): \(message)")
+            try? await connection?.send(.failed(JobFailure(message: message)))
+            return true
+        }
+        // The journal ends with the run: a later restart has nothing to resume.
+        defer { if journaled != nil { try? journal?.reset() } }
+        try await connection?.send(.started(run: run))
+        if journaled != nil { try await connection?.send(.journaled(run: run)) }
 
         let stdinFD: Int32? = stdinPath.map { open($0, O_RDONLY | O_CLOEXEC) }
         defer { if let stdinFD, stdinFD >= 0 { close(stdinFD) } }
-        let output = ClientOutput(channel: connection.channel)
+        let output =
+            connection.map { ClientOutput(channel: $0.channel, onWritten: JournaledRun.dieAfterOutput) }
+            ?? ClientOutput(sink: { _ in })
         let runner = self.runner
         let fetcher = makeFetcher()
         let pool = self.pool
@@ -247,7 +297,7 @@ public final class CoordinatorServer: Sendable {
             activity.reset()
             var report = try await runner.run(
                 submission, run: run, standardInput: stdinFD, executors: executors, source: pool, fetcher: fetcher,
-                output: output, progress: { connection.sendSoon(.progress($0)) })
+                output: output, progress: { connection?.sendSoon(.progress($0)) }, journal: journaled)
             try await output.flush()
             // Workers that joined during the run count too.
             for e in await pool.executors where !executors.contains(where: { $0 === e }) {
@@ -266,7 +316,7 @@ public final class CoordinatorServer: Sendable {
         case .success(var report):
             for e in executors { e.send(.endRun(run: run)) }
             report.record = record
-            try await connection.send(.finished(report))
+            try await connection?.send(.finished(report))
             logger.info("run \(run) finished: \(report.summary); \(CoordinatorServer.describeWork(report))")
             logger.info("run \(run) \(activity.describeMaps(Array(report.tasksPerWorker.keys)))")
             return true
@@ -279,7 +329,7 @@ public final class CoordinatorServer: Sendable {
             logger.info("run \(run) failed: \(message)")
             var failure = JobFailure(message: message, refused: refused, cancelled: wasCancelled)
             failure.record = record
-            try? await connection.send(.failed(failure))
+            try? await connection?.send(.failed(failure))
             return !wasCancelled
         }
     }

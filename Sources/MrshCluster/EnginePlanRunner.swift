@@ -37,10 +37,20 @@ public struct EnginePlanRunner: ClusterPlanRunner {
         source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
         progress: @escaping @Sendable (JobProgress) -> Void
     ) async throws -> RunReport {
+        try await self.run(
+            submission, run: run, standardInput: standardInput, executors: executors, source: source, fetcher: fetcher,
+            output: output, progress: progress, journal: nil)
+    }
+
+    public func run(
+        _ submission: JobSubmission, run: String, standardInput: Int32?, executors: [any TaskExecutor],
+        source: (any ExecutorSource)?, fetcher: any BlobFetcher, output: ClientOutput,
+        progress: @escaping @Sendable (JobProgress) -> Void, journal: (any RunJournal)?
+    ) async throws -> RunReport {
         let summary = try await runPlan(
             submission.plan, run: run, standardInput: standardInput, workingDirectory: submission.workingDirectory,
             settings: submission.settings, executors: executors, source: source, fetcher: fetcher, output: output,
-            progress: progress)
+            progress: progress, journal: journal)
         return RunReport(summary: summary)
     }
 
@@ -51,7 +61,7 @@ public struct EnginePlanRunner: ClusterPlanRunner {
     public func runPlan(
         _ plan: JobPlan, run: String, standardInput: Int32?, workingDirectory: String?, settings: JobSettings?,
         executors: [any TaskExecutor], source: (any ExecutorSource)? = nil, fetcher: any BlobFetcher,
-        output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void
+        output: some RecordSink, progress: @escaping @Sendable (JobProgress) -> Void, journal: (any RunJournal)? = nil
     ) async throws -> JobSummary {
         let paths = PlanPaths(plan, workingDirectory: workingDirectory ?? "")
         let slots = executors.reduce(0) { $0 + $1.slots }
@@ -60,6 +70,7 @@ public struct EnginePlanRunner: ClusterPlanRunner {
             options: options, executors: executors, fetcher: fetcher, store: store, logger: logger, source: source,
             executorWait: executorWait)
         coordinator.history = history
+        coordinator.journal = journal
         do {
             return try await coordinator.run(
                 paths.plan, run: run, standardInput: standardInput, output: output, progress: progress)

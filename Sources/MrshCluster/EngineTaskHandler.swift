@@ -58,6 +58,10 @@ public struct EngineTaskHandler: WorkerTaskHandler {
         try? FileManager.default.removeItem(atPath: store.root + "/tmp")
     }
 
+    public func heldMapOutputs() -> [BlobID] {
+        store.mapOutputs(limit: WorkerInfo.maxHolds)
+    }
+
     /// A blob (or partition of a map-output blob) of `store`, refusing ids that leave the store (a decoded
     /// id never does; one built from a bad run name could).
     static func resolve(_ request: FetchRequest, in store: BlobStore) throws -> LocalBytes {

@@ -19,6 +19,8 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
     let coordinatorBlobs: BlobRewriter
     /// Records map tasks in flight (for the per-run parallelism figure).
     let activity: WorkerActivity?
+    /// The map outputs the worker said it holds when it registered.
+    let holds: Set<BlobID>
 
     private struct State {
         var nextRequest: UInt64 = 1
@@ -31,8 +33,9 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
 
     init(
         name: String, slots: Int, shuffleAddress: String, connection: FrameConnection, coordinatorBlobs: BlobRewriter,
-        activity: WorkerActivity? = nil, allowsStream: Bool = false
+        activity: WorkerActivity? = nil, allowsStream: Bool = false, holds: Set<BlobID> = []
     ) {
+        self.holds = holds
         self.allowsStream = allowsStream
         self.activity = activity
         self.name = name

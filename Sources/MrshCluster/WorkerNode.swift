@@ -39,7 +39,7 @@ public enum WorkerNode {
             .register(
                 WorkerInfo(
                     id: options.id, slots: options.slots, shuffleAddress: shuffleAddress, pid: getpid(),
-                    allowsStream: options.allowStream)))
+                    allowsStream: options.allowStream, holds: handler.heldMapOutputs())))
 
         var iterator = connection.inbound.makeAsyncIterator()
         guard let first = try await iterator.next() else { return .connectionLost("closed before welcome") }

@@ -51,6 +51,17 @@ actor WorkerPool: ExecutorSource {
         for w in all { w.continuation.resume() }
     }
 
+    /// Returns once every worker named in `names` is registered and live, or after `timeout`.
+    func waitFor(names: Set<String>, timeout: Duration) async {
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while clock.now < deadline {
+            let live = Set(executors.map(\.name))
+            if names.isSubset(of: live) { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     /// Like `waitFor(_:)`, but gives up after `timeout` (checking registrations every 20 ms).
     func waitFor(_ count: Int, timeout: Duration) async throws {
         let clock = ContinuousClock()

@@ -17,4 +17,10 @@ public protocol WorkerTaskHandler: Sendable {
     func resolve(_ request: FetchRequest) async throws -> LocalBytes
     /// Deletes everything the run left on this worker (its blobs and temporary files).
     func removeRun(_ run: String) async
+    /// The map outputs this worker holds, reported when it registers (a restarted coordinator keeps them).
+    func heldMapOutputs() -> [BlobID]
+}
+
+extension WorkerTaskHandler {
+    public func heldMapOutputs() -> [BlobID] { [] }
 }

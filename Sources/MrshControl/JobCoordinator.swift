@@ -22,6 +22,9 @@ public struct JobCoordinator: Sendable {
     public let executorWait: Duration
     /// Where runs, jobs and task attempts are recorded (the status page, `--report`); nil: nowhere.
     public var history: JobHistory?
+    /// Where the run's decisions and results are journaled, and read back when it resumes (`--state-dir`);
+    /// nil: nowhere.
+    public var journal: (any RunJournal)?
 
     public init(
         options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
@@ -106,7 +109,8 @@ public struct JobCoordinator: Sendable {
                     if !seen.contains(earlier) { throw EngineError.invalid("job \(job.id) reads job \(earlier), which does not run before it") }
                 }
             }
-            if case .directory(let path, let overwrite) = job.output {
+            // A resumed run's directories were checked when it was admitted; they now hold its own parts.
+            if case .directory(let path, let overwrite) = job.output, journal?.isResuming != true {
                 try OutputDirectory.validate(path: path, overwrite: overwrite)
             }
             seen.insert(job.id)
@@ -142,6 +146,13 @@ public struct JobCoordinator: Sendable {
         }
         var parts: [Int: [PartRef]] = [:]
         for (position, job) in plan.jobs.enumerated() {
+            if let finished = journal?.finishedJob(job.id) {
+                logger.info("job \(job.id) finished before the coordinator restarted: its \(finished.parts.count) parts are kept")
+                parts[job.id] = finished.parts
+                context.reports.append(finished.report)
+                context.partsWritten += finished.partsWritten
+                continue
+            }
             var inputs: [[InputPlanner.SizedInput]] = []
             for (index, source) in job.sources.enumerated() {
                 switch source.input {
@@ -172,6 +183,19 @@ public struct JobCoordinator: Sendable {
     ) async throws -> [PartRef] {
         let jobStarted = context.elapsed
         let jobID = JobID(run: context.run, index: spec.id)
+        let planned: PlannedJob
+        if let earlier = journal?.plannedJob(spec.id) {
+            planned = earlier
+        } else {
+            planned = try await plan(spec, inputs: inputs, sideSplits: sideSplits, context: context)
+        }
+        return try await runPlanned(planned, position: position, jobID: jobID, jobStarted: jobStarted, context: &context)
+    }
+
+    /// Decides a job's map tasks, partitioner and reducers (sampling range boundaries and join skew).
+    private func plan(
+        _ spec: JobSpec, inputs: [[InputPlanner.SizedInput]], sideSplits: [[InputSplit]], context: RunContext
+    ) async throws -> PlannedJob {
         // Map tasks source by source; `sourceStarts[s]` is the first task of source s.
         var tasks: [[InputSplit]] = []
         var sourceStarts: [Int] = []
@@ -217,15 +241,41 @@ public struct JobCoordinator: Sendable {
             spec, tasks: tasks, sourceStarts: sourceStarts, reducers: reducers, sampleSize: options.sampleSize,
             fetcher: fetcher, store: store, logger: logger)
         logger.debug("job \(spec.id): \(tasks.count) map tasks, \(reducers) reduce tasks")
-        let chosenPartitioner = partitioner
+        return PlannedJob(
+            job: spec.id, spec: spec, tasks: tasks, sourceStarts: sourceStarts, partitioner: partitioner,
+            reducers: reducers, sideSplits: sideSplits, directory: nil)
+    }
+
+    /// Runs a planned job (journaling its plan first, or resuming it): its tasks, then its commit.
+    private func runPlanned(
+        _ planned: PlannedJob, position: Int, jobID: JobID, jobStarted: Double, context: inout RunContext
+    ) async throws -> [PartRef] {
+        var planned = planned
+        let spec = planned.spec
+        let tasks = planned.tasks
+        let sourceStarts = planned.sourceStarts
+        let reducers = planned.reducers
+        let sideSplits = planned.sideSplits
+        let chosenPartitioner = planned.partitioner
+        let resumed = journal?.plannedJob(spec.id) != nil
 
         var directory: OutputDirectory?
         if case .directory(let path, let overwrite) = spec.output {
             let created = OutputDirectory(path: path, overwrite: overwrite, run: context.run)
-            try created.begin()
+            if resumed, let state = planned.directory {
+                try created.resume(state)
+            } else {
+                planned.directory = try created.begin()
+            }
             directory = created
         }
         do {
+            if !resumed { try journal?.record(.planned(planned)) }
+            if let journal, resumed, let directory, let commit = journal.commitInProgress(spec.id) {
+                // The coordinator died while committing: finish the commit, nothing runs again.
+                return try finishCommit(
+                    directory, parts: commit.parts, report: commit.report, planned: planned, context: &context)
+            }
             let total = (maps: tasks.count, reduces: reducers)
             let progress = context.progress
             let jobCount = context.jobCount
@@ -254,6 +304,14 @@ public struct JobCoordinator: Sendable {
                 source: source, executorWait: executorWait, destination: destination, announce: announce)
             scheduler.sideSplits = sideSplits
             scheduler.history = history
+            scheduler.journal = journal
+            if let journal, resumed {
+                scheduler.resume(
+                    firstAttempt: journal.firstAttempt, maps: journal.survivingMaps(spec.id),
+                    reduces: journal.survivingReduces(spec.id))
+            } else if let journal {
+                scheduler.resume(firstAttempt: journal.firstAttempt, maps: [:], reduces: [:])
+            }
             history?.jobStarted(
                 jobID, description: JobHistory.describe(spec), mapTasks: tasks.count, reduceTasks: reducers)
             let outcome = try await scheduler.run()
@@ -286,6 +344,7 @@ public struct JobCoordinator: Sendable {
                     if case .file(let path, _) = part { return path }
                     return nil
                 }
+                try journal?.record(.commitStarted(job: spec.id, parts: paths, report: report))
                 try directory.commit(parts: paths)
                 parts = parts.enumerated().map { index, part in
                     .file(path: directory.path + "/" + OutputDirectory.partName(index), size: part.size)
@@ -293,12 +352,35 @@ public struct JobCoordinator: Sendable {
                 context.partsWritten += parts.count
             }
             report.elapsed = context.elapsed - jobStarted
+            try journal?.record(
+                .finished(FinishedJob(job: spec.id, parts: parts, report: report, partsWritten: directory == nil ? 0 : parts.count)))
             context.reports.append(report)
             return parts
         } catch {
+            // A commit that started is finished by a restarted coordinator, never undone (its journal says
+            // it started); a job that fails here aborts it.
             directory?.abort()
             throw error
         }
+    }
+
+    /// Finishes the commit of a resumed job's directory (`OutputDirectory.commit` is idempotent) and
+    /// journals the job finished, with the report journaled when the commit started.
+    private func finishCommit(
+        _ directory: OutputDirectory, parts paths: [String], report: JobReport, planned: PlannedJob,
+        context: inout RunContext
+    ) throws -> [PartRef] {
+        logger.info("job \(planned.job): finishing the commit of \(directory.path) that started before the coordinator restarted")
+        try directory.commit(parts: paths)
+        var parts: [PartRef] = []
+        for index in paths.indices {
+            let path = directory.path + "/" + OutputDirectory.partName(index)
+            parts.append(.file(path: path, size: FileIO.size(of: path) ?? 0))
+        }
+        context.partsWritten += parts.count
+        try journal?.record(.finished(FinishedJob(job: planned.job, parts: parts, report: report, partsWritten: parts.count)))
+        context.reports.append(report)
+        return parts
     }
 
     /// "logs/a.txt at offset 1048576" for a task's first split.

@@ -87,6 +87,8 @@ package struct JobScheduler {
     var sideSplits: [[InputSplit]] = []
     /// Where attempts' starts and ends are recorded (the status page); nil: nowhere.
     package var history: JobHistory?
+    /// Where winning attempts are journaled (`--state-dir`); nil: nowhere.
+    package var journal: (any RunJournal)?
 
     // State.
     package private(set) var executors: [any TaskExecutor]
@@ -192,6 +194,34 @@ package struct JobScheduler {
     }
 
     private var isComplete: Bool { maps.isComplete && reduces.isComplete }
+
+    /// Resumes the job of a restarted coordinator: attempts are numbered from `firstAttempt`, and the
+    /// tasks given (their outputs survived) are done with those results. Call before `run()`.
+    package mutating func resume(firstAttempt: Int, maps done: [Int: MapTaskResult], reduces parts: [Int: ReduceTaskResult]) {
+        let slots = executors.map(\.slots)
+        maps = TaskBoard(taskCount: tasks.count, executorSlots: slots, maxAttempts: options.maxAttempts, firstAttempt: firstAttempt)
+        for (task, executor) in Self.preferredExecutors(tasks, executors: executors) { maps.prefer(task, executor: executor) }
+        reduces = TaskBoard(taskCount: reducers, executorSlots: slots, maxAttempts: options.maxAttempts, firstAttempt: firstAttempt)
+        let maps = done.filter { $0.key >= 0 && $0.key < tasks.count }
+        let reduces = parts.filter { $0.key >= 0 && $0.key < reducers }
+        self.maps.markDone(Set(maps.keys))
+        self.reduces.markDone(Set(reduces.keys))
+        for (task, result) in maps.sorted(by: { $0.key < $1.key }) {
+            mapResults[task] = result
+            mapBytesIn += result.counters.bytesIn
+            if reducers > 0, let blob = result.output.blob {
+                knownPosition[task] = knownLocations.count
+                knownLocations.append(blob)
+                knownTasks.append(task)
+            }
+        }
+        for (partition, result) in reduces { reduceResults[partition] = result }
+        if !maps.isEmpty || !reduces.isEmpty {
+            logger.info(
+                "job \(spec.id) resumed: \(maps.count) of \(tasks.count) map tasks and \(reduces.count) of \(reducers) reduce tasks kept")
+            announce(self.maps.doneCount, self.reduces.doneCount, mapBytesIn)
+        }
+    }
 
     /// Runs every task; throws `EngineError` when a task fails for good, no executor is left, or the
     /// calling task is cancelled.
@@ -505,6 +535,12 @@ package struct JobScheduler {
             switch outcome {
             case .map(let output):
                 won = maps.succeeded(key.assignment)
+                if won, let journal {
+                    var kept = output
+                    kept.partitionSizes = []
+                    kept.log = nil
+                    try journal.record(.mapDone(job: spec.id, result: kept))
+                }
                 if won {
                     // The coordinator keeps no per-partition sizes (nothing reads them): R numbers per map
                     // task would be its largest state (8 bytes per map/reduce pair).
@@ -519,6 +555,11 @@ package struct JobScheduler {
                 }
             case .reduce(let output):
                 won = reduces.succeeded(key.assignment)
+                if won, let journal {
+                    var kept = output
+                    kept.log = nil
+                    try journal.record(.reduceDone(job: spec.id, result: kept))
+                }
                 if won { reduceResults[key.assignment.task] = output }
             }
             switch outcome {

@@ -61,8 +61,9 @@ final class OutputDirectory {
 
     var temporaryDirectory: String { workDirectory + "/_temporary" }
 
-    /// Creates the work directory and `_temporary`.
-    func begin() throws {
+    /// Creates the work directory and `_temporary`; returns what it did (journaled, for `resume`).
+    @discardableResult
+    func begin() throws -> DirectoryState {
         let names = FileIO.isDirectory(path) ? ((try? FileIO.listDirectory(path)) ?? []) : []
         if names == ["_temporary"] { FileIO.removeTree(path + "/_temporary") }  // a dead coordinator's remains
         let existingNonEmpty = names.contains { $0 != "_temporary" }
@@ -74,6 +75,17 @@ final class OutputDirectory {
             createdDirectories = try FileIO.makeDirectories(path)
         }
         try FileIO.makeDirectories(temporaryDirectory)
+        return DirectoryState(created: createdDirectories, sibling: isSibling)
+    }
+
+    /// Takes up a directory that `begin()` made for this run before its coordinator restarted: the same
+    /// work directory (the sibling's name follows from the run), its `_temporary` and what it holds kept.
+    func resume(_ state: DirectoryState) throws {
+        createdDirectories = state.created
+        isSibling = state.sibling
+        workDirectory = isSibling ? siblingName("new") : path
+        // A commit that swapped the sibling in already left it at `path`: `commit` sees that.
+        if !isSibling || FileIO.exists(workDirectory) { try FileIO.makeDirectories(temporaryDirectory) }
     }
 
     /// Names the attempt-unique file in `_temporary` where attempt `attempt` of part `part` (a reduce task's,
@@ -90,10 +102,24 @@ final class OutputDirectory {
     }
 
     /// Renames the winning attempts into place (in part order), writes `_SUCCESS`, and swaps in the
-    /// new directory for an overwrite.
+    /// new directory for an overwrite. Idempotent, so that a restarted coordinator finishes a commit its
+    /// predecessor started (`resume`): a part already renamed, a `_SUCCESS` already written and each step of
+    /// the swap already taken are recognised and skipped.
     func commit(parts: [String]) throws {
+        let old = siblingName("old")
+        // An overwrite whose swap already happened: the new directory is in place, the old one maybe not gone.
+        if isSibling && !FileIO.exists(workDirectory) && FileIO.exists(path + "/_SUCCESS") {
+            FileIO.removeTree(old)
+            isSibling = false
+            workDirectory = path
+            return
+        }
         for (index, part) in parts.enumerated() {
             let final = workDirectory + "/" + OutputDirectory.partName(index)
+            if !FileIO.exists(part) && FileIO.exists(final) {
+                committedParts.append(final)
+                continue
+            }
             try FileIO.rename(part, final)
             committedParts.append(final)
         }
@@ -101,8 +127,7 @@ final class OutputDirectory {
         var success = try BufferedWriter(creating: workDirectory + "/_SUCCESS", bufferSize: 64)
         try success.close()
         if isSibling {
-            let old = siblingName("old")
-            try FileIO.rename(path, old)
+            if FileIO.exists(path) && !FileIO.exists(old) { try FileIO.rename(path, old) }
             do {
                 try FileIO.rename(workDirectory, path)
             } catch {

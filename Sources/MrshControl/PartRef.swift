@@ -2,7 +2,7 @@ import MrshDataPath
 import MrshPlan
 
 /// One output of a finished job: a blob on some host, or a committed file; with its size in bytes.
-enum PartRef: Sendable {
+public enum PartRef: Codable, Sendable, Equatable {
     case blob(BlobLocation, size: Int64)
     case file(path: String, size: Int64)
 

@@ -115,8 +115,9 @@ public struct TaskBoard: Sendable, Equatable {
     /// The tasks with at least one running attempt.
     private var runningTasks = Set<Int>()
 
-    public init(taskCount: Int, executorSlots: [Int], maxAttempts: Int = 3) {
-        tasks = Array(repeating: Entry(), count: taskCount)
+    /// `firstAttempt`: the number of every task's first attempt (a resumed run's are above its earlier ones).
+    public init(taskCount: Int, executorSlots: [Int], maxAttempts: Int = 3, firstAttempt: Int = 0) {
+        tasks = Array(repeating: Entry(attemptsStarted: max(0, firstAttempt)), count: taskCount)
         executors = []
         self.maxAttempts = max(1, maxAttempts)
         queue = Array((0..<taskCount).reversed())
@@ -292,6 +293,18 @@ public struct TaskBoard: Sendable, Equatable {
 
     public func isLost(_ executor: Int) -> Bool {
         executor >= 0 && executor < executors.count && executors[executor].lost
+    }
+
+    /// Marks idle tasks done without running them (a resumed run's tasks whose output survived); others
+    /// are left as they are.
+    public mutating func markDone(_ done: Set<Int>) {
+        guard !done.isEmpty else { return }
+        var marked = Set<Int>()
+        for task in done where task >= 0 && task < tasks.count && tasks[task].state == .idle {
+            setState(task, .done(attempt: tasks[task].attemptsStarted - 1))
+            marked.insert(task)
+        }
+        queue.removeAll { marked.contains($0) }
     }
 
     /// A done task whose output was lost runs again (preferably not on `avoid`). False when it was not done.

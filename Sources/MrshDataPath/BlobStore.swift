@@ -57,6 +57,21 @@ public struct BlobStore: Sendable {
         FileIO.removeTree(root + "/" + run)
     }
 
+    /// The map outputs in the store (complete ones: those renamed into place), at most `limit`.
+    public func mapOutputs(limit: Int) -> [BlobID] {
+        var found: [BlobID] = []
+        for run in (try? FileIO.listDirectory(root)) ?? [] where BlobID.isValidRun(run) && run != "tmp" {
+            for job in (try? FileIO.listDirectory(root + "/" + run)) ?? [] where job.hasPrefix("j") {
+                for name in (try? FileIO.listDirectory(root + "/" + run + "/" + job)) ?? [] where name.hasPrefix("map-") {
+                    guard let id = BlobID(path: run + "/" + job + "/" + name), case .mapOutput = id.kind else { continue }
+                    found.append(id)
+                    if found.count >= limit { return found }
+                }
+            }
+        }
+        return found
+    }
+
     /// Removes the whole store directory.
     public func removeAll() {
         FileIO.removeTree(root)

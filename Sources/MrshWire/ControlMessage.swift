@@ -39,6 +39,13 @@ public enum ControlMessage: Codable, Sendable, Equatable {
     case queued(position: Int)
     /// Coordinator -> client: the job started under this run id.
     case started(run: String)
+    /// Coordinator -> client, after `started`: the job is in the coordinator's journal (`--state-dir`); a
+    /// client that loses the connection may reconnect and `attach` to it.
+    case journaled(run: String)
+    /// Client -> coordinator, first message of a connection instead of `submit`: take up the journaled job
+    /// `run` again after a lost connection. Answered as a submission is (from `started` on; the output from
+    /// its start), or with `failed` when the coordinator has no such job.
+    case attach(run: String)
     case progress(JobProgress)
     /// Coordinator -> client: the job succeeded; output data blocks (if any) came before it.
     case finished(RunReport)
@@ -63,7 +70,14 @@ public struct WorkerInfo: Codable, Sendable, Hashable {
     /// Whether the worker runs the commands of `stream` (started with `--allow-stream`). Absent on the wire
     /// (an older worker): false.
     public var allowsStream: Bool
-    public init(id: String, slots: Int, shuffleAddress: String, pid: Int32, allowsStream: Bool = false) {
+    /// The map outputs the worker's store holds (`BlobID`s of kind `mapOutput`), at most `maxHolds`: after a
+    /// coordinator restart, those of the resumed run are not made again. Absent on the wire: none.
+    public var holds: [BlobID]
+    public static let maxHolds = 200_000
+    public init(
+        id: String, slots: Int, shuffleAddress: String, pid: Int32, allowsStream: Bool = false, holds: [BlobID] = []
+    ) {
+        self.holds = holds
         self.id = id
         self.slots = slots
         self.shuffleAddress = shuffleAddress
@@ -72,7 +86,17 @@ public struct WorkerInfo: Codable, Sendable, Hashable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, slots, shuffleAddress, pid, allowsStream
+        case id, slots, shuffleAddress, pid, allowsStream, holds
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(slots, forKey: .slots)
+        try c.encode(shuffleAddress, forKey: .shuffleAddress)
+        try c.encode(pid, forKey: .pid)
+        try c.encode(allowsStream, forKey: .allowsStream)
+        if !holds.isEmpty { try c.encode(holds, forKey: .holds) }
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,6 +106,7 @@ public struct WorkerInfo: Codable, Sendable, Hashable {
         shuffleAddress = try c.decode(String.self, forKey: .shuffleAddress)
         pid = try c.decode(Int32.self, forKey: .pid)
         allowsStream = try c.decodeIfPresent(Bool.self, forKey: .allowsStream) ?? false
+        holds = try c.decodeIfPresent([BlobID].self, forKey: .holds) ?? []
     }
 }
 

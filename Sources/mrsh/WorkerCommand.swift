@@ -15,9 +15,10 @@ struct WorkerCommand: AsyncParsableCommand {
         commandName: "worker",
         abstract: "Join a coordinator and run its tasks.",
         discussion: """
-            Connects to the coordinator, proves the token, registers its task slots and the address of its
-            shuffle server, and runs tasks until the coordinator goes away (it retries for a few seconds, then
-            exits). A wrong token exits with status 1.
+            Connects to the coordinator, proves the token, registers its task slots and the address of its \
+            shuffle server, and runs tasks until the coordinator goes away (it retries for --retry seconds, then \
+            exits). Its map outputs stay meanwhile: a coordinator restarted with --state-dir keeps those of the \
+            job it resumes. A wrong token exits with status 1.
             """
     )
 
