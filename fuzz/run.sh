@@ -36,7 +36,7 @@ for target in "${targets[@]}"; do
     # -malloc_limit_mb: any single allocation over 1 GiB (e.g. a buffer for a declared 2 GiB frame) is a crash.
     if "$bin/$target" "$work" \
         -dict="$dict" -max_total_time="$seconds" -max_len="$max_len" \
-        -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=5 -print_final_stats=1 \
+        -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout="${FUZZ_TIMEOUT:-5}" -print_final_stats=1 \
         -artifact_prefix="$out/" >"$out/log.txt" 2>&1; then
         echo "   ok: $(grep -E '^stat::number_of_executed_units' "$out/log.txt" | awk '{print $2}') executions," \
             "$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$out/log.txt" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+/[0-9]+[a-zA-Z]*')"

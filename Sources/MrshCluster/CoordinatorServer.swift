@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import Logging
 import MrshDataPath
 import MrshControl
@@ -27,6 +28,9 @@ public final class CoordinatorServer: Sendable {
     let journal: CoordinatorJournal?
     /// The run a restart found unfinished in the journal, until its client attaches or the wait ends.
     let recovery: RecoveryGate
+    /// Runs this coordinator has not finished (the running one, and a journaled one it resumes): a worker
+    /// that registers holding blobs of any other run is told to remove them (`endRun`).
+    let liveRuns = LiveRuns()
 
     /// The address workers and clients connect to (with the real port).
     public var address: HostPort { control.address }
@@ -65,7 +69,10 @@ public final class CoordinatorServer: Sendable {
             options: options, group: group, logger: logger, runner: runner, control: control, shuffle: shuffle,
             journal: journal, recovery: RecoveryGate(pending: pending))
         // The resumed run holds the queue from the start: no new job goes before it.
-        if pending != nil { await server.queue.acquire { _ in } }
+        if let pending {
+            server.liveRuns.insert(pending.admitted.run)
+            await server.queue.acquire { _ in }
+        }
         await box.set(server)
         logger.info("coordinator listening on \(control.address), shuffle server on \(shuffle.address)")
         if let pending { server.startResuming(pending) }
@@ -165,6 +172,13 @@ public final class CoordinatorServer: Sendable {
         connection.startHeartbeats(options.heartbeat)
         await pool.add(executor)
         logger.info("worker \(name) registered: \(info.slots) slots, shuffle \(info.shuffleAddress), pid \(info.pid)")
+        // A worker that was lost (a stopped host that resumed, a coordinator restarted without its job) may
+        // hold blobs of runs that ended meanwhile: nobody will ask for them again.
+        let ended = Set(info.holds.map(\.run)).filter { !liveRuns.contains($0) }
+        if !ended.isEmpty {
+            logger.info("worker \(name) holds blobs of \(ended.count) ended run(s): told to remove them")
+            for run in ended.sorted() { executor.send(.endRun(run: run)) }
+        }
         var reason = "connection closed"
         do {
             while let frame = try await iterator.next() {
@@ -252,6 +266,8 @@ public final class CoordinatorServer: Sendable {
         _ submission: JobSubmission, run: String, stdinPath: String?, connection: FrameConnection?,
         iterator: sending FrameInbound.AsyncIterator?, resuming: JournalState?
     ) async throws -> Bool {
+        liveRuns.insert(run)
+        defer { liveRuns.remove(run) }
         // Watch the client from the start, also while queued.
         let cancelled = CancellationFlag()
         let watcher = Task {
@@ -352,6 +368,8 @@ extension CoordinatorServer {
         await queue.acquire { _ in }
         defer { Task { await queue.release() } }
         let run = "\(runPrefix)-\(await runCounter.next())"
+        liveRuns.insert(run)
+        defer { liveRuns.remove(run) }
         try await pool.waitFor(1, timeout: options.workerWaitTimeout)
         let executors = await pool.executors
         try CoordinatorServer.checkStream(plan, executors: executors)
@@ -421,4 +439,12 @@ actor RunCounter {
         value += 1
         return value
     }
+}
+
+/// The runs a coordinator has not finished.
+final class LiveRuns: Sendable {
+    private let runs = Mutex<Set<String>>([])
+    func insert(_ run: String) { runs.withLock { _ = $0.insert(run) } }
+    func remove(_ run: String) { runs.withLock { _ = $0.remove(run) } }
+    func contains(_ run: String) -> Bool { runs.withLock { $0.contains(run) } }
 }

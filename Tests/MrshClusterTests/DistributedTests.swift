@@ -217,3 +217,13 @@ func processState(_ pid: Int32) -> Character? {
     else { return nil }
     return stat[stat.index(after: close)...].split(separator: " ").first?.first
 }
+
+/// Map output blobs (`map-<task>-a<attempt>`) under a worker's scratch directory.
+func mapOutputFiles(in directory: String) -> Int {
+    guard let walk = FileManager.default.enumerator(atPath: directory) else { return 0 }
+    var count = 0
+    while let path = walk.nextObject() as? String {
+        if (path as NSString).lastPathComponent.hasPrefix("map-") { count += 1 }
+    }
+    return count
+}

@@ -60,6 +60,32 @@ import Testing
         print("worker stopped mid-fetch: the job ended \(String(format: "%.1f", after)) s after the stop")
     }
 
+    @Test func aWorkerLostAndResumedAfterItsRunEndedRemovesThatRunsBlobs() async throws {
+        // 1 ms per record: the job lasts a few seconds, so w1 holds map outputs when it stops.
+        let cluster = try await FaultCluster.start(workers: 3, environment: ["MRSH_TEST_SLOW_WORKER": "*:1"])
+        defer { cluster.stop() }
+        let texts = try DistributedTests.makeCorpus(in: cluster.directory, files: 4, lines: 1500)
+        let victim = try #require(cluster.worker("w1"))
+        defer { kill(victim.pid, SIGCONT) }
+        let scratch = cluster.directory + "/worker-w1"
+        let client = try cluster.client(Self.split + ["--quiet", "-e", Self.wordCount])
+        let holds = await eventually(30) { mapOutputFiles(in: scratch) > 0 || !client.process.isRunning }
+        #expect(holds && mapOutputFiles(in: scratch) > 0, "w1 made no map output: \(client.stderr)")
+        kill(victim.pid, SIGSTOP)
+        let status = await client.wait(timeout: 60)
+        #expect(status == 0, "\(client.stderr)\n\(cluster.log.suffix(3000))")
+        #expect(client.stdout == DistributedTests.wordCount(texts))
+        #expect(cluster.log.contains("worker w1 lost"))
+        let left = mapOutputFiles(in: scratch)
+        #expect(left > 0, "nothing to remove: the test did not set up what it checks")
+        // Resumed after its run ended: it registers again with the map outputs it holds, and is told to
+        // remove those of the ended run.
+        kill(victim.pid, SIGCONT)
+        let removed = await eventually(20) { mapOutputFiles(in: scratch) == 0 }
+        #expect(removed, "w1 still holds \(mapOutputFiles(in: scratch)) map outputs of an ended run")
+        #expect(cluster.log.contains("holds blobs of 1 ended run(s)"), "\(cluster.log.suffix(2000))")
+    }
+
     @Test func aClientPausedLongerThanTheWorkersTimeoutKeepsItsJob() async throws {
         // Workers are lost after 2 s of silence here; a client (which beats every second) is given 5 s. A
         // loaded client host that stalls it for 2.5 s must not cost it its job. Map tasks take 1 ms per record,
