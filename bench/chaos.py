@@ -11,6 +11,7 @@ not by wall-clock sleeps:
 
   kill       SIGKILL of one worker                 kill2      SIGKILL of one worker, then of another
   stop       SIGSTOP of one worker until the coordinator declares it lost, then SIGCONT (it rejoins)
+  stopresume SIGSTOP of one worker, SIGCONT after the job ended: it must then remove that run's blobs
   killall    SIGKILL of every worker, then three new ones
   corrupt    an extra worker whose shuffle server flips a bit in every block it serves
   hang       an extra worker that stops itself (SIGSTOP) when a reducer first fetches from it
@@ -198,6 +199,11 @@ def blob_files(scratch):
     return found
 
 
+def map_outputs(scratch):
+    """Map output blobs (map-<task>-a<attempt>) a worker's store holds."""
+    return sum(1 for _, _, files in os.walk(scratch) for f in files if f.startswith("map-"))
+
+
 def tmpfs(path):
     os.makedirs(path, exist_ok=True)
     return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", path],
@@ -219,7 +225,7 @@ def main():
     directory = tempfile.mkdtemp(prefix="chaos-soak-")
     texts = corpus(directory)
     jobs = answers(texts)
-    faults = ["kill", "kill", "kill2", "stop", "killall", "corrupt", "hang", "fullscratch", "none"]
+    faults = ["kill", "kill", "kill2", "stop", "stopresume", "killall", "corrupt", "hang", "fullscratch", "none"]
     if args.coordinator_restart:
         faults += ["restart", "restart"]
     can_mount = os.geteuid() == 0
@@ -264,7 +270,8 @@ def main():
             in_reduce = rng.random() < 0.5 and out_dir is None
             k = rng.randrange(3) if in_reduce else 1 + rng.randrange(8)
             plan = f"{fault}"
-            if fault in ("kill", "kill2", "stop", "killall", "restart"):
+            resume = None
+            if fault in ("kill", "kill2", "stop", "stopresume", "killall", "restart"):
                 if in_reduce:
                     reached = (cluster.wait_log("start reduce-", 1, offset, finished)
                                and cluster.wait_log("done reduce-", k, offset, finished))
@@ -288,6 +295,9 @@ def main():
                         process.kill(signal.SIGSTOP)
                         cluster.wait_log(f"worker {victim} lost", 1, offset, finished, timeout=15)
                         process.kill(signal.SIGCONT)
+                    elif fault == "stopresume":
+                        process.kill(signal.SIGSTOP)
+                        resume = victim
                     elif fault == "killall":
                         for w in live:
                             cluster.workers[w][0].kill()
@@ -310,6 +320,15 @@ def main():
                 cluster.workers[extra][0].proc.wait()
                 if mounts and cluster.workers[extra][1] == mounts[-1]:
                     subprocess.run(["umount", "-l", mounts.pop()], stderr=subprocess.DEVNULL)
+            leak = None
+            if resume:
+                # Resumed after its run ended: it registers again and removes the ended run's map outputs.
+                cluster.workers[resume][0].kill(signal.SIGCONT)
+                deadline = time.time() + 15
+                while time.time() < deadline and map_outputs(cluster.workers[resume][1]) > 0:
+                    time.sleep(0.05)
+                if map_outputs(cluster.workers[resume][1]) > 0:
+                    leak = f"{resume} kept {map_outputs(cluster.workers[resume][1])} map outputs of ended runs"
             got = b"".join(output).decode(errors="replace")
             if out_dir:
                 path = os.path.join(directory, out_dir)
@@ -320,8 +339,9 @@ def main():
                 else:
                     got = "".join(open(os.path.join(path, n)).read() for n in parts)
             tally[fault] = tally.get(fault, 0) + 1
-            if status != 0 or got != expected:
-                why = f"exit {status}" if status != 0 else f"output differs ({len(got)} bytes, expected {len(expected)})"
+            if status != 0 or got != expected or leak:
+                why = (f"exit {status}" if status != 0 else
+                       f"output differs ({len(got)} bytes, expected {len(expected)})" if got != expected else leak)
                 failures.append((run, name, plan, why + ": " + client.log()[-300:].strip().replace("\n", " | ")))
                 print(f"FAIL seed {args.seed} run {run}: {name}, {plan}: {failures[-1][3]}", flush=True)
             if (run + 1) % 50 == 0:
