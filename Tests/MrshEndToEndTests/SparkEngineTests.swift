@@ -106,6 +106,78 @@ struct SparkEngineTests {
         }
     }
 
+    // MARK: every operator
+
+    /// Bindings the operator pipelines use (`let`, the right sides of joins and unions).
+    static let prelude = """
+        let users = read "examples/data/users.tsv" | split "\\t" as ip, name, team
+        let plain = read "examples/data/users.tsv" | split "\\t"
+        let perUser = read "examples/data/users.tsv" | split "\\t" as ip, name, team | reduce count by ip, name
+
+        """
+    static let fields = "split as ip, ident, user, time, zone, method, path, protocol, status, bytes"
+
+    /// At least one pipeline per operator of the catalog (`operatorsAreCovered` checks), on several splits.
+    static let operatorPipelines = [
+        #"read "examples/data/access.log" | \#(fields) | where status >= 400 | select ip, upper(path) as p, bytes * 2"#,
+        #"read "examples/data/access.log" | counter "all" | counter "big" where $10 > 1000 | split | pick 9 | reduce count"#,
+        #"read "in.csv" | parse csv header | where n > 1 | select name, note, len(note) as l"#,
+        #"read "in.jsonl" | parse json "a", "b.c" as c | select a, c"#,
+        #"read "examples/data/access.log" | extract /"GET ([^ ]+)/ | reduce count | top 2 by $2 desc"#,
+        #"read "examples/data/access.log" | \#(fields) | reduce count by status, path | top 1 by count desc, path per status"#,
+        #"read "examples/data/access.log" | split | pick 1 | distinct | take 3"#,
+        #"read "examples/data/access.log" | \#(fields) | reduce min(bytes), max(bytes), avg(bytes), ndistinct(ip), collect(status), distinct(method) by method"#,
+        #"read "examples/data/access.log" | \#(fields) | select ip, path | join left users on ip using shuffle | select ip, name"#,
+        #"read "examples/data/access.log" | \#(fields) | select ip, path | join users on ip using broadcast | reduce count by name"#,
+        #"read "examples/data/access.log" | \#(fields) | select ip, path | join perUser on ip | count"#,
+        #"read "examples/data/access.log" | split | union plain | count"#,
+        #"read "examples/data/text/*.txt" | map words | map upper | tag file | reduce count | sort by $2 desc, $1 | take 5"#,
+        #"read "examples/data/access.log" | map lower | map trim | grep not "get" | stream "tr a-z A-Z" | count"#,
+        #"read "examples/data/records.txt" | sort by substr($0, 0, 3) desc, $0 | take 4"#,
+        #"read "examples/data/text/*.txt" | map words | reduce count | write words-out"#,
+    ]
+
+    @Test("every operator of the catalog has a pipeline here")
+    func operatorsAreCovered() throws {
+        let catalog = try String(
+            contentsOf: MrshProcess.repositoryRoot.appendingPathComponent("Sources/MrshLanguage/OperatorCatalog.swift"),
+            encoding: .utf8)
+        let names = catalog.split(separator: "\n").compactMap { line -> String? in
+            guard let start = line.range(of: "name: \"") else { return nil }
+            return String(line[start.upperBound...].prefix { $0 != "\"" })
+        }
+        #expect(names.count > 10, "the catalog's names were not found")
+        // `explain` prints the plan without running it (`explain analyze` runs its pipeline as any other).
+        let text = (Self.operatorPipelines + [Self.prelude, "explain "]).joined(separator: " ")
+        for name in names {
+            #expect(text.contains(name + " ") || text.contains("| " + name), "no Spark test pipeline uses '\(name)'")
+        }
+    }
+
+    @Test("every operator gives the same bytes on Spark as natively")
+    func everyOperator() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try FileManager.default.createSymbolicLink(
+            at: directory.file("examples"), withDestinationURL: MrshProcess.repositoryRoot.appendingPathComponent("examples"))
+        try directory.write("in.csv", "name,n,note\nann,3,\"a, b\"\nbob,x,\"multi\nline\"\ncid,5,plain\n")
+        try directory.write("in.jsonl", "{\"a\":1,\"b\":{\"c\":\"x\"}}\n{\"a\":2}\n{\"a\":3,\"b\":{\"c\":\"y\"}}\n")
+        let options = ["--split-size", "4K", "--reducers", "3", "--quiet"]
+        for (index, pipeline) in Self.operatorPipelines.enumerated() {
+            let script = Self.prelude + pipeline.replacingOccurrences(of: "words-out", with: "native-\(index)")
+            let native = try await BytesProcess.run(["-e", script] + options, directory: directory.url)
+            let sparkScript = Self.prelude + pipeline.replacingOccurrences(of: "words-out", with: "spark-\(index)")
+            let spark = try await BytesProcess.run(
+                ["-e", sparkScript] + options, directory: directory.url, environment: SharedSpark.environment, timeout: 300)
+            #expect(native.status == 0, "native \(pipeline): \(native.stderr)")
+            #expect(spark.status == 0, "spark \(pipeline): \(spark.stderr)")
+            #expect(spark.stdout == native.stdout, "\(pipeline): Spark's output differs from the native engine's")
+            #expect(
+                directoryContents(directory.file("spark-\(index)").path)
+                    == directoryContents(directory.file("native-\(index)").path))
+        }
+    }
+
     // MARK: failures
 
     /// One `mrsh: error:` line, nothing of Python or the JVM.
