@@ -12,6 +12,11 @@ extension Launcher {
             throw Failure("--engine spark runs on a Spark master, not on a mrsh coordinator (--cluster)", status: .scriptError)
         }
         if options.inProcess { throw Failure("--engine spark and --in-process do not go together", status: .scriptError) }
+        if options.statusListen != nil {
+            throw Failure(
+                "--status-listen serves the native engine's status page; on Spark, Spark's own UI shows the application",
+                status: .scriptError)
+        }
         guard let master = options.master ?? environment["MRSH_SPARK_MASTER"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             throw Failure("--engine spark needs the Spark master: --master URL (or MRSH_SPARK_MASTER)", status: .scriptError)
         }

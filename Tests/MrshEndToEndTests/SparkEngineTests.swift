@@ -283,8 +283,9 @@ struct SparkEngineTests {
             while Date() < deadline && running.process.isRunning {
                 let names = (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? []
                 seen.formUnion(names.filter { $0.hasPrefix("mrsh-task-") })
-                let ready = names.first { $0.hasPrefix("mrsh-spark-") }
-                    .flatMap { FileManager.default.contents(atPath: "\(tmp)/\($0)/spark-session/ready") }
+                // mrsh's scratch directory (not its log file, also named mrsh-spark-...) holds the session.
+                let ready = names.filter { $0.hasPrefix("mrsh-spark-") }
+                    .lazy.compactMap { FileManager.default.contents(atPath: "\(tmp)/\($0)/spark-session/ready") }.first
                 let app = ready.flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }?["app"] as? String
                 // Some map tasks have finished and others run: kill one executor's JVM.
                 if seen.count >= 4, let app, let victim = Self.executors(of: app).first {
