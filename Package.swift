@@ -77,6 +77,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The same plans on Apache Spark: a session of spark-submit with mrsh's driver program, the runner of
+        // each job's tasks there, and the executor side (`mrsh spark-task`).
+        .target(
+            name: "MrshSpark",
+            dependencies: ["MrshControl", "MrshDataPath", "MrshPlan", "CMrshShims"]
+        ),
         // The status page, its charts and `--report` (HTML and SVG drawn here), `/metrics`, over NIOHTTP1.
         .target(
             name: "MrshWeb",
@@ -109,6 +115,7 @@ let package = Package(
             name: "mrsh",
             dependencies: [
                 "MrshShell", "MrshCluster", "MrshDataPath", "MrshControl", "MrshWire", "MrshPlan", "CMrshShims", "MrshWeb",
+                "MrshSpark",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -192,6 +192,11 @@ int mrsh_pipe_cloexec(int fds[2]) {
 
 int mrsh_spawn_piped(pid_t *pid, const char *path, char *const argv[], char *const envp[], const char *cwd,
                      int in_fd, int out_fd, int err_fd) {
+    return mrsh_spawn_piped_group(pid, path, argv, envp, cwd, in_fd, out_fd, err_fd, 0);
+}
+
+int mrsh_spawn_piped_group(pid_t *pid, const char *path, char *const argv[], char *const envp[], const char *cwd,
+                           int in_fd, int out_fd, int err_fd, int own_group) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attributes;
     int error = posix_spawn_file_actions_init(&actions);
@@ -210,6 +215,12 @@ int mrsh_spawn_piped(pid_t *pid, const char *path, char *const argv[], char *con
     if (error == 0) error = posix_spawn_file_actions_addclosefrom_np(&actions, 3);
 #endif
     if (error == 0) error = reset_child_signals(&attributes, 1);
+    if (error == 0 && own_group) {
+        short flags = 0;
+        error = posix_spawnattr_getflags(&attributes, &flags);
+        if (error == 0) error = posix_spawnattr_setpgroup(&attributes, 0);
+        if (error == 0) error = posix_spawnattr_setflags(&attributes, flags | POSIX_SPAWN_SETPGROUP);
+    }
     if (error == 0) error = posix_spawn(pid, path, &actions, &attributes, argv, envp);
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);

@@ -28,14 +28,18 @@ public final class Engine: Sendable {
     private let logger: Logger
     /// The recent runs and their task attempts (`--report` reads it).
     public let history = JobHistory()
+    /// Runs the tasks instead of `executors` (MrshSpark); nil: the executors.
+    public let externalRunner: (any ExternalTaskRunner)?
 
     /// `executors` nil: `options.workers` in-process executors of one slot each. `fetcher` nil: blobs of
     /// this engine's store are read in place.
     public init(
         options: EngineOptions = EngineOptions(), executors: [any TaskExecutor]? = nil,
-        fetcher: (any BlobFetcher)? = nil, logger: Logger = Logger(label: "mrsh.engine")
+        fetcher: (any BlobFetcher)? = nil, externalRunner: (any ExternalTaskRunner)? = nil,
+        logger: Logger = Logger(label: "mrsh.engine")
     ) throws {
         self.options = options
+        self.externalRunner = externalRunner
         let root = options.scratchDirectory ?? (EngineOptions.temporaryDirectory + "/mrsh-\(getpid())-" + BlobStore.uniqueSuffix())
         self.ownsScratch = options.scratchDirectory == nil
         let store = try BlobStore(root: root)
@@ -65,6 +69,7 @@ public final class Engine: Sendable {
         var coordinator = JobCoordinator(
             options: options, executors: executors, fetcher: fetcher, store: store, logger: logger)
         coordinator.history = history
+        coordinator.externalRunner = externalRunner
         return try await coordinator.run(plan, run: run, standardInput: standardInput, output: output, progress: progress)
     }
 

@@ -25,6 +25,8 @@ public struct JobCoordinator: Sendable {
     /// Where the run's decisions and results are journaled, and read back when it resumes (`--state-dir`);
     /// nil: nowhere.
     public var journal: (any RunJournal)?
+    /// Runs every job's tasks instead of the executors (another engine: MrshSpark); nil: the executors.
+    public var externalRunner: (any ExternalTaskRunner)?
 
     public init(
         options: EngineOptions, executors: [any TaskExecutor], fetcher: any BlobFetcher, store: BlobStore,
@@ -201,7 +203,8 @@ public struct JobCoordinator: Sendable {
         var sourceStarts: [Int] = []
         // Splits small enough for about two map tasks per slot of the cluster, when the input allows.
         let splitSize = InputPlanner.splitSize(
-            inputBytes: inputs.joined().reduce(0) { $0 + $1.size }, slots: context.executors.reduce(0) { $0 + max(0, $1.slots) },
+            inputBytes: inputs.joined().reduce(0) { $0 + $1.size },
+            slots: externalRunner?.slots ?? context.executors.reduce(0) { $0 + max(0, $1.slots) },
             largest: options.splitSize)
         for (sourceInputs, source) in zip(inputs, spec.sources) {
             sourceStarts.append(tasks.count)
@@ -297,25 +300,49 @@ public struct JobCoordinator: Sendable {
             } else {
                 destination = { _, _ in .blob }
             }
-            var scheduler = JobScheduler(
-                spec: spec, jobID: jobID, tasks: tasks, sourceStarts: sourceStarts, partitioner: chosenPartitioner,
-                reducers: reducers,
-                options: options, executors: context.executors, fetcher: fetcher, store: store, logger: logger,
-                source: source, executorWait: executorWait, destination: destination, announce: announce)
-            scheduler.sideSplits = sideSplits
-            scheduler.history = history
-            scheduler.journal = journal
-            if let journal, resumed {
-                scheduler.resume(
-                    firstAttempt: journal.firstAttempt, maps: journal.survivingMaps(spec.id),
-                    reduces: journal.survivingReduces(spec.id))
-            } else if let journal {
-                scheduler.resume(firstAttempt: journal.firstAttempt, maps: [:], reduces: [:])
-            }
             history?.jobStarted(
                 jobID, description: JobHistory.describe(spec), mapTasks: tasks.count, reduceTasks: reducers)
-            let outcome = try await scheduler.run()
-            context.executors = scheduler.executors
+            let outcome: JobScheduler.Output
+            if let externalRunner {
+                // Another engine runs the tasks: attempt 0 of each, built as the scheduler builds them.
+                let maps = tasks.indices.map {
+                    TaskSpecs.map(
+                        job: jobID, spec: spec, task: $0, attempt: 0, tasks: tasks, sourceStarts: sourceStarts,
+                        partitioner: chosenPartitioner, sideSplits: sideSplits, options: options, destination: destination)
+                }
+                let reduces = (0..<reducers).map {
+                    TaskSpecs.reduce(
+                        job: jobID, spec: spec, partition: $0, attempt: 0, mapOutputs: [], mapOutputTasks: [],
+                        mapTaskCount: tasks.count, sourceStarts: sourceStarts, options: options, destination: destination)
+                }
+                let result = try await externalRunner.run(
+                    ExternalJob(jobID: jobID, spec: spec, maps: maps, reduces: reduces), store: store)
+                guard result.maps.count == maps.count, result.reduces.count == reduces.count else {
+                    throw EngineError.failed(
+                        "job \(spec.id): the engine returned \(result.maps.count) of \(maps.count) map results and "
+                            + "\(result.reduces.count) of \(reduces.count) reduce results")
+                }
+                outcome = JobScheduler.Output(maps: result.maps, reduces: result.reduces, retries: result.retries)
+                announce(maps.count, reduces.count, result.maps.reduce(0) { $0 + $1.counters.bytesIn })
+            } else {
+                var scheduler = JobScheduler(
+                    spec: spec, jobID: jobID, tasks: tasks, sourceStarts: sourceStarts, partitioner: chosenPartitioner,
+                    reducers: reducers,
+                    options: options, executors: context.executors, fetcher: fetcher, store: store, logger: logger,
+                    source: source, executorWait: executorWait, destination: destination, announce: announce)
+                scheduler.sideSplits = sideSplits
+                scheduler.history = history
+                scheduler.journal = journal
+                if let journal, resumed {
+                    scheduler.resume(
+                        firstAttempt: journal.firstAttempt, maps: journal.survivingMaps(spec.id),
+                        reduces: journal.survivingReduces(spec.id))
+                } else if let journal {
+                    scheduler.resume(firstAttempt: journal.firstAttempt, maps: [:], reduces: [:])
+                }
+                outcome = try await scheduler.run()
+                context.executors = scheduler.executors
+            }
             var report = JobReport(
                 job: spec.id, mapTasks: tasks.count, reduceTasks: reducers, retries: outcome.retries, map: Counters(),
                 reduce: Counters(), elapsed: 0)

@@ -62,6 +62,11 @@ package struct JobScheduler {
         var maps: [MapTaskResult]
         var reduces: [ReduceTaskResult]
         var retries: Int
+        package init(maps: [MapTaskResult], reduces: [ReduceTaskResult], retries: Int) {
+            self.maps = maps
+            self.reduces = reduces
+            self.retries = retries
+        }
     }
 
     // Inputs.
@@ -395,14 +400,10 @@ package struct JobScheduler {
         let jobID = self.jobID
         switch key.kind {
         case .map:
-            var mapTask = MapTaskSpec(
-                job: jobID, spec: spec, task: assignment.task, attempt: assignment.attempt,
-                source: SourceStarts.source(ofTask: assignment.task, starts: sourceStarts), splits: tasks[assignment.task],
-                partitioner: partitioner, memoryBudget: options.memoryBudget,
-                skipBadRecords: options.badRecords == .skip,
-                destination: spec.shuffle == nil ? destination(assignment.task, assignment.attempt) : .blob)
-            mapTask.sideSplits = sideSplits
-            let task = mapTask
+            let task = TaskSpecs.map(
+                job: jobID, spec: spec, task: assignment.task, attempt: assignment.attempt, tasks: tasks,
+                sourceStarts: sourceStarts, partitioner: partitioner, sideSplits: sideSplits, options: options,
+                destination: destination)
             let bringHome = spec.shuffle == nil
             return {
                 var result = try await executor.runMap(task)
@@ -416,11 +417,10 @@ package struct JobScheduler {
             }
         case .reduce:
             // The outputs published so far (those accepted since come through the feed).
-            let task = ReduceTaskSpec(
+            let task = TaskSpecs.reduce(
                 job: jobID, spec: spec, partition: assignment.task, attempt: assignment.attempt,
                 mapOutputs: knownLocations, mapOutputTasks: knownTasks, mapTaskCount: tasks.count,
-                sourceStarts: sourceStarts, destination: destination(assignment.task, assignment.attempt), memoryBudget: options.memoryBudget,
-                skipBadRecords: options.badRecords == .skip)
+                sourceStarts: sourceStarts, options: options, destination: destination)
             return {
                 var result = try await executor.runReduce(task, feed: feed)
                 if case .blob(let location) = result.output {

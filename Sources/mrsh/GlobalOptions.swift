@@ -38,6 +38,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .long, help: "Seconds of silence after which an embedded worker is declared dead (default \(Int(JobSettings.defaults.heartbeatTimeout.seconds))).")
     var heartbeatTimeout: SecondsArgument?
 
+    @Option(name: .long, help: ArgumentHelp("Where jobs run: native (mrsh's own engine, the default) or spark (or MRSH_ENGINE).", valueName: "engine"))
+    var engine: EngineChoice?
+
+    @Option(name: .long, help: ArgumentHelp("The Spark master with --engine spark (or MRSH_SPARK_MASTER): local[*], local-cluster[2,1,1024], spark://HOST:PORT, ...", valueName: "url"))
+    var master: String?
+
     @Flag(name: .long, help: "Run tasks on threads of this process instead of worker processes (debugging).")
     var inProcess = false
 
@@ -89,6 +95,11 @@ struct GlobalOptions: ParsableArguments {
     }
 
     var isVerbose: Bool { verbose || ProcessInfo.processInfo.environment["MRSH_VERBOSE"].map { $0 != "" && $0 != "0" } == true }
+}
+
+/// The engine `--engine` (or MRSH_ENGINE) chooses.
+enum EngineChoice: String, ExpressibleByArgument, Sendable {
+    case native, spark
 }
 
 /// A time on the command line, in seconds (`10`, `0.5`), as a `Duration`.

@@ -130,6 +130,16 @@ struct Launcher {
     /// embedded cluster (`--workers` worker processes, started in the background while the script is parsed).
     func makeRunner(console: StandardConsole, interactive: Bool = false) throws(Failure) -> RunnerHandle {
         let environment = ProcessInfo.processInfo.environment
+        let engineText = options.engine?.rawValue ?? environment["MRSH_ENGINE"].flatMap { $0.isEmpty ? nil : $0 } ?? "native"
+        guard let engine = EngineChoice(rawValue: engineText) else {
+            throw Failure("MRSH_ENGINE must be native or spark, not '\(engineText)'", status: .scriptError)
+        }
+        if engine == .spark {
+            return try makeSparkRunner(environment: environment)
+        }
+        if options.master != nil {
+            throw Failure("--master chooses a Spark master: it needs --engine spark (or MRSH_ENGINE=spark)", status: .scriptError)
+        }
         if let cluster = options.cluster ?? environment["MRSH_CLUSTER"].flatMap({ $0.isEmpty ? nil : $0 }) {
             return try makeRemoteRunner(cluster, environment: environment, interactive: interactive)
         }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import CMrshShims
 import MrshShell
+import MrshSpark
 
 // One place decides every message and exit status: `Failure` (MrshShell/Failure.swift). 0 success, 2 usage or
 // script error, 1 a job that failed (a cancelled one too: SIGINT cancels and exits 1 with "job cancelled"),
@@ -30,6 +31,10 @@ LoggingSystem.bootstrap { label in
 // `worker` and `coordinator` share option names with the root command (`--token-file`), which the root would
 // claim: parse them as commands of their own.
 let subcommandArguments = Array(CommandLine.arguments.dropFirst())
+// What a Spark task runs (`MrshSpark.SparkTask`): hidden, not a command a user types.
+if subcommandArguments.first == "spark-task" {
+    exit(await SparkTask.main(Array(subcommandArguments.dropFirst())))
+}
 let standalone: (any ParsableCommand.Type)? =
     switch subcommandArguments.first {
     case "worker": WorkerCommand.self

@@ -50,6 +50,11 @@ int mrsh_pipe_cloexec(int fds[2]);
 int mrsh_spawn_piped(pid_t *pid, const char *path, char *const argv[], char *const envp[], const char *cwd,
                      int in_fd, int out_fd, int err_fd);
 
+/// `mrsh_spawn_piped`, and with `own_group` non-zero the child leads a process group of its own (a terminal's
+/// Ctrl-C does not reach it; killing the group ends its descendants too).
+int mrsh_spawn_piped_group(pid_t *pid, const char *path, char *const argv[], char *const envp[], const char *cwd,
+                           int in_fd, int out_fd, int err_fd, int own_group);
+
 /// Classifies the 64 bytes at `p` (the word scanner's step): returns a mask whose bit j is set when
 /// byte j is an ASCII letter; `*high` gets the same kind of mask of bytes >= 0x80 and `*newlines` of
 /// '\n' bytes. SSE2 (every x86-64), a portable loop elsewhere; inlined into Swift callers.
