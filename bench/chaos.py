@@ -18,6 +18,8 @@ not by wall-clock sleeps:
   fullscratch an extra worker whose scratch directory is a 256 KiB tmpfs (root only; else `kill`)
   restart    SIGKILL of the coordinator, restarted on the same address and state directory (only with
              --coordinator-restart: it needs `mrsh coordinator --state-dir`)
+  linkcut    one worker's network link brought down until the coordinator declares it lost, then up again
+             (only with --netns: every process in a network namespace of its own, joined by a bridge; root)
   none       no fault
 
 Jobs: word count, sort, a join (shuffle and broadcast), a `stream` stage, and a map-only `grep` written to
@@ -120,9 +122,60 @@ class Process:
                 pass
 
 
+class Network:
+    """With --netns: a hub namespace with a bridge, and a namespace per process joined to it by a veth pair
+    (10.214.0.0/16, only inside the namespaces). `linkcut` brings a worker's veth down and up."""
+
+    def __init__(self):
+        self.tag = f"chs{os.getpid() % 100000}"
+        self.hub = f"{self.tag}hub"
+        self.made = []
+        self.next = 0
+        self.ip("netns", "add", self.hub)
+        self.made.append(self.hub)
+        self.ip("-n", self.hub, "link", "add", "br0", "type", "bridge")
+        self.ip("-n", self.hub, "link", "set", "br0", "up")
+
+    @staticmethod
+    def ip(*args):
+        done = subprocess.run(["ip", *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if done.returncode != 0:
+            raise RuntimeError(f"ip {' '.join(args)}: {done.stderr.decode().strip()}")
+
+    def host(self):
+        """A new namespace on the bridge: (its name, its address, its veth on the hub)."""
+        i = self.next
+        self.next += 1
+        name, veth, address = f"{self.tag}h{i}", f"p{i}", f"10.214.{i // 250}.{i % 250 + 1}"
+        self.ip("netns", "add", name)
+        self.made.append(name)
+        self.ip("-n", name, "link", "add", "eth0", "type", "veth", "peer", "name", veth, "netns", self.hub)
+        self.ip("-n", name, "addr", "add", address + "/16", "dev", "eth0")
+        self.ip("-n", name, "link", "set", "eth0", "up")
+        self.ip("-n", name, "link", "set", "lo", "up")
+        self.ip("-n", self.hub, "link", "set", veth, "master", "br0")
+        self.ip("-n", self.hub, "link", "set", veth, "up")
+        return name, address, veth
+
+    def link(self, veth, up):
+        self.ip("-n", self.hub, "link", "set", veth, "up" if up else "down")
+
+    def remove(self, name):
+        if name in self.made:
+            self.made.remove(name)
+            subprocess.run(["ip", "netns", "del", name], stderr=subprocess.DEVNULL)
+
+    def close(self):
+        for name in list(reversed(self.made)):
+            self.remove(name)
+
+
 class Cluster:
-    def __init__(self, binary, directory, restartable):
-        self.binary, self.directory = binary, directory
+    def __init__(self, binary, directory, restartable, network=None):
+        self.binary, self.directory, self.network = binary, directory, network
+        self.hosts = {}  # worker id -> (namespace, address, veth), with --netns
+        self.coordinator_host = network.host() if network else None
+        self.client_host = network.host() if network else None
         self.token = os.path.join(directory, "token")
         fd = os.open(self.token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.write(fd, b"chaos-soak-token-" + os.urandom(16).hex().encode() + b"\n")
@@ -130,8 +183,12 @@ class Cluster:
         self.state = os.path.join(directory, "state") if restartable else None
         self.workers = {}
         self.next_id = 0
-        self.address = "127.0.0.1:0"
+        self.address = f"{self.coordinator_host[1]}:7070" if network else "127.0.0.1:0"
         self.start_coordinator()
+
+    def prefix(self, host):
+        """The argv prefix that runs a command in `host`'s namespace (nothing without --netns)."""
+        return ["ip", "netns", "exec", host[0]] if host else []
 
     def start_coordinator(self):
         argv = [self.binary, "coordinator", "--listen", self.address, "--token-file", self.token,
@@ -140,7 +197,7 @@ class Cluster:
         if self.state:
             argv += ["--state-dir", self.state]
         os.makedirs(os.path.join(self.directory, "coordinator"), exist_ok=True)
-        self.coordinator = Process(argv, self.directory, {"MRSH_VERBOSE": "1"})
+        self.coordinator = Process(self.prefix(self.coordinator_host) + argv, self.directory, {"MRSH_VERBOSE": "1"})
         deadline = time.time() + 20
         while time.time() < deadline:
             m = re.search(r"mrsh coordinator: listening on (\S+)", self.coordinator.log())
@@ -159,8 +216,21 @@ class Cluster:
         os.makedirs(scratch, exist_ok=True)
         argv = [self.binary, "worker", "--join", self.address, "--token-file", self.token, "--slots", "1",
                 "--id", wid, "--scratch", scratch, "--retry", "10", "--allow-stream"]
-        self.workers[wid] = (Process(argv, self.directory, {"MRSH_TEST_SLOW_WORKER": "*:0.02", **(env or {})}), scratch)
+        host = None
+        if self.network:
+            host = self.network.host()
+            self.hosts[wid] = host
+            argv += ["--listen", host[1]]
+        self.workers[wid] = (
+            Process(self.prefix(host) + argv, self.directory, {"MRSH_TEST_SLOW_WORKER": "*:0.02", **(env or {})}),
+            scratch)
         return wid
+
+    def forget_dead(self):
+        """Removes the namespaces of workers that have ended."""
+        for wid, (p, _) in list(self.workers.items()):
+            if not p.alive() and wid in self.hosts:
+                self.network.remove(self.hosts.pop(wid)[0])
 
     def live(self):
         return sorted(w for w, (p, _) in self.workers.items() if p.alive())
@@ -217,6 +287,8 @@ def main():
     parser.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "mrsh"))
     parser.add_argument("--coordinator-restart", action="store_true",
                         help="also restart the coordinator (needs `mrsh coordinator --state-dir`)")
+    parser.add_argument("--netns", action="store_true",
+                        help="every process in a network namespace of its own; adds link cuts (root, ip)")
     parser.add_argument("--keep", action="store_true", help="keep the working directory")
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
@@ -228,8 +300,14 @@ def main():
     faults = ["kill", "kill", "kill2", "stop", "stopresume", "killall", "corrupt", "hang", "fullscratch", "none"]
     if args.coordinator_restart:
         faults += ["restart", "restart"]
+    network = None
+    if args.netns:
+        if os.geteuid() != 0 or not shutil.which("ip"):
+            sys.exit("chaos: --netns needs root and the ip command")
+        network = Network()
+        faults += ["linkcut", "linkcut"]
     can_mount = os.geteuid() == 0
-    cluster = Cluster(binary, directory, args.coordinator_restart)
+    cluster = Cluster(binary, directory, args.coordinator_restart, network)
     print(f"chaos: {args.runs} runs, seed {args.seed}, binary {binary}, in {directory}", flush=True)
     started = time.time()
     failures, tally, mounts = [], {}, []
@@ -242,6 +320,7 @@ def main():
             if fault == "fullscratch" and not can_mount:
                 fault = "kill"
             extra = None
+            cluster.forget_dead()
             while len(cluster.live()) < 3:
                 cluster.add_worker()
             if fault in ("corrupt", "hang", "fullscratch"):
@@ -261,7 +340,7 @@ def main():
                 failures.append((run, name, fault, "workers did not register"))
                 break
             offset = cluster.coordinator.lines()
-            client = Process([binary, "--cluster", cluster.address, "--token-file", cluster.token, "--split-size",
+            client = Process(cluster.prefix(cluster.client_host) + [binary, "--cluster", cluster.address, "--token-file", cluster.token, "--split-size",
                               "16K", "--reducers", "6", "--quiet", "-e", script], directory, {"_STDOUT": "1"})
             output = []
             reader = threading.Thread(target=lambda: output.append(client.proc.stdout.read()), daemon=True)
@@ -271,7 +350,7 @@ def main():
             k = rng.randrange(3) if in_reduce else 1 + rng.randrange(8)
             plan = f"{fault}"
             resume = None
-            if fault in ("kill", "kill2", "stop", "stopresume", "killall", "restart"):
+            if fault in ("kill", "kill2", "stop", "stopresume", "killall", "restart", "linkcut"):
                 if in_reduce:
                     reached = (cluster.wait_log("start reduce-", 1, offset, finished)
                                and cluster.wait_log("done reduce-", k, offset, finished))
@@ -295,6 +374,11 @@ def main():
                         process.kill(signal.SIGSTOP)
                         cluster.wait_log(f"worker {victim} lost", 1, offset, finished, timeout=15)
                         process.kill(signal.SIGCONT)
+                    elif fault == "linkcut":
+                        veth = cluster.hosts[victim][2]
+                        network.link(veth, up=False)
+                        cluster.wait_log(f"worker {victim} lost", 1, offset, finished, timeout=15)
+                        network.link(veth, up=True)
                     elif fault == "stopresume":
                         process.kill(signal.SIGSTOP)
                         resume = victim
@@ -351,6 +435,9 @@ def main():
         left = {w: blob_files(s) for w, (p, s) in cluster.workers.items() if p.alive()}
     finally:
         cluster.stop()
+        if network:
+            time.sleep(0.2)
+            network.close()
         for path in mounts:
             subprocess.run(["umount", "-l", path], stderr=subprocess.DEVNULL)
         if not args.keep:
