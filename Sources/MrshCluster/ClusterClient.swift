@@ -177,14 +177,22 @@ public struct ClusterClient: Sendable {
     private func connect(timeout: Duration = FrameClient.defaultTimeout) async throws -> FrameConnection {
         do {
             return try await FrameClient.connect(to: address, group: group, token: token, role: .client, timeout: timeout)
-        } catch WireError.authenticationFailed {
-            throw EngineError.failed("the coordinator at \(address) refused the token (authentication failed)")
-        } catch WireError.serverNotAuthenticated {
-            throw EngineError.failed(
+        } catch {
+            throw tokenRefusal(error) ?? EngineError.failed("cannot reach the coordinator at \(address): \(error)")
+        }
+    }
+
+    /// What the user is told when the token was refused, either way; nil for any other connection error.
+    private func tokenRefusal(_ error: any Error) -> EngineError? {
+        switch error {
+        case WireError.authenticationFailed:
+            return .failed("the coordinator at \(address) refused the token (authentication failed)")
+        case WireError.serverNotAuthenticated:
+            return .failed(
                 "the server at \(address) did not prove the cluster's token: not this cluster's coordinator, or its "
                     + "token file differs (authentication failed)")
-        } catch {
-            throw EngineError.failed("cannot reach the coordinator at \(address): \(error)")
+        default:
+            return nil
         }
     }
 
@@ -208,13 +216,8 @@ public struct ClusterClient: Sendable {
                 try await connection.send(.attach(run: run))
                 notice("mrsh: coordinator back; attaching to the job again\n")
                 return connection
-            } catch WireError.authenticationFailed {
-                throw EngineError.failed("the coordinator at \(address) refused the token (authentication failed)")
-            } catch WireError.serverNotAuthenticated {
-                throw EngineError.failed(
-                    "the server at \(address) did not prove the cluster's token: not this cluster's coordinator, or its "
-                        + "token file differs (authentication failed)")
             } catch {
+                if let refusal = tokenRefusal(error) { throw refusal }
                 try await Task.sleep(for: .milliseconds(200))
             }
         }

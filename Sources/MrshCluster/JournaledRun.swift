@@ -106,24 +106,20 @@ final class JournaledRun: RunJournal {
 
     func commitInProgress(_ job: Int) -> (parts: [String], report: JobReport)? { earlier?.commits[job] }
 
-    func survivingMaps(_ job: Int) -> [Int: MapTaskResult] {
-        var kept: [Int: MapTaskResult] = [:]
-        for (task, result) in earlier?.maps[job] ?? [:] {
-            guard let output = surviving(result.output) else { continue }
-            var result = result
-            result.output = output
-            kept[task] = result
-        }
-        return kept
-    }
+    func survivingMaps(_ job: Int) -> [Int: MapTaskResult] { surviving(earlier?.maps[job], \.output) }
 
-    func survivingReduces(_ job: Int) -> [Int: ReduceTaskResult] {
-        var kept: [Int: ReduceTaskResult] = [:]
-        for (partition, result) in earlier?.reduces[job] ?? [:] {
-            guard let output = surviving(result.output) else { continue }
+    func survivingReduces(_ job: Int) -> [Int: ReduceTaskResult] { surviving(earlier?.reduces[job], \.output) }
+
+    /// The results whose output survives, each pointing at where it now lives.
+    private func surviving<Result>(
+        _ results: [Int: Result]?, _ output: WritableKeyPath<Result, PartOutput>
+    ) -> [Int: Result] {
+        var kept: [Int: Result] = [:]
+        for (task, result) in results ?? [:] {
+            guard let now = surviving(result[keyPath: output]) else { continue }
             var result = result
-            result.output = output
-            kept[partition] = result
+            result[keyPath: output] = now
+            kept[task] = result
         }
         return kept
     }
