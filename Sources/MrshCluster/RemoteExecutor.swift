@@ -71,20 +71,28 @@ public final class RemoteExecutor: TaskExecutor, ExecutorLiveness {
         }
     }
 
-    /// Sends the attempt, then forwards every update of `feed` to the worker as `mapOutputs` messages
-    /// (after the `runTask`, on the same connection) until the attempt ends.
+    /// Sends the attempt, then the map outputs known when it started and every update of `feed` as
+    /// `mapOutputs` frames (after the `runTask`, on the same connection) until the attempt ends. The known
+    /// outputs do not travel inside the task: up to M of them would not fit one frame at the paper's scale.
     public func runReduce(_ task: ReduceTaskSpec, feed: MapOutputFeed) async throws -> ReduceTaskResult {
         var task = task
-        task.mapOutputs = task.mapOutputs.map { coordinatorBlobs.published($0) }
+        let blobs = coordinatorBlobs
+        let known = zip(task.mapOutputTasks, task.mapOutputs).map {
+            MapOutputUpdate(task: $0, location: blobs.published($1))
+        }
+        task.mapOutputs = []
+        task.mapOutputTasks = []
         let forwarder = ForwarderSlot()
         defer { forwarder.cancel() }
         let connection = self.connection
-        let blobs = coordinatorBlobs
         let outcome = try await call(.reduce(task)) { request in
+            if !known.isEmpty {
+                for frame in MapOutputsFrame.frames(request: request, updates: known) { connection.sendSoon(frame) }
+            }
             forwarder.start {
                 while let batch = try? await feed.next() {
                     let published = batch.map { MapOutputUpdate(task: $0.task, location: blobs.published($0.location)) }
-                    connection.sendSoon(.mapOutputs(request: request, published))
+                    for frame in MapOutputsFrame.frames(request: request, updates: published) { connection.sendSoon(frame) }
                 }
             }
         }

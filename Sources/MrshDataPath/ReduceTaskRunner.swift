@@ -22,7 +22,7 @@ public enum ReduceTaskRunner {
         let started = ContinuousClock.now
         let log = TaskLog.current
         log?.add("reduce task \(spec.partition) of job \(spec.job.index), attempt \(spec.attempt): its partition of "
-            + "\(spec.mapTaskCount) map outputs (\(spec.mapOutputs.count) known at start)")
+            + "\(spec.mapTaskCount) map outputs (\(spec.mapOutputs.count) in the task, the others as they are announced)")
         let scratch = try store.temporaryDirectory("fetch")
         defer { FileIO.removeTree(scratch) }
         var copies = MapOutputCopies(taskCount: spec.mapTaskCount)

@@ -15,4 +15,6 @@ public enum FrameKind: UInt8, Sendable, CaseIterable {
     case data = 5
     /// A UTF-8 error message; the sender closes the connection after it.
     case error = 6
+    /// Coordinator -> worker: `ControlMessage.mapOutputs` in its binary form (`MapOutputsFrame`).
+    case mapOutputs = 7
 }

@@ -2,7 +2,8 @@
 public enum WireLimits {
     /// The protocol version carried by every frame. A frame with another version closes the connection.
     /// Version 2: both sides prove the token, and every frame after the handshake is sealed (AES-256-GCM).
-    public static let protocolVersion: UInt8 = 2
+    /// Version 3: map output locations travel in binary `mapOutputs` frames (kind 7) instead of JSON.
+    public static let protocolVersion: UInt8 = 3
     /// Largest payload a frame may carry (16 MiB). A larger declared length is a protocol error that closes
     /// the connection before any buffer for it is allocated.
     public static let maxPayload = 16 * 1024 * 1024

@@ -248,11 +248,11 @@ import Testing
         let port = try Self.fakeServer(version: 1, after: [])
         let client = try Child(mrsh: ["--cluster", "127.0.0.1:\(port)", "--token-file", token, "-e", #"read "x" | count"#])
         #expect(await client.wait(timeout: 30) != 0)
-        #expect(client.stderr.contains("protocol version 1, this side version 2"), "\(client.stderr)")
+        #expect(client.stderr.contains("protocol version 1, this side version \(WireLimits.protocolVersion)"), "\(client.stderr)")
     }
 
-    @Test("a server meeting a version 1 peer closes with an error frame that names the versions")
-    func versionOnePeerIsToldWhy() async throws {
+    @Test("a server meeting a peer of an older version closes with an error frame that names the versions", arguments: [UInt8(1), 2])
+    func olderPeerIsToldWhy(version: UInt8) async throws {
         let server = try await LoginLimitsTests.startServer()
         defer { Task { await server.stop() } }
         let fd = try #require(LoginLimitsTests.connectRaw(server.address.port))
@@ -260,9 +260,9 @@ import Testing
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = recv(fd, &buffer, buffer.count, 0)
         try #require(n >= 6 + WireLimits.nonceSize)
-        #expect(buffer[4] == 2 && buffer[5] == FrameKind.challenge.rawValue)
-        // A version 1 response (role, HMAC): what an old worker sends.
-        #expect(LoginLimitsTests.sendAll(fd, [0, 0, 0, 35, 1, 2, 1] + [UInt8](repeating: 7, count: 32)))
+        #expect(buffer[4] == WireLimits.protocolVersion && buffer[5] == FrameKind.challenge.rawValue)
+        // A response of the old version (role, HMAC): what an old worker sends.
+        #expect(LoginLimitsTests.sendAll(fd, [0, 0, 0, 35, version, 2, 1] + [UInt8](repeating: 7, count: 32)))
         var reply = ByteBuffer()
         let deadline = Date().addingTimeInterval(5)
         var frame: Frame?
@@ -274,7 +274,7 @@ import Testing
         }
         let error = try #require(frame)
         #expect(error.kind == .error)
-        #expect(error.text.contains("version 1"), "\(error.text)")
+        #expect(error.text.contains("version \(version), this side version \(WireLimits.protocolVersion)"), "\(error.text)")
         #expect(LoginLimitsTests.closedByPeer(fd, within: 5))
     }
 }
