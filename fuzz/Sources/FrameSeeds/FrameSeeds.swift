@@ -106,6 +106,12 @@ enum FrameSeeds {
             ("runTask-reduce", .runTask(request: 8, .reduce(reduce))),
             ("taskDone-map", .taskDone(request: 7, .map(result))),
             ("taskDone-failed", .taskDone(request: 8, .failed(TaskFailure(message: "boom", unreachableBlob: blob)))),
+            ("mapOutputs", .mapOutputs(request: 8, [
+                MapOutputUpdate(task: 3, location: blob),
+                MapOutputUpdate(task: 4, location: BlobLocation(
+                    holder: .coordinator, address: "10.0.0.1:7071", id: .keptMapOutput(job, task: 4, attempt: 1),
+                    origin: BlobOrigin(holder: .worker("w2"), address: "10.0.0.3:7071", id: .mapOutput(job, task: 4, attempt: 1)))),
+            ])),
             ("cancelTask", .cancelTask(request: 8)),
             ("cancelRun", .cancelRun(run: "r1")),
             ("endRun", .endRun(run: "r1")),
@@ -123,7 +129,7 @@ enum FrameSeeds {
                 summary: JobSummary(jobs: [], elapsed: 2.5, partsWritten: 0, recordsOutput: 12),
                 tasksPerWorker: ["w1": 4, "w2": 5]))),
             ("served", .served(bytes: 1 << 20)),
-            ("mapOutputs", .mapOutputs(request: 8, [MapOutputUpdate(task: 3, location: blob)])),
+            ("mapOutputs-one", .mapOutputs(request: 8, [MapOutputUpdate(task: 3, location: blob)])),
             ("failed", .failed(JobFailure(message: "no input matches 'x*'", refused: true))),
             ("fetch", .fetch(FetchRequest(blobID: blob.id, partition: nil))),
             ("fetchEnd", .fetchEnd(bytes: 123_456)),

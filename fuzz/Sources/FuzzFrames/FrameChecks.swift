@@ -18,10 +18,11 @@ enum FrameChecks {
         handshakes(frame)
     }
 
-    /// A control message that decodes encodes to a frame that decodes to the same message.
+    /// A control message that decodes (from JSON, or a binary `mapOutputs` frame) encodes to a frame that
+    /// decodes to the same message.
     private static func controlMessage(_ frame: Frame) {
         guard let message = try? ControlMessage(frame: frame) else { return }
-        precondition(frame.kind == .control, "a \(frame.kind) frame decoded as a control message")
+        precondition(frame.kind == .control || frame.kind == .mapOutputs, "a \(frame.kind) frame decoded as a control message")
         let reencoded = message.frame()
         let decoded: ControlMessage
         do {
