@@ -128,6 +128,9 @@ public enum WorkerNode {
                     }
                     var result = try await handler.runMap(spec, fetcher: fetcher)
                     if case .blob(let location) = result.output { result.output = .blob(identity.published(location)) }
+                    // The coordinator reads no partition sizes: R numbers per map task (5,000 at the paper's
+                    // scale) would only cost encoding and decoding.
+                    result.partitionSizes = []
                     result.log = log.lines
                     return .map(result)
                 case .reduce(let spec):

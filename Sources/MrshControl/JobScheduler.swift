@@ -33,10 +33,13 @@ import MrshPlan
 /// reducer, not a message per output per reducer); the backup threshold's median is kept incrementally;
 /// executors' liveness is polled on the tick. `bench/sim.sh` measures it (docs/SCALE.md).
 package struct JobScheduler {
-    enum Kind: Sendable, Hashable {
+    enum Kind: Sendable, Hashable, CustomStringConvertible {
         case map, reduce
 
         var phase: JobHistory.Phase { self == .map ? .map : .reduce }
+        /// Spelt out: interpolating an enum without a description goes through reflection (a microsecond
+        /// on every event).
+        var description: String { self == .map ? "map" : "reduce" }
     }
 
     struct Key: Sendable, Hashable {
@@ -50,8 +53,9 @@ package struct JobScheduler {
     }
 
     enum Event: Sendable {
-        /// An attempt ended, with its log lines (`TaskLog`: its executor's, the worker's for a remote one).
-        case attempt(Key, Result<Outcome, any Error>, [String])
+        /// An attempt ended (at `ended`), with its log lines (`TaskLog`: its executor's, the worker's for a
+        /// remote one).
+        case attempt(Key, Result<Outcome, any Error>, [String], ended: ContinuousClock.Instant)
         case tick
         /// Time to publish the map outputs accepted since the last batch.
         case flush
@@ -100,6 +104,10 @@ package struct JobScheduler {
     private var maps: TaskBoard
     private var reduces: TaskBoard
     private var mapResults: [MapTaskResult?]
+    /// The done map tasks by the holder of their output (kept with `mapResults`: `setMapResult`).
+    private var outputsByHolder = OutputsByHolder()
+    /// Names of the executors lost during the job.
+    private var lostNames: Set<String> = []
     private var reduceResults: [ReduceTaskResult?]
     private var handles: [Key: Task<Void, Never>] = [:]
     /// Every attempt whose end the loop has not handled yet (live ones, and cancelled losers).
@@ -155,6 +163,8 @@ package struct JobScheduler {
         /// Time the scheduler spent working (between events), and in the whole run.
         package var busy: Duration = .zero
         package var wall: Duration = .zero
+        /// From an attempt's end to the scheduler taking it up: near zero unless scheduling is behind.
+        package var eventWaits = DurationHistogram()
     }
     /// The fraction of a job's map tasks done before its reduce attempts start (at least one).
     static let reduceSlowstart = 0.05
@@ -212,7 +222,7 @@ package struct JobScheduler {
         self.maps.markDone(Set(maps.keys))
         self.reduces.markDone(Set(reduces.keys))
         for (task, result) in maps.sorted(by: { $0.key < $1.key }) {
-            mapResults[task] = result
+            setMapResult(task, result)
             mapBytesIn += result.counters.bytesIn
             if reducers > 0, let blob = result.output.blob {
                 knownPosition[task] = knownLocations.count
@@ -294,7 +304,8 @@ package struct JobScheduler {
             case .flush:
                 flushScheduled = false
                 flushUpdates(force: true)
-            case .attempt(let key, let result, let log):
+            case .attempt(let key, let result, let log, let ended):
+                stats.eventWaits.add(handling - ended)
                 outstanding.removeValue(forKey: key)
                 try handle(key, result, log: log)
             }
@@ -377,7 +388,7 @@ package struct JobScheduler {
                     return .failure(error)
                 }
             }
-            events.yield(.attempt(key, result, log.lines))
+            events.yield(.attempt(key, result, log.lines, ended: ContinuousClock.now))
         }
         handles[key] = handle
         outstanding[key] = handle
@@ -528,7 +539,8 @@ package struct JobScheduler {
         handles.removeValue(forKey: key)
         feeds.removeValue(forKey: key)
         let started = startedAt.removeValue(forKey: key)
-        let name = "\(key.kind)-\(key.assignment.task)"
+        // Only for messages: not built on the path of an attempt that succeeded.
+        var name: String { "\(key.kind)-\(key.assignment.task)" }
         switch result {
         case .success(let outcome):
             let won: Bool
@@ -547,7 +559,7 @@ package struct JobScheduler {
                     var kept = output
                     kept.partitionSizes = []
                     mapBytesIn += kept.counters.bytesIn - (mapResults[key.assignment.task]?.counters.bytesIn ?? 0)
-                    mapResults[key.assignment.task] = kept
+                    setMapResult(key.assignment.task, kept)
                     lastMapDone = clock.now
                     if reducers > 0, let blob = output.output.blob {
                         pendingUpdates.append(MapOutputUpdate(task: key.assignment.task, location: blob))
@@ -643,6 +655,7 @@ package struct JobScheduler {
         guard !isLost(index) else { return }
         maps.executorLost(index)
         reduces.executorLost(index)
+        lostNames.insert(executors[index].name)
         for key in handles.keys where key.assignment.executor == index {
             handles.removeValue(forKey: key)?.cancel()
             startedAt.removeValue(forKey: key)
@@ -657,19 +670,21 @@ package struct JobScheduler {
     /// True when `blob` is an output of this job that running a task again can recreate (or was held by
     /// a worker already lost, whose outputs were recomputed while the reducer still tried the old copy).
     private func recomputable(_ blob: BlobLocation) -> Bool {
-        mapResults.contains { $0?.output.blob?.holder == blob.holder }
-            || executors.indices.contains { isLost($0) && executors[$0].name == blob.holder.name }
+        outputsByHolder.holdsAny(blob.holder) || lostNames.contains(blob.holder.name)
+    }
+
+    private mutating func setMapResult(_ task: Int, _ result: MapTaskResult) {
+        outputsByHolder.accepted(task, from: mapResults[task]?.output.blob?.holder, to: result.output.blob?.holder)
+        mapResults[task] = result
     }
 
     /// Reopens done tasks whose output lives on `holder` and is still needed; returns how many.
     private mutating func recompute(heldBy holder: BlobHolder, avoid: Int?) -> Int {
         var count = 0
         if !reduces.isComplete || reducers == 0 {
-            for (task, result) in mapResults.enumerated() where result?.output.blob?.holder == holder {
-                if maps.reopen(task, avoid: avoid) {
-                    forgetOutput(task)
-                    count += 1
-                }
+            for task in outputsByHolder.take(holder) where maps.reopen(task, avoid: avoid) {
+                forgetOutput(task)
+                count += 1
             }
         }
         for (partition, result) in reduceResults.enumerated() {

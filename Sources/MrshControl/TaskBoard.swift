@@ -66,6 +66,9 @@ public struct TaskBoard: Sendable, Equatable {
         var capacity: Int
         var free: Int
         var lost = false
+        /// The tasks with an attempt running here (and how many: normally one), so that a lost executor's
+        /// attempts are found without a pass over every running task.
+        var tasks: [Int: Int] = [:]
         /// Bumped on every change of `free` or `lost`: entries of `ready` with an older version are stale.
         var version = 0
         var isUsable: Bool { capacity > 0 && !lost }
@@ -217,6 +220,7 @@ public struct TaskBoard: Sendable, Equatable {
         let assignment = Assignment(task: task, executor: executor, attempt: tasks[task].attemptsStarted)
         tasks[task].attemptsStarted += 1
         executors[executor].free -= 1
+        executors[executor].tasks[task, default: 0] += 1
         totalFree -= 1
         changed(executor)
         tasks[task].state = .running(tasks[task].live + [assignment])
@@ -275,7 +279,9 @@ public struct TaskBoard: Sendable, Equatable {
         executors[executor].free = 0
         changed(executor)
         var dropped: [Assignment] = []
-        for task in runningTasks.sorted() {
+        let here = executors[executor].tasks.keys.sorted()
+        executors[executor].tasks = [:]
+        for task in here {
             guard case .running(let attempts) = tasks[task].state else { continue }
             let mine = attempts.filter { $0.executor == executor }
             guard !mine.isEmpty else { continue }
@@ -332,19 +338,23 @@ public struct TaskBoard: Sendable, Equatable {
             let index = attempts.firstIndex(of: assignment)
         else { return nil }
         attempts.remove(at: index)
-        release(assignment.executor)
+        release(assignment)
         return attempts
     }
 
     /// Drops the losers of a task that finished (or failed for good) and frees their slots.
     private mutating func abandon(_ attempts: [Assignment]) {
         for other in attempts {
-            release(other.executor)
+            release(other)
             abandoned.append(other)
         }
     }
 
-    private mutating func release(_ executor: Int) {
+    private mutating func release(_ assignment: Assignment) {
+        let executor = assignment.executor
+        if let count = executors[executor].tasks[assignment.task] {
+            executors[executor].tasks[assignment.task] = count > 1 ? count - 1 : nil
+        }
         guard !executors[executor].lost, executors[executor].free < executors[executor].capacity else { return }
         executors[executor].free += 1
         totalFree += 1
