@@ -63,12 +63,18 @@ func line(_ r: SimResult) -> String {
     cells.append(r.bytesPerPair.map { f($0, 3) } ?? "-")
     cells.append(r.heartbeatMicroseconds.map { f($0, 1) } ?? "-")
     cells.append("\(f(r.locationLatencyP50 * 1000, 0)) / \(f(r.locationLatencyP99 * 1000, 0)) / \(f(r.locationLatencyMax * 1000, 0))")
+    if let p50 = r.eventWaitP50, let p99 = r.eventWaitP99, let max = r.eventWaitMax {
+        cells.append("\(f(p50 * 1000, 2)) / \(f(p99 * 1000, 2)) / \(f(max * 1000, 0))")
+    } else {
+        cells.append("-")
+    }
+    if let p50 = r.wakeLateP50, let p99 = r.wakeLateP99 { cells.append("\(f(p50 * 1000, 2)) / \(f(p99 * 1000, 2))") } else { cells.append("-") }
     return "| " + cells.joined(separator: " | ") + " |"
 }
 
 let header = """
-    | transport | workers x slots | M | R | killed | time s | ideal s | over ideal | decisions/s | decisions/busy s | scheduler busy | coordinator memory | B/task | B/pair | heartbeat us | location ms p50/p99/max |
-    |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+    | transport | workers x slots | M | R | killed | time s | ideal s | over ideal | decisions/s | decisions/busy s | scheduler busy | coordinator memory | B/task | B/pair | heartbeat us | location ms p50/p99/max | event wait ms p50/p99/max | wake late ms p50/p99 |
+    |---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
     """
 
 func encode(_ r: SimResult) -> String {
