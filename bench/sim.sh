@@ -4,7 +4,7 @@
 # in memory and over loopback connections -- then writes docs/scale.jsonl (one JSON object per run),
 # docs/scale-table.md (the table) and docs/scale.svg (the plot).
 #
-#   bench/sim.sh            the full suite (about 5 minutes on 2 cores)
+#   bench/sim.sh            the full suite (about 2 minutes on 2 quiet cores)
 #   bench/sim.sh --quick    three small runs (seconds)
 #   .build/release/mrsh-sim run --workers 2000 --maps 200000 --reduces 5000 [--kill 0.1] [--transport loopback]
 #                           one run (mrsh-sim without arguments lists the options)
