@@ -193,7 +193,9 @@ public struct Lexer: Sendable {
 
     // MARK: - Regexes
 
-    /// `/.../` with an optional `i`; `\/` is a slash, other escapes stay as written. Ends at its line.
+    /// `/.../` with an optional `i`; `\/` is a slash, `\t` `\r` `\n` are tab, carriage return and line feed
+    /// (POSIX regexes have no such escapes: glibc reads `\t` as `t`), other escapes stay as written for the
+    /// regex (`\.`, `\\`, glibc's `\s` `\w` `\b`). Ends at its line.
     private mutating func lexRegex() -> TokenKind {
         advance()  // opening slash
         var value: [UInt8] = []
@@ -206,7 +208,15 @@ public struct Lexer: Sendable {
             }
             if byte == Byte.backslash, offset + 1 < bytes.count, bytes[offset + 1] != Byte.newline {
                 advance()
-                if bytes[offset] != Byte.slash { value.append(Byte.backslash) }
+                switch bytes[offset] {
+                case UInt8(ascii: "t"): value.append(UInt8(ascii: "\t"))
+                case UInt8(ascii: "r"): value.append(UInt8(ascii: "\r"))
+                case UInt8(ascii: "n"): value.append(Byte.newline)
+                case Byte.slash: value.append(Byte.slash)
+                default: value += [Byte.backslash, bytes[offset]]
+                }
+                advance()
+                continue
             }
             value.append(bytes[offset])
             advance()

@@ -62,6 +62,11 @@ import Testing
         #expect(TestSupport.kinds(#"grep /a\/b\.c/"#) == [.identifier("grep"), .regex(#"a/b\.c"#, caseInsensitive: false)])
         #expect(TestSupport.kinds("grep /abc\n/") == [.identifier("grep"), .invalid(.unterminatedRegex), .newline, .path("/")])
         #expect(TestSupport.kinds("grep /a/x") == [.identifier("grep"), .invalid(.unknownRegexFlags("x"))])
+        // Tab, CR and LF escapes become the bytes (POSIX has none); an escaped backslash stays one.
+        #expect(TestSupport.kinds(#"grep /a\tb\r$/"#) == [.identifier("grep"), .regex("a\tb\r$", caseInsensitive: false)])
+        #expect(TestSupport.kinds(#"split /[\t,]/"#) == [.identifier("split"), .regex("[\t,]", caseInsensitive: false)])
+        #expect(TestSupport.kinds(#"grep /a\\tb\s/"#) == [.identifier("grep"), .regex(#"a\\tb\s"#, caseInsensitive: false)])
+        #expect(TestSupport.kinds(#"grep /\n/"#) == [.identifier("grep"), .regex("\n", caseInsensitive: false)])
     }
 
     @Test func barePaths() {
