@@ -8,8 +8,8 @@ public enum CSVHeader {
 
     /// Expands `patterns` as `read` does (`InputPlanner.expand`: each must match, every file readable),
     /// reads the first CSV record of every file (as `parse csv` reads it: quoted fields may hold commas,
-    /// doubled quotes and line breaks; the CR of a CRLF end is dropped) and returns the first file's field
-    /// names, unescaped.
+    /// doubled quotes and line breaks; the CR of a CRLF end and a leading UTF-8 byte order mark are dropped)
+    /// and returns the first file's field names, unescaped.
     /// - Throws: `EngineError.noMatch` or `.invalid` from the expansion; `EngineError.invalid` naming the file
     ///   when one is empty, cannot be read or starts with a record longer than `longest`, and naming both
     ///   files (and their headers) when a file's header differs from the first file's.
@@ -70,6 +70,8 @@ public enum CSVHeader {
         guard !record.isEmpty else { throw EngineError.invalid("'\(file)' is empty: it has no CSV header") }
         if record.last == 0x0A { record.removeLast() }
         if record.last == 0x0D { record.removeLast() }
+        // A UTF-8 byte order mark (spreadsheets write one) is not part of the first name.
+        if record.starts(with: [0xEF, 0xBB, 0xBF]) { record.removeFirst(3) }
         return record.withUnsafeBytes { CSVParser.fields($0) }
     }
 

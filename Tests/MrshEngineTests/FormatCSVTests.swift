@@ -138,6 +138,10 @@ import MrshTestSupport
         dir.write("in/a.csv", "id,\"full name\",\"note\nwith break\"\r\n1,x,y\n")
         dir.write("in/b.csv", "id,\"full name\",\"note\nwith break\"\n2,z,w\n")
         #expect(try CSVHeader.read(patterns: [dir.file("in/*.csv")]) == ["id", "full name", "note\nwith break"])
+        // A spreadsheet's byte order mark is not part of the first name, and headers with and without one agree.
+        dir.write("bom/a.csv", "\u{FEFF}name,age\r\nann,3\r\n")
+        dir.write("bom/b.csv", "name,age\nbob,5\n")
+        #expect(try CSVHeader.read(patterns: [dir.file("bom/*.csv")]) == ["name", "age"])
         dir.write("in/c.csv", "id,name\n3,q\n")
         do {
             _ = try CSVHeader.read(patterns: [dir.file("in/*.csv")])
