@@ -141,14 +141,32 @@ public final class SparkSession: Sendable {
         defer { close(logFD) }
         let nullFD = open("/dev/null", O_RDONLY | O_CLOEXEC)
         defer { if nullFD >= 0 { close(nullFD) } }
+        var environment = settings.environment
+        var submit = submit
+        var local: [String] = []
+        if settings.master.hasPrefix("local") {
+            // Spark's block manager files of a local master go with the session (on a cluster, its workers' own
+            // SPARK_LOCAL_DIRS win), and local-cluster's executor directories too (`SparkSessionHome`).
+            let localDirectory = directory + "/local"
+            FileIO.removeTree(localDirectory)
+            _ = try? FileIO.makeDirectories(localDirectory)
+            local = ["--conf", "spark.local.dir=\(localDirectory)"]
+            // Nothing of a local master listens beyond loopback (Spark's RPC, its UIs, local-cluster's workers).
+            if (environment["SPARK_LOCAL_IP"] ?? "").isEmpty { environment["SPARK_LOCAL_IP"] = "127.0.0.1" }
+            if settings.master.hasPrefix("local-cluster"),
+                let home = SparkSessionHome.make(at: directory + "/spark-home", submit: submit, environment: environment)
+            {
+                environment["SPARK_HOME"] = home
+                submit = home + "/bin/spark-submit"
+            }
+        }
         var arguments = [
             submit, "--master", settings.master, "--name", "mrsh", "--files", settings.binary,
             "--conf", "spark.task.maxFailures=\(max(1, settings.maxAttempts))",
             "--conf", "spark.ui.showConsoleProgress=false",
-        ]
+        ] + local
         for setting in settings.configuration { arguments += ["--conf", setting] }
         arguments += [driverPath, directory, String(settings.binary.split(separator: "/").last ?? "mrsh")]
-        var environment = settings.environment
         environment["MRSH_SPARK_PARENT"] = String(parent)
         environment["MRSH_SPARK_IDLE"] = idle.map { String($0.components.seconds) } ?? "0"
         environment["PYTHONUNBUFFERED"] = "1"
@@ -193,8 +211,22 @@ public final class SparkSession: Sendable {
         if log.contains("No module named") && log.contains("pyspark") { return "Python cannot import pyspark" }
         if let timedOut { return "no executor of \(master) was ready within \(timedOut.components.seconds) s" }
         if let failed, !failed.isEmpty { return failed.replacingOccurrences(of: "\n", with: " ") }
-        let last = log.split(separator: "\n").last { $0.contains("Exception") || $0.contains("Error") || $0.contains("error") }
-        return "spark-submit ended before Spark was ready" + (last.map { ": " + String($0.prefix(300)) } ?? "")
+        return "spark-submit ended before Spark was ready" + (firstError(log).map { ": " + $0 } ?? "")
+    }
+
+    /// The first error the log reports, without its logger's prefix, never a stack frame: Spark's own
+    /// `ERROR Class: message` line, else the first exception's `Name: message` line.
+    static func firstError(_ log: String) -> String? {
+        let lines = log.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let line = lines.first(where: { $0.contains(" ERROR ") }), let range = line.range(of: " ERROR ") {
+            let message = line[range.upperBound...]
+            let text = message.firstIndex(of: ":").map { message[message.index(after: $0)...] } ?? message
+            return String(text.trimmingCharacters(in: .whitespaces).prefix(300))
+        }
+        let exception = lines.first { line in
+            !line.hasPrefix("at ") && (line.contains("Exception: ") || line.contains("Error: "))
+        }
+        return exception.map { String($0.prefix(300)) }
     }
 
     static func logText(_ path: String) -> String {
