@@ -32,9 +32,32 @@ public struct ExternalJobResult: Sendable {
     public var reduces: [ReduceTaskResult]
     /// Attempts that were run again (when the runner knows).
     public var retries: Int
-    public init(maps: [MapTaskResult], reduces: [ReduceTaskResult], retries: Int = 0) {
+    /// The winning attempt of each task, where and when it ran (when the runner knows), for the history.
+    public var attempts: [ExternalAttempt]
+    public init(maps: [MapTaskResult], reduces: [ReduceTaskResult], retries: Int = 0, attempts: [ExternalAttempt] = []) {
         self.maps = maps
         self.reduces = reduces
         self.retries = retries
+        self.attempts = attempts
+    }
+}
+
+/// A task's winning attempt as another engine ran it: its number there, where it ran, and when, in seconds
+/// before the job's results came back.
+public struct ExternalAttempt: Sendable, Hashable {
+    public var phase: JobHistory.Phase
+    public var task: Int
+    public var attempt: Int
+    public var worker: String
+    public var startedAgo: Double
+    public var endedAgo: Double
+
+    public init(phase: JobHistory.Phase, task: Int, attempt: Int, worker: String, startedAgo: Double, endedAgo: Double) {
+        self.phase = phase
+        self.task = task
+        self.attempt = attempt
+        self.worker = worker
+        self.startedAgo = startedAgo
+        self.endedAgo = endedAgo
     }
 }

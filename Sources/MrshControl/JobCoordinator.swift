@@ -323,6 +323,15 @@ public struct JobCoordinator: Sendable {
                             + "\(result.reduces.count) of \(reduces.count) reduce results")
                 }
                 outcome = JobScheduler.Output(maps: result.maps, reduces: result.reduces, retries: result.retries)
+                for attempt in result.attempts {
+                    let counters: Counters? =
+                        switch attempt.phase {
+                        case .map: result.maps.indices.contains(attempt.task) ? result.maps[attempt.task].counters : nil
+                        case .reduce:
+                            result.reduces.indices.contains(attempt.task) ? result.reduces[attempt.task].counters : nil
+                        }
+                    history?.attemptReported(jobID, attempt, counters: counters, shuffled: spec.shuffle != nil)
+                }
                 announce(maps.count, reduces.count, result.maps.reduce(0) { $0 + $1.counters.bytesIn })
             } else {
                 var scheduler = JobScheduler(

@@ -316,6 +316,36 @@ public final class JobHistory: Sendable {
         for observer in store.withLock({ $0.observers }) { observer(ended) }
     }
 
+    /// An attempt another engine ran and reported afterwards (`ExternalAttempt`): it started `startedAgo` and
+    /// ended `endedAgo` seconds before now, and won.
+    package func attemptReported(
+        _ job: JobID, _ reported: ExternalAttempt, counters: Counters?, shuffled: Bool
+    ) {
+        var ended: AttemptEnd?
+        update(job.run) { entry, now in
+            guard let j = entry.jobPosition[job.index] else { return }
+            guard entry.run.jobs[j].attempts.count < Self.maxAttemptsPerJob else {
+                entry.run.jobs[j].droppedAttempts += 1
+                return
+            }
+            // Another machine's clock: kept within the job's own span.
+            let jobStart = entry.run.jobs[j].start
+            let start = min(now, max(jobStart, now - reported.startedAgo))
+            let end = min(now, max(start, now - reported.endedAgo))
+            let key = AttemptKey(job: job.index, phase: reported.phase, task: reported.task, attempt: reported.attempt)
+            entry.index[key] = entry.run.jobs[j].attempts.count
+            entry.run.jobs[j].attempts.append(
+                Attempt(
+                    phase: reported.phase, task: reported.task, attempt: reported.attempt, worker: reported.worker,
+                    backup: false, start: start, end: end, outcome: .won, counters: counters,
+                    log: [stamp(start) + "started on \(reported.worker)", stamp(end) + "succeeded"]))
+            ended = AttemptEnd(
+                phase: reported.phase, outcome: .won, seconds: end - start, counters: counters, shuffled: shuffled)
+        }
+        guard let ended else { return }
+        for observer in store.withLock({ $0.observers }) { observer(ended) }
+    }
+
     package func workerLost(_ run: String, worker: String, reason: String, rerun: Int) {
         update(run) { entry, now in
             entry.run.lostWorkers.append(LostWorker(name: worker, at: now, reason: reason, rerun: rerun))

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +43,7 @@ def publish(name, text):
 
 
 try:
-    from pyspark import SparkConf, SparkContext, SparkFiles
+    from pyspark import SparkConf, SparkContext, SparkFiles, TaskContext
 except Exception as error:  # no PySpark for this Python
     publish("failed", "cannot import pyspark: %s" % error)
     sys.exit(3)
@@ -86,9 +87,21 @@ def attempt_directory():
     return tempfile.mkdtemp(prefix="mrsh-task-")
 
 
+def attempt_info(phase, task, start):
+    """Where and when this attempt ran, for mrsh's history: Spark's attempt number and the executor (its id
+    from the executor's log URL; tasks of a local master run in the driver)."""
+    context = TaskContext.get()
+    found = re.search(r"executorId=([^&]+)", os.environ.get("SPARK_LOG_URL_STDERR", ""))
+    where = ("spark executor %s on %s" % (found.group(1), socket.gethostname())) if found else (
+        "spark driver on %s" % socket.gethostname())
+    return {"phase": phase, "task": task, "attempt": context.attemptNumber() if context else 0, "worker": where,
+            "start": start, "end": time.time()}
+
+
 def map_shuffled(reducers):
     def run(_, items):
         for task, request in items:
+            started = time.time()
             work = attempt_directory()
             try:
                 path = os.path.join(work, "task.json")
@@ -102,7 +115,7 @@ def map_shuffled(reducers):
                             blob.seek(offset)
                             yield (partition, (task, 0, blob.read(length)))
                 # The task's result goes to one reducer, which hands it back with its own.
-                yield (task % reducers, (task, 1, answer["result"]))
+                yield (task % reducers, (task, 1, (answer["result"], attempt_info("map", task, started))))
             finally:
                 shutil.rmtree(work, ignore_errors=True)
     return run
@@ -110,6 +123,7 @@ def map_shuffled(reducers):
 
 def reduce_blocks(requests):
     def run(partition, items):
+        started = time.time()
         work = attempt_directory()
         try:
             blocks = os.path.join(work, "blocks")
@@ -125,7 +139,7 @@ def reduce_blocks(requests):
             with open(path, "w") as f:
                 f.write(requests[partition])
             answer = json.loads(run_binary(["reduce", path, blocks], work))
-            yield (partition, answer["result"], maps)
+            yield (partition, answer["result"], maps, attempt_info("reduce", partition, started))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return run
@@ -133,12 +147,14 @@ def reduce_blocks(requests):
 
 def map_only(item):
     task, request = item
+    started = time.time()
     work = attempt_directory()
     try:
         path = os.path.join(work, "task.json")
         with open(path, "w") as f:
             f.write(request)
-        return (task, json.loads(run_binary(["map", path, work], work))["result"])
+        result = json.loads(run_binary(["map", path, work], work))["result"]
+        return (task, (result, attempt_info("map", task, started)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -150,19 +166,25 @@ def run_job(sc, request):
     tasks = sc.parallelize(items, max(1, len(items)))
     if not reduces:
         results = dict(tasks.map(map_only).collect())
-        return {"maps": [results[t] for t in range(len(maps))], "reduces": []}
+        return {"maps": [results[t][0] for t in range(len(maps))], "reduces": [],
+                "attempts": [results[t][1] for t in range(len(maps))], "now": time.time()}
     reducers = len(reduces)
     shuffled = tasks.mapPartitionsWithIndex(map_shuffled(reducers)).partitionBy(reducers, lambda p: p)
     collected = shuffled.mapPartitionsWithIndex(reduce_blocks(reduces)).collect()
     map_results = {}
     reduce_results = {}
-    for partition, result, task_results in collected:
+    attempts = {}
+    for partition, result, task_results, info in collected:
         reduce_results[partition] = result
-        for task, task_result in task_results:
+        attempts[("reduce", partition)] = info
+        for task, (task_result, task_info) in task_results:
             map_results[task] = task_result
+            attempts[("map", task)] = task_info
     return {
         "maps": [map_results[t] for t in range(len(maps))],
         "reduces": [reduce_results[p] for p in range(reducers)],
+        "attempts": list(attempts.values()),
+        "now": time.time(),
     }
 
 

@@ -45,4 +45,18 @@ struct SparkJobAnswer: Codable, Sendable {
     var error: String?
     /// True when `error` is an mrsh task's own message (a bad record, a missing file), false for Spark's.
     var task: Bool?
+    /// Each task's winning attempt: where and when it ran (wall-clock seconds of the executor's machine).
+    var attempts: [SparkAttempt]?
+    /// The driver's wall clock when it answered.
+    var now: Double?
+}
+
+/// One Spark task attempt that won: `phase` "map" or "reduce", Spark's attempt number, the executor.
+struct SparkAttempt: Codable, Sendable {
+    var phase: String
+    var task: Int
+    var attempt: Int
+    var worker: String
+    var start: Double
+    var end: Double
 }

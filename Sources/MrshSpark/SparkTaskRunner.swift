@@ -58,6 +58,14 @@ public final class SparkTaskRunner: ExternalTaskRunner {
             if case .reduce(let result) = $0 { return result }
             return nil
         }
-        return ExternalJobResult(maps: maps, reduces: reduces)
+        let now = answer.now ?? Date().timeIntervalSince1970
+        let attempts = (answer.attempts ?? []).map { attempt in
+            ExternalAttempt(
+                phase: attempt.phase == "reduce" ? .reduce : .map, task: attempt.task, attempt: attempt.attempt,
+                worker: attempt.worker, startedAgo: now - attempt.start, endedAgo: now - attempt.end)
+        }
+        // Spark numbers a task's attempts from 0: a winner numbered n followed n failed or lost attempts.
+        let retries = attempts.reduce(0) { $0 + $1.attempt }
+        return ExternalJobResult(maps: maps, reduces: reduces, retries: retries, attempts: attempts)
     }
 }

@@ -178,6 +178,27 @@ struct SparkEngineTests {
         }
     }
 
+    // MARK: the report
+
+    @Test("--report on Spark shows every task's winning attempt with the executor it ran on")
+    func reportHasAttempts() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("in.txt", GeneratedDataTests.generateText(lines: 3000, seed: 5))
+        let result = try await BytesProcess.run(
+            ["--report", "report.html", "--split-size", "16K", "--reducers", "2", "-e", #"read "in.txt" | map words | reduce count"#],
+            directory: directory.url, environment: SharedSpark.environment, timeout: 300)
+        #expect(result.status == 0, "\(result.stderr)")
+        // "mrsh: 1 job, M+R tasks, ..."
+        let tasks = try #require(result.stderr.firstMatch(of: #/1 job, (\d+)\+(\d+) tasks/#), "\(result.stderr)")
+        let maps = try #require(Int(tasks.1))
+        #expect(maps > 1 && Int(tasks.2) == 2)
+        let page = try String(contentsOf: directory.file("report.html"), encoding: .utf8)
+        // One bar per attempt, titled "spark executor ID on HOST: succeeded, START-END s".
+        let bars = page.matches(of: #/spark executor \d+ on [^:<"]+: succeeded, /#).count
+        #expect(bars == maps + 2, "\(bars) attempt bars for \(maps)+2 tasks")
+    }
+
     // MARK: failures
 
     /// One `mrsh: error:` line, nothing of Python or the JVM.
