@@ -13,20 +13,23 @@ public enum ExecutionStatus: Int32, Sendable {
     case runtimeError = 1
     /// The script or the command line is wrong (parse, plan or validation error, bad flag): nothing of it ran.
     case scriptError = 2
+    /// Ended by SIGHUP (128 + 1), after the running job was cancelled and cleaned up: its terminal closed.
+    case hungUp = 129
     /// Ended by SIGINT (128 + 2): a second Ctrl-C while the first one's cancellation was under way.
     case interrupted = 130
     /// Ended by SIGTERM (128 + 15), after the running job was cancelled and cleaned up.
     case terminated = 143
 
-    /// The status of a process that `signal` (SIGINT or SIGTERM) ends.
+    /// The status of a process that `signal` (SIGINT, SIGHUP or SIGTERM) ends.
     public init(endedBy signal: Int32) {
-        self = signal == SIGINT ? .interrupted : .terminated
+        self = signal == SIGINT ? .interrupted : signal == SIGHUP ? .hungUp : .terminated
     }
 
     /// The signal a process with this status ends by (so that its parent sees the signal), or nil.
     public var signal: Int32? {
         switch self {
         case .interrupted: return SIGINT
+        case .hungUp: return SIGHUP
         case .terminated: return SIGTERM
         case .success, .runtimeError, .scriptError: return nil
         }

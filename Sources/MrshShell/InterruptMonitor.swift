@@ -4,17 +4,21 @@
 import Foundation
 import Synchronization
 
-/// SIGINT and SIGTERM while a statement or a script runs: the one signal handler of mrsh, for the shell
-/// and for `mrsh run` / `mrsh -e` (`cancelling(_:)`).
+/// SIGINT, SIGTERM and SIGHUP while a statement or a script runs: the one signal handler of mrsh, for the
+/// shell and for `mrsh run` / `mrsh -e` (`cancelling(_:)`). SIGHUP (the terminal closed, the ssh session
+/// dropped) is handled as SIGTERM is, unless the process started with it ignored (`nohup`): killed outright,
+/// a job would leave `DIR/_temporary` behind.
 ///
 /// The handler only writes a byte to a pipe (async-signal-safe); a watcher thread reads it and runs
 /// the current `onInterrupt` action, which cancels the statement's task. At the prompt the terminal's
 /// signal characters are off (see `LineEditor`), so Ctrl-C arrives there as a key instead: a signal
 /// would go to any of the process's threads, rarely the one blocked in libedit's `read`.
 ///
-/// SIGTERM while a statement runs (`catchingTerminate`) cancels it the same way and sets
-/// `terminateRequested`, so that the shell cleans up and leaves; at the prompt SIGTERM keeps its default
-/// action (libedit restores the terminal first), since no job is running then.
+/// SIGTERM or SIGHUP while a statement runs (`catchingTerminate`) cancels it the same way and sets
+/// `terminateRequested`, so that the shell cleans up and leaves. At the prompt they run the shell's
+/// `leavingAtPrompt` clean-up (the engine's scratch, a Spark session) and end the process by that signal
+/// (libedit restores the terminal first, then passes the signal on to this handler); without one they keep
+/// their default action.
 public final class InterruptMonitor: Sendable {
     public static let shared = InterruptMonitor()
 
@@ -22,15 +26,33 @@ public final class InterruptMonitor: Sendable {
     fileprivate let writeFD = Atomic<Int32>(-1)
     private let action = Mutex<(@Sendable (Int32) -> Void)?>(nil)
     private let installed = Atomic<Bool>(false)
-    private let terminated = Atomic<Bool>(false)
+    /// The SIGTERM or SIGHUP that arrived while a statement ran, or 0.
+    private let terminated = Atomic<Int32>(0)
+    /// What SIGTERM and SIGHUP run at the shell's prompt before they end the process (nil: default action).
+    private let promptCleanUp = Mutex<(@Sendable () -> Void)?>(nil)
 
-    /// True once a SIGTERM arrived while a statement ran.
-    var terminateRequested: Bool { terminated.load(ordering: .acquiring) }
+    /// The SIGTERM or SIGHUP that arrived while a statement ran, if one did.
+    var terminateRequested: Int32? {
+        let number = terminated.load(ordering: .acquiring)
+        return number == 0 ? nil : number
+    }
+
+    /// The signals that end a run cleanly: SIGTERM, and SIGHUP unless it was ignored when mrsh started.
+    public static let ending: [Int32] = hangUpIgnored ? [SIGTERM] : [SIGTERM, SIGHUP]
+
+    /// True when the process started with SIGHUP ignored (`nohup mrsh ...`): it stays ignored.
+    private static let hangUpIgnored: Bool = {
+        var current = sigaction()
+        sigaction(SIGHUP, nil, &current)
+        // Function pointers are not Equatable: compare their addresses (SIG_IGN is the constant 1).
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+    }()
 
     private init() {}
 
     /// Installs the handler (restarting interrupted system calls) and starts the watcher; idempotent.
     func install() {
+        _ = Self.hangUpIgnored  // read before any handler of mrsh's is installed
         guard !installed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { return }
@@ -45,9 +67,15 @@ public final class InterruptMonitor: Sendable {
                 let n = read(readFD, &byte, 1)
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return }
-                if byte == UInt8(SIGTERM) { terminated.store(true, ordering: .releasing) }
-                let current = action.withLock { $0 }
-                current?(Int32(byte))
+                let number = Int32(byte)
+                if let current = action.withLock({ $0 }) {
+                    if Self.ending.contains(number) { terminated.store(number, ordering: .releasing) }
+                    current(number)
+                } else if Self.ending.contains(number), let cleanUp = promptCleanUp.withLock({ $0 }) {
+                    // At the shell's prompt: no statement to cancel, only what the session holds.
+                    cleanUp()
+                    Self.endProcess(by: number)
+                }
             }
         }
         watcher.name = "mrsh-interrupt"
@@ -64,11 +92,20 @@ public final class InterruptMonitor: Sendable {
         action.withLock { $0 = newAction }
     }
 
-    /// While a statement runs (true), SIGTERM goes through the pipe like Ctrl-C; otherwise it has its
-    /// default action.
+    /// While a statement runs (true), SIGTERM and SIGHUP go through the pipe like Ctrl-C; at the prompt
+    /// (false) too when the shell set a `leavingAtPrompt` clean-up, else they have their default action.
     func catchingTerminate(_ catching: Bool) {
         guard installed.load(ordering: .acquiring) else { return }
-        Self.handle(SIGTERM, catching)
+        let catchAtPrompt = promptCleanUp.withLock { $0 != nil }
+        for number in Self.ending { Self.handle(number, catching || catchAtPrompt) }
+    }
+
+    /// The shell's clean-up for a SIGTERM or SIGHUP at its prompt (its terminal closed, a service manager's
+    /// stop): it runs on the watcher thread, synchronously, and the process then ends by that signal.
+    public func leavingAtPrompt(_ cleanUp: @escaping @Sendable () -> Void) {
+        install()
+        promptCleanUp.withLock { $0 = cleanUp }
+        catchingTerminate(false)
     }
 
     private static func handle(_ number: Int32, _ catching: Bool) {
@@ -83,10 +120,10 @@ public final class InterruptMonitor: Sendable {
         sigaction(number, &sa, nil)
     }
 
-    /// Turns SIGINT and SIGTERM into cancellation of `task` while it runs (a script, a one-shot statement):
-    /// the job is cancelled on every worker and what it wrote is removed, where being killed outright would
-    /// leave `DIR/_temporary` behind. A second signal ends the process at once. Afterwards both signals have
-    /// their default action again. Returns the task's value and the first signal (nil when none arrived).
+    /// Turns SIGINT, SIGTERM and SIGHUP into cancellation of `task` while it runs (a script, a one-shot
+    /// statement): the job is cancelled on every worker and what it wrote is removed, where being killed
+    /// outright would leave `DIR/_temporary` behind. A second signal ends the process at once. Afterwards the
+    /// signals have their default action again. Returns the task's value and the first signal (nil when none arrived).
     public static func cancelling<T: Sendable>(_ task: Task<T, Never>) async -> (value: T, signal: Int32?) {
         let monitor = shared
         monitor.install()
@@ -101,15 +138,15 @@ public final class InterruptMonitor: Sendable {
             task.cancel()
         }
         handle(SIGINT, true)
-        handle(SIGTERM, true)
+        for number in ending { handle(number, true) }
         let value = await task.value
         handle(SIGINT, false)
-        handle(SIGTERM, false)
+        for number in ending { handle(number, false) }
         monitor.onInterrupt(nil)
         return (value, received.withLock { $0.first })
     }
 
-    /// For the long-lived `mrsh coordinator` and `mrsh worker`: from now on SIGINT and SIGTERM run `cleanUp`
+    /// For the long-lived `mrsh coordinator` and `mrsh worker`: from now on SIGINT, SIGTERM and SIGHUP run `cleanUp`
     /// (on the watcher thread: it may take locks and remove files) and then end the process by that signal,
     /// so that a service manager's stop leaves no scratch directory behind. A second signal meanwhile ends
     /// the process at once.
@@ -123,7 +160,7 @@ public final class InterruptMonitor: Sendable {
             endProcess(by: number)
         }
         handle(SIGINT, true)
-        handle(SIGTERM, true)
+        for number in ending { handle(number, true) }
     }
 
     /// Ends the process by `number` with its default action (the parent sees the signal); with its
@@ -139,7 +176,7 @@ public final class InterruptMonitor: Sendable {
     }
 }
 
-/// The SIGINT and SIGTERM handler: see `InterruptMonitor`. The byte written is the signal's number.
+/// The SIGINT, SIGTERM and SIGHUP handler: see `InterruptMonitor`. The byte written is the signal's number.
 private func mrshInterruptHandler(_ signal: Int32) {
     let savedErrno = errno
     var byte = UInt8(truncatingIfNeeded: signal)

@@ -80,8 +80,10 @@ final class Repl {
         // those lines are read, unless they continue it (a line starting with `|`), as in a script.
         var deferred = false
         while true {
-            // SIGTERM during a statement: it was cancelled and cleaned up; leave as the signal asked.
-            if interactive && InterruptMonitor.shared.terminateRequested { return ExecutionStatus.terminated.rawValue }
+            // SIGTERM or SIGHUP during a statement: it was cancelled and cleaned up; leave as the signal asked.
+            if interactive, let number = InterruptMonitor.shared.terminateRequested {
+                return ExecutionStatus(endedBy: number).rawValue
+            }
             let input = readInput(continuing: !buffer.isEmpty, deferred: deferred)
             let line: String
             switch input {

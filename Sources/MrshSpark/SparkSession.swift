@@ -186,7 +186,11 @@ public final class SparkSession: Sendable {
             let exited = waitpid(pid, &status, WNOHANG) == pid
             if failed != nil || exited || ContinuousClock.now > deadline || cancel?.isCancelled == true {
                 if !exited { endGroup(pid) }
-                if cancel?.isCancelled == true { throw EngineError.cancelled }
+                if cancel?.isCancelled == true {
+                    // Nothing failed: the log of a start given up on goes with it.
+                    if !keepsLog { FileIO.unlinkQuietly(log) }
+                    throw EngineError.cancelled
+                }
                 let cause = explain(
                     logText(log), failed: failed, master: settings.master,
                     timedOut: !exited && failed == nil ? settings.startTimeout : nil)

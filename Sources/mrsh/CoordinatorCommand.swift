@@ -73,7 +73,7 @@ struct CoordinatorCommand: AsyncParsableCommand {
         } catch {
             throw Failure("cannot make the scratch directory: \(error)", status: .runtimeError, program: "mrsh coordinator")
         }
-        // The directory this process made (not one the user named) goes when it ends, by SIGTERM or SIGINT too.
+        // The directory this process made (not one the user named) goes when it ends, by SIGTERM, SIGINT or SIGHUP too.
         let madeScratch = scratch == nil ? directory : nil
         InterruptMonitor.endingProcessAfter { if let madeScratch { FileIO.removeTree(madeScratch) } }
         defer { if let madeScratch { FileIO.removeTree(madeScratch) } }

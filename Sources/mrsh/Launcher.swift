@@ -71,8 +71,8 @@ struct Launcher {
         }
         await statusPage?.stop()
         await runner.shutdown()
-        // Cleaned up: now end as the signal asked, so that the parent sees a process killed by SIGTERM.
-        if let signalNumber, signalNumber == SIGTERM { return ExecutionStatus(endedBy: signalNumber) }
+        // Cleaned up: now end as the signal asked, so that the parent sees a process killed by SIGTERM or SIGHUP.
+        if let signalNumber, InterruptMonitor.ending.contains(signalNumber) { return ExecutionStatus(endedBy: signalNumber) }
         return status
     }
 
@@ -104,6 +104,7 @@ struct Launcher {
                 report: { path in StatusLaunch.writeReport(await history(), to: path) },
                 login: { statusPage?.newLoginURL() })
             let configuration = ShellConfiguration(quiet: options.quiet, format: options.format ?? .table)
+            InterruptMonitor.shared.leavingAtPrompt(runner.abandon)
             let status = await runInteractiveShell(backend: backend, configuration: configuration)
             if let path = options.report, let failure = StatusLaunch.writeReport(await runner.history(), to: path) {
                 console.error(failure)
@@ -158,7 +159,7 @@ struct Launcher {
                             address, token: AuthToken(AuthToken.random()),
                             sources: StatusServer.Sources(history: engine.history, workers: { StatusLaunch.workerRows(engine) }),
                             group: group, announceNext: announceNext)
-                    })
+                    }, abandon: { engine.shutdown() })
             } catch {
                 throw Failure("cannot start the engine: \(error)", status: .runtimeError)
             }
@@ -234,6 +235,10 @@ struct RunnerHandle: Sendable {
     /// Starts the status page on an address, printing the next login link each time one is used when asked
     /// (nil: not for this runner).
     var startStatus: (@Sendable (HostPort, Bool) async throws -> StatusServer)?
+    /// What must go when a signal ends the shell at its prompt (the terminal closed): synchronous, on the
+    /// signal watcher's thread, with no job running. Embedded workers remove their cluster's directory
+    /// themselves once their client is gone; a remote coordinator keeps nothing of this process.
+    var abandon: @Sendable () -> Void = {}
 }
 
 /// The in-process engine as a session's job runner.

@@ -4,6 +4,7 @@ import MrshDataPath
 import MrshPlan
 import MrshShell
 import MrshSpark
+import Synchronization
 
 extension Launcher {
     /// `--engine spark --master URL`: the engine's coordinator in this process, its tasks on Spark.
@@ -42,7 +43,7 @@ extension Launcher {
         let runner = SparkEngineRunner(settings: settings, options: engineOptions, workers: options.workers)
         return RunnerHandle(
             jobs: runner, shutdown: { await runner.shutdown() },
-            history: { await runner.history() })
+            history: { await runner.history() }, abandon: { runner.abandon() })
     }
 
     /// This process's executable, which Spark ships to its executors.
@@ -56,16 +57,22 @@ extension Launcher {
 final class SparkEngineRunner: JobRunner {
     let startup: Task<(Engine, SparkTaskRunner), any Error>
     let scratch: String
+    /// The session once it started, for `abandon()` (which cannot await `startup`).
+    private let started: StartedSession
 
     init(settings: SparkSettings, options: EngineOptions, workers: Int?) {
         scratch = settings.scratch
+        let started = StartedSession()
+        self.started = started
         startup = Task {
+            defer { started.ended.store(true, ordering: .releasing) }
             let session = try await Offload.run { cancel in try SparkSession.start(settings, cancel: cancel) }
             let runner = SparkTaskRunner(session: session)
             var engineOptions = options
             // Default reducers as natively for this many slots: Spark's, unless --workers says.
             engineOptions.workers = workers ?? session.parallelism
             engineOptions.scratchDirectory = settings.scratch + "/store"
+            started.runner.withLock { $0 = runner }
             do {
                 return (try Engine(options: engineOptions, executors: [], externalRunner: runner), runner)
             } catch {
@@ -96,6 +103,20 @@ final class SparkEngineRunner: JobRunner {
         try? await startup.value.0.history
     }
 
+    /// `shutdown()` without waiting for a session still starting (its driver ends when this process does):
+    /// for a signal at the shell's prompt.
+    func abandon() {
+        if let runner = started.runner.withLock({ $0 }) {
+            runner.session.stop(removeLog: !runner.hadFailure)
+        } else {
+            // Still starting: the start gives up within 50 ms, ending the driver's group and removing its log.
+            startup.cancel()
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !started.ended.load(ordering: .acquiring) && ContinuousClock.now < deadline { usleep(20_000) }
+        }
+        FileIO.removeTree(scratch)
+    }
+
     /// Stops the Spark session (keeping its log when a job failed) and removes the scratch directory.
     func shutdown() async {
         if let (engine, runner) = try? await startup.value {
@@ -104,4 +125,11 @@ final class SparkEngineRunner: JobRunner {
         }
         FileIO.removeTree(scratch)
     }
+}
+
+/// The Spark session of a `SparkEngineRunner` once it started.
+private final class StartedSession: Sendable {
+    let runner = Mutex<SparkTaskRunner?>(nil)
+    /// True once the start ended, either way.
+    let ended = Atomic<Bool>(false)
 }

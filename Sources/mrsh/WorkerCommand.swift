@@ -103,8 +103,8 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         defer { if scratch == nil || embeddedParent != nil { try? FileManager.default.removeItem(atPath: scratchDirectory) } }
         if embeddedParent == nil {
-            // A standalone worker stopped by SIGTERM or SIGINT removes the directory it made, then ends by
-            // that signal (an embedded one ignores both: its client cleans up).
+            // A standalone worker stopped by SIGTERM, SIGINT or SIGHUP removes the directory it made, then ends by
+            // that signal (an embedded one ignores them: its client cleans up).
             let madeScratch = scratch == nil ? scratchDirectory : nil
             InterruptMonitor.endingProcessAfter { if let madeScratch { FileIO.removeTree(madeScratch) } }
         }

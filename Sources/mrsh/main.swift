@@ -7,7 +7,8 @@ import MrshSpark
 
 // One place decides every message and exit status: `Failure` (MrshShell/Failure.swift). 0 success, 2 usage or
 // script error, 1 a job that failed (a cancelled one too: SIGINT cancels and exits 1 with "job cancelled"),
-// 143 (the process ends by SIGTERM) after SIGTERM cancelled and cleaned up; every path ends with `end()`.
+// 143 or 129 (the process ends by SIGTERM or SIGHUP) after that signal cancelled and cleaned up; every path
+// ends with `end()`.
 signal(SIGPIPE, SIG_IGN)
 
 // Tasks grow tables and buffers by doubling and free them at the end: with glibc's defaults every block over

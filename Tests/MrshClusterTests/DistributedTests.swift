@@ -135,9 +135,11 @@ import Testing
         #expect(await later.wait() == 0, "\(later.stderr)")
     }
 
-    @Test func sigtermCancelsAnEmbeddedJobLikeCtrlCAndLeavesNoOutput() async throws {
-        // `kill`, `timeout` or a service manager: the client cancels the job, removes `out` (which did not
-        // exist before), stops its workers, and then ends by SIGTERM.
+    @Test(arguments: [SIGTERM, SIGHUP])
+    func terminationCancelsAnEmbeddedJobLikeCtrlCAndLeavesNoOutput(signal: Int32) async throws {
+        // `kill`, `timeout` or a service manager (SIGTERM), a closed terminal or a dropped ssh session
+        // (SIGHUP): the client cancels the job, removes `out` (which did not exist before), stops its
+        // workers, and then ends by that signal.
         let directory = try makeTempDirectory()
         let temporary = try makeTempDirectory()
         defer {
@@ -154,16 +156,33 @@ import Testing
             (client.stderr.contains("done map-") && FileManager.default.fileExists(atPath: directory + "/out/_temporary"))
                 || !client.process.isRunning
         }
-        #expect(midJob && client.process.isRunning, "the job ended before SIGTERM: \(client.stderr.suffix(2000))")
+        #expect(midJob && client.process.isRunning, "the job ended before the signal: \(client.stderr.suffix(2000))")
         let workers = childProcesses(of: client.pid)
-        kill(client.pid, SIGTERM)
+        kill(client.pid, signal)
         let status = await client.wait(timeout: 20)
-        #expect(client.process.terminationReason == .uncaughtSignal && status == SIGTERM, "status \(status)")
+        #expect(client.process.terminationReason == .uncaughtSignal && status == signal, "status \(status)")
         #expect(client.stderr.contains("job cancelled"), "\(client.stderr.suffix(2000))")
         #expect(!FileManager.default.fileExists(atPath: directory + "/out"), "\(filesUnder(directory + "/out"))")
         #expect(await eventually(10) { workers.allSatisfy { !isAlive($0) } }, "workers left behind: \(workers.filter(isAlive))")
         let leftovers = { (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] }
         #expect(await eventually(10) { leftovers().isEmpty }, "left in TMPDIR: \(leftovers())")
+    }
+
+    @Test func aHangUpUnderNohupIsIgnoredAndTheJobFinishes() async throws {
+        let directory = try makeTempDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        _ = try Self.makeCorpus(in: directory, files: 4, lines: 1500)
+        let client = try Child(
+            "/usr/bin/nohup",
+            [mrshBinary, "--workers", "2", "--split-size", "16K", "--verbose", "-e", #"read "data/*.txt" | map words | reduce count | write out"#],
+            directory: directory, environment: ["MRSH_TEST_SLOW_WORKER": "*:1"])
+        defer { client.stop() }
+        let midJob = await eventually(30) { client.stderr.contains("done map-") || !client.process.isRunning }
+        #expect(midJob && client.process.isRunning, "the job ended before SIGHUP: \(client.stderr.suffix(2000))")
+        kill(client.pid, SIGHUP)
+        let status = await client.wait(timeout: 60)
+        #expect(status == 0, "\(client.stderr.suffix(2000))")
+        #expect(FileManager.default.fileExists(atPath: directory + "/out/_SUCCESS"))
     }
 
     @Test func killedEmbeddedClientLeavesNoWorkers() async throws {

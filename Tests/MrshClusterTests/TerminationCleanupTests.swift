@@ -2,10 +2,11 @@ import Foundation
 import Glibc
 import Testing
 
-/// A standalone coordinator and worker stopped by SIGTERM (a service manager's stop) or SIGINT remove the
+/// A standalone coordinator and worker stopped by SIGTERM (a service manager's stop), SIGINT or SIGHUP (the
+/// terminal they were started from closed) remove the
 /// scratch directories they made in `TMPDIR`, and end by that signal.
 @Suite(.serialized, .timeLimit(.minutes(2))) struct TerminationCleanupTests {
-    @Test(arguments: [SIGTERM, SIGINT])
+    @Test(arguments: [SIGTERM, SIGINT, SIGHUP])
     func standaloneProcessesRemoveTheirScratchWhenStopped(signal: Int32) async throws {
         let directory = try makeTempDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -19,8 +19,8 @@ struct ShellTerminalTests {
 
         deinit { try? FileManager.default.removeItem(atPath: directory) }
 
-        func start(_ arguments: [String] = ["--in-process"]) throws -> PseudoTerminal {
-            var environment = ProcessInfo.processInfo.environment
+        func start(_ arguments: [String] = ["--in-process"], environment extra: [String: String] = [:]) throws -> PseudoTerminal {
+            var environment = ProcessInfo.processInfo.environment.merging(extra) { _, new in new }
             environment["MRSH_HISTORY"] = historyPath
             environment["TERM"] = "xterm"
             environment["NO_COLOR"] = "1"
@@ -118,17 +118,36 @@ struct ShellTerminalTests {
         try shell.expect("1 row")
     }
 
-    @Test func sigtermDuringAJobCancelsItRemovesItsOutputAndLeaves() throws {
+    @Test(arguments: [SIGTERM, SIGHUP])
+    func aSignalDuringAJobCancelsItRemovesItsOutputAndLeaves(signal: Int32) throws {
         let workspace = try Workspace()
         let shell = try workspace.startWithSlowJobInput()
         shell.send("read \"big.txt\" | map words | reduce count | write out\r")
         try shell.expect("write out\n")  // the statement's echo
         try shell.expect("map ")  // the progress line: the job runs
-        kill(shell.pid, SIGTERM)
+        kill(shell.pid, signal)
         try shell.expect("cancelled")
-        #expect(shell.waitForExit(timeout: 20) == 128 + SIGTERM)
+        #expect(shell.waitForExit(timeout: 20) == 128 + signal)
         // Killed outright, the shell would leave out/_temporary behind.
         #expect(!FileManager.default.fileExists(atPath: workspace.directory + "/out"))
+    }
+
+    /// The terminal closed (SIGHUP) or a stop (SIGTERM) while the shell waits at its prompt: the in-process
+    /// engine's scratch directory goes too (it stayed in TMPDIR before), and the shell ends by that signal.
+    @Test(arguments: [SIGTERM, SIGHUP])
+    func aSignalAtThePromptLeavesNothingInTMPDIR(signal: Int32) throws {
+        let workspace = try Workspace()
+        let temporary = workspace.directory + "/tmp"
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        let shell = try workspace.start(["--in-process"], environment: ["TMPDIR": temporary])
+        shell.send("read \"words.txt\" | count\r")
+        try shell.expect("1 row")
+        try shell.expect("mrsh> ")
+        #expect(!((try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []).isEmpty, "no scratch in TMPDIR")
+        kill(shell.pid, signal)
+        #expect(shell.waitForExit(timeout: 20) == 128 + signal)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        #expect(left.isEmpty, "left in TMPDIR: \(left)")
     }
 
     @Test func anErrorIsFollowedByAGoodQuery() throws {
