@@ -144,12 +144,17 @@ public final class SparkSession: Sendable {
         var environment = settings.environment
         var submit = submit
         var local: [String] = []
+        let localDirectory = directory + "/local"
+        FileIO.removeTree(localDirectory)
+        _ = try? FileIO.makeDirectories(localDirectory)
+        // The driver's own scratch (its copy of the files it ships: the mrsh binary, 60 MB) goes with the
+        // session, where mrsh removes it even when the driver had to be killed: Spark's default is the JVM's
+        // /tmp. Only the driver reads this variable: executors on a cluster get their directories from
+        // their worker (standalone, YARN, Kubernetes). A SPARK_LOCAL_DIRS the user set wins.
+        if (environment["SPARK_LOCAL_DIRS"] ?? "").isEmpty { environment["SPARK_LOCAL_DIRS"] = localDirectory }
         if settings.master.hasPrefix("local") {
-            // Spark's block manager files of a local master go with the session (on a cluster, its workers' own
-            // SPARK_LOCAL_DIRS win), and local-cluster's executor directories too (`SparkSessionHome`).
-            let localDirectory = directory + "/local"
-            FileIO.removeTree(localDirectory)
-            _ = try? FileIO.makeDirectories(localDirectory)
+            // Spark's block manager files of a local master go with the session too, and local-cluster's
+            // executor directories (`SparkSessionHome`).
             local = ["--conf", "spark.local.dir=\(localDirectory)"]
             // Nothing of a local master listens beyond loopback (Spark's RPC, its UIs, local-cluster's workers).
             if (environment["SPARK_LOCAL_IP"] ?? "").isEmpty { environment["SPARK_LOCAL_IP"] = "127.0.0.1" }

@@ -259,13 +259,22 @@ struct SparkEngineTests {
 
     @Test("a master nobody answers fails after the start timeout with one line naming it and the log")
     func unreachableMaster() async throws {
+        // The driver JVM's temporary directory (its copy of the shipped mrsh binary goes there), to see it emptied.
+        let temporary = try TemporaryDirectory()
+        defer { temporary.remove() }
         let started = ContinuousClock.now
         let result = try await BytesProcess.run(
             ["--engine", "spark", "--master", "spark://127.0.0.1:1", "-e", #"read "examples/data/users.tsv""#],
-            environment: ["MRSH_SPARK_START_TIMEOUT": "15"], timeout: 120)
+            environment: [
+                "MRSH_SPARK_START_TIMEOUT": "15",
+                "MRSH_SPARK_CONF": "spark.driver.extraJavaOptions=-Djava.io.tmpdir=\(temporary.url.path)",
+            ], timeout: 120)
         Self.expectOneCleanLine(result, containing: ["cannot start Spark", "spark://127.0.0.1:1", "Spark's log: "])
         #expect(ContinuousClock.now - started < .seconds(60))
         #expect(Self.namedLogExists(result.stderr))
+        // The driver was killed, not stopped: mrsh removed the files it had shipped (63 MB stayed before).
+        let left = (FileManager.default.subpaths(atPath: temporary.url.path) ?? []).filter { $0.contains("userFiles-") }
+        #expect(left.isEmpty, "left in the driver's temporary directory: \(left)")
     }
 
     // MARK: a lost executor
