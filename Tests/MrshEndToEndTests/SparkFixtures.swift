@@ -45,8 +45,26 @@ enum SharedSpark {
                 try? FileManager.default.removeItem(at: temporary.appendingPathComponent(name))
             }
         }
+        atexit { SharedSpark.end() }
         return temporary.appendingPathComponent("mrsh-spark-tests-\(getpid())").path
     }()
+
+    /// At the test process's exit: stops the session's driver (as its end of ownership would, a second later)
+    /// and removes the session directory, instead of leaving its 130 MB for the next run to remove.
+    static func end() {
+        let path = directory
+        if let text = try? String(contentsOfFile: path + "/driver.pid", encoding: .utf8), let pid = Int32(text), pid > 0 {
+            let fifo = open(path + "/requests", O_WRONLY | O_NONBLOCK)
+            if fifo >= 0 {
+                _ = "stop\n".withCString { write(fifo, $0, 5) }
+                close(fifo)
+            }
+            let deadline = Date().addingTimeInterval(15)
+            while kill(pid, 0) == 0 && Date() < deadline { usleep(50_000) }
+            kill(-pid, SIGKILL)
+        }
+        try? FileManager.default.removeItem(atPath: path)
+    }
 
     /// The environment of an mrsh process on the shared session.
     static var environment: [String: String] {
