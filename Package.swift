@@ -136,8 +136,8 @@ let package = Package(
                     .when(configuration: .release))
             ]
         ),
-        // Helpers every test target shares (a seeded random generator).
-        .target(name: "MrshTestSupport", path: "Tests/MrshTestSupport"),
+        // Helpers every test target shares (a seeded random generator, a pseudo-terminal for the shell's tests).
+        .target(name: "MrshTestSupport", dependencies: ["CLibEdit"], path: "Tests/MrshTestSupport"),
         // Counts this thread's mallocs (test binary only: it wraps glibc's malloc) for the allocation budgets.
         .target(name: "CMallocCounter", path: "Tests/CMallocCounter"),
         .testTarget(name: "MrshLanguageTests", dependencies: ["MrshLanguage", "MrshTestSupport"], resources: [.copy("Golden")]),

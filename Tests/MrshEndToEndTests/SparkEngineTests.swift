@@ -277,6 +277,37 @@ struct SparkEngineTests {
         #expect(left.isEmpty, "left in the driver's temporary directory: \(left)")
     }
 
+    // MARK: the shell
+
+    @Test("the shell on Spark, its terminal closed at the prompt: the session stops, nothing is left in TMPDIR")
+    func shellHangUpAtThePrompt() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        try directory.write("in.txt", "a b\nc\n")
+        let temporary = directory.file("tmp").path
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        var environment = ProcessInfo.processInfo.environment
+        for key in ["MRSH_ENGINE", "MRSH_SPARK_MASTER", "MRSH_SPARK_SESSION"] { environment[key] = nil }
+        environment.merge(["TMPDIR": temporary, "TERM": "xterm", "NO_COLOR": "1", "MRSH_HISTORY": "/dev/null"]) { _, new in new }
+        // A session of its own (a shared one outlives its mrsh processes by design).
+        let shell = try PseudoTerminal(
+            executable: MrshProcess.binary.path, arguments: ["--engine", "spark", "--master", "local[2]"],
+            environment: environment, directory: directory.url.path)
+        try shell.expect("mrsh> ", timeout: 30)
+        shell.send("read \"in.txt\" | map words | count\r")
+        try shell.expect("1 row", timeout: 180)
+        try shell.expect("mrsh> ")
+        let sessions = ((try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []).filter { !$0.hasSuffix(".log") }
+        let pidText = sessions.lazy.compactMap { try? String(contentsOfFile: "\(temporary)/\($0)/spark-session/driver.pid", encoding: .utf8) }.first
+        let driver = try #require(pidText.flatMap { Int32($0) }, "no Spark driver in \(sessions)")
+        kill(shell.pid, SIGHUP)
+        #expect(shell.waitForExit(timeout: 60) == 128 + SIGHUP)
+        let left = (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? []
+        #expect(left.isEmpty, "left in TMPDIR: \(left)")
+        // The driver was stopped (and reaped by mrsh): no process, not even a zombie.
+        #expect(!FileManager.default.fileExists(atPath: "/proc/\(driver)"), "the Spark driver \(driver) outlived the shell")
+    }
+
     // MARK: a lost executor
 
     /// The process ids of the executor JVMs of application `app` (`CoarseGrainedExecutorBackend ... --app-id`).

@@ -1,4 +1,5 @@
 import Foundation
+import MrshTestSupport
 import Testing
 
 /// Named fields and expressions in the interactive shell (real libedit on a pseudo-terminal): a

@@ -1,4 +1,5 @@
 import Foundation
+import MrshTestSupport
 import Testing
 
 /// The shell's second round on a real pseudo-terminal (real libedit): pasted pipelines, `| stage` that

@@ -1,4 +1,5 @@
 import Foundation
+import MrshTestSupport
 import Testing
 
 /// Drives the real `mrsh` binary through a pseudo-terminal: prompts, tables, multi-line statements,

@@ -3,28 +3,27 @@
 #endif
 import CLibEdit
 import Foundation
-import MrshTestSupport
 
 /// A child process on a pseudo-terminal, for tests that type keys and read the screen.
 ///
 /// The child is spawned with `posix_spawn` in a new session whose controlling terminal is the pty's
 /// slave (so Ctrl-C reaches it as SIGINT). `expect` polls the master until text appears or a deadline
 /// passes; there are no fixed sleeps.
-final class PseudoTerminal {
-    struct Timeout: Error, CustomStringConvertible {
-        var waitingFor: String
-        var screen: String
-        var description: String { "timed out waiting for \(waitingFor.debugDescription); screen so far:\n\(screen)" }
+public final class PseudoTerminal {
+    public struct Timeout: Error, CustomStringConvertible {
+        public var waitingFor: String
+        public var screen: String
+        public var description: String { "timed out waiting for \(waitingFor.debugDescription); screen so far:\n\(screen)" }
     }
 
-    let master: Int32
-    let pid: pid_t
+    public let master: Int32
+    public let pid: pid_t
     /// Everything the child has written, escape sequences included.
-    private(set) var transcript: [UInt8] = []
+    public private(set) var transcript: [UInt8] = []
     /// Where the next `expect` starts looking.
     private var mark = 0
 
-    init(executable: String, arguments: [String], environment: [String: String], directory: String, columns: UInt16 = 120) throws {
+    public init(executable: String, arguments: [String], environment: [String: String], directory: String, columns: UInt16 = 120) throws {
         BrokenPipes.ignore()
         var name = [CChar](repeating: 0, count: 128)
         let fd = mrsh_open_pty(O_RDWR | O_NOCTTY, &name, name.count)
@@ -75,7 +74,7 @@ final class PseudoTerminal {
         close(master)
     }
 
-    func send(_ text: String) {
+    public func send(_ text: String) {
         let bytes = Array(text.utf8)
         var offset = 0
         while offset < bytes.count {
@@ -88,7 +87,7 @@ final class PseudoTerminal {
     /// Waits until `text` appears after the previous match (escape sequences removed) and returns
     /// the screen text up to and including it.
     @discardableResult
-    func expect(_ text: String, timeout: Double = 10) throws -> String {
+    public func expect(_ text: String, timeout: Double = 10) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let visible = Self.strip(Array(transcript[mark...]))
@@ -120,7 +119,7 @@ final class PseudoTerminal {
     }
 
     /// Waits for the child to exit and returns its status (or nil after the timeout).
-    func waitForExit(timeout: Double = 10) -> Int32? {
+    public func waitForExit(timeout: Double = 10) -> Int32? {
         let deadline = Date().addingTimeInterval(timeout)
         var status: Int32 = 0
         while Date() < deadline {
@@ -139,7 +138,7 @@ final class PseudoTerminal {
     }
 
     /// The transcript without ANSI escape sequences and carriage returns.
-    static func strip(_ bytes: [UInt8]) -> String {
+    public static func strip(_ bytes: [UInt8]) -> String {
         var out: [UInt8] = []
         var i = 0
         while i < bytes.count {
