@@ -46,10 +46,13 @@ public final class Engine: Sendable {
         self.store = store
         let fetcher = fetcher ?? LocalBlobFetcher(store: store, holders: [.local, options.coordinatorHolder])
         self.fetcher = fetcher
+        // A `stream` command's standard error lines: debug lines of the log, as a worker logs them (`--verbose`).
+        let streamLogger = Logger(label: "mrsh.stream")
+        let stream = StreamContext(allowed: true, log: { streamLogger.debug("stream: \($0)") })
         self.executors =
             executors
             ?? (0..<options.workers).map {
-                LocalExecutor(name: "local-\($0)", store: store, fetcher: fetcher, badRecords: options.badRecords)
+                LocalExecutor(name: "local-\($0)", store: store, fetcher: fetcher, badRecords: options.badRecords, stream: stream)
             }
         self.processID = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         self.logger = logger

@@ -39,11 +39,13 @@ struct StreamCommandLineTests {
             #expect(result.stderr.contains("no-such-thing"), "\(result.stderr)")
             #expect(!FileManager.default.fileExists(atPath: dir.file("out").path), "\(mode)")
         }
-        let verbose = try MrshProcess.run(
-            ["--workers", "1", "--verbose", "-e", #"read "in.txt" | stream "echo note-to-log >&2; cat""#], directory: dir.url)
-        #expect(verbose.status == 0, "\(verbose.stderr)")
-        #expect(verbose.stdout == "a\nb\n")
-        #expect(verbose.stderr.contains("stream: note-to-log"), "\(verbose.stderr)")
+        for mode in [["--workers", "1"], ["--in-process"]] {
+            let verbose = try MrshProcess.run(
+                mode + ["--verbose", "-e", #"read "in.txt" | stream "echo note-to-log >&2; cat""#], directory: dir.url)
+            #expect(verbose.status == 0, "\(verbose.stderr)")
+            #expect(verbose.stdout == "a\nb\n")
+            #expect(verbose.stderr.contains("stream: note-to-log"), "\(mode): \(verbose.stderr)")
+        }
     }
 
     @Test("stream without a quoted command is a script error with a caret; explain shows the stage")
