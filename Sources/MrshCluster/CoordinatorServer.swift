@@ -312,7 +312,8 @@ public final class CoordinatorServer: Sendable {
             let before = Dictionary(executors.map { ($0.name, $0.completedTasks) }, uniquingKeysWith: { a, _ in a })
             activity.reset()
             var report = try await runner.run(
-                submission, run: run, standardInput: stdinFD, executors: executors, source: pool, fetcher: fetcher,
+                submission, run: run, standardInput: stdinFD, executors: executors, source: pool.source(for: submission.plan),
+                fetcher: fetcher,
                 output: output, progress: { connection?.sendSoon(.progress($0)) }, journal: journaled)
             try await output.flush()
             // Workers that joined during the run count too.
@@ -378,7 +379,7 @@ extension CoordinatorServer {
         do {
             let summary = try await engine.runPlan(
                 plan, run: run, standardInput: standardInput, workingDirectory: nil, settings: settings,
-                executors: executors, source: pool, fetcher: makeFetcher(), output: output, progress: progress)
+                executors: executors, source: pool.source(for: plan), fetcher: makeFetcher(), output: output, progress: progress)
             for e in await pool.executors { e.send(.endRun(run: run)) }
             var report = RunReport(summary: summary)
             // Workers that joined during the run count too.

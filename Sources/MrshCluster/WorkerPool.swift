@@ -38,6 +38,13 @@ actor WorkerPool: ExecutorSource {
 
     func currentExecutors() async -> [any TaskExecutor] { executors }
 
+    /// Where a job finds the workers that join while it runs: for a job with `stream`, only those that run
+    /// commands (the registered ones were checked before it started; one without `--allow-stream` joining
+    /// later would fail every task it got).
+    nonisolated func source(for plan: JobPlan) -> any ExecutorSource {
+        plan.streamCommands.isEmpty ? self : CommandRunningWorkers(pool: self)
+    }
+
     /// Returns once at least `count` workers are registered.
     func waitFor(_ count: Int) async {
         if workers.count >= count { return }
@@ -71,4 +78,10 @@ actor WorkerPool: ExecutorSource {
             try await Task.sleep(for: .milliseconds(20))
         }
     }
+}
+
+/// The workers of a pool that run `stream` commands (`--allow-stream`).
+struct CommandRunningWorkers: ExecutorSource {
+    let pool: WorkerPool
+    func currentExecutors() async -> [any TaskExecutor] { await pool.executors.filter(\.allowsStream) }
 }

@@ -35,6 +35,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cluster.directory + "/out"))
     }
 
+    @Test("a worker without --allow-stream that joins a running stream job gets none of its tasks")
+    func lateWorkerWithoutAllowStreamIsNotUsed() async throws {
+        let cluster = try await ProcessCluster.start(workers: 1, workerArguments: ["--allow-stream"])
+        defer { cluster.stop() }
+        let text = try Self.corpus(in: cluster.directory)
+        // About 30 map tasks of 0.2 s on one slot: the late worker joins while most are still to run. With one
+        // attempt per task, a single task sent to it would fail the job.
+        let run = try cluster.client(
+            ["--split-size", "16K", "--max-attempts", "1", "--quiet", "-e", #"read "data/a.txt" | stream "sleep 0.2; cat" | write out"#],
+            directory: cluster.directory)
+        #expect(await eventually(30) { FileManager.default.fileExists(atPath: cluster.directory + "/out/_temporary") || !run.process.isRunning })
+        let late = try Child(mrsh: [
+            "worker", "--join", cluster.coordinatorAddress, "--token-file", cluster.tokenFile, "--slots", "2", "--id", "late",
+            "--scratch", cluster.directory + "/worker-late",
+        ])
+        defer { late.stop() }
+        #expect(await eventually(15) { late.stderr.contains("registered as late") }, "\(late.stderr)")
+        #expect(run.process.isRunning, "the job ended before the late worker joined")
+        #expect(await run.wait(timeout: 120) == 0, "\(run.stderr)")
+        let parts = try FileManager.default.contentsOfDirectory(atPath: cluster.directory + "/out").filter { $0.hasPrefix("part-") }.sorted()
+        let written = try parts.map { try String(contentsOfFile: cluster.directory + "/out/" + $0, encoding: .utf8) }.joined()
+        #expect(written == text)
+    }
+
     @Test("a job with stream sent to workers without --allow-stream is refused before it starts, naming them")
     func refusedWithoutAllowStream() async throws {
         let cluster = try await ProcessCluster.start(workers: 2)
