@@ -47,8 +47,7 @@ public final class Engine: Sendable {
         let fetcher = fetcher ?? LocalBlobFetcher(store: store, holders: [.local, options.coordinatorHolder])
         self.fetcher = fetcher
         // A `stream` command's standard error lines: debug lines of the log, as a worker logs them (`--verbose`).
-        let streamLogger = Logger(label: "mrsh.stream")
-        let stream = StreamContext(allowed: true, log: { streamLogger.debug("stream: \($0)") })
+        let stream = StreamContext.loggingToDebug(allowed: true)
         self.executors =
             executors
             ?? (0..<options.workers).map {

@@ -126,12 +126,11 @@ struct WorkerCommand: AsyncParsableCommand {
             allowStream: allowStream)
         // A `stream` command's standard error lines: the worker's log at debug level (shown with --verbose or
         // MRSH_VERBOSE=1, which embedded workers inherit).
-        let streamLogger = Logger(label: "mrsh.stream")
         let handler: EngineTaskHandler
         do {
             handler = try EngineTaskHandler(
                 scratch: scratchDirectory, slowdown: WorkerCommand.testSlowdown(id: options.id),
-                stream: StreamContext(allowed: allowStream, log: { streamLogger.debug("stream: \($0)") }))
+                stream: .loggingToDebug(allowed: allowStream))
         } catch {
             throw Failure("cannot use scratch directory '\(scratchDirectory)': \(error)", status: .runtimeError, program: "mrsh worker")
         }
