@@ -272,7 +272,8 @@ struct SparkEngineTests {
         Self.expectOneCleanLine(result, containing: ["cannot start Spark", "spark://127.0.0.1:1", "Spark's log: "])
         #expect(ContinuousClock.now - started < .seconds(60))
         #expect(Self.namedLogExists(result.stderr))
-        // The driver was killed, not stopped: mrsh removed the files it had shipped (63 MB stayed before).
+        // The driver was killed, not stopped: the files it had shipped were in the session's directory, which
+        // mrsh removed (before, 63 MB of them stayed in the JVM's temporary directory).
         let left = (FileManager.default.subpaths(atPath: temporary.url.path) ?? []).filter { $0.contains("userFiles-") }
         #expect(left.isEmpty, "left in the driver's temporary directory: \(left)")
     }
